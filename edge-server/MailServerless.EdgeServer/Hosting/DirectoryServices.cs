@@ -1,0 +1,27 @@
+using MailServerless.Core.Accounts;
+using MailServerless.Core.Accounts.Sql;
+using MailServerless.Core.Configuration;
+using MailServerless.Core.Passwords;
+
+namespace MailServerless.EdgeServer.Hosting;
+
+/// <summary>Registers the directory (database, password schemes, lookups, admin writes).</summary>
+public static class DirectoryServices
+{
+    public static IServiceCollection AddMailDirectory(this IServiceCollection services, MailOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(DirectoryDatabase.FromOptions(options));
+        services.AddSingleton(sp => new PasswordService(
+            options.Directory.DefaultPasswordScheme,
+            options.Directory.NewPasswordScheme,
+            sp.GetRequiredService<ILogger<PasswordService>>()));
+        services.AddSingleton<SchemaInstaller>();
+        services.AddSingleton<IAccountDirectory, SqlAccountDirectory>();
+        services.AddSingleton<DirectoryAdministration>();
+        services.AddSingleton(sp => new RecipientResolver(
+            sp.GetRequiredService<IAccountDirectory>(), options.EffectiveVacationDomain));
+        return services;
+    }
+}

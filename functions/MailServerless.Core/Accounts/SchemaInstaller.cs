@@ -1,0 +1,123 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using MailServerless.Core.Accounts.Schema;
+using MailServerless.Core.Accounts.Sql;
+using Microsoft.Extensions.Logging;
+
+namespace MailServerless.Core.Accounts;
+
+/// <summary>
+/// Brings a database to the directory schema. Missing tables are created (PostfixAdmin's as
+/// PostfixAdmin creates them, then ours); existing PostfixAdmin tables are only checked for the
+/// columns we use, never altered. Safe to run from several processes at once.
+/// </summary>
+public sealed partial class SchemaInstaller(DirectoryDatabase database, ILogger<SchemaInstaller> logger)
+{
+    public async Task<IReadOnlyList<string>> EnsureSchemaAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await EnsureSchemaCoreAsync(cancellationToken);
+        }
+        catch (DbException e)
+        {
+            throw new DirectoryConfigurationException(
+                $"Cannot prepare the directory schema at {database.Description} (Mail:Directory:ConnectionString): {e.Message}", e);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> EnsureSchemaCoreAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenOrExplainAsync(cancellationToken);
+        var dialect = database.Dialect;
+
+        if (dialect is SqliteDialect)
+        {
+            // WAL lets readers (IMAP, POP3) proceed while a writer (admin API) commits.
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode = WAL;", cancellationToken: cancellationToken));
+        }
+
+        var existing = await dialect.ListTablesAsync(connection, cancellationToken);
+        var created = new List<string>();
+        var problems = new List<string>();
+        foreach (var table in DirectorySchema.Tables)
+        {
+            if (existing.Contains(table.Name))
+            {
+                var columns = await dialect.ListColumnsAsync(connection, table.Name, cancellationToken);
+                var missing = table.RequiredColumns.Where(c => !columns.Contains(c)).ToList();
+                if (missing.Count > 0)
+                {
+                    problems.Add($"table `{table.Name}` lacks column(s) {string.Join(", ", missing)}");
+                }
+
+                continue;
+            }
+
+            foreach (var statement in dialect.CreateTable(table))
+            {
+                await connection.ExecuteAsync(new CommandDefinition(statement, cancellationToken: cancellationToken));
+            }
+
+            created.Add(table.Name);
+        }
+
+        if (created.Count > 0)
+        {
+            LogTablesCreated(string.Join(", ", created), database.Description);
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new DirectoryConfigurationException(
+                $"The directory at {database.Description} (Mail:Directory:ConnectionString) is not a PostfixAdmin 3.3 " +
+                $"schema: {string.Join("; ", problems)}. Run PostfixAdmin's upgrade.php, or point the setting at an empty database.");
+        }
+
+        if (created.Contains(PostfixAdminSchema.Config.Name))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                $"{dialect.InsertIgnore} INTO `config` (`name`, `value`) VALUES ('version', @version)",
+                new { version = PostfixAdminSchema.SchemaVersion }, cancellationToken: cancellationToken));
+        }
+
+        await EnsureExtensionVersionAsync(connection, cancellationToken);
+        return created;
+    }
+
+    private async Task EnsureExtensionVersionAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"{database.Dialect.InsertIgnore} INTO `{ExtensionSchema.Meta.Name}` (`name`, `value`) VALUES ('schema_version', @version)",
+            new { version = ExtensionSchema.Version.ToString(CultureInfo.InvariantCulture) },
+            cancellationToken: cancellationToken));
+        var stored = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            $"SELECT `value` FROM `{ExtensionSchema.Meta.Name}` WHERE `name` = 'schema_version'",
+            cancellationToken: cancellationToken));
+        if (int.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out var version) &&
+            version > ExtensionSchema.Version)
+        {
+            throw new DirectoryConfigurationException(
+                $"The directory at {database.Description} has MailServerless schema version {version}, " +
+                $"newer than this build's {ExtensionSchema.Version}: upgrade this server.");
+        }
+    }
+
+    private async Task<DbConnection> OpenOrExplainAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await database.OpenAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            throw new DirectoryConfigurationException(
+                $"Cannot open the directory at {database.Description} (Mail:Directory:ConnectionString, " +
+                $"Mail:Directory:Provider): {e.Message}", e);
+        }
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Created directory tables {Tables} in {Database}")]
+    private partial void LogTablesCreated(string tables, string database);
+}

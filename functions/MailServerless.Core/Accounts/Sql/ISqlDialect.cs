@@ -1,0 +1,26 @@
+using System.Data.Common;
+using MailServerless.Core.Accounts.Schema;
+
+namespace MailServerless.Core.Accounts.Sql;
+
+/// <summary>
+/// What differs between MySQL/MariaDB and SQLite. Queries themselves are written once in
+/// the SQL both understand (backtick-quoted names, named parameters).
+/// </summary>
+public interface ISqlDialect
+{
+    /// <summary>"MySql" or "Sqlite", as in the <c>Mail:Directory:Provider</c> setting.</summary>
+    string Name { get; }
+
+    /// <summary>The statements that create <paramref name="table"/> and its indexes.</summary>
+    IReadOnlyList<string> CreateTable(TableDefinition table);
+
+    /// <summary>"INSERT IGNORE" or "INSERT OR IGNORE".</summary>
+    string InsertIgnore { get; }
+
+    /// <summary>Names of the tables in the current database.</summary>
+    Task<ISet<string>> ListTablesAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>Names of the columns of <paramref name="table"/>.</summary>
+    Task<ISet<string>> ListColumnsAsync(DbConnection connection, string table, CancellationToken cancellationToken);
+}

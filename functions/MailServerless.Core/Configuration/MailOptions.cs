@@ -1,0 +1,127 @@
+namespace MailServerless.Core.Configuration;
+
+/// <summary>
+/// The <c>Mail</c> configuration section. Keys are relied on by operators and scripts
+/// (appsettings.json, <c>Mail__DataDirectory</c>, <c>--Mail:DataDirectory=...</c>): keep them.
+/// Defaults that depend on other settings are resolved by the <c>Effective*</c> members.
+/// </summary>
+public sealed class MailOptions
+{
+    public const string SectionName = "Mail";
+
+    /// <summary>SQLite directory, spool, generated TLS certificate, generated admin password.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Greeting, <c>Received:</c>, certificate name; the machine's name when empty.</summary>
+    public string? HostName { get; set; }
+
+    /// <summary><c>AllInOne</c> (the default); later modes split the system across hosts.</summary>
+    public string Mode { get; set; } = "AllInOne";
+
+    /// <summary>PostfixAdmin's <c>vacation_domain</c>; <c>autoreply.</c> + the host's domain when empty.</summary>
+    public string? VacationDomain { get; set; }
+
+    public DirectoryOptions Directory { get; set; } = new();
+
+    public StoreOptions Store { get; set; } = new();
+
+    public ListenerOptions Listeners { get; set; } = new();
+
+    public TlsOptions Tls { get; set; } = new();
+
+    public AuthOptions Auth { get; set; } = new();
+
+    public string EffectiveDataDirectory => Path.GetFullPath(DataDirectory);
+
+    public string EffectiveHostName =>
+        string.IsNullOrWhiteSpace(HostName) ? System.Net.Dns.GetHostName().ToLowerInvariant() : HostName.Trim();
+
+    public string EffectiveStorePath =>
+        string.IsNullOrWhiteSpace(Store.Path)
+            ? System.IO.Path.Combine(EffectiveDataDirectory, "virtual")
+            : System.IO.Path.GetFullPath(Store.Path);
+
+    public string EffectiveVacationDomain
+    {
+        get
+        {
+            if (!string.IsNullOrWhiteSpace(VacationDomain))
+            {
+                return VacationDomain.Trim().ToLowerInvariant();
+            }
+
+            var host = EffectiveHostName;
+            var dot = host.IndexOf('.', StringComparison.Ordinal);
+            return "autoreply." + (dot > 0 ? host[(dot + 1)..] : host);
+        }
+    }
+
+    public string EffectiveDirectoryConnectionString =>
+        !string.IsNullOrWhiteSpace(Directory.ConnectionString)
+            ? Directory.ConnectionString
+            : Directory.IsMySql
+                ? throw new InvalidOperationException(
+                    "Mail:Directory:ConnectionString is required when Mail:Directory:Provider is MySql.")
+                : $"Data Source={System.IO.Path.Combine(EffectiveDataDirectory, "directory.db")}";
+}
+
+public sealed class DirectoryOptions
+{
+    /// <summary><c>Sqlite</c> (embedded default) or <c>MySql</c> (MySQL, MariaDB, Aurora).</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>Empty for SQLite means <c>Data Source=&lt;DataDirectory&gt;/directory.db</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Scheme of a stored hash that names none, as Dovecot's <c>default_pass_scheme</c>.</summary>
+    public string DefaultPasswordScheme { get; set; } = "MD5-CRYPT";
+
+    /// <summary>Scheme for new passwords.</summary>
+    public string NewPasswordScheme { get; set; } = "BLF-CRYPT";
+
+    public bool IsMySql => string.Equals(Provider, "MySql", StringComparison.OrdinalIgnoreCase);
+
+    public bool IsSqlite => string.Equals(Provider, "Sqlite", StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed class StoreOptions
+{
+    /// <summary>Maildir base (the seed's <c>/var/spool/virtual</c>); <c>&lt;DataDirectory&gt;/virtual</c> when empty.</summary>
+    public string? Path { get; set; }
+}
+
+/// <summary>Ports; 0 turns a listener off. A deployment sets the standard ports.</summary>
+public sealed class ListenerOptions
+{
+    public string Address { get; set; } = "127.0.0.1";
+
+    public int Smtp { get; set; } = 2525;
+
+    public int Submission { get; set; } = 2587;
+
+    public int Submissions { get; set; } = 2465;
+
+    public int Imap { get; set; } = 2143;
+
+    public int Imaps { get; set; } = 2993;
+
+    public int Pop3 { get; set; } = 2110;
+
+    public int Pop3s { get; set; } = 2995;
+
+    public int Http { get; set; } = 8080;
+}
+
+public sealed class TlsOptions
+{
+    /// <summary>PEM certificate (chain); empty: a self-signed one generated in the data directory.</summary>
+    public string? CertificatePath { get; set; }
+
+    public string? KeyPath { get; set; }
+}
+
+public sealed class AuthOptions
+{
+    /// <summary>Allow AUTH/LOGIN/USER before TLS (off by default).</summary>
+    public bool AllowPlaintextWithoutTls { get; set; }
+}
