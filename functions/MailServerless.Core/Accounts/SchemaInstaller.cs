@@ -65,7 +65,7 @@ public sealed partial class SchemaInstaller(DirectoryDatabase database, ILogger<
 
         if (created.Count > 0)
         {
-            LogTablesCreated(string.Join(", ", created), database.Description);
+            LogTablesCreated(created, database.Description);
         }
 
         if (problems.Count > 0)
@@ -119,5 +119,5 @@ public sealed partial class SchemaInstaller(DirectoryDatabase database, ILogger<
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Created directory tables {Tables} in {Database}")]
-    private partial void LogTablesCreated(string tables, string database);
+    private partial void LogTablesCreated(IReadOnlyList<string> tables, string database);
 }
