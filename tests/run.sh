@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The project's test command (README "Tests"; CI's .ci/run calls exactly this).
+#
+#   1. installs what the tests need when it is missing (as root, from Debian's packages):
+#      MariaDB server and client, Dovecot's doveadm (password vectors);
+#   2. starts a throwaway MariaDB on its own datadir, socket and port;
+#   3. runs `dotnet test` on the whole solution against it;
+#   4. stops what it started and prints one line "N passed, N failed, N skipped".
+#
+# Extra arguments go to `dotnet test` (e.g. --filter "FullyQualifiedName~Directory").
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { printf '[tests] %s\n' "$*"; }
+
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+
+# ---------------------------------------------------------------- packages --
+missing=()
+have mariadbd || missing+=(mariadb-server)
+have mariadb || missing+=(mariadb-client)
+have doveadm || missing+=(dovecot-core)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2
+    exit 1
+  fi
+  log "installing ${missing[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
+    echo "apt-get install ${missing[*]} failed" >&2; exit 1; }
+fi
+export PATH="$PATH:/usr/sbin"
+
+# ----------------------------------------------------------------- MariaDB --
+RUN_DIR="$(mktemp -d /tmp/msl-t.XXXXXX)"   # short: unix socket paths are limited
+DB_PID=""
+cleanup() {
+  if [ -n "$DB_PID" ] && kill -0 "$DB_PID" 2>/dev/null; then
+    mariadb-admin --no-defaults -S "$RUN_DIR/sock" -uroot shutdown >/dev/null 2>&1 || kill "$DB_PID" 2>/dev/null
+    wait "$DB_PID" 2>/dev/null
+  fi
+  rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+DB_PORT="$(free_port)"
+log "starting MariaDB on 127.0.0.1:$DB_PORT ($RUN_DIR)"
+mariadb-install-db --no-defaults --datadir="$RUN_DIR/data" --user=root --skip-test-db \
+  --auth-root-authentication-method=normal >"$RUN_DIR/install.log" 2>&1 || {
+  cat "$RUN_DIR/install.log" >&2; exit 1; }
+mariadbd --no-defaults --user=root --datadir="$RUN_DIR/data" --socket="$RUN_DIR/sock" --port="$DB_PORT" \
+  --bind-address=127.0.0.1 --pid-file="$RUN_DIR/pid" --log-error="$RUN_DIR/err.log" --skip-log-bin \
+  --skip-name-resolve --innodb-buffer-pool-size=64M --character-set-server=utf8mb4 \
+  --max-connections=500 &
+DB_PID=$!
+for _ in $(seq 1 200); do
+  mariadb-admin --no-defaults -S "$RUN_DIR/sock" -uroot ping >/dev/null 2>&1 && break
+  kill -0 "$DB_PID" 2>/dev/null || { cat "$RUN_DIR/err.log" >&2; exit 1; }
+  sleep 0.1
+done
+DB_PASSWORD="t-$(date +%s%N)"
+mariadb --no-defaults -S "$RUN_DIR/sock" -uroot <<SQL || exit 1
+CREATE USER 'msl'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
+GRANT ALL PRIVILEGES ON *.* TO 'msl'@'127.0.0.1';
+SQL
+export MAILSERVERLESS_TEST_MYSQL="Server=127.0.0.1;Port=$DB_PORT;User ID=msl;Password=$DB_PASSWORD"
+
+# -------------------------------------------------------------------- tests --
+RESULTS="$RUN_DIR/results"
+log "dotnet test"
+dotnet test "$ROOT/MailServerless.sln" --logger "trx" --results-directory "$RESULTS" \
+  --blame-hang-timeout 15m "$@"
+status=$?
+
+passed=0; failed=0; skipped=0
+for trx in "$RESULTS"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -1)"
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); passed=$((passed + ${p:-0}))
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters"); failed=$((failed + ${f:-0}))
+  n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters"); skipped=$((skipped + ${n:-0}))
+done
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
+  failed=1   # the run itself failed (build error, crashed test host)
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
