@@ -10,6 +10,7 @@ public static class DirectoryServices
 {
     public static IServiceCollection AddMailDirectory(this IServiceCollection services, MailOptions options)
     {
+        PasswordService.ResolveConfiguredSchemes(options.Directory.DefaultPasswordScheme, options.Directory.NewPasswordScheme);
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(DirectoryDatabase.FromOptions(options));

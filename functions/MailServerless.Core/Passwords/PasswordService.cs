@@ -30,7 +30,17 @@ public sealed partial class PasswordService
 
     public PasswordService(string defaultScheme, string newScheme, ILogger<PasswordService> logger)
     {
-        _defaultScheme = Find(defaultScheme)
+        (_defaultScheme, _newScheme) = ResolveConfiguredSchemes(defaultScheme, newScheme);
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Checks the two configured scheme names; throws <see cref="ArgumentException"/> naming the setting.
+    /// Hosts call this at start-up so a bad setting stops the process before it serves anything.
+    /// </summary>
+    public static (IPasswordScheme Default, IPasswordScheme New) ResolveConfiguredSchemes(string defaultScheme, string newScheme)
+    {
+        var fallback = Find(defaultScheme)
             ?? throw new ArgumentException(
                 $"Mail:Directory:DefaultPasswordScheme '{defaultScheme}' is not a known scheme.", nameof(defaultScheme));
         if (!WritableSchemes.Contains(newScheme, StringComparer.OrdinalIgnoreCase) || Find(newScheme) is not { } scheme)
@@ -40,8 +50,7 @@ public sealed partial class PasswordService
                 nameof(newScheme));
         }
 
-        _newScheme = scheme;
-        _logger = logger;
+        return (fallback, scheme);
     }
 
     public string NewPasswordScheme => _newScheme.Name;

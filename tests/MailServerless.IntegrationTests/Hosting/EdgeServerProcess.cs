@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace MailServerless.IntegrationTests.Hosting;
+
+/// <summary>The real edge-server binary started as its own process, as `dotnet run` starts it.</summary>
+internal sealed class EdgeServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private EdgeServerProcess(Process process) => _process = process;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "MailServerless.EdgeServer.dll");
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Settings that keep a test server on loopback, on free ports, with its data in <paramref name="dataDirectory"/>.</summary>
+    public static List<string> Arguments(string dataDirectory, int httpPort, params string[] extra) =>
+    [
+        ServerDll, $"--Mail:DataDirectory={dataDirectory}", $"--Mail:Listeners:Http={httpPort}", "--Mail:HostName=mail.example.jp",
+        "--Mail:Listeners:Smtp=0", "--Mail:Listeners:Submission=0", "--Mail:Listeners:Submissions=0", "--Mail:Listeners:Imap=0",
+        "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0", .. extra,
+    ];
+
+    public static EdgeServerProcess Start(IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var server = new EdgeServerProcess(process);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.Exited += (_, _) => server._listening.TrySetResult();
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Waits until the server printed its listeners (or exited); false on timeout.</summary>
+    public async Task<bool> WaitUntilListeningAsync(TimeSpan timeout)
+    {
+        var finished = await Task.WhenAny(_listening.Task, Task.Delay(timeout));
+        return finished == _listening.Task && !_process.HasExited;
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (line.StartsWith("Listening: ", StringComparison.Ordinal))
+        {
+            _listening.TrySetResult();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
