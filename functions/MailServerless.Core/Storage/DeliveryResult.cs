@@ -1,0 +1,22 @@
+namespace MailServerless.Core.Storage;
+
+public enum DeliveryStatus
+{
+    /// <summary>Written and durable in <c>new/</c>.</summary>
+    Delivered,
+
+    /// <summary>This queued message was delivered to this mailbox before (a redelivery): nothing written.</summary>
+    AlreadyDelivered,
+
+    /// <summary>Refused: the message would pass the mailbox's quota (a permanent answer, bounced).</summary>
+    OverQuota,
+
+    /// <summary>Could not write now (disk full, I/O error, lock timeout): retry later.</summary>
+    TemporaryFailure,
+}
+
+/// <summary>The outcome of one Maildir delivery.</summary>
+public sealed record DeliveryResult(DeliveryStatus Status, string? FileName = null, string? Detail = null)
+{
+    public bool Succeeded => Status is DeliveryStatus.Delivered or DeliveryStatus.AlreadyDelivered;
+}

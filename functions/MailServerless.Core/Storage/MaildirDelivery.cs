@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+
+namespace MailServerless.Core.Storage;
+
+/// <summary>
+/// Writes a queued message into a mailbox the Maildir way — <c>tmp/</c>, fsync, rename into
+/// <c>new/</c>, fsync the directory — and at most once per (queued message id, mailbox), also
+/// across processes and hosts sharing the store and after a crash at any point.
+/// </summary>
+/// <remarks>
+/// Idempotency: before the rename, a marker <c>msl-delivered/&lt;queued day&gt;/&lt;id&gt;</c> is created
+/// atomically (O_EXCL) holding the temporary and final names. A second delivery that finds the
+/// marker finishes the first one's rename if it was cut short, else reports AlreadyDelivered.
+/// The marker folder has no leading dot, so Dovecot never takes it for a Maildir++ folder;
+/// day folders older than the queue's maximum lifetime are removed.
+/// </remarks>
+public sealed partial class MaildirDelivery(
+    string storeBase, string hostName, TimeProvider clock, ILogger<MaildirDelivery> logger)
+{
+    public const string MarkerFolder = "msl-delivered";
+
+    /// <summary>Markers are kept longer than a queued message can live (Postfix: 5 days).</summary>
+    public static TimeSpan MarkerRetention { get; set; } = TimeSpan.FromDays(8);
+
+    /// <summary>Temporary files older than this are debris of a crash (the Maildir specification's 36 hours).</summary>
+    private static readonly TimeSpan TmpDebrisAge = TimeSpan.FromHours(36);
+
+    public async Task<DeliveryResult> DeliverAsync(
+        string maildir, QuotaLimit limit, string deliveryId, DateTimeOffset queuedAt, Stream message,
+        string folder = MaildirLayout.Inbox, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var root = MaildirLayout.MailboxRoot(storeBase, maildir);
+        var marker = MarkerPath(root, deliveryId, queuedAt);
+        string? tmpPath = null;
+        try
+        {
+            MaildirLayout.EnsureFolder(root, MaildirLayout.Inbox);
+            MaildirLayout.EnsureFolder(root, folder);
+            var folderPath = MaildirLayout.FolderPath(root, folder);
+
+            if (File.Exists(marker))
+            {
+                return await CompleteEarlierAsync(root, folderPath, marker, limit, cancellationToken);
+            }
+
+            var unique = MaildirFileName.NewUniqueBase(hostName, clock.GetUtcNow());
+            tmpPath = Path.Combine(folderPath, "tmp", unique);
+            long size, virtualSize;
+            await using (var file = new FileStream(tmpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, useAsync: true))
+            {
+                (size, virtualSize) = await LineEndingWriter.CopyAsync(message, file, cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+
+            var quota = new MaildirQuota(root, clock);
+            var usage = await quota.GetUsageAsync(limit, cancellationToken);
+            if (usage.WouldExceed(size))
+            {
+                File.Delete(tmpPath);
+                return new DeliveryResult(DeliveryStatus.OverQuota,
+                    Detail: string.Create(CultureInfo.InvariantCulture,
+                        $"{size} bytes would exceed the quota: {usage.Bytes} of {limit.Bytes} bytes, {usage.Messages} of {limit.Messages} messages used"));
+            }
+
+            var finalName = MaildirFileName.WithSizes(unique, size, virtualSize);
+            if (!await TryCreateMarkerAsync(marker, unique, finalName, cancellationToken))
+            {
+                // Another process is delivering the same queued message: let it, or finish for it.
+                File.Delete(tmpPath);
+                return await CompleteEarlierAsync(root, folderPath, marker, limit, cancellationToken);
+            }
+
+            return await MoveIntoNewAsync(root, folderPath, unique, finalName, limit, size, cancellationToken)
+                ?? new DeliveryResult(DeliveryStatus.AlreadyDelivered, finalName);
+        }
+        catch (IOException e)
+        {
+            // Disk full, I/O error: nothing partial may stay behind, the sender's queue retries.
+            TryDelete(tmpPath);
+            LogTemporaryFailure(root, e.Message);
+            return new DeliveryResult(DeliveryStatus.TemporaryFailure, Detail: e.Message);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            TryDelete(tmpPath);
+            LogTemporaryFailure(root, e.Message);
+            return new DeliveryResult(DeliveryStatus.TemporaryFailure, Detail: e.Message);
+        }
+    }
+
+    /// <summary>Renames tmp → new; null when someone else already did.</summary>
+    private async Task<DeliveryResult?> MoveIntoNewAsync(
+        string root, string folderPath, string unique, string finalName, QuotaLimit limit, long size, CancellationToken cancellationToken)
+    {
+        var from = Path.Combine(folderPath, "tmp", unique);
+        var to = Path.Combine(folderPath, "new", finalName);
+        try
+        {
+            File.Move(from, to, overwrite: false);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        PosixFileSystem.FsyncDirectory(Path.Combine(folderPath, "new"));
+        await new MaildirQuota(root, clock).AddAsync(limit, size, 1, cancellationToken);
+        return new DeliveryResult(DeliveryStatus.Delivered, finalName);
+    }
+
+    private async Task<DeliveryResult> CompleteEarlierAsync(
+        string root, string folderPath, string marker, QuotaLimit limit, CancellationToken cancellationToken)
+    {
+        var lines = await ReadMarkerAsync(marker, cancellationToken);
+        if (lines is not [var unique, var finalName, ..])
+        {
+            return new DeliveryResult(DeliveryStatus.AlreadyDelivered);
+        }
+
+        if (File.Exists(Path.Combine(folderPath, "tmp", unique)))
+        {
+            var size = MaildirFileName.Parse(finalName).Size ?? 0;
+            var moved = await MoveIntoNewAsync(root, folderPath, unique, finalName, limit, size, cancellationToken);
+            if (moved is not null)
+            {
+                LogCompleted(root, finalName);
+                return moved;
+            }
+        }
+
+        return new DeliveryResult(DeliveryStatus.AlreadyDelivered, finalName);
+    }
+
+    private static async Task<string[]?> ReadMarkerAsync(string marker, CancellationToken cancellationToken)
+    {
+        // The marker is created complete (written then linked into place), so it is never half-written.
+        try
+        {
+            return (await File.ReadAllTextAsync(marker, cancellationToken)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Creates the marker with its content in one atomic step; false if it exists.</summary>
+    private async Task<bool> TryCreateMarkerAsync(string marker, string unique, string finalName, CancellationToken cancellationToken)
+    {
+        var dayFolder = Path.GetDirectoryName(marker)!;
+        if (!Directory.Exists(dayFolder))
+        {
+            Directory.CreateDirectory(dayFolder);
+            RemoveDebris(Path.GetDirectoryName(dayFolder)!, Path.GetDirectoryName(Path.GetDirectoryName(dayFolder)!)!);
+        }
+
+        var temp = marker + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        {
+            await file.WriteAsync(Encoding.UTF8.GetBytes($"{unique}\n{finalName}\n"), cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+
+        try
+        {
+            // Without overwrite this is link()+unlink() on Unix: it fails if the marker exists.
+            File.Move(temp, marker, overwrite: false);
+            PosixFileSystem.FsyncDirectory(dayFolder);
+            return true;
+        }
+        catch (IOException) when (File.Exists(marker))
+        {
+            TryDelete(temp);
+            return false;
+        }
+    }
+
+    /// <summary>Once a day per mailbox: old marker days and crash debris in tmp/ go.</summary>
+    private void RemoveDebris(string markerRoot, string mailboxRoot)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var day in Directory.EnumerateDirectories(markerRoot))
+        {
+            if (DateTime.TryParseExact(Path.GetFileName(day), "yyyyMMdd", CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date) &&
+                now - date > MarkerRetention)
+            {
+                try
+                {
+                    Directory.Delete(day, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Another process is removing it too.
+                }
+            }
+        }
+
+        foreach (var folder in MaildirLayout.FolderDirectories(mailboxRoot))
+        {
+            var tmp = Path.Combine(folder, "tmp");
+            if (!Directory.Exists(tmp))
+            {
+                continue;
+            }
+
+            foreach (var file in Directory.EnumerateFiles(tmp))
+            {
+                if (now.UtcDateTime - File.GetLastWriteTimeUtc(file) > TmpDebrisAge)
+                {
+                    TryDelete(file);
+                }
+            }
+        }
+    }
+
+    private static string MarkerPath(string root, string deliveryId, DateTimeOffset queuedAt)
+    {
+        if (string.IsNullOrEmpty(deliveryId))
+        {
+            throw new ArgumentException("A delivery needs the queued message's id.", nameof(deliveryId));
+        }
+
+        // A readable id stays as it is; anything else is hashed so no path is built from it.
+        var name = SafeId().IsMatch(deliveryId)
+            ? deliveryId
+            : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(deliveryId)));
+        var day = queuedAt.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        return Path.Combine(root, MarkerFolder, day, name);
+    }
+
+    private static void TryDelete(string? path)
+    {
+        if (path is null)
+        {
+            return;
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Best effort: debris is removed later.
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
+    private static partial Regex SafeId();
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Delivery into {Mailbox} failed temporarily: {Reason}")]
+    private partial void LogTemporaryFailure(string mailbox, string reason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Finished an interrupted delivery into {Mailbox}: {File}")]
+    private partial void LogCompleted(string mailbox, string file);
+}

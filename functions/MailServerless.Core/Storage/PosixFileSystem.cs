@@ -1,0 +1,49 @@
+using System.Runtime.InteropServices;
+
+namespace MailServerless.Core.Storage;
+
+/// <summary>
+/// The few POSIX calls .NET does not expose: fsync of a directory, so that a rename into
+/// <c>new/</c> survives a crash (the Maildir delivery rule), and the link count.
+/// </summary>
+internal static partial class PosixFileSystem
+{
+    private const int ReadOnly = 0;
+    private const int Directory = 0x10000; // O_DIRECTORY on Linux
+
+    /// <summary>Makes the entries of <paramref name="path"/> durable. A no-op off Unix.</summary>
+    public static void FsyncDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var fd = Open(path, ReadOnly | Directory);
+        if (fd < 0)
+        {
+            throw new IOException($"open({path}) for fsync failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync({path}) failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}
