@@ -8,10 +8,17 @@ public readonly record struct QuotaLimit(long Bytes, long Messages = 0)
 {
     public static QuotaLimit Unlimited { get; } = new(0, 0);
 
-    /// <summary>The Maildir++ definition line: <c>&lt;bytes&gt;S</c>, <c>,&lt;count&gt;C</c> when a count limit is set.</summary>
-    public string Definition => Messages > 0
-        ? string.Create(CultureInfo.InvariantCulture, $"{Bytes}S,{Messages}C")
-        : string.Create(CultureInfo.InvariantCulture, $"{Bytes}S");
+    /// <summary>
+    /// The Maildir++ definition line as Dovecot writes it: <c>&lt;bytes&gt;S</c>, <c>&lt;count&gt;C</c>,
+    /// <c>&lt;bytes&gt;S,&lt;count&gt;C</c>, or <c>0S</c> when there is no limit.
+    /// </summary>
+    public string Definition => (Bytes > 0, Messages > 0) switch
+    {
+        (true, true) => string.Create(CultureInfo.InvariantCulture, $"{Bytes}S,{Messages}C"),
+        (false, true) => string.Create(CultureInfo.InvariantCulture, $"{Messages}C"),
+        (true, false) => string.Create(CultureInfo.InvariantCulture, $"{Bytes}S"),
+        _ => "0S",
+    };
 }
 
 /// <summary>What a mailbox holds against its limits.</summary>

@@ -38,6 +38,18 @@ internal static partial class PosixFileSystem
         }
     }
 
+    /// <summary>link(2): a second name for a file (Maildir COPY); IOException when it cannot be made.</summary>
+    public static void Link(string existing, string newName)
+    {
+        if (OperatingSystem.IsWindows() || LinkNative(existing, newName) != 0)
+        {
+            throw new IOException($"link({existing}, {newName}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LinkNative(string existing, string newName);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+
+namespace MailServerless.Core.Storage;
+
+/// <summary>
+/// Dovecot's <c>dovecot-keywords</c>: which IMAP keyword each file-name letter stands for,
+/// one <c>"&lt;index&gt; &lt;keyword&gt;"</c> line each, index 0 = 'a' … 25 = 'z'.
+/// </summary>
+public sealed class KeywordList
+{
+    public const string FileName = "dovecot-keywords";
+    public const int MaxKeywords = 26;
+
+    private readonly string?[] _names = new string?[MaxKeywords];
+
+    public static KeywordList Load(string folderPath)
+    {
+        var list = new KeywordList();
+        var path = Path.Combine(folderPath, FileName);
+        if (!File.Exists(path))
+        {
+            return list;
+        }
+
+        foreach (var line in File.ReadAllLines(path, Encoding.UTF8))
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (space > 0 &&
+                int.TryParse(line.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var index) &&
+                index < MaxKeywords && line.Length > space + 1)
+            {
+                list._names[index] = line[(space + 1)..];
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>The keywords a file name's letters stand for (unknown letters are skipped).</summary>
+    public IReadOnlyList<string> Names(string letters) =>
+        letters.Select(c => c - 'a').Where(i => i is >= 0 and < MaxKeywords && _names[i] is not null)
+            .Select(i => _names[i]!).ToList();
+
+    /// <summary>The letters for keywords, adding new ones to the file; keywords past 26 are not stored.</summary>
+    public string LettersFor(IEnumerable<string> keywords, string folderPath)
+    {
+        var letters = new StringBuilder();
+        var added = false;
+        foreach (var keyword in keywords)
+        {
+            var index = Array.FindIndex(_names, n => string.Equals(n, keyword, StringComparison.OrdinalIgnoreCase));
+            if (index < 0)
+            {
+                index = Array.IndexOf(_names, null);
+                if (index < 0)
+                {
+                    continue;
+                }
+
+                _names[index] = keyword;
+                added = true;
+            }
+
+            letters.Append((char)('a' + index));
+        }
+
+        if (added)
+        {
+            Save(folderPath);
+        }
+
+        return letters.ToString();
+    }
+
+    private void Save(string folderPath)
+    {
+        var content = new StringBuilder();
+        for (var i = 0; i < MaxKeywords; i++)
+        {
+            if (_names[i] is { } name)
+            {
+                content.Append(i.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(name).Append('\n');
+            }
+        }
+
+        var temp = Path.Combine(folderPath, "tmp", FileName + "." + Guid.NewGuid().ToString("N"));
+        File.WriteAllText(temp, content.ToString(), new UTF8Encoding(false));
+        File.Move(temp, Path.Combine(folderPath, FileName), overwrite: true);
+    }
+}

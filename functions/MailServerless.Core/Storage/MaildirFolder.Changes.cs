@@ -1,0 +1,249 @@
+namespace MailServerless.Core.Storage;
+
+/// <summary>Changes to a folder: flags, new → cur, expunge, append, copy and move.</summary>
+public sealed partial class MaildirFolder
+{
+    /// <summary>
+    /// Moves every message still in <c>new/</c> to <c>cur/</c> (adding <c>:2,</c>), as Dovecot does when
+    /// a client opens the folder read-write; returns the UIDs that were there (IMAP's \Recent).
+    /// </summary>
+    public async Task<IReadOnlyList<uint>> TakeNewAsync(CancellationToken cancellationToken = default)
+    {
+        var recent = new List<uint>();
+        foreach (var message in _messages.Where(m => m.InNew).ToList())
+        {
+            var from = FilePath(message);
+            var to = System.IO.Path.Combine(Path, "cur", message.Name.CurName);
+            try
+            {
+                File.Move(from, to, overwrite: false);
+                recent.Add(message.Uid);
+            }
+            catch (FileNotFoundException)
+            {
+                // Another session took it first (or it was expunged).
+            }
+        }
+
+        await SyncAsync(cancellationToken);
+        return recent;
+    }
+
+    /// <summary>Sets the flags and keywords of a message by renaming its file; null when it is gone.</summary>
+    public async Task<MaildirMessage?> SetFlagsAsync(
+        uint uid, MessageFlags flags, IReadOnlyCollection<string> keywords, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keywords);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (FindByUid(uid) is not { } message)
+            {
+                return null;
+            }
+
+            var letters = keywords.Count == 0 ? string.Empty : await KeywordLettersAsync(keywords, cancellationToken);
+            var renamed = message.Name.WithFlags(flags, letters).CurName;
+            if (renamed == message.FileName && !message.InNew)
+            {
+                return message;
+            }
+
+            try
+            {
+                File.Move(FilePath(message), System.IO.Path.Combine(Path, "cur", renamed), overwrite: false);
+                await SyncAsync(cancellationToken);
+                return FindByUid(uid);
+            }
+            catch (FileNotFoundException)
+            {
+                // Renamed by another session meanwhile: look again.
+                _cur.ForceRefresh();
+                _new.ForceRefresh();
+                Rebuild(CurrentFiles());
+            }
+        }
+
+        return FindByUid(uid);
+    }
+
+    /// <summary>Removes the messages for good and records the freed space in <c>maildirsize</c>.</summary>
+    public async Task<IReadOnlyList<uint>> ExpungeAsync(IEnumerable<uint> uids, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(uids);
+        var removed = new List<uint>();
+        long bytes = 0;
+        foreach (var uid in uids)
+        {
+            if (FindByUid(uid) is not { } message)
+            {
+                continue;
+            }
+
+            var size = GetSizeOrZero(message);
+            var path = FilePath(message);
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+                removed.Add(uid);
+                bytes += size;
+            }
+        }
+
+        if (removed.Count > 0)
+        {
+            await new MaildirQuota(_mailboxRoot, _clock).AddAsync(_quotaLimit, -bytes, -removed.Count, cancellationToken);
+            await SyncAsync(cancellationToken);
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// Stores a new message (IMAP APPEND) in <c>cur/</c> with its flags and internal date; returns its UID,
+    /// or null when it would pass the quota.
+    /// </summary>
+    public async Task<uint?> AppendAsync(
+        Stream message, MessageFlags flags, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(keywords);
+        var unique = MaildirFileName.NewUniqueBase(_hostName, _clock.GetUtcNow());
+        var tmp = System.IO.Path.Combine(Path, "tmp", unique);
+        try
+        {
+            long size, virtualSize;
+            await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, useAsync: true))
+            {
+                (size, virtualSize) = await LineEndingWriter.CopyAsync(message, file, cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+
+            var quota = new MaildirQuota(_mailboxRoot, _clock);
+            if ((await quota.GetUsageAsync(_quotaLimit, cancellationToken)).WouldExceed(size))
+            {
+                File.Delete(tmp);
+                return null;
+            }
+
+            if (internalDate is { } date)
+            {
+                File.SetLastWriteTimeUtc(tmp, date.UtcDateTime);
+            }
+
+            var letters = keywords.Count == 0 ? string.Empty : await KeywordLettersAsync(keywords, cancellationToken);
+            var name = new MaildirFileName(MaildirFileName.WithSizes(unique, size, virtualSize), flags, string.Empty)
+                .WithFlags(flags, letters);
+            File.Move(tmp, System.IO.Path.Combine(Path, "cur", name.CurName), overwrite: false);
+            PosixFileSystem.FsyncDirectory(System.IO.Path.Combine(Path, "cur"));
+            await quota.AddAsync(_quotaLimit, size, 1, cancellationToken);
+            return await UidOfAsync(name.BaseName, cancellationToken);
+        }
+        catch
+        {
+            if (File.Exists(tmp))
+            {
+                File.Delete(tmp);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Copies a message into another folder of the same mailbox (a hard link); returns the new UID.</summary>
+    public async Task<uint?> CopyToAsync(uint uid, MaildirFolder target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (FindByUid(uid) is not { } message)
+        {
+            return null;
+        }
+
+        var size = GetSize(message);
+        var quota = new MaildirQuota(_mailboxRoot, _clock);
+        if ((await quota.GetUsageAsync(_quotaLimit, cancellationToken)).WouldExceed(size))
+        {
+            return null;
+        }
+
+        var name = NameInTarget(message, target);
+        var destination = System.IO.Path.Combine(target.Path, "cur", name.CurName);
+        try
+        {
+            PosixFileSystem.Link(FilePath(message), destination);
+        }
+        catch (IOException) when (!File.Exists(destination) && File.Exists(FilePath(message)))
+        {
+            // No hard links on this file system: copy the bytes.
+            File.Copy(FilePath(message), destination);
+        }
+
+        await quota.AddAsync(_quotaLimit, size, 1, cancellationToken);
+        return await target.UidOfAsync(name.BaseName, cancellationToken);
+    }
+
+    /// <summary>Moves a message into another folder of the same mailbox (a rename); returns the new UID.</summary>
+    public async Task<uint?> MoveToAsync(uint uid, MaildirFolder target, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (FindByUid(uid) is not { } message)
+        {
+            return null;
+        }
+
+        var name = NameInTarget(message, target);
+        try
+        {
+            File.Move(FilePath(message), System.IO.Path.Combine(target.Path, "cur", name.CurName), overwrite: false);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        await SyncAsync(cancellationToken);
+        return await target.UidOfAsync(name.BaseName, cancellationToken);
+    }
+
+    /// <summary>A fresh unique base for the copy (keeping S= and W=), with the same flags.</summary>
+    private MaildirFileName NameInTarget(MaildirMessage message, MaildirFolder target)
+    {
+        var unique = MaildirFileName.NewUniqueBase(_hostName, _clock.GetUtcNow());
+        var size = GetSize(message);
+        var withSizes = MaildirFileName.WithSizes(unique, size, message.Name.VirtualSize ?? GetVirtualSize(message));
+        // Keyword letters are per folder: carry the keywords by name.
+        var keywords = message.Keywords;
+        var letters = keywords.Count == 0 ? string.Empty : target._keywords.LettersFor(keywords, target.Path);
+        return new MaildirFileName(withSizes, message.Flags, letters);
+    }
+
+    private async Task<uint> UidOfAsync(string baseName, CancellationToken cancellationToken)
+    {
+        await SyncAsync(cancellationToken);
+        var message = _messages.LastOrDefault(m => m.BaseName == baseName)
+                      ?? throw new IOException($"{baseName} vanished from {Path} before it got a UID");
+        return message.Uid;
+    }
+
+    /// <summary>Letters for keywords; new keywords are added to <c>dovecot-keywords</c> under the folder's lock.</summary>
+    private async Task<string> KeywordLettersAsync(IReadOnlyCollection<string> keywords, CancellationToken cancellationToken)
+    {
+        await using (await DotLock.AcquireAsync(System.IO.Path.Combine(Path, UidList.FileName), LockTimeout, cancellationToken))
+        {
+            _keywords = KeywordList.Load(Path);
+            return _keywords.LettersFor(keywords, Path);
+        }
+    }
+
+    private long GetSizeOrZero(MaildirMessage message)
+    {
+        try
+        {
+            return GetSize(message);
+        }
+        catch (FileNotFoundException)
+        {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,289 @@
+namespace MailServerless.Core.Storage;
+
+/// <summary>
+/// One open folder of a mailbox: its messages with UIDs, flags and sizes, kept in step with
+/// the disk by <see cref="SyncAsync"/>. UIDs live in Dovecot's <c>dovecot-uidlist</c>, so Dovecot
+/// and this store see the same UIDs; new files get theirs under the <c>dovecot-uidlist.lock</c>
+/// dotlock. Opening reads the UID list and lists <c>new/</c> and <c>cur/</c> without a stat per
+/// file; a later sync lists only a directory whose modification time moved.
+/// </summary>
+public sealed partial class MaildirFolder
+{
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Directory times this close to now may hide a change made in the same tick; list again.</summary>
+    private static readonly TimeSpan TimestampSlack = TimeSpan.FromSeconds(2);
+
+    private readonly string _mailboxRoot;
+    private readonly TimeProvider _clock;
+    private readonly string _hostName;
+    private readonly QuotaLimit _quotaLimit;
+    private readonly DirectoryListing _new;
+    private readonly DirectoryListing _cur;
+    private (DateTime Time, long Length) _uidListStamp;
+    private UidList _uidList;
+    private List<MaildirMessage> _messages = [];
+    private Dictionary<uint, int> _indexByUid = [];
+    private KeywordList _keywords;
+
+    private readonly Func<uint> _newUidValidity;
+
+    private MaildirFolder(
+        string mailboxRoot, string folder, TimeProvider clock, string hostName, QuotaLimit quotaLimit, Func<uint> newUidValidity)
+    {
+        _newUidValidity = newUidValidity;
+        _mailboxRoot = mailboxRoot;
+        _clock = clock;
+        _hostName = hostName;
+        _quotaLimit = quotaLimit;
+        Name = folder;
+        Path = MaildirLayout.FolderPath(mailboxRoot, folder);
+        _new = new DirectoryListing(System.IO.Path.Combine(Path, "new"));
+        _cur = new DirectoryListing(System.IO.Path.Combine(Path, "cur"));
+        _uidList = UidList.CreateNew(0);
+        _keywords = new KeywordList();
+    }
+
+    public string Name { get; }
+
+    public string Path { get; }
+
+    public uint UidValidity => _uidList.UidValidity;
+
+    public uint NextUid => _uidList.NextUid;
+
+    /// <summary>The messages in UID order.</summary>
+    public IReadOnlyList<MaildirMessage> Messages => _messages;
+
+    /// <summary>Opens an existing folder (INBOX is created if missing); throws <see cref="DirectoryNotFoundException"/> otherwise.</summary>
+    internal static async Task<MaildirFolder> OpenAsync(
+        string mailboxRoot, string folder, TimeProvider clock, string hostName, QuotaLimit quotaLimit,
+        Func<uint> newUidValidity, CancellationToken cancellationToken = default)
+    {
+        if (MaildirLayout.IsInbox(folder))
+        {
+            MaildirLayout.EnsureFolder(mailboxRoot, folder);
+        }
+        else if (!Directory.Exists(MaildirLayout.FolderPath(mailboxRoot, folder)))
+        {
+            throw new DirectoryNotFoundException($"folder '{folder}' does not exist");
+        }
+        else
+        {
+            // A folder made by another program may lack a subdirectory.
+            MaildirLayout.EnsureFolder(mailboxRoot, folder);
+        }
+
+        var opened = new MaildirFolder(mailboxRoot, folder, clock, hostName, quotaLimit, newUidValidity);
+        await opened.SyncAsync(cancellationToken);
+        return opened;
+    }
+
+    public MaildirMessage? FindByUid(uint uid) => _indexByUid.TryGetValue(uid, out var index) ? _messages[index] : null;
+
+    /// <summary>The file size: from <c>,S=</c>, else one stat.</summary>
+    public long GetSize(MaildirMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return message.Name.Size ?? new FileInfo(FilePath(message)).Length;
+    }
+
+    /// <summary>The RFC 822 size (CRLF line ends): from <c>,W=</c>, else computed from the file.</summary>
+    public long GetVirtualSize(MaildirMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Name.VirtualSize is { } size)
+        {
+            return size;
+        }
+
+        using var stream = OpenRead(message);
+        long total = 0, read;
+        var buffer = new byte[64 * 1024];
+        var previous = (byte)0;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                total += buffer[i] == '\n' && previous != '\r' ? 2 : 1;
+                previous = buffer[i];
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>IMAP INTERNALDATE: the file's modification time, as Dovecot reads it for Maildir.</summary>
+    public DateTimeOffset GetInternalDate(MaildirMessage message) =>
+        new(File.GetLastWriteTimeUtc(FilePath(message)), TimeSpan.Zero);
+
+    public Stream OpenRead(MaildirMessage message) =>
+        new FileStream(FilePath(message), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+
+    public string FilePath(MaildirMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return System.IO.Path.Combine(Path, message.InNew ? "new" : "cur", message.FileName);
+    }
+
+    /// <summary>
+    /// Brings the view up to date with the disk: UIDs for new files, expunges, flag changes made by others.
+    /// </summary>
+    public async Task<FolderChanges> SyncAsync(CancellationToken cancellationToken = default)
+    {
+        var newChanged = _new.Refresh(_clock, TimestampSlack);
+        var curChanged = _cur.Refresh(_clock, TimestampSlack);
+        var uidListChanged = ReloadUidListIfChanged();
+        if (!newChanged && !curChanged && !uidListChanged)
+        {
+            return FolderChanges.None;
+        }
+
+        var files = CurrentFiles();
+        var known = _uidList.Records.Select(r => r.BaseName).ToHashSet(StringComparer.Ordinal);
+        var unknown = files.Keys.Where(b => !known.Contains(b)).ToList();
+        if (unknown.Count > 0 || _uidList.Damaged || _uidList.UidValidity == 0 || _uidListStamp.Length < 0)
+        {
+            await AssignUidsAsync(cancellationToken);
+            files = CurrentFiles();
+        }
+
+        return Rebuild(files);
+    }
+
+    /// <summary>Base name → (file name, in new/) for every message file present.</summary>
+    private Dictionary<string, (string FileName, bool InNew)> CurrentFiles()
+    {
+        var files = new Dictionary<string, (string, bool)>(StringComparer.Ordinal);
+        foreach (var name in _cur.Names)
+        {
+            files[MaildirFileName.Parse(name).BaseName] = (name, false);
+        }
+
+        foreach (var name in _new.Names)
+        {
+            files.TryAdd(MaildirFileName.Parse(name).BaseName, (name, true));
+        }
+
+        return files;
+    }
+
+    /// <summary>Gives UIDs to files the list does not know, under the lock, re-reading the list first.</summary>
+    private async Task AssignUidsAsync(CancellationToken cancellationToken)
+    {
+        await using (await DotLock.AcquireAsync(System.IO.Path.Combine(Path, UidList.FileName), LockTimeout, cancellationToken))
+        {
+            var fresh = UidList.Load(Path, _newUidValidity);
+            var rewrite = fresh is null || fresh.Damaged;
+            _uidList = fresh ?? UidList.CreateNew(_newUidValidity());
+
+            // Another process may have renamed or added files since we listed.
+            _new.ForceRefresh();
+            _cur.ForceRefresh();
+            var files = CurrentFiles();
+            var known = _uidList.Records.Select(r => r.BaseName).ToHashSet(StringComparer.Ordinal);
+            // Older files first: their names begin with the delivery time (as Dovecot orders them).
+            var unknown = files.Keys.Where(b => !known.Contains(b)).Order(StringComparer.Ordinal).ToList();
+            var gone = _uidList.Records.Count(r => !files.ContainsKey(r.BaseName));
+            var added = _uidList.Assign(unknown);
+            if (rewrite || gone > Math.Max(100, _uidList.Records.Count / 2))
+            {
+                _uidList.RemoveWhere(r => !files.ContainsKey(r.BaseName));
+                _uidList.Save(Path);
+            }
+            else if (added.Count > 0)
+            {
+                UidList.Append(Path, added);
+            }
+
+            _uidListStamp = UidListStamp();
+        }
+    }
+
+    private bool ReloadUidListIfChanged()
+    {
+        var stamp = UidListStamp();
+        if (stamp == _uidListStamp && _messages.Count > 0)
+        {
+            return false;
+        }
+
+        _uidListStamp = stamp;
+        var loaded = UidList.Load(Path, _newUidValidity);
+        if (loaded is not null)
+        {
+            _uidList = loaded;
+        }
+
+        _keywords = KeywordList.Load(Path);
+        return true;
+    }
+
+    private (DateTime, long) UidListStamp()
+    {
+        var info = new FileInfo(System.IO.Path.Combine(Path, UidList.FileName));
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
+    }
+
+    private FolderChanges Rebuild(Dictionary<string, (string FileName, bool InNew)> files)
+    {
+        var previous = _messages.ToDictionary(m => m.Uid);
+        var messages = new List<MaildirMessage>(files.Count);
+        var added = new List<MaildirMessage>();
+        var changed = new List<MaildirMessage>();
+        foreach (var record in _uidList.Records)
+        {
+            if (!files.TryGetValue(record.BaseName, out var file))
+            {
+                continue;
+            }
+
+            var name = MaildirFileName.Parse(file.FileName);
+            var message = new MaildirMessage(record.Uid, file.FileName, file.InNew, name.Flags, _keywords.Names(name.KeywordLetters));
+            messages.Add(message);
+            if (!previous.Remove(record.Uid, out var before))
+            {
+                added.Add(message);
+            }
+            else if (before.FileName != message.FileName)
+            {
+                changed.Add(message);
+            }
+        }
+
+        _messages = messages;
+        _indexByUid = messages.Select((m, i) => (m.Uid, i)).ToDictionary(p => p.Uid, p => p.i);
+        return new FolderChanges(previous.Keys.Order().ToList(), added, changed);
+    }
+
+    /// <summary>The names in one of <c>new/</c> or <c>cur/</c>, listed again only when the directory changed.</summary>
+    private sealed class DirectoryListing(string path)
+    {
+        private DateTime _stamp = DateTime.MinValue;
+
+        public IReadOnlyList<string> Names { get; private set; } = [];
+
+        public bool Refresh(TimeProvider clock, TimeSpan slack)
+        {
+            var stamp = Directory.GetLastWriteTimeUtc(path);
+            if (stamp == _stamp && clock.GetUtcNow().UtcDateTime - stamp > slack)
+            {
+                return false;
+            }
+
+            _stamp = stamp;
+            Names = List(path);
+            return true;
+        }
+
+        // Names starting with '.' are not messages (Maildir specification).
+        private static List<string> List(string directory) =>
+            Directory.EnumerateFiles(directory).Select(p => System.IO.Path.GetFileName(p)).Where(n => !n.StartsWith('.')).ToList();
+
+        public void ForceRefresh()
+        {
+            _stamp = Directory.GetLastWriteTimeUtc(path);
+            Names = List(path);
+        }
+    }
+}

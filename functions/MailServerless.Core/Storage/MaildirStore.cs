@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace MailServerless.Core.Storage;
+
+/// <summary>
+/// The Maildir store under one base path (<c>Mail:Store:Path</c>; on AWS an EFS mount). Gives the
+/// delivery writer and each user's mailbox; every path is built from a validated <c>maildir</c>.
+/// </summary>
+public sealed class MaildirStore(string basePath, string hostName, TimeProvider clock, ILoggerFactory loggerFactory)
+{
+    public string BasePath { get; } = Path.GetFullPath(basePath);
+
+    public MaildirDelivery Delivery { get; } =
+        new(basePath, hostName, clock, loggerFactory.CreateLogger<MaildirDelivery>());
+
+    /// <summary>The mailbox at a directory <c>maildir</c> value (e.g. <c>example.jp/user1/</c>).</summary>
+    public MaildirMailbox OpenMailbox(string maildir, QuotaLimit quota = default) =>
+        new(MaildirLayout.MailboxRoot(BasePath, maildir), quota, clock, hostName);
+}
