@@ -44,13 +44,10 @@ public sealed class DotLock : IAsyncDisposable
 
                 return new DotLock(path, token);
             }
-            catch (IOException) when (File.Exists(path))
+            catch (IOException e) when (IsAlreadyExists(e))
             {
+                // Held (or released between our attempt and now): check for staleness, then try again.
                 RemoveIfStale(path);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                throw;
             }
 
             if (DateTime.UtcNow > deadline)
@@ -62,6 +59,11 @@ public sealed class DotLock : IAsyncDisposable
             delay = Math.Min(delay * 2, 200);
         }
     }
+
+    /// <summary>EEXIST on Unix (HResult 17), ERROR_FILE_EXISTS (0x50) on Windows.</summary>
+    internal static bool IsAlreadyExists(IOException e) =>
+        e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException) &&
+        (e.HResult & 0xFFFF) is 17 or 0x50;
 
     private static void RemoveIfStale(string path)
     {

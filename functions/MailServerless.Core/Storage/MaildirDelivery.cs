@@ -173,7 +173,7 @@ public sealed partial class MaildirDelivery(
             PosixFileSystem.FsyncDirectory(dayFolder);
             return true;
         }
-        catch (IOException) when (File.Exists(marker))
+        catch (IOException e) when (DotLock.IsAlreadyExists(e) || File.Exists(marker))
         {
             TryDelete(temp);
             return false;
