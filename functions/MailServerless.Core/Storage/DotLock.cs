@@ -4,23 +4,28 @@ using System.Text;
 namespace MailServerless.Core.Storage;
 
 /// <summary>
-/// A lock file beside the file it guards (<c>dovecot-uidlist.lock</c>), as Dovecot takes it, so
-/// our processes and Dovecot exclude each other, on one host or several sharing NFS/EFS.
-/// Created with O_EXCL (atomic on NFSv3+ and EFS); a lock whose file has not changed for
-/// <see cref="StaleAfter"/> is taken to be a crashed holder's and removed.
+/// A lock file beside the file it guards (<c>dovecot-uidlist.lock</c>), taken the way Dovecot takes
+/// it, so our processes and Dovecot exclude each other, on one host or several sharing NFS/EFS:
+/// created with O_EXCL, holding <c>&lt;pid&gt;:&lt;hostname&gt;</c>, removed on release. A holder on this
+/// host that is alive is never overridden; a dead one's lock goes after 2 seconds; a lock from
+/// another host (or unreadable) goes when neither it nor the guarded file changed for
+/// <see cref="StaleAfter"/> (Dovecot: 120 s).
 /// </summary>
 public sealed class DotLock : IAsyncDisposable
 {
+    private static readonly TimeSpan DeadLocalHolderAge = TimeSpan.FromSeconds(2);
     private readonly string _path;
     private readonly string _token;
+    private readonly DateTime _created;
 
-    private DotLock(string path, string token)
+    private DotLock(string path, string token, DateTime created)
     {
         _path = path;
         _token = token;
+        _created = created;
     }
 
-    /// <summary>Dovecot's dotlock for dovecot-uidlist goes stale after 2 minutes without change.</summary>
+    /// <summary>Dovecot's MAILDIR_UIDLIST_LOCK_STALE_TIMEOUT.</summary>
     public static TimeSpan StaleAfter { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Takes the lock on <paramref name="guardedFile"/>, waiting up to <paramref name="timeout"/>.</summary>
@@ -28,8 +33,7 @@ public sealed class DotLock : IAsyncDisposable
     public static async Task<DotLock> AcquireAsync(string guardedFile, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var path = guardedFile + ".lock";
-        var token = string.Create(CultureInfo.InvariantCulture,
-            $"{Environment.ProcessId}:{Environment.MachineName}:{Guid.NewGuid():N}");
+        var token = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}:{Environment.MachineName}");
         var deadline = DateTime.UtcNow + timeout;
         var delay = 5;
         while (true)
@@ -42,12 +46,12 @@ public sealed class DotLock : IAsyncDisposable
                     await file.WriteAsync(Encoding.ASCII.GetBytes(token), cancellationToken);
                 }
 
-                return new DotLock(path, token);
+                return new DotLock(path, token, File.GetLastWriteTimeUtc(path));
             }
             catch (IOException e) when (IsAlreadyExists(e))
             {
                 // Held (or released between our attempt and now): check for staleness, then try again.
-                RemoveIfStale(path);
+                RemoveIfStale(path, guardedFile);
             }
 
             if (DateTime.UtcNow > deadline)
@@ -65,12 +69,26 @@ public sealed class DotLock : IAsyncDisposable
         e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException) &&
         (e.HResult & 0xFFFF) is 17 or 0x50;
 
-    private static void RemoveIfStale(string path)
+    private static void RemoveIfStale(string path, string guardedFile)
     {
         try
         {
-            var age = DateTime.UtcNow - File.GetLastWriteTimeUtc(path);
-            if (File.Exists(path) && age > StaleAfter)
+            var content = File.ReadAllText(path);
+            var lockAge = DateTime.UtcNow - File.GetLastWriteTimeUtc(path);
+            var parts = content.Split(':', 2);
+            bool stale;
+            if (parts.Length == 2 && parts[1] == Environment.MachineName &&
+                int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                stale = !ProcessIsAlive(pid) && lockAge > DeadLocalHolderAge;
+            }
+            else
+            {
+                var guardedAge = File.Exists(guardedFile) ? DateTime.UtcNow - File.GetLastWriteTimeUtc(guardedFile) : TimeSpan.MaxValue;
+                stale = lockAge > StaleAfter && guardedAge > StaleAfter;
+            }
+
+            if (stale && File.Exists(path))
             {
                 File.Delete(path);
             }
@@ -81,12 +99,34 @@ public sealed class DotLock : IAsyncDisposable
         }
     }
 
+    private static bool ProcessIsAlive(int pid)
+    {
+        if (pid == Environment.ProcessId)
+        {
+            return true;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         try
         {
             // Only remove our own lock: after a stale-lock takeover the file may be someone else's.
-            if (File.Exists(_path) && File.ReadAllText(_path) == _token)
+            if (File.Exists(_path) && File.GetLastWriteTimeUtc(_path) == _created && File.ReadAllText(_path) == _token)
             {
                 File.Delete(_path);
             }

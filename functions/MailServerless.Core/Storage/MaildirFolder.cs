@@ -186,7 +186,8 @@ public sealed partial class MaildirFolder
             var unknown = files.Keys.Where(b => !known.Contains(b)).Order(StringComparer.Ordinal).ToList();
             var gone = _uidList.Records.Count(r => !files.ContainsKey(r.BaseName));
             var added = _uidList.Assign(unknown);
-            if (rewrite || gone > Math.Max(100, _uidList.Records.Count / 2))
+            // Dovecot rewrites ("compresses") when at most 75 % of the records still name a file.
+            if (rewrite || (gone > 0 && (_uidList.Records.Count - gone) * 4 <= _uidList.Records.Count * 3))
             {
                 _uidList.RemoveWhere(r => !files.ContainsKey(r.BaseName));
                 _uidList.Save(Path);

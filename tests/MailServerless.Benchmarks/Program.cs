@@ -1,0 +1,15 @@
+using MailServerless.Benchmarks;
+
+// dotnet run -c Release --project tests/MailServerless.Benchmarks -- maildir [--deliveries N] [--large N] [--dir PATH]
+return args switch
+{
+    ["maildir", .. var rest] => await MaildirBenchmark.RunAsync(rest),
+    ["open-folder", var root, var folder] => await MaildirBenchmark.OpenInFreshProcessAsync(root, folder),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH]");
+    return 64;
+}
