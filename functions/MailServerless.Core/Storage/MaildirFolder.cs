@@ -128,27 +128,80 @@ public sealed partial class MaildirFolder
 
     /// <summary>
     /// Brings the view up to date with the disk: UIDs for new files, expunges, flag changes made by others.
+    /// When only <c>new/</c> gained files, the work is in proportion to them (the usual case: new mail).
     /// </summary>
     public async Task<FolderChanges> SyncAsync(CancellationToken cancellationToken = default)
     {
         var newChanged = _new.Refresh(_clock, TimestampSlack);
         var curChanged = _cur.Refresh(_clock, TimestampSlack);
-        var uidListChanged = ReloadUidListIfChanged();
-        if (!newChanged && !curChanged && !uidListChanged)
+        if (!newChanged && !curChanged && UidListStamp() == _uidListStamp && _messages.Count > 0)
         {
             return FolderChanges.None;
         }
 
+        if (!curChanged && _new.Removed.Count == 0 && _messages.Count > 0 && !_uidList.Damaged &&
+            await TrySyncAdditionsAsync(cancellationToken) is { } additions)
+        {
+            return additions;
+        }
+
+        ReloadUidList();
         var files = CurrentFiles();
-        var known = _uidList.Records.Select(r => r.BaseName).ToHashSet(StringComparer.Ordinal);
-        var unknown = files.Keys.Where(b => !known.Contains(b)).ToList();
-        if (unknown.Count > 0 || _uidList.Damaged || _uidList.UidValidity == 0 || _uidListStamp.Length < 0)
+        var unknown = files.Keys.Any(b => _uidList.RecordFor(b) is null);
+        if (unknown || _uidList.Damaged || _uidList.UidValidity == 0 || _uidListStamp.Length < 0)
         {
             await AssignUidsAsync(cancellationToken);
             files = CurrentFiles();
         }
 
         return Rebuild(files);
+    }
+
+    /// <summary>
+    /// The fast path: files only appeared in <c>new/</c>. Reads what was appended to the UID list,
+    /// assigns UIDs to the files still without one, and appends the messages. Null: take the full path.
+    /// </summary>
+    private async Task<FolderChanges?> TrySyncAdditionsAsync(CancellationToken cancellationToken)
+    {
+        if (!_uidList.TryReadAppended(Path))
+        {
+            return null;
+        }
+
+        var added = _new.Added.Select(name => (Name: name, Base: MaildirFileName.Parse(name).BaseName)).ToList();
+        if (added.Any(a => _uidList.RecordFor(a.Base) is null))
+        {
+            await using (await DotLock.AcquireAsync(System.IO.Path.Combine(Path, UidList.FileName), LockTimeout, cancellationToken))
+            {
+                if (!_uidList.TryReadAppended(Path))
+                {
+                    return null;
+                }
+
+                var unknown = added.Where(a => _uidList.RecordFor(a.Base) is null).Select(a => a.Base).Order(StringComparer.Ordinal).ToList();
+                _uidList.Append(Path, _uidList.Assign(unknown));
+            }
+        }
+
+        _uidListStamp = UidListStamp();
+        var lastUid = _messages[^1].Uid;
+        var messages = added.Select(a => (a.Name, Uid: _uidList.RecordFor(a.Base)!.Uid)).OrderBy(a => a.Uid).ToList();
+        if (messages.Count > 0 && messages[0].Uid <= lastUid)
+        {
+            return null; // a file came back with an old UID: rebuild in order
+        }
+
+        var appended = new List<MaildirMessage>(messages.Count);
+        foreach (var (name, uid) in messages)
+        {
+            var parsed = MaildirFileName.Parse(name);
+            var message = new MaildirMessage(uid, name, true, parsed.Flags, _keywords.Names(parsed.KeywordLetters));
+            _indexByUid[uid] = _messages.Count;
+            _messages.Add(message);
+            appended.Add(message);
+        }
+
+        return new FolderChanges([], appended, []);
     }
 
     /// <summary>Base name → (file name, in new/) for every message file present.</summary>
@@ -181,9 +234,8 @@ public sealed partial class MaildirFolder
             _new.ForceRefresh();
             _cur.ForceRefresh();
             var files = CurrentFiles();
-            var known = _uidList.Records.Select(r => r.BaseName).ToHashSet(StringComparer.Ordinal);
             // Older files first: their names begin with the delivery time (as Dovecot orders them).
-            var unknown = files.Keys.Where(b => !known.Contains(b)).Order(StringComparer.Ordinal).ToList();
+            var unknown = files.Keys.Where(b => _uidList.RecordFor(b) is null).Order(StringComparer.Ordinal).ToList();
             var gone = _uidList.Records.Count(r => !files.ContainsKey(r.BaseName));
             var added = _uidList.Assign(unknown);
             // Dovecot rewrites ("compresses") when at most 75 % of the records still name a file.
@@ -194,22 +246,16 @@ public sealed partial class MaildirFolder
             }
             else if (added.Count > 0)
             {
-                UidList.Append(Path, added);
+                _uidList.Append(Path, added);
             }
 
             _uidListStamp = UidListStamp();
         }
     }
 
-    private bool ReloadUidListIfChanged()
+    private void ReloadUidList()
     {
-        var stamp = UidListStamp();
-        if (stamp == _uidListStamp && _messages.Count > 0)
-        {
-            return false;
-        }
-
-        _uidListStamp = stamp;
+        _uidListStamp = UidListStamp();
         var loaded = UidList.Load(Path, _newUidValidity);
         if (loaded is not null)
         {
@@ -217,7 +263,6 @@ public sealed partial class MaildirFolder
         }
 
         _keywords = KeywordList.Load(Path);
-        return true;
     }
 
     private (DateTime, long) UidListStamp()
@@ -257,34 +302,48 @@ public sealed partial class MaildirFolder
         return new FolderChanges(previous.Keys.Order().ToList(), added, changed);
     }
 
-    /// <summary>The names in one of <c>new/</c> or <c>cur/</c>, listed again only when the directory changed.</summary>
+    /// <summary>
+    /// The names in one of <c>new/</c> or <c>cur/</c>, listed again only when the directory changed,
+    /// with what appeared and disappeared since the previous listing.
+    /// </summary>
     private sealed class DirectoryListing(string path)
     {
         private DateTime _stamp = DateTime.MinValue;
+        private HashSet<string> _names = new(StringComparer.Ordinal);
 
-        public IReadOnlyList<string> Names { get; private set; } = [];
+        public IReadOnlyCollection<string> Names => _names;
+
+        public IReadOnlyList<string> Added { get; private set; } = [];
+
+        public IReadOnlyList<string> Removed { get; private set; } = [];
 
         public bool Refresh(TimeProvider clock, TimeSpan slack)
         {
             var stamp = Directory.GetLastWriteTimeUtc(path);
             if (stamp == _stamp && clock.GetUtcNow().UtcDateTime - stamp > slack)
             {
+                Added = Removed = [];
                 return false;
             }
 
             _stamp = stamp;
-            Names = List(path);
-            return true;
+            var names = List(path);
+            Added = names.Where(n => !_names.Contains(n)).ToList();
+            Removed = _names.Where(n => !names.Contains(n)).ToList();
+            _names = names;
+            return Added.Count > 0 || Removed.Count > 0;
         }
-
-        // Names starting with '.' are not messages (Maildir specification).
-        private static List<string> List(string directory) =>
-            Directory.EnumerateFiles(directory).Select(p => System.IO.Path.GetFileName(p)).Where(n => !n.StartsWith('.')).ToList();
 
         public void ForceRefresh()
         {
             _stamp = Directory.GetLastWriteTimeUtc(path);
-            Names = List(path);
+            _names = List(path);
+            Added = Removed = [];
         }
+
+        // Names starting with '.' are not messages (Maildir specification).
+        private static HashSet<string> List(string directory) =>
+            Directory.EnumerateFiles(directory).Select(p => System.IO.Path.GetFileName(p)).Where(n => !n.StartsWith('.'))
+                .ToHashSet(StringComparer.Ordinal);
     }
 }

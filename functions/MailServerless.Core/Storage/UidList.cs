@@ -19,11 +19,13 @@ public sealed class UidList
     public const string FileName = "dovecot-uidlist";
 
     private readonly List<UidRecord> _records;
+    private readonly Dictionary<string, UidRecord> _byBase;
 
     private UidList(uint uidValidity, uint headerNextUid, string guid, List<UidRecord> records, bool damaged)
     {
         UidValidity = uidValidity;
         _records = records;
+        _byBase = records.ToDictionary(r => r.BaseName, StringComparer.Ordinal);
         MailboxGuid = guid;
         Damaged = damaged;
         var last = records.Count > 0 ? records[^1].Uid : 0;
@@ -42,23 +44,35 @@ public sealed class UidList
 
     public IReadOnlyList<UidRecord> Records => _records;
 
+    /// <summary>The first line as read, and how many bytes of the file were read (whole lines only).</summary>
+    private string _headerLine = string.Empty;
+    private long _length;
+
+    public UidRecord? RecordFor(string baseName) => _byBase.GetValueOrDefault(baseName);
+
     public static UidList CreateNew(uint uidValidity) =>
         new(uidValidity, 1, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), [], damaged: false);
 
     /// <summary>Reads the file; null when it does not exist.</summary>
     public static UidList? Load(string folderPath, Func<uint> newUidValidity)
     {
-        string text;
+        byte[] bytes;
         try
         {
-            text = File.ReadAllText(Path.Combine(folderPath, FileName), Encoding.UTF8);
+            bytes = File.ReadAllBytes(Path.Combine(folderPath, FileName));
         }
         catch (FileNotFoundException)
         {
             return null;
         }
 
-        return Parse(text, newUidValidity);
+        // A line still being appended by another process is not read yet.
+        var complete = Array.LastIndexOf(bytes, (byte)'\n') + 1;
+        var text = Encoding.UTF8.GetString(bytes, 0, complete);
+        var list = Parse(text, newUidValidity);
+        list._length = complete;
+        list._headerLine = text.Split('\n', 2)[0];
+        return list;
     }
 
     public static UidList Parse(string text, Func<uint> newUidValidity)
@@ -136,6 +150,7 @@ public sealed class UidList
         {
             var record = new UidRecord(NextUid++, name);
             _records.Add(record);
+            _byBase[name] = record;
             added.Add(record);
         }
 
@@ -143,7 +158,80 @@ public sealed class UidList
     }
 
     /// <summary>Drops the records whose files are gone (their UIDs are never reused).</summary>
-    public int RemoveWhere(Func<UidRecord, bool> gone) => _records.RemoveAll(r => gone(r));
+    public int RemoveWhere(Func<UidRecord, bool> gone)
+    {
+        foreach (var record in _records.Where(gone).ToList())
+        {
+            _byBase.Remove(record.BaseName);
+        }
+
+        return _records.RemoveAll(r => gone(r));
+    }
+
+    /// <summary>
+    /// Reads the records appended to the file since it was loaded, so a sync costs what is new.
+    /// False when the file was replaced (rewritten), shrank, or holds something unexpected: load it again.
+    /// </summary>
+    public bool TryReadAppended(string folderPath)
+    {
+        if (_length == 0)
+        {
+            return false;
+        }
+
+        byte[] tail;
+        try
+        {
+            using var file = new FileStream(Path.Combine(folderPath, FileName), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (file.Length < _length)
+            {
+                return false;
+            }
+
+            var head = new byte[Math.Min(_headerLine.Length * 4 + 1, file.Length)];
+            file.ReadExactly(head);
+            var firstLine = Encoding.UTF8.GetString(head).Split('\n', 2)[0];
+            if (firstLine != _headerLine)
+            {
+                return false;
+            }
+
+            file.Position = _length;
+            tail = new byte[file.Length - _length];
+            file.ReadExactly(tail);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+
+        var complete = Array.LastIndexOf(tail, (byte)'\n') + 1;
+        var last = _records.Count > 0 ? _records[^1].Uid : 0;
+        var added = new List<UidRecord>();
+        foreach (var line in Encoding.UTF8.GetString(tail, 0, complete).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var colon = line.IndexOf(" :", StringComparison.Ordinal);
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (colon < 0 || !uint.TryParse(line.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var uid) ||
+                uid <= last || _byBase.ContainsKey(line[(colon + 2)..]))
+            {
+                return false;
+            }
+
+            added.Add(new UidRecord(uid, line[(colon + 2)..], colon > space ? line[(space + 1)..colon] : string.Empty));
+            last = uid;
+        }
+
+        foreach (var record in added)
+        {
+            _records.Add(record);
+            _byBase[record.BaseName] = record;
+        }
+
+        _length += complete;
+        NextUid = Math.Max(NextUid, last + 1);
+        return true;
+    }
 
     public string Serialize()
     {
@@ -168,17 +256,25 @@ public sealed class UidList
     {
         var temp = Path.Combine(folderPath, "tmp", FileName + "." + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
+        var text = Serialize();
+        var bytes = Encoding.UTF8.GetBytes(text);
         using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
         {
-            file.Write(Encoding.UTF8.GetBytes(Serialize()));
+            file.Write(bytes);
             file.Flush(flushToDisk: true);
         }
+
+        _length = bytes.Length;
+        _headerLine = text.Split('\n', 2)[0];
 
         File.Move(temp, Path.Combine(folderPath, FileName), overwrite: true);
     }
 
-    /// <summary>Appends records after the header, as Dovecot does for new mail.</summary>
-    public static void Append(string folderPath, IEnumerable<UidRecord> records)
+    /// <summary>
+    /// Appends records after the header, as Dovecot does for new mail. Called under the lock, right
+    /// after <see cref="TryReadAppended"/>, so what was read still ends where the new lines start.
+    /// </summary>
+    public void Append(string folderPath, IEnumerable<UidRecord> records)
     {
         var text = new StringBuilder();
         foreach (var record in records)
@@ -186,8 +282,11 @@ public sealed class UidList
             text.Append(record.Uid.ToString(CultureInfo.InvariantCulture)).Append(" :").Append(record.BaseName).Append('\n');
         }
 
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
         using var file = new FileStream(Path.Combine(folderPath, FileName), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        file.Write(Encoding.UTF8.GetBytes(text.ToString()));
+        var appendedAt = file.Length;
+        file.Write(bytes);
         file.Flush(flushToDisk: true);
+        _length = appendedAt == _length ? _length + bytes.Length : 0;
     }
 }

@@ -49,6 +49,29 @@ public sealed class MaildirFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task New_mail_seen_through_the_incremental_sync_gets_the_uids_another_session_appended()
+    {
+        await _store.DeliverAsync("a");
+        var mine = await Mailbox().OpenFolderAsync("INBOX");
+        await mine.TakeNewAsync();
+        // Age cur/ past the timestamp slack so that only new/ is listed again.
+        Directory.SetLastWriteTimeUtc(Path.Combine(_store.Root(), "cur"), DateTime.UtcNow.AddHours(-1));
+        await mine.SyncAsync();
+
+        await _store.DeliverAsync("b");
+        await _store.DeliverAsync("c");
+        var theirs = await Mailbox().OpenFolderAsync("INBOX");
+        await _store.DeliverAsync("d");
+        var changes = await mine.SyncAsync();
+
+        Assert.Equal([2u, 3u, 4u], changes.Added.Select(m => m.Uid));
+        Assert.Equal([1u, 2u, 3u, 4u], mine.Messages.Select(m => m.Uid));
+        Assert.Equal(theirs.Messages.Select(m => m.BaseName), mine.Messages.Take(3).Select(m => m.BaseName));
+        Assert.Equal(mine.Messages[3].BaseName, (await Mailbox().OpenFolderAsync("INBOX")).FindByUid(4)!.BaseName);
+        Assert.Equal(FolderChanges.None, await mine.SyncAsync());
+    }
+
+    [Fact]
     public async Task Taking_new_mail_moves_it_to_cur_with_an_empty_info_and_keeps_the_uid()
     {
         await _store.DeliverAsync("a");
