@@ -2,10 +2,11 @@ using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Passwords;
+using MailServerless.Core.Storage;
 
 namespace MailServerless.EdgeServer.Hosting;
 
-/// <summary>Registers the directory (database, password schemes, lookups, admin writes).</summary>
+/// <summary>Registers the directory (database, password schemes, lookups, admin writes) and the Maildir store.</summary>
 public static class DirectoryServices
 {
     public static IServiceCollection AddMailDirectory(this IServiceCollection services, MailOptions options)
@@ -23,6 +24,9 @@ public static class DirectoryServices
         services.AddSingleton<DirectoryAdministration>();
         services.AddSingleton(sp => new RecipientResolver(
             sp.GetRequiredService<IAccountDirectory>(), options.EffectiveVacationDomain));
+        services.AddSingleton(sp => new MaildirStore(
+            options.EffectiveStorePath, options.EffectiveHostName, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         return services;
     }
 }

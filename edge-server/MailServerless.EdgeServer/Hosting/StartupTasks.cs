@@ -16,6 +16,7 @@ public static class StartupTasks
     {
         var options = services.GetRequiredService<MailOptions>();
         EnsureDataDirectory(options);
+        EnsureStoreBase(options);
         await services.GetRequiredService<SchemaInstaller>().EnsureSchemaAsync(cancellationToken);
         await EnsureSuperadminAsync(services, options, console, cancellationToken);
     }
@@ -38,6 +39,23 @@ public static class StartupTasks
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new DirectoryConfigurationException($"Mail:DataDirectory '{path}' cannot be created: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The Maildir base must exist and be writable before the first delivery.</summary>
+    private static void EnsureStoreBase(MailOptions options)
+    {
+        var path = options.EffectiveStorePath;
+        try
+        {
+            Directory.CreateDirectory(path);
+            var probe = Path.Combine(path, ".write-test-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DirectoryConfigurationException($"Mail:Store:Path '{path}' is not a writable directory: {e.Message}", e);
         }
     }
 

@@ -34,6 +34,7 @@ public sealed class EdgeServerStartupTests : IDisposable
         Assert.False(server.HasExited, server.Output);
 
         Assert.True(File.Exists(Path.Combine(_data, "directory.db")));
+        Assert.True(Directory.Exists(Path.Combine(_data, "virtual")));
         var secretFile = Path.Combine(_data, "superadmin-password");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secretFile));
         var lines = await File.ReadAllLinesAsync(secretFile);
@@ -107,6 +108,7 @@ public sealed class EdgeServerStartupTests : IDisposable
     [InlineData("--Mail:Directory:ConnectionString=Server=;Port=notanumber", "Mail:Directory:ConnectionString")]
     [InlineData("--Mail:Directory:Provider=Oracle", "Mail:Directory:Provider")]
     [InlineData("--Mail:Directory:NewPasswordScheme=PLAIN", "Mail:Directory:NewPasswordScheme")]
+    [InlineData("--Mail:Store:Path=/proc/msl-store", "Mail:Store:Path")]
     public async Task Bad_settings_stop_start_up_naming_the_setting(string setting, string named)
     {
         var extra = setting.Contains("ConnectionString", StringComparison.Ordinal)
