@@ -84,8 +84,6 @@ public sealed class KeywordList
             }
         }
 
-        var temp = Path.Combine(folderPath, "tmp", FileName + "." + Guid.NewGuid().ToString("N"));
-        File.WriteAllText(temp, content.ToString(), new UTF8Encoding(false));
-        File.Move(temp, Path.Combine(folderPath, FileName), overwrite: true);
+        AtomicFile.Replace(Path.Combine(folderPath, FileName), Path.Combine(folderPath, "tmp"), content.ToString());
     }
 }

@@ -151,9 +151,7 @@ public sealed class MaildirMailbox
         }
 
         var next = Math.Max(now, last + 1);
-        var temp = Path.Combine(Root, "tmp", UidValidityFile + "." + Guid.NewGuid().ToString("N"));
-        File.WriteAllText(temp, next.ToString("x8", CultureInfo.InvariantCulture));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.Replace(path, Path.Combine(Root, "tmp"), next.ToString("x8", CultureInfo.InvariantCulture));
         return next;
     }
 }

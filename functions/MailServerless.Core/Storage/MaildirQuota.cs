@@ -76,8 +76,9 @@ public sealed class MaildirQuota(string mailboxRoot, TimeProvider clock)
     }
 
     /// <summary>Counts every message in every folder and rewrites the file atomically.</summary>
-    public async Task<QuotaUsage> RecalculateAsync(QuotaLimit limit, CancellationToken cancellationToken = default)
+    public Task<QuotaUsage> RecalculateAsync(QuotaLimit limit, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         long bytes = 0, count = 0;
         foreach (var folder in MaildirLayout.FolderDirectories(mailboxRoot))
         {
@@ -104,11 +105,8 @@ public sealed class MaildirQuota(string mailboxRoot, TimeProvider clock)
         }
 
         var content = string.Create(CultureInfo.InvariantCulture, $"{limit.Definition}\n{bytes} {count}\n");
-        var temp = Path.Combine(mailboxRoot, "tmp", $"{FileName}.{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
-        await File.WriteAllTextAsync(temp, content, cancellationToken);
-        File.Move(temp, FilePath, overwrite: true);
-        return new QuotaUsage(bytes, count, limit);
+        AtomicFile.Replace(FilePath, Path.Combine(mailboxRoot, "tmp"), content);
+        return Task.FromResult(new QuotaUsage(bytes, count, limit));
     }
 
     private async Task<QuotaUsage?> TryReadAsync(QuotaLimit limit, CancellationToken cancellationToken)

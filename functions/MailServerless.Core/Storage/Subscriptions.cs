@@ -43,9 +43,6 @@ public static class Subscriptions
             content.Append(ModifiedUtf7.Encode(folder).Replace(MaildirLayout.Delimiter, '\t')).Append('\n');
         }
 
-        var temp = Path.Combine(mailboxRoot, "tmp", FileName + "." + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
-        File.WriteAllText(temp, content.ToString(), new UTF8Encoding(false));
-        File.Move(temp, Path.Combine(mailboxRoot, FileName), overwrite: true);
+        AtomicFile.Replace(Path.Combine(mailboxRoot, FileName), Path.Combine(mailboxRoot, "tmp"), content.ToString());
     }
 }

@@ -254,20 +254,11 @@ public sealed class UidList
     /// <summary>Writes the whole file atomically (temporary file, fsync, rename).</summary>
     public void Save(string folderPath)
     {
-        var temp = Path.Combine(folderPath, "tmp", FileName + "." + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
         var text = Serialize();
         var bytes = Encoding.UTF8.GetBytes(text);
-        using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-        {
-            file.Write(bytes);
-            file.Flush(flushToDisk: true);
-        }
-
+        AtomicFile.Replace(Path.Combine(folderPath, FileName), Path.Combine(folderPath, "tmp"), bytes, durable: true);
         _length = bytes.Length;
         _headerLine = text.Split('\n', 2)[0];
-
-        File.Move(temp, Path.Combine(folderPath, FileName), overwrite: true);
     }
 
     /// <summary>
