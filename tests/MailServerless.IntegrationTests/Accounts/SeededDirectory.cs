@@ -11,12 +11,15 @@ namespace MailServerless.IntegrationTests.Accounts;
 /// <item>example.com: alias domain of example.jp;</item>
 /// <item>other.example: catch-all → user1@example.jp; mailbox "noalias" without its self-alias, mailbox "withalias";</item>
 /// <item>catch.example with catch-all → user2@example.jp, and its alias domain catchalias.example;</item>
-/// <item>backup.example (backup MX), inactive.example (inactive, with a mailbox).</item>
+/// <item>backup.example (backup MX), inactive.example (inactive, with a mailbox);</item>
+/// <item>away@example.jp on vacation, tiny@example.jp with a 1000-byte quota, abuse@example.jp a self-alias without mailbox.</item>
 /// </list>
 /// </summary>
 public abstract class SeededDirectory(Backend backend) : IAsyncLifetime
 {
     public const string Password = "秘密のpassword";
+
+    public const long TinyQuota = 1000;
 
     public TestDirectory Test { get; private set; } = null!;
 
@@ -58,6 +61,13 @@ public abstract class SeededDirectory(Backend backend) : IAsyncLifetime
         await admin.CreateAliasDomainAsync("catchalias.example", "catch.example");
 
         await admin.CreateMailboxAsync("u@inactive.example", Password, "In an inactive domain", 0);
+
+        // Vacation as PostfixAdmin writes it: the mailbox keeps its copy, the vacation address stands for the reply.
+        await admin.CreateMailboxAsync("away@example.jp", Password, "On holiday", 0);
+        await Test.ExecuteAsync("UPDATE alias SET goto = 'away@example.jp,away#example.jp@autoreply.example.jp' WHERE address = 'away@example.jp'");
+        await admin.CreateMailboxAsync("tiny@example.jp", Password, "Tiny quota", TinyQuota);
+        // PostfixAdmin's default alias with no mailbox behind it.
+        await admin.CreateAliasAsync("abuse@example.jp", ["abuse@example.jp"]);
     }
 
     public async Task DisposeAsync() => await Test.DisposeAsync();

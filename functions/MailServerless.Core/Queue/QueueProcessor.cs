@@ -1,0 +1,148 @@
+using Microsoft.Extensions.Logging;
+
+namespace MailServerless.Core.Queue;
+
+/// <summary>What a function decided about one message.</summary>
+public enum FunctionOutcome
+{
+    Done,
+    Retry,
+    DeadLetter,
+}
+
+public sealed record FunctionResult(FunctionOutcome Outcome, string? Reason = null)
+{
+    public static FunctionResult Done { get; } = new(FunctionOutcome.Done);
+
+    public static FunctionResult Retry(string reason) => new(FunctionOutcome.Retry, reason);
+
+    public static FunctionResult DeadLetter(string reason) => new(FunctionOutcome.DeadLetter, reason);
+}
+
+/// <summary>
+/// A function bound to a queue: a plain class with one job that knows nothing of its host
+/// (in-process workers here, SQS pollers or Lambda in the cloud).
+/// </summary>
+public interface IQueueFunction
+{
+    Task<FunctionResult> HandleAsync(QueuedMessage message, CancellationToken cancellationToken);
+}
+
+public sealed class QueueProcessorOptions
+{
+    /// <summary>Messages handled at once.</summary>
+    public int Workers { get; set; } = 4;
+
+    /// <summary>First retry delay (Postfix's <c>minimal_backoff_time</c>: 300 s); doubled per attempt.</summary>
+    public TimeSpan MinBackoff { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Longest retry delay (Postfix's <c>maximal_backoff_time</c>: 4000 s).</summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(4000);
+
+    /// <summary>After this, a message still failing is dead-lettered (Postfix's <c>maximal_queue_lifetime</c>: 5 days).</summary>
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromDays(5);
+
+    /// <summary>How long a stop waits for messages being handled.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Runs a function over a queue with a number of workers: done → completed and the body removed;
+/// a temporary failure or an exception → retried with exponential backoff until the maximum
+/// lifetime, then dead-lettered; a permanent problem → dead-lettered at once.
+/// </summary>
+public sealed partial class QueueProcessor(
+    IMessageQueue queue, IBlobStore blobs, IQueueFunction function, QueueProcessorOptions options, TimeProvider clock,
+    ILogger<QueueProcessor> logger)
+{
+    /// <summary>Runs until <paramref name="stopping"/> fires, then lets handled messages finish within the grace time.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var hardStop = new CancellationTokenSource();
+        await using var registration = stopping.Register(() => hardStop.CancelAfter(options.ShutdownGrace));
+        var workers = Enumerable.Range(0, Math.Max(1, options.Workers)).Select(_ => WorkAsync(stopping, hardStop.Token));
+        await Task.WhenAll(workers);
+    }
+
+    private async Task WorkAsync(CancellationToken stopping, CancellationToken hardStop)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            IReadOnlyList<QueueLease> leases;
+            try
+            {
+                leases = await queue.ReceiveAsync(1, TimeSpan.FromSeconds(5), stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            foreach (var lease in leases)
+            {
+                await HandleOneAsync(lease, hardStop);
+            }
+        }
+    }
+
+    /// <summary>Handles one leased message to the end (exposed for hosts that receive themselves).</summary>
+    public async Task HandleOneAsync(QueueLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var message = lease.Message;
+        FunctionResult result;
+        try
+        {
+            result = await function.HandleAsync(message, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped mid-way: the message stays queued and is handled again after the restart.
+            return;
+        }
+        catch (Exception e)
+        {
+            LogFunctionFailed(queue.Name, message.Id, e);
+            result = FunctionResult.Retry($"{e.GetType().Name}: {e.Message}");
+        }
+
+        switch (result.Outcome)
+        {
+            case FunctionOutcome.Done:
+                await queue.CompleteAsync(lease, CancellationToken.None);
+                await blobs.DeleteAsync(message.BodyKey, CancellationToken.None);
+                break;
+            case FunctionOutcome.DeadLetter:
+                await queue.DeadLetterAsync(lease, result.Reason ?? "dead-lettered", CancellationToken.None);
+                break;
+            default:
+                var age = clock.GetUtcNow() - message.ReceivedAt;
+                if (age >= options.MaxLifetime)
+                {
+                    await queue.DeadLetterAsync(lease, $"maximal lifetime exceeded; last failure: {result.Reason}", CancellationToken.None);
+                }
+                else
+                {
+                    var delay = Backoff(message.Attempt);
+                    LogRetry(queue.Name, message.Id, delay, result.Reason ?? "temporary failure");
+                    await queue.RetryAsync(lease, delay, CancellationToken.None);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>MinBackoff × 2^attempt, at most MaxBackoff, with ±10 % jitter so retries do not bunch.</summary>
+    public TimeSpan Backoff(int attempt)
+    {
+        var factor = Math.Pow(2, Math.Min(attempt, 30));
+        var delay = Math.Min(options.MinBackoff.TotalMilliseconds * factor, options.MaxBackoff.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(delay * (0.9 + (Random.Shared.NextDouble() * 0.2)));
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Queue {Queue}: function failed on {Id}")]
+    private partial void LogFunctionFailed(string queue, string id, Exception exception);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Queue {Queue}: {Id} deferred for {Delay}: {Reason}")]
+    private partial void LogRetry(string queue, string id, TimeSpan delay, string reason);
+}

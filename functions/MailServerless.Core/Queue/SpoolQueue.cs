@@ -1,0 +1,265 @@
+using System.Text;
+using MailServerless.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace MailServerless.Core.Queue;
+
+/// <summary>
+/// The embedded queue: one JSON envelope per file under <c>&lt;spool&gt;/&lt;name&gt;/queue/</c>, written with
+/// fsync before <see cref="EnqueueAsync"/> returns. Leases live in memory, so whatever was in
+/// flight when the process stopped is simply due again when it starts. Dead letters go to
+/// <c>dead/</c>; completed ids leave a tombstone in <c>done/</c> for the queue's lifetime so that a
+/// repeated enqueue of the same id does nothing. One process owns a spool folder.
+/// </summary>
+public sealed partial class SpoolQueue : IMessageQueue, IDisposable
+{
+    private readonly string _queue;
+    private readonly string _dead;
+    private readonly string _done;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly Lock _sync = new();
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _signal = new(0);
+
+    public SpoolQueue(string spoolFolder, string name, TimeProvider clock, ILogger<SpoolQueue> logger, TimeSpan? tombstoneLifetime = null)
+    {
+        Name = SpoolNames.Require(name, "queue name");
+        var root = Path.Combine(Path.GetFullPath(spoolFolder), name);
+        _queue = Path.Combine(root, "queue");
+        _dead = Path.Combine(root, "dead");
+        _done = Path.Combine(root, "done");
+        _clock = clock;
+        _logger = logger;
+        foreach (var folder in new[] { _queue, _dead, _done, Path.Combine(root, "tmp") })
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        Load(tombstoneLifetime ?? TimeSpan.FromDays(6));
+    }
+
+    public string Name { get; }
+
+    /// <summary>Messages queued (leased or not).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    public async Task EnqueueAsync(QueuedMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var id = SpoolNames.Require(message.Id, "queue id");
+        lock (_sync)
+        {
+            if (_entries.ContainsKey(id) || File.Exists(Path.Combine(_done, id)) || File.Exists(DeadPath(id)))
+            {
+                return;
+            }
+        }
+
+        await WriteEnvelopeAsync(QueuePath(id), message, cancellationToken);
+        lock (_sync)
+        {
+            _entries[id] = new Entry(message, message.NotBefore ?? _clock.GetUtcNow());
+        }
+
+        _signal.Release();
+    }
+
+    public async Task<IReadOnlyList<QueueLease>> ReceiveAsync(int max, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        var deadline = _clock.GetUtcNow() + wait;
+        while (true)
+        {
+            TimeSpan sleep;
+            lock (_sync)
+            {
+                var now = _clock.GetUtcNow();
+                var due = _entries.Values.Where(e => !e.Leased && e.Due <= now).OrderBy(e => e.Due).Take(max).ToList();
+                if (due.Count > 0)
+                {
+                    return due.Select(e =>
+                    {
+                        e.Leased = true;
+                        e.ReceiveCount++;
+                        return new QueueLease(e.Message, e.Message.Id, e.ReceiveCount);
+                    }).ToList();
+                }
+
+                var next = _entries.Values.Where(e => !e.Leased).Select(e => e.Due).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+                var until = next < deadline ? next : deadline;
+                sleep = until - now;
+                if (sleep <= TimeSpan.Zero)
+                {
+                    if (now >= deadline)
+                    {
+                        return [];
+                    }
+
+                    sleep = TimeSpan.FromMilliseconds(1);
+                }
+            }
+
+            await _signal.WaitAsync(sleep, cancellationToken);
+        }
+    }
+
+    public Task CompleteAsync(QueueLease lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var id = lease.Message.Id;
+        File.WriteAllBytes(Path.Combine(_done, id), []);
+        File.Delete(QueuePath(id));
+        lock (_sync)
+        {
+            _entries.Remove(id);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task RetryAsync(QueueLease lease, TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var due = _clock.GetUtcNow() + delay;
+        var updated = lease.Message with { Attempt = lease.Message.Attempt + 1, NotBefore = due };
+        await WriteEnvelopeAsync(QueuePath(updated.Id), updated, cancellationToken);
+        lock (_sync)
+        {
+            if (_entries.TryGetValue(updated.Id, out var entry))
+            {
+                entry.Message = updated;
+                entry.Due = due;
+                entry.Leased = false;
+            }
+        }
+
+        _signal.Release();
+    }
+
+    public async Task DeadLetterAsync(QueueLease lease, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var dead = lease.Message with { DeadLetterReason = reason };
+        await WriteEnvelopeAsync(DeadPath(dead.Id), dead, cancellationToken);
+        File.Delete(QueuePath(dead.Id));
+        lock (_sync)
+        {
+            _entries.Remove(dead.Id);
+        }
+
+        LogDeadLettered(Name, dead.Id, reason);
+    }
+
+    /// <summary>Body keys that queued or dead-lettered envelopes still refer to.</summary>
+    public IReadOnlySet<string> ReferencedBodyKeys()
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        lock (_sync)
+        {
+            keys.UnionWith(_entries.Values.Select(e => e.Message.BodyKey));
+        }
+
+        foreach (var dead in Directory.EnumerateFiles(_dead, "*.json"))
+        {
+            try
+            {
+                keys.Add(QueuedMessage.FromJson(File.ReadAllText(dead)).BodyKey);
+            }
+            catch (MalformedEnvelopeException)
+            {
+                // Nothing to keep for it.
+            }
+        }
+
+        return keys;
+    }
+
+    /// <summary>The dead-lettered envelopes (for operators and tests).</summary>
+    public IReadOnlyList<QueuedMessage> DeadLetters() =>
+        Directory.EnumerateFiles(_dead, "*.json").Select(f => QueuedMessage.FromJson(File.ReadAllText(f))).ToList();
+
+    public void Dispose() => _signal.Dispose();
+
+    private void Load(TimeSpan tombstoneLifetime)
+    {
+        foreach (var file in Directory.EnumerateFiles(_queue, "*.json"))
+        {
+            try
+            {
+                var message = QueuedMessage.FromJson(File.ReadAllText(file));
+                if (!SpoolNames.IsValid(message.Id) || Path.GetFileNameWithoutExtension(file) != message.Id)
+                {
+                    throw new MalformedEnvelopeException($"envelope id '{message.Id}' does not match its file");
+                }
+
+                _entries[message.Id] = new Entry(message, message.NotBefore ?? _clock.GetUtcNow());
+            }
+            catch (MalformedEnvelopeException e)
+            {
+                // Keep the bytes for an operator; the rest of the queue goes on.
+                var name = Path.GetFileName(file);
+                File.Move(file, Path.Combine(_dead, name + ".malformed"), overwrite: true);
+                File.WriteAllText(Path.Combine(_dead, name + ".reason"), e.Message);
+                LogDeadLettered(Name, name, e.Message);
+            }
+        }
+
+        var cutoff = _clock.GetUtcNow().UtcDateTime - tombstoneLifetime;
+        foreach (var tombstone in Directory.EnumerateFiles(_done))
+        {
+            if (File.GetLastWriteTimeUtc(tombstone) < cutoff)
+            {
+                File.Delete(tombstone);
+            }
+        }
+
+        if (_entries.Count > 0)
+        {
+            LogRecovered(Name, _entries.Count);
+        }
+    }
+
+    private static async Task WriteEnvelopeAsync(string path, QueuedMessage message, CancellationToken cancellationToken)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        var temp = Path.Combine(Path.GetDirectoryName(folder)!, "tmp", Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N"));
+        await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
+        {
+            await file.WriteAsync(Encoding.UTF8.GetBytes(message.ToJson()), cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        PosixFileSystem.FsyncDirectory(folder);
+    }
+
+    private string QueuePath(string id) => Path.Combine(_queue, id + ".json");
+
+    private string DeadPath(string id) => Path.Combine(_dead, id + ".json");
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Queue {Queue}: {Id} dead-lettered: {Reason}")]
+    private partial void LogDeadLettered(string queue, string id, string reason);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Queue {Queue}: {Count} message(s) found in the spool at start")]
+    private partial void LogRecovered(string queue, int count);
+
+    private sealed class Entry(QueuedMessage message, DateTimeOffset due)
+    {
+        public QueuedMessage Message { get; set; } = message;
+
+        public DateTimeOffset Due { get; set; } = due;
+
+        public bool Leased { get; set; }
+
+        public int ReceiveCount { get; set; }
+    }
+}

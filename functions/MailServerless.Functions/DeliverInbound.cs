@@ -1,0 +1,188 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailServerless.Core.Accounts;
+using MailServerless.Core.Queue;
+using MailServerless.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace MailServerless.Functions;
+
+/// <summary>
+/// Delivers one queued inbound message: expands every recipient through the directory (aliases,
+/// alias domains, catch-all), writes one copy per local mailbox into its Maildir (with
+/// <c>Return-Path</c> and <c>Delivered-To</c>), hands outside addresses and vacation targets to the
+/// outbound queue, and bounces what cannot be delivered. Every step is idempotent, so a message
+/// handled twice (a redelivery, a crash before the acknowledgement) leaves one copy everywhere.
+/// </summary>
+public sealed partial class DeliverInbound(
+    RecipientResolver resolver,
+    MaildirStore store,
+    IBlobStore blobs,
+    IMessageQueue inbound,
+    IMessageQueue outbound,
+    DeliveryOptions options,
+    ILogger<DeliverInbound> logger) : IQueueFunction
+{
+    public async Task<FunctionResult> HandleAsync(QueuedMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Purpose != MessagePurpose.Deliver)
+        {
+            return FunctionResult.DeadLetter($"the inbound queue does not handle {message.Purpose} messages");
+        }
+
+        if (!await BodyExistsAsync(message.BodyKey, cancellationToken))
+        {
+            return FunctionResult.DeadLetter($"body '{message.BodyKey}' is missing");
+        }
+
+        var plan = new DeliveryPlan();
+        try
+        {
+            foreach (var recipient in message.Recipients.Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                plan.Add(recipient, await resolver.ResolveAsync(recipient, cancellationToken));
+            }
+        }
+        catch (DirectoryUnavailableException e)
+        {
+            return FunctionResult.Retry($"directory unavailable: {e.Message}");
+        }
+
+        var temporary = new List<string>(plan.Temporary);
+        foreach (var (mailbox, target) in plan.Mailboxes.Values)
+        {
+            var result = await DeliverToMailboxAsync(message, mailbox, target.Address, cancellationToken);
+            switch (result.Status)
+            {
+                case DeliveryStatus.Delivered:
+                    LogDelivered(message.Id, target.Address, mailbox.Username, result.FileName ?? string.Empty);
+                    break;
+                case DeliveryStatus.AlreadyDelivered:
+                    break;
+                case DeliveryStatus.OverQuota:
+                    foreach (var original in target.Originals)
+                    {
+                        plan.Failures.Add(new FailedRecipient(target.Address, original, "5.2.2", $"552 5.2.2 {options.OverQuotaMessage}"));
+                    }
+
+                    LogBounced(message.Id, target.Address, result.Detail ?? "over quota");
+                    break;
+                default:
+                    temporary.Add($"{mailbox.Username}: {result.Detail}");
+                    break;
+            }
+        }
+
+        await ForwardAsync(message, plan.Remote, MessagePurpose.Deliver, "fwd", cancellationToken);
+        await ForwardAsync(message, plan.Vacation, MessagePurpose.Vacation, "vac", cancellationToken);
+        await BounceAsync(message, plan.Failures, cancellationToken);
+
+        return temporary.Count == 0 ? FunctionResult.Done : FunctionResult.Retry(string.Join("; ", temporary));
+    }
+
+    private async Task<bool> BodyExistsAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var body = await blobs.OpenReadAsync(key, cancellationToken);
+            return true;
+        }
+        catch (BlobNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Writes the copy for one mailbox: Return-Path and Delivered-To, then the message as received.</summary>
+    private async Task<DeliveryResult> DeliverToMailboxAsync(
+        QueuedMessage message, Mailbox mailbox, string deliveredTo, CancellationToken cancellationToken)
+    {
+        var prefix = Encoding.UTF8.GetBytes($"Return-Path: <{message.MailFrom}>\r\nDelivered-To: {deliveredTo}\r\n");
+        await using var body = await blobs.OpenReadAsync(message.BodyKey, cancellationToken);
+        await using var content = new PrefixedStream(prefix, body);
+        return await store.Delivery.DeliverAsync(
+            mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), message.Id, message.ReceivedAt, content, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Queues a copy for the outbound side (forwarding aliases, vacation replies), once per message.</summary>
+    private async Task ForwardAsync(
+        QueuedMessage message, IReadOnlyCollection<string> recipients, MessagePurpose purpose, string suffix, CancellationToken cancellationToken)
+    {
+        if (recipients.Count == 0)
+        {
+            return;
+        }
+
+        var key = $"{message.BodyKey}.{suffix}";
+        await blobs.CopyAsync(message.BodyKey, key, cancellationToken);
+        await outbound.EnqueueAsync(message with
+        {
+            Id = $"{message.Id}.{suffix}",
+            BodyKey = key,
+            Recipients = recipients.ToList(),
+            Purpose = purpose,
+            Attempt = 0,
+            NotBefore = null,
+        }, cancellationToken);
+        LogQueuedOutbound(message.Id, purpose, recipients.Count);
+    }
+
+    /// <summary>
+    /// Bounces to the sender through the inbound queue (a local sender gets it in its Maildir, an outside
+    /// one through the outbound side). Never to the null sender, so a bounce is never bounced.
+    /// </summary>
+    private async Task BounceAsync(QueuedMessage message, IReadOnlyList<FailedRecipient> failures, CancellationToken cancellationToken)
+    {
+        if (failures.Count == 0)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(message.MailFrom))
+        {
+            LogNoBounce(message.Id, failures.Count);
+            return;
+        }
+
+        // One id per set of failures: a retry that fails the same recipients queues no second bounce.
+        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+            string.Join('\n', failures.Select(f => f.FinalRecipient + "|" + f.OriginalRecipient).Order(StringComparer.Ordinal)))))[..12];
+        var id = $"{message.Id}.dsn{digest}";
+        MimeKit.MimeMessage dsn;
+        await using (var original = await blobs.OpenReadAsync(message.BodyKey, cancellationToken))
+        {
+            dsn = DeliveryStatusNotification.Build(options.HostName, message.MailFrom, message.Id, message.ReceivedAt, failures, original);
+        }
+
+        using var bytes = new MemoryStream();
+        await dsn.WriteToAsync(MimeKit.FormatOptions.Default, bytes, cancellationToken);
+        bytes.Position = 0;
+        var size = await blobs.PutAsync(id, bytes, cancellationToken);
+        await inbound.EnqueueAsync(new QueuedMessage
+        {
+            Id = id,
+            ReceivedAt = DateTimeOffset.UtcNow,
+            MailFrom = string.Empty,
+            Recipients = [message.MailFrom],
+            BodyKey = id,
+            Size = size,
+        }, cancellationToken);
+        LogBounceQueued(message.Id, id, message.MailFrom, failures.Count);
+    }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "{Id}: to=<{Recipient}> mailbox={Mailbox} status=sent ({File})")]
+    private partial void LogDelivered(string id, string recipient, string mailbox, string file);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "{Id}: to=<{Recipient}> status=bounced ({Reason})")]
+    private partial void LogBounced(string id, string recipient, string reason);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) queued outbound as {Purpose}")]
+    private partial void LogQueuedOutbound(string id, MessagePurpose purpose, int count);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "{Id}: sender non-delivery notification {Bounce} to <{Sender}> for {Count} recipient(s)")]
+    private partial void LogBounceQueued(string id, string bounce, string sender, int count);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) failed; null sender, no bounce")]
+    private partial void LogNoBounce(string id, int count);
+}
