@@ -1,15 +1,17 @@
 using MailServerless.Benchmarks;
 
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- maildir [--deliveries N] [--large N] [--dir PATH]
+// dotnet run -c Release --project tests/MailServerless.Benchmarks -- spool [--messages N] [--workers N]
 return args switch
 {
     ["maildir", .. var rest] => await MaildirBenchmark.RunAsync(rest),
+    ["spool", .. var rest] => await SpoolBenchmark.RunAsync(rest),
     ["open-folder", var root, var folder] => await MaildirBenchmark.OpenInFreshProcessAsync(root, folder),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH]");
+    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N]");
     return 64;
 }
