@@ -22,6 +22,10 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _signal = new(0);
 
+    /// <summary>Messages not leased, by due time: receiving costs O(log n) however long the queue is.</summary>
+    private readonly SortedSet<(DateTimeOffset Due, long Sequence, string Id)> _waiting = [];
+    private long _sequence;
+
     public SpoolQueue(string spoolFolder, string name, TimeProvider clock, ILogger<SpoolQueue> logger, TimeSpan? tombstoneLifetime = null)
     {
         Name = SpoolNames.Require(name, "queue name");
@@ -68,7 +72,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         await WriteEnvelopeAsync(QueuePath(id), message, cancellationToken);
         lock (_sync)
         {
-            _entries[id] = new Entry(message, message.NotBefore ?? _clock.GetUtcNow());
+            Add(new Entry(message, message.NotBefore ?? _clock.GetUtcNow()));
         }
 
         _signal.Release();
@@ -83,18 +87,23 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
             lock (_sync)
             {
                 var now = _clock.GetUtcNow();
-                var due = _entries.Values.Where(e => !e.Leased && e.Due <= now).OrderBy(e => e.Due).Take(max).ToList();
-                if (due.Count > 0)
+                var leases = new List<QueueLease>();
+                while (leases.Count < max && _waiting.Count > 0 && _waiting.Min.Due <= now)
                 {
-                    return due.Select(e =>
-                    {
-                        e.Leased = true;
-                        e.ReceiveCount++;
-                        return new QueueLease(e.Message, e.Message.Id, e.ReceiveCount);
-                    }).ToList();
+                    var first = _waiting.Min;
+                    _waiting.Remove(first);
+                    var entry = _entries[first.Id];
+                    entry.Leased = true;
+                    entry.ReceiveCount++;
+                    leases.Add(new QueueLease(entry.Message, entry.Message.Id, entry.ReceiveCount));
                 }
 
-                var next = _entries.Values.Where(e => !e.Leased).Select(e => e.Due).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+                if (leases.Count > 0)
+                {
+                    return leases;
+                }
+
+                var next = _waiting.Count > 0 ? _waiting.Min.Due : DateTimeOffset.MaxValue;
                 var until = next < deadline ? next : deadline;
                 sleep = until - now;
                 if (sleep <= TimeSpan.Zero)
@@ -139,6 +148,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
                 entry.Message = updated;
                 entry.Due = due;
                 entry.Leased = false;
+                _waiting.Add((due, ++_sequence, updated.Id));
             }
         }
 
@@ -201,7 +211,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
                     throw new MalformedEnvelopeException($"envelope id '{message.Id}' does not match its file");
                 }
 
-                _entries[message.Id] = new Entry(message, message.NotBefore ?? _clock.GetUtcNow());
+                Add(new Entry(message, message.NotBefore ?? _clock.GetUtcNow()));
             }
             catch (MalformedEnvelopeException e)
             {
@@ -226,6 +236,13 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         {
             LogRecovered(Name, _entries.Count);
         }
+    }
+
+    /// <summary>Adds a message that is not leased (callers hold the lock).</summary>
+    private void Add(Entry entry)
+    {
+        _entries[entry.Message.Id] = entry;
+        _waiting.Add((entry.Due, ++_sequence, entry.Message.Id));
     }
 
     private static async Task WriteEnvelopeAsync(string path, QueuedMessage message, CancellationToken cancellationToken)
