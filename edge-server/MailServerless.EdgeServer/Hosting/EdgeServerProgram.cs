@@ -44,6 +44,7 @@ public static class EdgeServerProgram
         var options = builder.Configuration.GetSection(MailOptions.SectionName).Get<MailOptions>() ?? new MailOptions();
         builder.Services.AddMailDirectory(options);
         builder.Services.AddMailQueues(options, builder.Configuration);
+        builder.Services.AddMailProtocols(builder.Configuration);
         builder.WebHost.ConfigureMailListeners(options);
         var app = builder.Build();
         app.MapStatusEndpoints();

@@ -1,7 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Connections;
 using MailServerless.Core.Configuration;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace MailServerless.EdgeServer.Hosting;
 
@@ -22,6 +21,11 @@ public static class MailListeners
             {
                 kestrel.Listen(address, options.Listeners.Http);
             }
+
+            foreach (var (_, port) in SmtpHosting.SmtpPorts(options))
+            {
+                kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Smtp.SmtpConnectionHandler>());
+            }
         });
     }
 }
@@ -34,10 +38,14 @@ public static class ListenerReport
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        foreach (var url in addresses)
+        if (options.Listeners.Http > 0)
         {
-            console.WriteLine($"Listening: http {url} (status, admin API)");
+            console.WriteLine($"Listening: http http://{options.Listeners.Address}:{options.Listeners.Http} (status, admin API)");
+        }
+
+        foreach (var (name, port) in SmtpHosting.SmtpPorts(options))
+        {
+            console.WriteLine($"Listening: {name} {options.Listeners.Address}:{port}");
         }
 
         console.WriteLine($"Mode {options.Mode}; directory {app.Services.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>().Description}; " +

@@ -19,6 +19,8 @@ public static class StartupTasks
         EnsureStoreBase(options);
         await services.GetRequiredService<SchemaInstaller>().EnsureSchemaAsync(cancellationToken);
         await EnsureSuperadminAsync(services, options, console, cancellationToken);
+        // Load (or make) the TLS certificate now, so a bad one stops start-up with its setting named.
+        _ = services.GetRequiredService<Protocol.TlsCertificateProvider>().Certificate;
     }
 
     public static void EnsureDataDirectory(MailOptions options)

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace MailServerless.EdgeServer.Protocol;
+
+/// <summary>The <c>Mail:Auth</c> throttling settings.</summary>
+public sealed class AuthThrottleOptions
+{
+    /// <summary>Every failed login is answered only after this (Dovecot's <c>auth_failure_delay</c>: 2 s).</summary>
+    public TimeSpan FailureDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Failures from one client address within <see cref="Window"/> before it may not try for the rest of it.</summary>
+    public int MaxFailuresPerAddress { get; set; } = 10;
+
+    /// <summary>Failures for one account within <see cref="Window"/> before it is locked for the rest of it.</summary>
+    public int MaxFailuresPerAccount { get; set; } = 20;
+
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>
+/// Slows down and then stops password guessing, for SMTP, IMAP and POP3 alike: each failure is
+/// answered after a delay, and too many failures from one address or for one account within the
+/// window refuse further attempts (even a right password) until the window has passed.
+/// </summary>
+public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock)
+{
+    private readonly ConcurrentDictionary<string, Counter> _failures = new(StringComparer.OrdinalIgnoreCase);
+
+    public AuthThrottleOptions Options => options;
+
+    /// <summary>True when attempts from this address, or for this account, are refused for now.</summary>
+    public bool IsBlocked(IPAddress address, string? account)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return Count("ip:" + address) >= options.MaxFailuresPerAddress ||
+               (account is not null && Count("user:" + account) >= options.MaxFailuresPerAccount);
+    }
+
+    public void RecordFailure(IPAddress address, string? account)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Increment("ip:" + address);
+        if (account is not null)
+        {
+            Increment("user:" + account);
+        }
+    }
+
+    private int Count(string key) =>
+        _failures.TryGetValue(key, out var counter) && clock.GetUtcNow() - counter.Since < options.Window ? counter.Failures : 0;
+
+    private void Increment(string key) =>
+        _failures.AddOrUpdate(key, _ => new Counter(clock.GetUtcNow(), 1), (_, counter) =>
+            clock.GetUtcNow() - counter.Since < options.Window ? counter with { Failures = counter.Failures + 1 } : new Counter(clock.GetUtcNow(), 1));
+
+    private sealed record Counter(DateTimeOffset Since, int Failures);
+}

@@ -1,0 +1,205 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+
+namespace MailServerless.EdgeServer.Protocol;
+
+/// <summary>What reading one command line gave.</summary>
+public enum LineStatus
+{
+    Line,
+
+    /// <summary>Longer than the limit: the whole line was read and dropped.</summary>
+    TooLong,
+
+    /// <summary>The client closed its side.</summary>
+    Closed,
+
+    /// <summary>Nothing arrived within the idle timeout.</summary>
+    Timeout,
+}
+
+/// <summary>
+/// One client connection, shared by SMTP, IMAP and POP3: bounded line reading, buffered replies
+/// (flushed when the client has nothing more pipelined), and the switch to TLS — implicit at
+/// connect or by STARTTLS, after which whatever plaintext was buffered is discarded
+/// (RFC 3207 §4.2, CVE-2011-0411).
+/// </summary>
+public sealed class ProtocolConnection : IAsyncDisposable
+{
+    private readonly ConnectionContext _context;
+    private SslStream? _tls;
+
+    public ProtocolConnection(ConnectionContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
+        Input = context.Transport.Input;
+        Output = context.Transport.Output;
+        RemoteAddress = (context.RemoteEndPoint as IPEndPoint)?.Address.MapToIPv4() ?? IPAddress.None;
+        LocalPort = (context.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+    }
+
+    public PipeReader Input { get; private set; }
+
+    public PipeWriter Output { get; private set; }
+
+    public IPAddress RemoteAddress { get; }
+
+    public int LocalPort { get; }
+
+    public string ConnectionId => _context.ConnectionId;
+
+    public bool IsTls => _tls is not null;
+
+    /// <summary>"TLSv1.3 with cipher TLS_AES_256_GCM_SHA384", as Postfix writes it in Received:.</summary>
+    public string? TlsDescription =>
+        _tls is null ? null : $"{ProtocolName(_tls.SslProtocol)} with cipher {_tls.NegotiatedCipherSuite}";
+
+    /// <summary>Queues a reply line (CRLF added); sent by <see cref="FlushAsync"/>.</summary>
+    public void Write(string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line + "\r\n");
+        Output.Write(bytes);
+    }
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default) => await Output.FlushAsync(cancellationToken);
+
+    /// <summary>Reads one CRLF-terminated line (a bare LF also ends it), at most <paramref name="maxLength"/> bytes.</summary>
+    public async Task<(LineStatus Status, byte[] Line)> ReadLineAsync(int maxLength, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(timeout);
+        var discarding = false;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await Input.ReadAsync(idle.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return (LineStatus.Timeout, []);
+            }
+            catch (Exception e) when (e is IOException or ConnectionResetException or AuthenticationException)
+            {
+                return (LineStatus.Closed, []);
+            }
+
+            var buffer = result.Buffer;
+            var newline = buffer.PositionOf((byte)'\n');
+            if (newline is { } end)
+            {
+                var line = buffer.Slice(0, end);
+                var tooLong = discarding || line.Length > maxLength;
+                var bytes = tooLong ? [] : line.ToArray();
+                Input.AdvanceTo(buffer.GetPosition(1, end));
+                if (tooLong)
+                {
+                    return (LineStatus.TooLong, []);
+                }
+
+                return (LineStatus.Line, bytes.Length > 0 && bytes[^1] == '\r' ? bytes[..^1] : bytes);
+            }
+
+            if (buffer.Length > maxLength)
+            {
+                // Keep reading to the end of the over-long line without holding it.
+                discarding = true;
+                Input.AdvanceTo(buffer.End);
+            }
+            else
+            {
+                Input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (result.IsCompleted)
+            {
+                return (LineStatus.Closed, []);
+            }
+        }
+    }
+
+    /// <summary>True when the client has sent more than what was read so far (pipelining).</summary>
+    public bool HasBufferedInput()
+    {
+        if (!Input.TryRead(out var result))
+        {
+            return false;
+        }
+
+        var buffered = result.Buffer.Length > 0;
+        Input.AdvanceTo(result.Buffer.Start);
+        return buffered;
+    }
+
+    /// <summary>Drops whatever the client sent ahead (plaintext after STARTTLS must not survive into TLS).</summary>
+    public int DiscardBufferedInput()
+    {
+        if (!Input.TryRead(out var result))
+        {
+            return 0;
+        }
+
+        var length = (int)result.Buffer.Length;
+        Input.AdvanceTo(result.Buffer.End);
+        return length;
+    }
+
+    /// <summary>TLS 1.2 or 1.3 from here on; false when the handshake failed (the connection is then unusable).</summary>
+    public async Task<bool> StartTlsAsync(X509Certificate2 certificate, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(new DuplexPipeStream(Input, Output), leaveInnerStreamOpen: false);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handshake.CancelAfter(timeout);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = certificate,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateRequired = false,
+            }, handshake.Token);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+        {
+            await ssl.DisposeAsync();
+            return false;
+        }
+
+        _tls = ssl;
+        Input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
+        Output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Output.FlushAsync();
+            if (_tls is not null)
+            {
+                await _tls.ShutdownAsync();
+                await _tls.DisposeAsync();
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException)
+        {
+            // The client is gone already.
+        }
+    }
+
+    private static string ProtocolName(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls13 => "TLSv1.3",
+        SslProtocols.Tls12 => "TLSv1.2",
+        _ => protocol.ToString(),
+    };
+}

@@ -1,0 +1,224 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+
+namespace MailServerless.EdgeServer.Smtp;
+
+/// <summary>How reading the DATA section ended.</summary>
+public enum DataOutcome
+{
+    /// <summary>Ended by CRLF.CRLF and within the size limit.</summary>
+    Complete,
+
+    /// <summary>Ended properly but larger than the limit: nothing may be queued.</summary>
+    TooBig,
+
+    /// <summary>A bare LF or bare CR: the end of data cannot be trusted (SMTP smuggling); close the connection.</summary>
+    BareLineEnd,
+
+    /// <summary>The client went away or stopped sending.</summary>
+    Closed,
+}
+
+/// <summary>
+/// Reads the DATA section (RFC 5321 §4.1.1.4) from the connection and writes the message to
+/// <paramref name="output"/> as it arrives, never holding it whole: dot-unstuffing (§4.5.2), the
+/// end only at CRLF.CRLF, a bare LF or CR refused as Postfix's <c>smtpd_forbid_bare_newline</c>
+/// does, the size counted as it streams, and the headers Postfix's cleanup drops
+/// (<c>message_drop_headers</c>: Bcc, Resent-Bcc, Content-Length, Return-Path) left out.
+/// </summary>
+public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize)
+{
+    private static readonly string[] DroppedHeaders = ["bcc", "resent-bcc", "content-length", "return-path"];
+
+    private readonly List<byte> _headerName = new(64);
+    private bool _atLineStart = true;
+    private bool _afterDot;
+    private bool _pendingCr;
+    private bool _inHeaders = true;
+    private bool _decidingHeader;
+    private bool _droppingHeader;
+
+    /// <summary>Bytes of the message as written (CRLF line ends, after unstuffing).</summary>
+    public long Size { get; private set; }
+
+    public async Task<DataOutcome> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result;
+            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                idle.CancelAfter(idleTimeout);
+                try
+                {
+                    result = await input.ReadAsync(idle.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return DataOutcome.Closed;
+                }
+                catch (IOException)
+                {
+                    return DataOutcome.Closed;
+                }
+            }
+
+            var buffer = result.Buffer;
+            var (consumed, outcome) = Process(buffer);
+            input.AdvanceTo(consumed, buffer.End);
+            if (outcome is { } done)
+            {
+                return done == DataOutcome.Complete && Size > maxSize ? DataOutcome.TooBig : done;
+            }
+
+            if (Size <= maxSize)
+            {
+                await output.FlushAsync(cancellationToken);
+            }
+
+            if (result.IsCompleted)
+            {
+                return DataOutcome.Closed;
+            }
+        }
+    }
+
+    private (SequencePosition Consumed, DataOutcome? Outcome) Process(ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        while (reader.TryRead(out var b))
+        {
+            if (_pendingCr)
+            {
+                _pendingCr = false;
+                if (b != '\n')
+                {
+                    return (reader.Position, DataOutcome.BareLineEnd);
+                }
+
+                if (_afterDot)
+                {
+                    // CRLF "." CRLF: the end of the data.
+                    return (reader.Position, DataOutcome.Complete);
+                }
+
+                EndLine();
+                continue;
+            }
+
+            switch (b)
+            {
+                case (byte)'\r':
+                    _pendingCr = true;
+                    continue;
+                case (byte)'\n':
+                    return (reader.Position, DataOutcome.BareLineEnd);
+            }
+
+            if (_atLineStart && !_afterDot && b == '.')
+            {
+                // A leading dot is either the end marker or stuffing (removed).
+                _afterDot = true;
+                continue;
+            }
+
+            if (_afterDot)
+            {
+                _afterDot = false;
+            }
+
+            StartOrContinueLine(b);
+        }
+
+        return (reader.Position, null);
+    }
+
+    private void StartOrContinueLine(byte b)
+    {
+        if (_atLineStart)
+        {
+            _atLineStart = false;
+            if (_inHeaders)
+            {
+                if (b is (byte)' ' or (byte)'\t')
+                {
+                    // A continuation line belongs to the header before it.
+                    if (!_droppingHeader)
+                    {
+                        Emit(b);
+                    }
+
+                    return;
+                }
+
+                _droppingHeader = false;
+                _decidingHeader = true;
+                _headerName.Clear();
+            }
+        }
+
+        if (_decidingHeader)
+        {
+            _headerName.Add(b);
+            if (b == ':' || _headerName.Count >= 64)
+            {
+                DecideHeader();
+            }
+
+            return;
+        }
+
+        if (!_droppingHeader)
+        {
+            Emit(b);
+        }
+    }
+
+    private void DecideHeader()
+    {
+        _decidingHeader = false;
+        var name = Encoding.ASCII.GetString(_headerName.ToArray()).TrimEnd(':').Trim().ToLowerInvariant();
+        _droppingHeader = _headerName[^1] == ':' && DroppedHeaders.Contains(name);
+        if (!_droppingHeader)
+        {
+            foreach (var c in _headerName)
+            {
+                Emit(c);
+            }
+        }
+    }
+
+    private void EndLine()
+    {
+        if (_decidingHeader)
+        {
+            DecideHeader();
+        }
+
+        if (_atLineStart && _inHeaders)
+        {
+            // The empty line: the body starts.
+            _inHeaders = false;
+            _droppingHeader = false;
+        }
+
+        if (!(_inHeaders && _droppingHeader))
+        {
+            Emit((byte)'\r');
+            Emit((byte)'\n');
+        }
+
+        _atLineStart = true;
+    }
+
+    private void Emit(byte b)
+    {
+        Size++;
+        if (Size <= maxSize)
+        {
+            output.GetSpan(1)[0] = b;
+            output.Advance(1);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace MailServerless.EdgeServer.Smtp;
+
+/// <summary>The <c>Mail:Smtp</c> limits, with Postfix's defaults.</summary>
+public sealed class SmtpOptions
+{
+    /// <summary>Postfix's <c>message_size_limit</c>.</summary>
+    public long MaxMessageSize { get; set; } = 10_240_000;
+
+    /// <summary>Postfix's <c>smtpd_recipient_limit</c>.</summary>
+    public int MaxRecipients { get; set; } = 1000;
+
+    /// <summary>A command line, CRLF included (RFC 5321 §4.5.3.1.4).</summary>
+    public int MaxCommandLine { get; set; } = 512;
+
+    /// <summary>An AUTH line with an initial response may be longer (RFC 4954 §4: 12288).</summary>
+    public int MaxAuthLine { get; set; } = 12_288;
+
+    /// <summary>Postfix's <c>smtpd_hard_error_limit</c>: errors before the connection is closed.</summary>
+    public int MaxErrors { get; set; } = 20;
+
+    /// <summary>Postfix's <c>smtpd_client_connection_count_limit</c>.</summary>
+    public int MaxConnectionsPerClient { get; set; } = 50;
+
+    /// <summary>Postfix's <c>smtpd_timeout</c>.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Postfix's <c>smtpd_sasl_authenticated_header</c>: name the authenticated user in Received:.</summary>
+    public bool AuthenticatedUserInReceived { get; set; }
+}

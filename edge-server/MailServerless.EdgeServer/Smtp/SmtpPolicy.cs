@@ -1,0 +1,109 @@
+using MailServerless.Core.Accounts;
+using MailServerless.Core.Addresses;
+using MailServerless.Core.Storage;
+
+namespace MailServerless.EdgeServer.Smtp;
+
+/// <summary>
+/// The decisions taken at MAIL and RCPT time, so that the server never accepts what it would
+/// have to bounce later: no open relay, unknown users and full mailboxes refused up front, and an
+/// authenticated sender held to its own addresses (Postfix's <c>reject_sender_login_mismatch</c>).
+/// </summary>
+public sealed class SmtpPolicy(IAccountDirectory directory, RecipientResolver resolver, MaildirStore store)
+{
+    /// <summary>The reply to RCPT TO for <paramref name="address"/>; 250 when it is accepted.</summary>
+    public async Task<string> CheckRecipientAsync(string address, bool authenticated, bool smtpUtf8, CancellationToken cancellationToken)
+    {
+        if (!address.All(char.IsAscii) && !smtpUtf8)
+        {
+            return $"553 5.6.7 <{address}>: Must declare SMTPUTF8 to send unicode address";
+        }
+
+        if (!EmailAddress.TryParse(address, out var parsed))
+        {
+            // An address literal or something stranger: only an authenticated sender may relay.
+            return authenticated ? "250 2.1.5 Ok" : $"554 5.7.1 <{address}>: Relay access denied";
+        }
+
+        try
+        {
+            var kind = await directory.GetDomainKindAsync(parsed.Domain, cancellationToken);
+            switch (kind)
+            {
+                case DomainKind.NotLocal:
+                    return authenticated ? "250 2.1.5 Ok" : $"554 5.7.1 <{address}>: Relay access denied";
+                case DomainKind.BackupMx:
+                    return "250 2.1.5 Ok";
+            }
+
+            if (!parsed.FitsLatin1)
+            {
+                return $"553 5.6.7 <{address}>: Recipient address rejected: this domain takes no non-Latin-1 addresses";
+            }
+
+            return await CheckLocalRecipientAsync(address, cancellationToken);
+        }
+        catch (DirectoryUnavailableException)
+        {
+            return $"451 4.3.0 <{address}>: Temporary lookup failure";
+        }
+    }
+
+    private async Task<string> CheckLocalRecipientAsync(string address, CancellationToken cancellationToken)
+    {
+        var resolution = await resolver.ResolveAsync(address, cancellationToken);
+        if (resolution.Failure == ExpansionFailure.AliasLoop)
+        {
+            return $"550 5.4.6 <{address}>: Recipient address rejected: alias expansion loop";
+        }
+
+        if (resolution.Failure == ExpansionFailure.TooManyAddresses)
+        {
+            return $"550 5.3.4 <{address}>: Recipient address rejected: alias expands to too many addresses";
+        }
+
+        if (resolution.Recipients.Any(r => r.Kind == RecipientKind.Misconfigured))
+        {
+            return $"451 4.3.5 <{address}>: Server configuration error";
+        }
+
+        if (resolution.Recipients.All(r => r.Kind == RecipientKind.UnknownUser))
+        {
+            return $"550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table";
+        }
+
+        // A single full mailbox is refused now (no bounce later); an alias with several targets is
+        // accepted and bounced per target at delivery.
+        if (resolution.Recipients is [{ Kind: RecipientKind.Mailbox, Mailbox: { QuotaBytes: > 0 } mailbox }])
+        {
+            var usage = await store.OpenMailbox(mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes)).GetQuotaUsageAsync(cancellationToken);
+            if (usage.WouldExceed(1))
+            {
+                return $"552 5.2.2 <{address}>: Recipient address rejected: Mailbox full";
+            }
+        }
+
+        return "250 2.1.5 Ok";
+    }
+
+    /// <summary>Null when the authenticated <paramref name="user"/> may use <paramref name="sender"/>; else the reply.</summary>
+    public async Task<string?> CheckSenderAsync(string sender, string user, CancellationToken cancellationToken)
+    {
+        if (sender.Length == 0 || string.Equals(sender, user, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        try
+        {
+            var resolution = await resolver.ResolveAsync(sender, cancellationToken);
+            var owned = resolution.Recipients.Any(r =>
+                r.Kind == RecipientKind.Mailbox && string.Equals(r.Mailbox!.Username, user, StringComparison.OrdinalIgnoreCase));
+            return owned ? null : $"553 5.7.1 <{sender}>: Sender address rejected: not owned by user {user}";
+        }
+        catch (DirectoryUnavailableException)
+        {
+            return $"451 4.3.0 <{sender}>: Temporary lookup failure";
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using System.Net;
+using MailServerless.Core.Accounts;
+using MailServerless.Core.Configuration;
+using MailServerless.Core.Queue;
+using MailServerless.EdgeServer.Hosting;
+using MailServerless.EdgeServer.Protocol;
+
+namespace MailServerless.EdgeServer.Smtp;
+
+/// <summary>Everything an SMTP session needs, shared by all sessions.</summary>
+public sealed class SmtpServices(
+    MailOptions mail,
+    SmtpOptions smtp,
+    IAccountDirectory directory,
+    SmtpPolicy policy,
+    IBlobStore blobs,
+    [FromKeyedServices(QueueServices.Inbound)] IMessageQueue inbound,
+    AuthThrottle throttle,
+    TlsCertificateProvider certificates,
+    TimeProvider clock)
+{
+    private readonly ConcurrentDictionary<IPAddress, int> _connections = new();
+
+    public MailOptions Mail => mail;
+
+    public SmtpOptions Options => smtp;
+
+    public IAccountDirectory Directory => directory;
+
+    public SmtpPolicy Policy => policy;
+
+    public IBlobStore Blobs => blobs;
+
+    public IMessageQueue Inbound => inbound;
+
+    public AuthThrottle Throttle => throttle;
+
+    public TlsCertificateProvider Certificates => certificates;
+
+    public TimeProvider Clock => clock;
+
+    public SmtpListenerKind KindOf(int port) =>
+        port == mail.Listeners.Submission ? SmtpListenerKind.Submission
+        : port == mail.Listeners.Submissions ? SmtpListenerKind.Submissions
+        : SmtpListenerKind.Mx;
+
+    /// <summary>Counts a connection from <paramref name="address"/>; false when it is one too many.</summary>
+    public bool TryOpen(IPAddress address)
+    {
+        var count = _connections.AddOrUpdate(address, 1, (_, n) => n + 1);
+        if (count <= smtp.MaxConnectionsPerClient)
+        {
+            return true;
+        }
+
+        Close(address);
+        return false;
+    }
+
+    public void Close(IPAddress address)
+    {
+        if (_connections.AddOrUpdate(address, 0, (_, n) => n - 1) <= 0)
+        {
+            _connections.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+        }
+    }
+}

@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using MailServerless.Core.Queue;
+using MailServerless.EdgeServer.Smtp.Parsing;
+
+namespace MailServerless.EdgeServer.Smtp;
+
+/// <summary>The mail transaction: MAIL FROM, RCPT TO and DATA (RFC 5321 §3.3).</summary>
+public sealed partial class SmtpSession
+{
+    private bool _smtpUtf8;
+
+    private async Task MailAsync(string argument, CancellationToken cancellationToken)
+    {
+        if (_helo is null)
+        {
+            Error("503 5.5.1 Error: send HELO/EHLO first");
+            return;
+        }
+
+        if (_mailFrom is not null)
+        {
+            Error("503 5.5.1 Error: nested MAIL command");
+            return;
+        }
+
+        if (kind != SmtpListenerKind.Mx && _user is null)
+        {
+            Error(TlsRequiredForAuth ? "530 5.7.0 Must issue a STARTTLS command first" : "530 5.7.0 Authentication required");
+            return;
+        }
+
+        if (!argument.StartsWith("FROM:", StringComparison.OrdinalIgnoreCase) ||
+            !SmtpPath.TryParse(argument[5..], allowNull: true, out var path, out var syntax))
+        {
+            Error($"501 {(argument.StartsWith("FROM:", StringComparison.OrdinalIgnoreCase) ? "5.1.7 Bad sender address syntax" : "5.5.4 Syntax: MAIL FROM:<address>")}");
+            return;
+        }
+
+        foreach (var (key, value) in path.Parameters)
+        {
+            switch (key.ToUpperInvariant())
+            {
+                case "SIZE" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size):
+                    if (size > _options.MaxMessageSize)
+                    {
+                        Error("552 5.3.4 Message size exceeds fixed limit");
+                        return;
+                    }
+
+                    break;
+                case "BODY" when value is not null && (value.Equals("7BIT", StringComparison.OrdinalIgnoreCase) ||
+                                                       value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase)):
+                case "SMTPUTF8" when value is null:
+                case "AUTH" when value is not null:
+                    break;
+                default:
+                    Error($"555 5.5.4 Unsupported option: {key}");
+                    return;
+            }
+        }
+
+        var smtpUtf8 = path.Parameters.ContainsKey("SMTPUTF8");
+        if (!path.Address.All(char.IsAscii) && !smtpUtf8)
+        {
+            Error($"553 5.6.7 <{path.Address}>: Must declare SMTPUTF8 to send unicode address");
+            return;
+        }
+
+        if (_user is not null && await services.Policy.CheckSenderAsync(path.Address, _user, cancellationToken) is { } refused)
+        {
+            Error(refused);
+            return;
+        }
+
+        _mailFrom = path;
+        _smtpUtf8 = smtpUtf8;
+        Reply("250 2.1.0 Ok");
+    }
+
+    private async Task RecipientAsync(string argument, CancellationToken cancellationToken)
+    {
+        if (_mailFrom is null)
+        {
+            Error("503 5.5.1 Error: need MAIL command");
+            return;
+        }
+
+        if (!argument.StartsWith("TO:", StringComparison.OrdinalIgnoreCase) ||
+            !SmtpPath.TryParse(argument[3..], allowNull: false, out var path, out _))
+        {
+            Error($"501 {(argument.StartsWith("TO:", StringComparison.OrdinalIgnoreCase) ? "5.1.3 Bad recipient address syntax" : "5.5.4 Syntax: RCPT TO:<address>")}");
+            return;
+        }
+
+        if (path.Parameters.Count > 0)
+        {
+            Error($"555 5.5.4 Unsupported option: {path.Parameters.Keys.First()}");
+            return;
+        }
+
+        if (_recipients.Count >= _options.MaxRecipients)
+        {
+            Reply("452 4.5.3 Error: too many recipients");
+            return;
+        }
+
+        var reply = await services.Policy.CheckRecipientAsync(path.Address, _user is not null, _smtpUtf8, cancellationToken);
+        if (reply.StartsWith("250", StringComparison.Ordinal))
+        {
+            _recipients.Add(path.Address);
+            Reply(reply);
+        }
+        else
+        {
+            LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, path.Address, reply);
+            Error(reply);
+        }
+    }
+
+    private async Task DataAsync(string argument, CancellationToken cancellationToken)
+    {
+        if (argument.Length > 0)
+        {
+            Error("501 5.5.4 Syntax: DATA");
+            return;
+        }
+
+        if (_mailFrom is null)
+        {
+            Error("503 5.5.1 Error: need MAIL command");
+            return;
+        }
+
+        if (_recipients.Count == 0)
+        {
+            Error("554 5.5.1 Error: no valid recipients");
+            return;
+        }
+
+        Reply("354 End data with <CR><LF>.<CR><LF>");
+        await connection.FlushAsync(cancellationToken);
+
+        var id = SpoolNames.NewId(services.Clock);
+        var body = new Pipe();
+        var stored = services.Blobs.PutAsync(id, body.Reader.AsStream(), cancellationToken);
+        await body.Writer.WriteAsync(Encoding.UTF8.GetBytes(ReceivedHeader(id)), cancellationToken);
+        var reader = new DataReader(connection.Input, body.Writer, _options.MaxMessageSize);
+        var outcome = await reader.ReadAsync(_options.IdleTimeout, cancellationToken);
+        if (outcome != DataOutcome.Complete)
+        {
+            await body.Writer.CompleteAsync(new OperationCanceledException("message not accepted"));
+            await IgnoreAsync(stored);
+            await services.Blobs.DeleteAsync(id, CancellationToken.None);
+            RefuseData(outcome);
+            return;
+        }
+
+        await body.Writer.CompleteAsync();
+        try
+        {
+            var size = await stored;
+            await services.Inbound.EnqueueAsync(new QueuedMessage
+            {
+                Id = id,
+                ReceivedAt = services.Clock.GetUtcNow(),
+                MailFrom = _mailFrom.Address,
+                Recipients = _recipients.ToList(),
+                BodyKey = id,
+                Size = size,
+                ClientAddress = connection.RemoteAddress.ToString(),
+                ClientHelo = _helo,
+                AuthenticatedUser = _user,
+            }, cancellationToken);
+            // The body and the envelope are on disk (fsync'd): only now may the client hear "queued".
+            Reply($"250 2.0.0 Ok: queued as {id}");
+            _accepted++;
+            LogQueued(id, connection.RemoteAddress.ToString(), _user ?? "-", _mailFrom.Address, string.Join(",", _recipients), size);
+        }
+        catch (IOException e)
+        {
+            await services.Blobs.DeleteAsync(id, CancellationToken.None);
+            LogQueueFailed(id, e.Message);
+            Reply("451 4.3.0 Error: queue file write error");
+        }
+
+        ResetTransaction();
+    }
+
+    private void RefuseData(DataOutcome outcome)
+    {
+        ResetTransaction();
+        switch (outcome)
+        {
+            case DataOutcome.TooBig:
+                Error("552 5.3.4 Error: message file too big");
+                break;
+            case DataOutcome.BareLineEnd:
+                // Postfix's smtpd_forbid_bare_newline: the end of data can no longer be trusted.
+                Error("521 5.5.2 Error: bare <CR> or <LF> received");
+                _quit = true;
+                break;
+            default:
+                _quit = true;
+                break;
+        }
+    }
+
+    private static async Task IgnoreAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The partial body was not stored.
+        }
+    }
+
+    /// <summary>The Received: header, as Postfix writes it (RFC 5321 §4.4).</summary>
+    private string ReceivedHeader(string id)
+    {
+        var with = (_esmtp ? "ESMTP" : "SMTP") + (connection.IsTls ? "S" : string.Empty) + (_user is not null ? "A" : string.Empty);
+        var header = new StringBuilder();
+        header.Append(CultureInfo.InvariantCulture, $"Received: from {_helo} ([{connection.RemoteAddress}])\r\n");
+        if (connection.TlsDescription is { } tls)
+        {
+            header.Append(CultureInfo.InvariantCulture, $"\t(using {tls})\r\n");
+        }
+
+        if (_user is not null && _options.AuthenticatedUserInReceived)
+        {
+            header.Append(CultureInfo.InvariantCulture, $"\t(Authenticated sender: {_user})\r\n");
+        }
+
+        header.Append(CultureInfo.InvariantCulture, $"\tby {_host} (MailServerless) with {with} id {id}");
+        if (_recipients.Count == 1)
+        {
+            header.Append(CultureInfo.InvariantCulture, $"\r\n\tfor <{_recipients[0]}>");
+        }
+
+        header.Append("; ").Append(MimeKit.Utils.DateUtils.FormatDate(services.Clock.GetUtcNow())).Append("\r\n");
+        return header.ToString();
+    }
+
+    [LoggerMessage(EventId = 6030, Level = LogLevel.Information,
+        Message = "smtp {Id}: client=[{Client}] user={User} from=<{From}> to=<{To}> size={Size} status=queued")]
+    private partial void LogQueued(string id, string client, string user, string from, string to, long size);
+
+    [LoggerMessage(EventId = 6031, Level = LogLevel.Information, Message = "smtp reject from [{Client}]: from=<{From}> to=<{To}>: {Reply}")]
+    private partial void LogRejected(string client, string from, string to, string reply);
+
+    [LoggerMessage(EventId = 6032, Level = LogLevel.Error, Message = "smtp {Id}: could not queue: {Reason}")]
+    private partial void LogQueueFailed(string id, string reason);
+}
