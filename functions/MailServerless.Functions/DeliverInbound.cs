@@ -49,7 +49,7 @@ public sealed partial class DeliverInbound(
             return FunctionResult.Retry($"directory unavailable: {e.Message}");
         }
 
-        var temporary = new List<string>(plan.Temporary);
+        var temporary = new List<(string Original, string Reason)>(plan.Temporary);
         foreach (var (mailbox, target) in plan.Mailboxes.Values)
         {
             var result = await DeliverToMailboxAsync(message, mailbox, target.Address, cancellationToken);
@@ -69,7 +69,7 @@ public sealed partial class DeliverInbound(
                     LogBounced(message.Id, target.Address, result.Detail ?? "over quota");
                     break;
                 default:
-                    temporary.Add($"{mailbox.Username}: {result.Detail}");
+                    temporary.AddRange(target.Originals.Select(o => (o, $"{mailbox.Username}: {result.Detail}")));
                     break;
             }
         }
@@ -78,7 +78,15 @@ public sealed partial class DeliverInbound(
         await ForwardAsync(message, plan.Vacation, MessagePurpose.Vacation, "vac", cancellationToken);
         await BounceAsync(message, plan.Failures, cancellationToken);
 
-        return temporary.Count == 0 ? FunctionResult.Done : FunctionResult.Retry(string.Join("; ", temporary));
+        if (temporary.Count == 0)
+        {
+            return FunctionResult.Done;
+        }
+
+        // Only the recipients that failed for now are tried again: the others are settled (delivered,
+        // forwarded or bounced), and a second try must not change what the sender was told.
+        var remaining = message with { Recipients = temporary.Select(t => t.Original).Distinct(StringComparer.OrdinalIgnoreCase).ToList() };
+        return FunctionResult.Retry(string.Join("; ", temporary.Select(t => t.Reason).Distinct()), remaining);
     }
 
     private async Task<bool> BodyExistsAsync(string key, CancellationToken cancellationToken)

@@ -17,8 +17,8 @@ internal sealed class DeliveryPlan
 
     public List<FailedRecipient> Failures { get; } = [];
 
-    /// <summary>Reasons to try the whole message again later.</summary>
-    public List<string> Temporary { get; } = [];
+    /// <summary>Envelope recipients to try again later, with why.</summary>
+    public List<(string Original, string Reason)> Temporary { get; } = [];
 
     public void Add(string original, RecipientResolution resolution)
     {
@@ -53,7 +53,7 @@ internal sealed class DeliveryPlan
                     Vacation.Add(recipient.Address);
                     break;
                 case RecipientKind.Misconfigured:
-                    Temporary.Add($"{recipient.Address}: mail system configuration error ({recipient.Detail})");
+                    Temporary.Add((original, $"{recipient.Address}: mail system configuration error ({recipient.Detail})"));
                     break;
                 default:
                     Failures.Add(new FailedRecipient(recipient.Address, original, "5.1.1",

@@ -115,7 +115,14 @@ public sealed class Argon2Scheme : IPasswordScheme
             return false;
         }
 
-        if (!TryUnpadded(parts[4], out salt) || salt.Length < 8 || !TryUnpadded(parts[5], out hash) || hash.Length < 16)
+        // Argon2 needs at least 8 KiB of memory per lane; tags longer than 1024 bytes are not computed.
+        if (memory < 8 * parallelism)
+        {
+            reason = "memory below 8 KiB per lane";
+            return false;
+        }
+
+        if (!TryUnpadded(parts[4], out salt) || salt.Length < 8 || !TryUnpadded(parts[5], out hash) || hash.Length is < 16 or > 1024)
         {
             reason = "bad base64 salt or hash";
             return false;

@@ -102,7 +102,8 @@ public sealed partial class PasswordService
         {
             return scheme.Verify(password, value, encoding);
         }
-        catch (Exception e) when (e is PlatformNotSupportedException or InvalidOperationException or DllNotFoundException)
+        catch (Exception e) when (e is PlatformNotSupportedException or InvalidOperationException or DllNotFoundException
+                                       or NotSupportedException or AggregateException or ArgumentException)
         {
             return PasswordCheck.Fail($"{scheme.Name} unavailable: {e.Message}");
         }

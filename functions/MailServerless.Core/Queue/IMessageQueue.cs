@@ -29,8 +29,14 @@ public interface IMessageQueue
     /// <summary>Done: the message is removed.</summary>
     Task CompleteAsync(QueueLease lease, CancellationToken cancellationToken = default);
 
-    /// <summary>Try again later: the message (with its attempt count and due time updated) is due after <paramref name="delay"/>.</summary>
-    Task RetryAsync(QueueLease lease, TimeSpan delay, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Try again later: the message (with its attempt count and due time updated, and narrowed to
+    /// <paramref name="remaining"/> when given: the recipients still to do) is due after <paramref name="delay"/>.
+    /// </summary>
+    Task RetryAsync(QueueLease lease, TimeSpan delay, QueuedMessage? remaining = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Gives a lease back unchanged (its handler could not finish); it is due again at once.</summary>
+    Task ReleaseAsync(QueueLease lease, CancellationToken cancellationToken = default);
 
     /// <summary>Give up: the message moves to the dead-letter store with the reason.</summary>
     Task DeadLetterAsync(QueueLease lease, string reason, CancellationToken cancellationToken = default);

@@ -10,11 +10,12 @@ public enum FunctionOutcome
     DeadLetter,
 }
 
-public sealed record FunctionResult(FunctionOutcome Outcome, string? Reason = null)
+/// <param name="Remaining">For a retry: the message narrowed to what is still to do (null: all of it).</param>
+public sealed record FunctionResult(FunctionOutcome Outcome, string? Reason = null, QueuedMessage? Remaining = null)
 {
     public static FunctionResult Done { get; } = new(FunctionOutcome.Done);
 
-    public static FunctionResult Retry(string reason) => new(FunctionOutcome.Retry, reason);
+    public static FunctionResult Retry(string reason, QueuedMessage? remaining = null) => new(FunctionOutcome.Retry, reason, remaining);
 
     public static FunctionResult DeadLetter(string reason) => new(FunctionOutcome.DeadLetter, reason);
 }
@@ -106,6 +107,21 @@ public sealed partial class QueueProcessor(
             result = FunctionResult.Retry($"{e.GetType().Name}: {e.Message}");
         }
 
+        try
+        {
+            await SettleAsync(lease, result);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The queue could not record the outcome (disk full): hand the message back; it is done again later.
+            LogSettleFailed(queue.Name, message.Id, e);
+            await queue.ReleaseAsync(lease, CancellationToken.None);
+        }
+    }
+
+    private async Task SettleAsync(QueueLease lease, FunctionResult result)
+    {
+        var message = lease.Message;
         switch (result.Outcome)
         {
             case FunctionOutcome.Done:
@@ -125,7 +141,7 @@ public sealed partial class QueueProcessor(
                 {
                     var delay = Backoff(message.Attempt);
                     LogRetry(queue.Name, message.Id, delay, result.Reason ?? "temporary failure");
-                    await queue.RetryAsync(lease, delay, CancellationToken.None);
+                    await queue.RetryAsync(lease, delay, result.Remaining, CancellationToken.None);
                 }
 
                 break;
@@ -142,6 +158,9 @@ public sealed partial class QueueProcessor(
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Queue {Queue}: function failed on {Id}")]
     private partial void LogFunctionFailed(string queue, string id, Exception exception);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Error, Message = "Queue {Queue}: could not record the outcome for {Id}")]
+    private partial void LogSettleFailed(string queue, string id, Exception exception);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Queue {Queue}: {Id} deferred for {Delay}: {Reason}")]
     private partial void LogRetry(string queue, string id, TimeSpan delay, string reason);

@@ -18,6 +18,6 @@ public static partial class SpoolNames
         return $"{now:yyyyMMddHHmmssfff}{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}";
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\z")]
     private static partial Regex SafeName();
 }

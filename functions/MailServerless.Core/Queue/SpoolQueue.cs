@@ -72,6 +72,12 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         await WriteEnvelopeAsync(QueuePath(id), message, cancellationToken);
         lock (_sync)
         {
+            // Two enqueues of one id may both have written the (same) file: index it once.
+            if (_entries.ContainsKey(id))
+            {
+                return;
+            }
+
             Add(new Entry(message, message.NotBefore ?? _clock.GetUtcNow()));
         }
 
@@ -92,7 +98,11 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
                 {
                     var first = _waiting.Min;
                     _waiting.Remove(first);
-                    var entry = _entries[first.Id];
+                    if (!_entries.TryGetValue(first.Id, out var entry) || entry.Leased)
+                    {
+                        continue;
+                    }
+
                     entry.Leased = true;
                     entry.ReceiveCount++;
                     leases.Add(new QueueLease(entry.Message, entry.Message.Id, entry.ReceiveCount));
@@ -127,6 +137,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         var id = lease.Message.Id;
         File.WriteAllBytes(Path.Combine(_done, id), []);
         File.Delete(QueuePath(id));
+        PosixFileSystem.FsyncDirectory(_queue);
         lock (_sync)
         {
             _entries.Remove(id);
@@ -135,15 +146,15 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         return Task.CompletedTask;
     }
 
-    public async Task RetryAsync(QueueLease lease, TimeSpan delay, CancellationToken cancellationToken = default)
+    public async Task RetryAsync(QueueLease lease, TimeSpan delay, QueuedMessage? remaining = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
         var due = _clock.GetUtcNow() + delay;
-        var updated = lease.Message with { Attempt = lease.Message.Attempt + 1, NotBefore = due };
+        var updated = (remaining ?? lease.Message) with { Id = lease.Message.Id, Attempt = lease.Message.Attempt + 1, NotBefore = due };
         await WriteEnvelopeAsync(QueuePath(updated.Id), updated, cancellationToken);
         lock (_sync)
         {
-            if (_entries.TryGetValue(updated.Id, out var entry))
+            if (_entries.TryGetValue(updated.Id, out var entry) && entry.Leased)
             {
                 entry.Message = updated;
                 entry.Due = due;
@@ -155,12 +166,29 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         _signal.Release();
     }
 
+    public Task ReleaseAsync(QueueLease lease, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        lock (_sync)
+        {
+            if (_entries.TryGetValue(lease.Message.Id, out var entry) && entry.Leased)
+            {
+                entry.Leased = false;
+                _waiting.Add((entry.Due, ++_sequence, entry.Message.Id));
+            }
+        }
+
+        _signal.Release();
+        return Task.CompletedTask;
+    }
+
     public async Task DeadLetterAsync(QueueLease lease, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
         var dead = lease.Message with { DeadLetterReason = reason };
         await WriteEnvelopeAsync(DeadPath(dead.Id), dead, cancellationToken);
         File.Delete(QueuePath(dead.Id));
+        PosixFileSystem.FsyncDirectory(_queue);
         lock (_sync)
         {
             _entries.Remove(dead.Id);
@@ -209,6 +237,13 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
                 if (!SpoolNames.IsValid(message.Id) || Path.GetFileNameWithoutExtension(file) != message.Id)
                 {
                     throw new MalformedEnvelopeException($"envelope id '{message.Id}' does not match its file");
+                }
+
+                if (File.Exists(Path.Combine(_done, message.Id)) || File.Exists(DeadPath(message.Id)))
+                {
+                    // Completed or dead-lettered just before a crash that kept the queue file.
+                    File.Delete(file);
+                    continue;
                 }
 
                 Add(new Entry(message, message.NotBefore ?? _clock.GetUtcNow()));

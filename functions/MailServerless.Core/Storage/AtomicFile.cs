@@ -31,6 +31,10 @@ internal static class AtomicFile
             }
 
             File.Move(temp, target, overwrite: true);
+            if (durable)
+            {
+                PosixFileSystem.FsyncDirectory(Path.GetDirectoryName(target)!);
+            }
         }
         catch
         {

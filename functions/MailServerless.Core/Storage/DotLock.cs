@@ -41,9 +41,18 @@ public sealed class DotLock : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
+                var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+                try
                 {
                     await file.WriteAsync(Encoding.ASCII.GetBytes(token), cancellationToken);
+                    await file.DisposeAsync();
+                }
+                catch
+                {
+                    // An empty lock would hold everyone (Dovecot too) off for two minutes.
+                    await file.DisposeAsync();
+                    File.Delete(path);
+                    throw;
                 }
 
                 return new DotLock(path, token, File.GetLastWriteTimeUtc(path));
@@ -88,14 +97,39 @@ public sealed class DotLock : IAsyncDisposable
                 stale = lockAge > StaleAfter && guardedAge > StaleAfter;
             }
 
-            if (stale && File.Exists(path))
+            if (stale)
             {
-                File.Delete(path);
+                // Move it aside and check it is still the lock judged stale: between the check and
+                // now another waiter may have removed it and a live holder taken a new one.
+                var aside = path + "." + Guid.NewGuid().ToString("N") + ".stale";
+                File.Move(path, aside);
+                if (File.ReadAllText(aside) == content && DateTime.UtcNow - File.GetLastWriteTimeUtc(aside) >= lockAge - TimeSpan.FromSeconds(1))
+                {
+                    File.Delete(aside);
+                }
+                else
+                {
+                    // Someone's fresh lock: put it back unless a newer one exists already.
+                    try
+                    {
+                        PosixFileSystem.Link(aside, path);
+                    }
+                    catch (IOException)
+                    {
+                        // The lock was taken again meanwhile; theirs stands.
+                    }
+
+                    File.Delete(aside);
+                }
             }
         }
         catch (IOException)
         {
             // Someone else removed or replaced it first.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Not ours to judge.
         }
     }
 

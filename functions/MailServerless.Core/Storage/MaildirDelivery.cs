@@ -75,6 +75,9 @@ public sealed partial class MaildirDelivery(
                 return await CompleteEarlierAsync(root, folderPath, marker, limit, cancellationToken);
             }
 
+            // From here the marker names the tmp file: it must survive a failure, for the retry to finish.
+            tmpPath = null;
+
             return await MoveIntoNewAsync(root, folderPath, unique, finalName, limit, size, cancellationToken)
                 ?? new DeliveryResult(DeliveryStatus.AlreadyDelivered, finalName);
         }
@@ -168,16 +171,21 @@ public sealed partial class MaildirDelivery(
 
         try
         {
-            // Without overwrite this is link()+unlink() on Unix: it fails if the marker exists.
-            File.Move(temp, marker, overwrite: false);
-            PosixFileSystem.FsyncDirectory(dayFolder);
-            return true;
+            // link(2) fails with EEXIST when the marker exists, atomically, also on NFS
+            // (a rename would silently replace another process's marker).
+            PosixFileSystem.Link(temp, marker);
         }
-        catch (IOException e) when (DotLock.IsAlreadyExists(e) || File.Exists(marker))
+        catch (IOException) when (File.Exists(marker))
         {
-            TryDelete(temp);
             return false;
         }
+        finally
+        {
+            TryDelete(temp);
+        }
+
+        PosixFileSystem.FsyncDirectory(dayFolder);
+        return true;
     }
 
     /// <summary>Once a day per mailbox: old marker days and crash debris in tmp/ go.</summary>
@@ -201,6 +209,7 @@ public sealed partial class MaildirDelivery(
             }
         }
 
+        HashSet<string>? promised = null;
         foreach (var folder in MaildirLayout.FolderDirectories(mailboxRoot))
         {
             var tmp = Path.Combine(folder, "tmp");
@@ -211,12 +220,41 @@ public sealed partial class MaildirDelivery(
 
             foreach (var file in Directory.EnumerateFiles(tmp))
             {
-                if (now.UtcDateTime - File.GetLastWriteTimeUtc(file) > TmpDebrisAge)
+                if (now.UtcDateTime - File.GetLastWriteTimeUtc(file) <= TmpDebrisAge)
+                {
+                    continue;
+                }
+
+                // A tmp file a marker names is a delivery a retry will still finish: never debris.
+                promised ??= PromisedTmpFiles(markerRoot);
+                if (!promised.Contains(Path.GetFileName(file)))
                 {
                     TryDelete(file);
                 }
             }
         }
+    }
+
+    private static HashSet<string> PromisedTmpFiles(string markerRoot)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var marker in Directory.EnumerateFiles(markerRoot, "*", SearchOption.AllDirectories))
+        {
+            try
+            {
+                var first = File.ReadLines(marker).FirstOrDefault();
+                if (first is not null)
+                {
+                    names.Add(first);
+                }
+            }
+            catch (IOException)
+            {
+                // Removed meanwhile.
+            }
+        }
+
+        return names;
     }
 
     private static string MarkerPath(string root, string deliveryId, DateTimeOffset queuedAt)
@@ -251,7 +289,7 @@ public sealed partial class MaildirDelivery(
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}\z")]
     private static partial Regex SafeId();
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Delivery into {Mailbox} failed temporarily: {Reason}")]

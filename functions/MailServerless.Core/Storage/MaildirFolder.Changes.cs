@@ -80,10 +80,9 @@ public sealed partial class MaildirFolder
             }
 
             var size = GetSizeOrZero(message);
-            var path = FilePath(message);
-            if (File.Exists(path))
+            // Only the session whose unlink removed the file counts it (two may expunge at once).
+            if (PosixFileSystem.TryUnlink(FilePath(message)))
             {
-                File.Delete(path);
                 removed.Add(uid);
                 bytes += size;
             }
@@ -126,15 +125,17 @@ public sealed partial class MaildirFolder
                 return null;
             }
 
-            if (internalDate is { } date)
-            {
-                File.SetLastWriteTimeUtc(tmp, date.UtcDateTime);
-            }
-
             var letters = keywords.Count == 0 ? string.Empty : await KeywordLettersAsync(keywords, cancellationToken);
             var name = new MaildirFileName(MaildirFileName.WithSizes(unique, size, virtualSize), flags, string.Empty)
                 .WithFlags(flags, letters);
-            File.Move(tmp, System.IO.Path.Combine(Path, "cur", name.CurName), overwrite: false);
+            var final = System.IO.Path.Combine(Path, "cur", name.CurName);
+            File.Move(tmp, final, overwrite: false);
+            if (internalDate is { } date)
+            {
+                // Set on the final file: an old date on a tmp file would look like crash debris.
+                File.SetLastWriteTimeUtc(final, date.UtcDateTime);
+            }
+
             PosixFileSystem.FsyncDirectory(System.IO.Path.Combine(Path, "cur"));
             await quota.AddAsync(_quotaLimit, size, 1, cancellationToken);
             return await UidOfAsync(name.BaseName, cancellationToken);

@@ -132,6 +132,22 @@ public sealed partial class MaildirFolder
     /// </summary>
     public async Task<FolderChanges> SyncAsync(CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return await SyncCoreAsync(cancellationToken);
+        }
+        catch
+        {
+            // What was listed was not applied: the next sync must look again from scratch.
+            _new.Invalidate();
+            _cur.Invalidate();
+            _uidListStamp = default;
+            throw;
+        }
+    }
+
+    private async Task<FolderChanges> SyncCoreAsync(CancellationToken cancellationToken)
+    {
         var newChanged = _new.Refresh(_clock, TimestampSlack);
         var curChanged = _cur.Refresh(_clock, TimestampSlack);
         if (!newChanged && !curChanged && UidListStamp() == _uidListStamp && _messages.Count > 0)
@@ -179,7 +195,10 @@ public sealed partial class MaildirFolder
                 }
 
                 var unknown = added.Where(a => _uidList.RecordFor(a.Base) is null).Select(a => a.Base).Order(StringComparer.Ordinal).ToList();
-                _uidList.Append(Path, _uidList.Assign(unknown));
+                if (!_uidList.Append(Path, _uidList.Assign(unknown)))
+                {
+                    return null;
+                }
             }
         }
 
@@ -227,7 +246,8 @@ public sealed partial class MaildirFolder
         await using (await DotLock.AcquireAsync(System.IO.Path.Combine(Path, UidList.FileName), LockTimeout, cancellationToken))
         {
             var fresh = UidList.Load(Path, _newUidValidity);
-            var rewrite = fresh is null || fresh.Damaged;
+            // Under the lock a line without its newline is no writer at work but debris: rewrite.
+            var rewrite = fresh is null || fresh.Damaged || fresh.HasPartialTail;
             _uidList = fresh ?? UidList.CreateNew(_newUidValidity());
 
             // Another process may have renamed or added files since we listed.
@@ -244,9 +264,9 @@ public sealed partial class MaildirFolder
                 _uidList.RemoveWhere(r => !files.ContainsKey(r.BaseName));
                 _uidList.Save(Path);
             }
-            else if (added.Count > 0)
+            else if (added.Count > 0 && !_uidList.Append(Path, added))
             {
-                _uidList.Append(Path, added);
+                _uidList.Save(Path);
             }
 
             _uidListStamp = UidListStamp();
@@ -309,6 +329,7 @@ public sealed partial class MaildirFolder
     private sealed class DirectoryListing(string path)
     {
         private DateTime _stamp = DateTime.MinValue;
+        private DateTime _listedAt = DateTime.MinValue;
         private HashSet<string> _names = new(StringComparer.Ordinal);
 
         public IReadOnlyCollection<string> Names => _names;
@@ -320,13 +341,16 @@ public sealed partial class MaildirFolder
         public bool Refresh(TimeProvider clock, TimeSpan slack)
         {
             var stamp = Directory.GetLastWriteTimeUtc(path);
-            if (stamp == _stamp && clock.GetUtcNow().UtcDateTime - stamp > slack)
+            // A listing taken in the same tick as the last change may have missed a later change
+            // in that tick: only a listing made well after the directory's time is trusted.
+            if (stamp == _stamp && _listedAt - stamp > slack)
             {
                 Added = Removed = [];
                 return false;
             }
 
             _stamp = stamp;
+            _listedAt = clock.GetUtcNow().UtcDateTime;
             var names = List(path);
             Added = names.Where(n => !_names.Contains(n)).ToList();
             Removed = _names.Where(n => !names.Contains(n)).ToList();
@@ -337,8 +361,16 @@ public sealed partial class MaildirFolder
         public void ForceRefresh()
         {
             _stamp = Directory.GetLastWriteTimeUtc(path);
+            _listedAt = DateTime.UtcNow;
             _names = List(path);
             Added = Removed = [];
+        }
+
+        /// <summary>Forget the listing: the next refresh lists again and reports everything as added.</summary>
+        public void Invalidate()
+        {
+            _stamp = DateTime.MinValue;
+            _listedAt = DateTime.MinValue;
         }
 
         // Names starting with '.' are not messages (Maildir specification).

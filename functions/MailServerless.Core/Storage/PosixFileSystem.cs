@@ -47,6 +47,32 @@ internal static partial class PosixFileSystem
         }
     }
 
+    /// <summary>unlink(2) that says whether this call removed the file (false: it was already gone).</summary>
+    public static bool TryUnlink(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            if (!File.Exists(path))
+            {
+                return false;
+            }
+
+            File.Delete(path);
+            return true;
+        }
+
+        if (UnlinkNative(path) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == 2 ? false : throw new IOException($"unlink({path}) failed: errno {errno}");
+    }
+
+    [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int UnlinkNative(string path);
+
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LinkNative(string existing, string newName);
 

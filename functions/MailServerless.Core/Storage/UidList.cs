@@ -50,6 +50,9 @@ public sealed class UidList
 
     public UidRecord? RecordFor(string baseName) => _byBase.GetValueOrDefault(baseName);
 
+    /// <summary>The file ended in a line without its newline (a writer at work, or debris of a crash).</summary>
+    public bool HasPartialTail { get; private set; }
+
     public static UidList CreateNew(uint uidValidity) =>
         new(uidValidity, 1, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), [], damaged: false);
 
@@ -71,6 +74,7 @@ public sealed class UidList
         var text = Encoding.UTF8.GetString(bytes, 0, complete);
         var list = Parse(text, newUidValidity);
         list._length = complete;
+        list.HasPartialTail = complete < bytes.Length;
         list._headerLine = text.Split('\n', 2)[0];
         return list;
     }
@@ -196,7 +200,13 @@ public sealed class UidList
                 return false;
             }
 
-            file.Position = _length;
+            // What was read must still end a line here; otherwise the file was rewritten.
+            file.Position = _length - 1;
+            if (file.ReadByte() != '\n')
+            {
+                return false;
+            }
+
             tail = new byte[file.Length - _length];
             file.ReadExactly(tail);
         }
@@ -257,6 +267,7 @@ public sealed class UidList
         var text = Serialize();
         var bytes = Encoding.UTF8.GetBytes(text);
         AtomicFile.Replace(Path.Combine(folderPath, FileName), Path.Combine(folderPath, "tmp"), bytes, durable: true);
+        HasPartialTail = false;
         _length = bytes.Length;
         _headerLine = text.Split('\n', 2)[0];
     }
@@ -265,7 +276,8 @@ public sealed class UidList
     /// Appends records after the header, as Dovecot does for new mail. Called under the lock, right
     /// after <see cref="TryReadAppended"/>, so what was read still ends where the new lines start.
     /// </summary>
-    public void Append(string folderPath, IEnumerable<UidRecord> records)
+    /// <returns>False, writing nothing, when the file does not end where it was read (rewrite it instead).</returns>
+    public bool Append(string folderPath, IEnumerable<UidRecord> records)
     {
         var text = new StringBuilder();
         foreach (var record in records)
@@ -275,9 +287,14 @@ public sealed class UidList
 
         var bytes = Encoding.UTF8.GetBytes(text.ToString());
         using var file = new FileStream(Path.Combine(folderPath, FileName), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        var appendedAt = file.Length;
+        if (_length == 0 || file.Length != _length)
+        {
+            return false;
+        }
+
         file.Write(bytes);
         file.Flush(flushToDisk: true);
-        _length = appendedAt == _length ? _length + bytes.Length : 0;
+        _length += bytes.Length;
+        return true;
     }
 }

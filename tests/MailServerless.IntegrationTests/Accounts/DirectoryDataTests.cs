@@ -1,6 +1,6 @@
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Schema;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 
 namespace MailServerless.IntegrationTests.Accounts;
 

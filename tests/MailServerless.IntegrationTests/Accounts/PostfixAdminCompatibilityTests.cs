@@ -2,7 +2,7 @@ using Dapper;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Schema;
 using MailServerless.Core.Accounts.Sql;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using MySqlConnector;
 

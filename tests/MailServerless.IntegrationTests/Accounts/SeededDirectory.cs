@@ -1,5 +1,5 @@
 using MailServerless.Core.Accounts;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 
 namespace MailServerless.IntegrationTests.Accounts;
 

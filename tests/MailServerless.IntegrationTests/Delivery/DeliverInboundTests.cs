@@ -184,6 +184,21 @@ public abstract class DeliverInboundTests(SeededDirectory seeded) : IDisposable
     }
 
     [Fact]
+    public async Task Temporary_failure_of_one_mailbox_retries_only_that_recipient()
+    {
+        // A file where user2's Maildir should be: its delivery fails with an I/O error.
+        Directory.CreateDirectory(Path.Combine(_harness.Store.BasePath, "example.jp"));
+        await File.WriteAllTextAsync(Path.Combine(_harness.Store.BasePath, "example.jp", "user2"), "in the way");
+
+        var (_, result) = await _harness.DeliverAsync("sender@remote.example", "user1@example.jp", "user2@example.jp", "nobody@example.jp");
+
+        Assert.Equal(FunctionOutcome.Retry, result.Outcome);
+        Assert.Equal(["user2@example.jp"], result.Remaining!.Recipients);
+        Assert.Single(_harness.Inbox("user1"));
+        Assert.Single(await DeliveryHarness.DrainAsync(_harness.Inbound));
+    }
+
+    [Fact]
     public async Task Missing_body_is_dead_lettered_with_the_reason()
     {
         var message = await _harness.AcceptAsync("sender@remote.example", ["user1@example.jp"]);

@@ -2,7 +2,7 @@ using System.Text;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Queue;
 using MailServerless.Functions;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using MimeKit;
 

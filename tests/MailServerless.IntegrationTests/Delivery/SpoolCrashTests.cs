@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Queue;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailServerless.IntegrationTests.Delivery;

@@ -1,6 +1,6 @@
 using MailServerless.Core.Accounts.Sql;
 using MailServerless.Core.Passwords;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using MySqlConnector;
 

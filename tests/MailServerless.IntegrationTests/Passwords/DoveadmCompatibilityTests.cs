@@ -1,5 +1,5 @@
 using MailServerless.Core.Passwords;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailServerless.IntegrationTests.Passwords;

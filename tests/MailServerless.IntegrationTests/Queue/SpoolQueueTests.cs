@@ -89,6 +89,55 @@ public sealed class SpoolQueueTests : IDisposable
     }
 
     [Fact]
+    public async Task Retry_keeps_only_the_remaining_recipients_across_a_restart()
+    {
+        using (var queue = Open())
+        {
+            await queue.EnqueueAsync(Message("m1") with { Recipients = ["a@example.jp", "b@example.jp"] });
+            var lease = Assert.Single(await queue.ReceiveAsync(10, TimeSpan.Zero));
+            await queue.RetryAsync(lease, TimeSpan.Zero, lease.Message with { Recipients = ["b@example.jp"] });
+        }
+
+        using var restarted = Open();
+        var again = Assert.Single(await restarted.ReceiveAsync(10, TimeSpan.Zero));
+        Assert.Equal(["b@example.jp"], again.Message.Recipients);
+        Assert.Equal(1, again.Message.Attempt);
+    }
+
+    [Fact]
+    public async Task Released_lease_is_due_again_at_once()
+    {
+        using var queue = Open();
+        await queue.EnqueueAsync(Message("m1"));
+        var lease = Assert.Single(await queue.ReceiveAsync(10, TimeSpan.Zero));
+
+        await queue.ReleaseAsync(lease);
+
+        Assert.Equal(2, Assert.Single(await queue.ReceiveAsync(10, TimeSpan.Zero)).ReceiveCount);
+    }
+
+    [Fact]
+    public async Task Envelope_left_behind_by_a_crash_after_completion_is_not_delivered_again()
+    {
+        using (var queue = Open())
+        {
+            await queue.EnqueueAsync(Message("m1"));
+        }
+
+        var envelope = await File.ReadAllTextAsync(Path.Combine(_spool, "inbound", "queue", "m1.json"));
+        using (var queue = Open())
+        {
+            await queue.CompleteAsync(Assert.Single(await queue.ReceiveAsync(10, TimeSpan.Zero)));
+        }
+
+        // As if the deletion had not reached the disk before the crash.
+        await File.WriteAllTextAsync(Path.Combine(_spool, "inbound", "queue", "m1.json"), envelope);
+
+        using var restarted = Open();
+        Assert.Empty(await restarted.ReceiveAsync(10, TimeSpan.Zero));
+    }
+
+    [Fact]
     public async Task Receive_wakes_up_when_a_message_is_enqueued()
     {
         using var queue = Open();

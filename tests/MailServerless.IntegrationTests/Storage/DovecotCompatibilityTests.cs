@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using MailServerless.Core.Storage;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 
 namespace MailServerless.IntegrationTests.Storage;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using MailServerless.Core.Storage;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 
 namespace MailServerless.IntegrationTests.Storage;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using MailServerless.Core.Storage;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 
 namespace MailServerless.IntegrationTests.Storage;
 
@@ -149,6 +149,42 @@ public sealed class MaildirFolderTests : IDisposable
         Assert.Equal([1u], seenByOther.Expunged);
         Assert.Equal(1, (await mailbox.GetQuotaUsageAsync()).Messages);
         Assert.Single(_store.Files("new"));
+    }
+
+    [Fact]
+    public async Task Two_sessions_expunging_the_same_message_free_its_quota_once()
+    {
+        var limit = new QuotaLimit(1_000_000);
+        await _store.DeliverAsync("a", limit: limit);
+        await _store.DeliverAsync("b", limit: limit);
+        var mailbox = Mailbox(limit);
+        var one = await mailbox.OpenFolderAsync("INBOX");
+        var two = await mailbox.OpenFolderAsync("INBOX");
+
+        var first = await one.ExpungeAsync([1]);
+        var second = await two.ExpungeAsync([1]);
+
+        Assert.Equal([1u], first);
+        Assert.Empty(second);
+        var lines = (await File.ReadAllTextAsync(Path.Combine(_store.Root(), MaildirQuota.FileName))).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines, l => l.StartsWith('-'));
+    }
+
+    [Fact]
+    public async Task Half_written_last_line_in_the_uidlist_is_repaired_without_renumbering()
+    {
+        await _store.DeliverAsync("a");
+        await _store.DeliverAsync("b");
+        var before = (await Mailbox().OpenFolderAsync("INBOX")).Messages.Select(m => (m.Uid, m.BaseName)).ToList();
+        await File.AppendAllTextAsync(Path.Combine(_store.Root(), UidList.FileName), "3 :half-writ");
+        await _store.DeliverAsync("c");
+
+        var folder = await Mailbox().OpenFolderAsync("INBOX");
+
+        Assert.Equal(before, folder.Messages.Take(2).Select(m => (m.Uid, m.BaseName)));
+        Assert.Equal(3u, folder.Messages[2].Uid);
+        Assert.EndsWith("\n", UidListText, StringComparison.Ordinal);
+        Assert.DoesNotContain("half-writ", UidListText, StringComparison.Ordinal);
     }
 
     [Fact]

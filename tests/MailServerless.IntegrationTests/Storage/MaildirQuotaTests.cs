@@ -1,5 +1,5 @@
 using MailServerless.Core.Storage;
-using MailServerless.IntegrationTests.Infrastructure;
+using MailServerless.Testing;
 
 namespace MailServerless.IntegrationTests.Storage;
 

@@ -85,6 +85,7 @@ public class PasswordServiceTests
     [InlineData("{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$!!!$!!!", "bad base64")]
     [InlineData("{ARGON2ID}$argon2id$v=19$m=99999999,t=3,p=1$U9+cER7TateoCUssaOZF7w$JVQgu7LNMuxQdw28mvP2kGr8yaAoSXb7pWZZFjZp72k", "out of range")]
     [InlineData("{ARGON2I}$argon2i$v=16$m=32768,t=4,p=1$YTIgbH+KZmEgR/md0bMpRA$8XwAg7BgmHjR5TnyMGS/kpICxYvpwlXaLQLLNYMvGks", "version")]
+    [InlineData("{ARGON2ID}$argon2id$v=19$m=8,t=1,p=3$U9+cER7TateoCUssaOZF7w$JVQgu7LNMuxQdw28mvP2kGr8yaAoSXb7pWZZFjZp72k", "8 KiB per lane")]
     [InlineData("{PLAIN-MD5}zz", "malformed PLAIN-MD5")]
     [InlineData("$9$unknown", "unrecognised")]
     [InlineData("notahash", "does not start with $1$")]

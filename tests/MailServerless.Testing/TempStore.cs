@@ -2,7 +2,7 @@ using System.Text;
 using MailServerless.Core.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace MailServerless.IntegrationTests.Infrastructure;
+namespace MailServerless.Testing;
 
 /// <summary>A Maildir store base in a fresh temporary directory, removed afterwards.</summary>
 public sealed class TempStore : IDisposable

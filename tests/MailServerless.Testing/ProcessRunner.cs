@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace MailServerless.IntegrationTests.Infrastructure;
+namespace MailServerless.Testing;
 
 /// <summary>Runs a program to completion with a time limit and captures what it printed.</summary>
-internal static class ProcessRunner
+public static class ProcessRunner
 {
     public sealed record Result(int ExitCode, string Output, string Error);
 

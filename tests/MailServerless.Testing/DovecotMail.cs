@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace MailServerless.IntegrationTests.Infrastructure;
+namespace MailServerless.Testing;
 
 /// <summary>
 /// The real Dovecot (Debian's dovecot-core and dovecot-imapd, installed by tests/run.sh) run
@@ -10,7 +10,7 @@ namespace MailServerless.IntegrationTests.Infrastructure;
 /// on stdin/stdout. Dovecot refuses to run mail processes as root, so both run as an
 /// unprivileged user that owns the Maildir while Dovecot works on it.
 /// </summary>
-internal sealed partial class DovecotMail : IDisposable
+public sealed partial class DovecotMail : IDisposable
 {
     public const string User = "msl-dovecot";
     private readonly string _folder;

@@ -1,12 +1,12 @@
 using MySqlConnector;
 
-namespace MailServerless.IntegrationTests.Infrastructure;
+namespace MailServerless.Testing;
 
 /// <summary>
 /// The throwaway MariaDB server that tests/run.sh starts; its address arrives in
 /// MAILSERVERLESS_TEST_MYSQL. Without it the MariaDB tests fail (they are never skipped).
 /// </summary>
-internal static class MariaDb
+public static class MariaDb
 {
     public const string EnvironmentVariable = "MAILSERVERLESS_TEST_MYSQL";
 

@@ -3,10 +3,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace MailServerless.IntegrationTests.Hosting;
+namespace MailServerless.Testing;
 
 /// <summary>The real edge-server binary started as its own process, as `dotnet run` starts it.</summary>
-internal sealed class EdgeServerProcess : IAsyncDisposable
+public sealed class EdgeServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();

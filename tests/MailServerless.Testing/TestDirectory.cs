@@ -4,7 +4,7 @@ using MailServerless.Core.Accounts.Sql;
 using MailServerless.Core.Passwords;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace MailServerless.IntegrationTests.Infrastructure;
+namespace MailServerless.Testing;
 
 /// <summary>Which database a directory test runs on.</summary>
 public enum Backend
