@@ -22,6 +22,10 @@ have mariadb || missing+=(mariadb-client)
 have doveadm || missing+=(dovecot-core)
 [ -x /usr/lib/dovecot/imap ] || missing+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/pop3 ] || missing+=(dovecot-pop3d)
+have swaks || missing+=(swaks)
+have curl || missing+=(curl)
+have openssl || missing+=(openssl)
+have python3 || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2

@@ -1,0 +1,108 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+
+namespace MailServerless.ConformanceTests.Smtp;
+
+/// <summary>A bare SMTP client on a socket, for conversations no polite client would have.</summary>
+internal sealed class SmtpWire : IAsyncDisposable
+{
+    private readonly TcpClient _client = new();
+    private Stream _stream = Stream.Null;
+    private readonly List<byte> _pending = [];
+
+    public static async Task<SmtpWire> ConnectAsync(int port, bool implicitTls = false)
+    {
+        var wire = new SmtpWire();
+        await wire._client.ConnectAsync("127.0.0.1", port);
+        wire._stream = wire._client.GetStream();
+        if (implicitTls)
+        {
+            await wire.StartTlsAsync();
+        }
+
+        return wire;
+    }
+
+    public async Task StartTlsAsync()
+    {
+        var ssl = new SslStream(_stream, false, (_, _, _, _) => true);
+        await ssl.AuthenticateAsClientAsync("mx.example.jp");
+        _stream = ssl;
+    }
+
+    public async Task SendAsync(string text) => await SendAsync(Encoding.UTF8.GetBytes(text));
+
+    public async Task SendAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
+    /// <summary>Reads one whole reply (all its continuation lines); returns the lines, or an empty list at end of stream.</summary>
+    public async Task<List<string>> ReadReplyAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+        var lines = new List<string>();
+        while (true)
+        {
+            var line = await ReadLineAsync(cts.Token);
+            if (line is null)
+            {
+                return lines;
+            }
+
+            lines.Add(line);
+            if (line.Length < 4 || line[3] != '-')
+            {
+                return lines;
+            }
+        }
+    }
+
+    /// <summary>Sends a command and returns the first line of its reply.</summary>
+    public async Task<string> CommandAsync(string command)
+    {
+        await SendAsync(command + "\r\n");
+        var reply = await ReadReplyAsync();
+        return reply.Count == 0 ? "(closed)" : reply[^1];
+    }
+
+    private async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1];
+        while (true)
+        {
+            var newline = _pending.IndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                var line = Encoding.UTF8.GetString(_pending.Take(newline).ToArray()).TrimEnd('\r');
+                _pending.RemoveRange(0, newline + 1);
+                return line;
+            }
+
+            int read;
+            try
+            {
+                read = await _stream.ReadAsync(buffer, cancellationToken);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+
+            if (read == 0)
+            {
+                return null;
+            }
+
+            _pending.Add(buffer[0]);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync();
+        _client.Dispose();
+    }
+}

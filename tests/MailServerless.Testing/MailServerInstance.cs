@@ -1,0 +1,135 @@
+using MailServerless.Core.Accounts;
+using MailServerless.Core.Accounts.Sql;
+using MailServerless.Core.Passwords;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MailServerless.Testing;
+
+/// <summary>
+/// The real edge server, started as `dotnet run` starts it, on free loopback ports, over a fresh
+/// data directory whose SQLite directory holds example.jp: user1..user3 (password "secret",
+/// MD5-CRYPT as the classic stack stores it), info → user1,user2, sales → user3, full@ (over
+/// quota), and example.com as an alias domain of example.jp.
+/// </summary>
+public sealed class MailServerInstance : IAsyncDisposable
+{
+    public const string Password = "secret";
+
+    private EdgeServerProcess? _process;
+
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "msl-srv-" + Guid.NewGuid().ToString("N"));
+
+    public int Smtp { get; } = EdgeServerProcess.FreePort();
+
+    public int Submission { get; } = EdgeServerProcess.FreePort();
+
+    public int Submissions { get; } = EdgeServerProcess.FreePort();
+
+    public int Http { get; } = EdgeServerProcess.FreePort();
+
+    public string Output => _process?.Output ?? string.Empty;
+
+    public static async Task<MailServerInstance> StartAsync(params string[] settings)
+    {
+        var server = new MailServerInstance();
+        await server.SeedAsync();
+        string[] arguments =
+        [
+            EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
+            $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}",
+            $"--Mail:Listeners:Submission={server.Submission}", $"--Mail:Listeners:Submissions={server.Submissions}",
+            "--Mail:Listeners:Imap=0", "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0",
+            "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
+        ];
+        server._process = EdgeServerProcess.Start(arguments);
+        if (!await server._process.WaitUntilListeningAsync(TimeSpan.FromSeconds(60)))
+        {
+            throw new InvalidOperationException("the server did not start:\n" + server.Output);
+        }
+
+        // All listeners are printed after start; wait for the last one.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!server.Output.Contains($"submissions 127.0.0.1:{server.Submissions}", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        return server;
+    }
+
+    private async Task SeedAsync()
+    {
+        Directory.CreateDirectory(DataDirectory);
+        var database = DirectoryDatabase.Sqlite($"Data Source={Path.Combine(DataDirectory, "directory.db")}");
+        await new SchemaInstaller(database, NullLogger<SchemaInstaller>.Instance).EnsureSchemaAsync();
+        var passwords = new PasswordService("MD5-CRYPT", "MD5-CRYPT", NullLogger<PasswordService>.Instance);
+        var admin = new DirectoryAdministration(database, passwords, TimeProvider.System);
+        await admin.CreateOrResetSuperadminAsync("admin@example.jp", Password);
+        await admin.CreateDomainAsync(new DomainSettings("example.jp"));
+        await admin.CreateDomainAsync(new DomainSettings("example.com"));
+        await admin.CreateAliasDomainAsync("example.com", "example.jp");
+        foreach (var user in new[] { "user1", "user2", "user3" })
+        {
+            await admin.CreateMailboxAsync($"{user}@example.jp", Password, user, 0);
+        }
+
+        await admin.CreateMailboxAsync("full@example.jp", Password, "Full", 100);
+        await admin.CreateAliasAsync("info@example.jp", ["user1@example.jp", "user2@example.jp"]);
+        await admin.CreateAliasAsync("sales@example.jp", ["user3@example.jp"]);
+        // full@ already holds more than its 100-byte quota.
+        var full = Path.Combine(DataDirectory, "virtual", "example.jp", "full");
+        foreach (var sub in new[] { "tmp", "new", "cur" })
+        {
+            Directory.CreateDirectory(Path.Combine(full, sub));
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(full, "cur", "1700000000.M1P1.h,S=500,W=510:2,S"), new string('x', 500));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    /// <summary>The message files delivered to a mailbox's INBOX (new/ and cur/).</summary>
+    public string[] Inbox(string localPart)
+    {
+        var root = Path.Combine(DataDirectory, "virtual", "example.jp", localPart);
+        return new[] { "new", "cur" }.Select(s => Path.Combine(root, s)).Where(Directory.Exists)
+            .SelectMany(Directory.EnumerateFiles).Select(File.ReadAllText).ToArray();
+    }
+
+    /// <summary>Waits until a message containing <paramref name="marker"/> is in the mailbox; returns it.</summary>
+    public async Task<string> WaitForMessageAsync(string localPart, string marker, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Inbox(localPart).FirstOrDefault(m => m.Contains(marker, StringComparison.Ordinal)) is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"no message with '{marker}' reached {localPart}:\n{Output}");
+    }
+
+    /// <summary>Envelopes waiting in the outbound queue (forwards, relayed submissions).</summary>
+    public string[] OutboundEnvelopes()
+    {
+        var folder = Path.Combine(DataDirectory, "spool", "outbound", "queue");
+        return Directory.Exists(folder) ? Directory.GetFiles(folder).Select(File.ReadAllText).ToArray() : [];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+    }
+}
