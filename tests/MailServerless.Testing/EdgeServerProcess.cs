@@ -27,6 +27,8 @@ public sealed class EdgeServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "MailServerless.EdgeServer.dll");
 
     public static int FreePort()

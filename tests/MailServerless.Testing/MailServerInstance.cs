@@ -29,6 +29,8 @@ public sealed class MailServerInstance : IAsyncDisposable
 
     public string Output => _process?.Output ?? string.Empty;
 
+    public int ProcessId => _process?.ProcessId ?? 0;
+
     public static async Task<MailServerInstance> StartAsync(params string[] settings)
     {
         var server = new MailServerInstance();

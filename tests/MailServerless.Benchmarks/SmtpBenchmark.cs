@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using MailServerless.Core.Accounts;
+using MailServerless.Core.Accounts.Sql;
+using MailServerless.Core.Passwords;
+using MailServerless.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MailServerless.Benchmarks;
+
+/// <summary>
+/// The load of the classic stack's benchmark (<c>smtp-source -s 1</c> per worker): 16 parallel
+/// sessions, one 4 KiB message per connection, to random mailboxes among user1..user98 on the MX
+/// port. Prints accepted messages/s, messages/s until all are in Maildir <c>new/</c>, server CPU per
+/// message, and the server's memory per idle connection.
+/// </summary>
+internal static class SmtpBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var messages = Option(args, "--messages", 20_000);
+        var sessions = Option(args, "--sessions", 16);
+        var idle = Option(args, "--idle", 500);
+        await using var server = await StartServerAsync();
+        Console.WriteLine($"# smtp benchmark: {messages} x 4 KiB, {sessions} sessions, one message per connection, pid {server.ProcessId}");
+        var body = Message();
+
+        var cpuBefore = server.CpuTime;
+        var watch = Stopwatch.StartNew();
+        var next = -1;
+        var failures = 0;
+        await Task.WhenAll(Enumerable.Range(0, sessions).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) < messages)
+            {
+                if (!await SendOneAsync(server.Instance.Smtp, $"user{Random.Shared.Next(1, 99)}@example.jp", body))
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        })));
+        var accepted = watch.Elapsed;
+        while (CountDelivered(server.Instance) < messages - failures && watch.Elapsed < accepted + TimeSpan.FromMinutes(10))
+        {
+            await Task.Delay(20);
+        }
+
+        var delivered = watch.Elapsed;
+        var cpu = server.CpuTime - cpuBefore;
+        Report("smtp_accepted", messages / accepted.TotalSeconds, "msg/s");
+        Report("smtp_to_maildir", messages / delivered.TotalSeconds, "msg/s");
+        Report("smtp_server_cpu_per_message", cpu.TotalMilliseconds / messages, "ms");
+        Report("smtp_failed_sessions", failures, "count");
+
+        var rssBefore = server.ResidentBytes;
+        var clients = new List<TcpClient>();
+        for (var i = 0; i < idle; i++)
+        {
+            var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", server.Instance.Smtp);
+            var stream = client.GetStream();
+            await stream.ReadExactlyAsync(new byte[5]);
+            clients.Add(client);
+        }
+
+        await Task.Delay(1000);
+        Report("smtp_rss_per_idle_connection", (server.ResidentBytes - rssBefore) / (double)idle / 1024, "KiB");
+        clients.ForEach(c => c.Dispose());
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static async Task<BenchServer> StartServerAsync()
+    {
+        var instance = await MailServerInstance.StartAsync("--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000");
+        var database = DirectoryDatabase.Sqlite($"Data Source={Path.Combine(instance.DataDirectory, "directory.db")}");
+        var passwords = new PasswordService("MD5-CRYPT", "MD5-CRYPT", NullLogger<PasswordService>.Instance);
+        var admin = new DirectoryAdministration(database, passwords, TimeProvider.System);
+        for (var i = 1; i <= 100; i++)
+        {
+            await admin.CreateMailboxAsync($"user{i + 10}@example.jp", MailServerInstance.Password, $"User {i}", 0);
+        }
+
+        // user4..user100 besides the instance's own user1..user3, as the classic benchmark's user1..user100.
+        for (var i = 4; i <= 10; i++)
+        {
+            await admin.CreateMailboxAsync($"user{i}@example.jp", MailServerInstance.Password, $"User {i}", 0);
+        }
+
+        return new BenchServer(instance);
+    }
+
+    private static async Task<bool> SendOneAsync(int port, string recipient, byte[] body)
+    {
+        try
+        {
+            using var client = new TcpClient { NoDelay = true };
+            await client.ConnectAsync("127.0.0.1", port);
+            var stream = client.GetStream();
+            var reader = new StreamReader(stream, Encoding.ASCII);
+            await reader.ReadLineAsync();
+            async Task<string> Command(string line)
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(line + "\r\n"));
+                string? reply;
+                do
+                {
+                    reply = await reader.ReadLineAsync();
+                }
+                while (reply is { Length: > 3 } && reply[3] == '-');
+                return reply ?? string.Empty;
+            }
+
+            await Command("EHLO bench.example");
+            await Command("MAIL FROM:<bench@example.net>");
+            if (!(await Command($"RCPT TO:<{recipient}>")).StartsWith("250", StringComparison.Ordinal) ||
+                !(await Command("DATA")).StartsWith("354", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            await stream.WriteAsync(body);
+            var queued = await Command(".");
+            await Command("QUIT");
+            return queued.StartsWith("250", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int CountDelivered(MailServerInstance instance)
+    {
+        var domain = Path.Combine(instance.DataDirectory, "virtual", "example.jp");
+        return Directory.Exists(domain)
+            ? Directory.EnumerateDirectories(domain).Sum(m => Directory.Exists(Path.Combine(m, "new")) ? Directory.EnumerateFiles(Path.Combine(m, "new")).Count() : 0)
+            : 0;
+    }
+
+    private static byte[] Message()
+    {
+        var text = new StringBuilder("From: bench@example.net\r\nTo: user@example.jp\r\nSubject: benchmark\r\n\r\n");
+        while (text.Length < 4096 - 80)
+        {
+            text.Append("0123456789012345678901234567890123456789012345678901234567890123456789012345\r\n");
+        }
+
+        return Encoding.ASCII.GetBytes(text.ToString());
+    }
+
+    private static void Report(string name, double value, string unit) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"BENCH {name} {value:F2} {unit}"));
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    /// <summary>The server process under test, with its CPU time and resident memory read from /proc.</summary>
+    private sealed class BenchServer(MailServerInstance instance) : IAsyncDisposable
+    {
+        public MailServerInstance Instance => instance;
+
+        public int ProcessId => instance.ProcessId;
+
+        public TimeSpan CpuTime
+        {
+            get
+            {
+                using var process = Process.GetProcessById(ProcessId);
+                return process.TotalProcessorTime;
+            }
+        }
+
+        public long ResidentBytes
+        {
+            get
+            {
+                using var process = Process.GetProcessById(ProcessId);
+                process.Refresh();
+                return process.WorkingSet64;
+            }
+        }
+
+        public ValueTask DisposeAsync() => instance.DisposeAsync();
+    }
+}
