@@ -28,6 +28,7 @@ internal static class SmtpBenchmark
         var body = Message();
 
         var cpuBefore = server.CpuTime;
+        var (userBefore, systemBefore) = server.UserAndSystemTicks;
         var watch = Stopwatch.StartNew();
         var next = -1;
         var failures = 0;
@@ -49,9 +50,12 @@ internal static class SmtpBenchmark
 
         var delivered = watch.Elapsed;
         var cpu = server.CpuTime - cpuBefore;
+        var (userAfter, systemAfter) = server.UserAndSystemTicks;
         Report("smtp_accepted", messages / accepted.TotalSeconds, "msg/s");
         Report("smtp_to_maildir", messages / delivered.TotalSeconds, "msg/s");
         Report("smtp_server_cpu_per_message", cpu.TotalMilliseconds / messages, "ms");
+        Report("smtp_server_user_cpu_per_message", (userAfter - userBefore) * 10.0 / messages, "ms");
+        Report("smtp_server_system_cpu_per_message", (systemAfter - systemBefore) * 10.0 / messages, "ms");
         Report("smtp_failed_sessions", failures, "count");
 
         var rssBefore = server.ResidentBytes;
@@ -176,6 +180,17 @@ internal static class SmtpBenchmark
             {
                 using var process = Process.GetProcessById(ProcessId);
                 return process.TotalProcessorTime;
+            }
+        }
+
+        /// <summary>utime and stime from /proc/PID/stat, in clock ticks (1/100 s).</summary>
+        public (long User, long System) UserAndSystemTicks
+        {
+            get
+            {
+                var stat = File.ReadAllText($"/proc/{ProcessId}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return (long.Parse(fields[11], CultureInfo.InvariantCulture), long.Parse(fields[12], CultureInfo.InvariantCulture));
             }
         }
 

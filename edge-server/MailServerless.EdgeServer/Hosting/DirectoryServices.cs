@@ -20,7 +20,10 @@ public static class DirectoryServices
             options.Directory.NewPasswordScheme,
             sp.GetRequiredService<ILogger<PasswordService>>()));
         services.AddSingleton<SchemaInstaller>();
-        services.AddSingleton<IAccountDirectory, SqlAccountDirectory>();
+        services.AddSingleton<SqlAccountDirectory>();
+        services.AddSingleton<IAccountDirectory>(sp => options.Directory.CacheLifetime > TimeSpan.Zero
+            ? new CachingAccountDirectory(sp.GetRequiredService<SqlAccountDirectory>(), options.Directory.CacheLifetime, sp.GetRequiredService<TimeProvider>())
+            : sp.GetRequiredService<SqlAccountDirectory>());
         services.AddSingleton<DirectoryAdministration>();
         services.AddSingleton(sp => new RecipientResolver(
             sp.GetRequiredService<IAccountDirectory>(), options.EffectiveVacationDomain));

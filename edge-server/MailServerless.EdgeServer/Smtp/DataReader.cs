@@ -87,8 +87,27 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
     private (SequencePosition Consumed, DataOutcome? Outcome) Process(ReadOnlySequence<byte> buffer)
     {
         var reader = new SequenceReader<byte>(buffer);
-        while (reader.TryRead(out var b))
+        while (!reader.End)
         {
+            // Inside a line the bytes up to the next CR or LF need no decision: copy them in one go.
+            if (!_atLineStart && !_pendingCr && !_afterDot && !_decidingHeader)
+            {
+                var span = reader.UnreadSpan;
+                var stop = span.IndexOfAny((byte)'\r', (byte)'\n');
+                var run = stop < 0 ? span.Length : stop;
+                if (run > 0)
+                {
+                    if (!_droppingHeader)
+                    {
+                        EmitRun(span[..run]);
+                    }
+
+                    reader.Advance(run);
+                    continue;
+                }
+            }
+
+            reader.TryRead(out var b);
             if (_pendingCr)
             {
                 _pendingCr = false;
@@ -210,6 +229,18 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
         }
 
         _atLineStart = true;
+    }
+
+    private void EmitRun(ReadOnlySpan<byte> bytes)
+    {
+        var room = maxSize - Size;
+        Size += bytes.Length;
+        if (room > 0)
+        {
+            var take = (int)Math.Min(room, bytes.Length);
+            bytes[..take].CopyTo(output.GetSpan(take));
+            output.Advance(take);
+        }
     }
 
     private void Emit(byte b)

@@ -79,6 +79,9 @@ public sealed class DirectoryOptions
     /// <summary>Scheme for new passwords.</summary>
     public string NewPasswordScheme { get; set; } = "BLF-CRYPT";
 
+    /// <summary>How long lookups (domains, aliases, mailboxes; not logins) are remembered; 0 turns the cache off.</summary>
+    public TimeSpan CacheLifetime { get; set; } = TimeSpan.FromSeconds(10);
+
     public bool IsMySql => string.Equals(Provider, "MySql", StringComparison.OrdinalIgnoreCase);
 
     public bool IsSqlite => string.Equals(Provider, "Sqlite", StringComparison.OrdinalIgnoreCase);

@@ -6,11 +6,13 @@ namespace MailServerless.Core.Queue;
 public sealed class SpoolBlobStore : IBlobStore
 {
     private readonly string _folder;
+    private readonly GroupSync _sync;
 
     public SpoolBlobStore(string folder)
     {
         _folder = Path.GetFullPath(folder);
         Directory.CreateDirectory(_folder);
+        _sync = GroupSync.For(_folder);
     }
 
     public async Task<long> PutAsync(string key, Stream content, CancellationToken cancellationToken = default)
@@ -25,11 +27,11 @@ public sealed class SpoolBlobStore : IBlobStore
             {
                 await content.CopyToAsync(file, 64 * 1024, cancellationToken);
                 size = file.Length;
-                file.Flush(flushToDisk: true);
             }
 
             File.Move(temp, path, overwrite: true);
-            PosixFileSystem.FsyncDirectory(_folder);
+            // One syncfs for everyone storing at this moment: the content and the rename are durable after it.
+            await _sync.SyncAsync();
             return size;
         }
         catch
@@ -72,7 +74,7 @@ public sealed class SpoolBlobStore : IBlobStore
                 File.Copy(source, target);
             }
 
-            PosixFileSystem.FsyncDirectory(_folder);
+            return _sync.SyncAsync();
         }
 
         return Task.CompletedTask;

@@ -21,6 +21,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
     private readonly Lock _sync = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _signal = new(0);
+    private readonly GroupSync _durability;
 
     /// <summary>Messages not leased, by due time: receiving costs O(log n) however long the queue is.</summary>
     private readonly SortedSet<(DateTimeOffset Due, long Sequence, string Id)> _waiting = [];
@@ -39,6 +40,8 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         {
             Directory.CreateDirectory(folder);
         }
+
+        _durability = GroupSync.For(root);
 
         Load(tombstoneLifetime ?? TimeSpan.FromDays(6));
     }
@@ -135,9 +138,9 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
     {
         ArgumentNullException.ThrowIfNull(lease);
         var id = lease.Message.Id;
+        // Not synced: an envelope that outlives a crash is delivered again, and delivery is idempotent.
         File.WriteAllBytes(Path.Combine(_done, id), []);
         File.Delete(QueuePath(id));
-        PosixFileSystem.FsyncDirectory(_queue);
         lock (_sync)
         {
             _entries.Remove(id);
@@ -188,7 +191,6 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         var dead = lease.Message with { DeadLetterReason = reason };
         await WriteEnvelopeAsync(DeadPath(dead.Id), dead, cancellationToken);
         File.Delete(QueuePath(dead.Id));
-        PosixFileSystem.FsyncDirectory(_queue);
         lock (_sync)
         {
             _entries.Remove(dead.Id);
@@ -280,18 +282,18 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         _waiting.Add((entry.Due, ++_sequence, entry.Message.Id));
     }
 
-    private static async Task WriteEnvelopeAsync(string path, QueuedMessage message, CancellationToken cancellationToken)
+    private async Task WriteEnvelopeAsync(string path, QueuedMessage message, CancellationToken cancellationToken)
     {
         var folder = Path.GetDirectoryName(path)!;
         var temp = Path.Combine(Path.GetDirectoryName(folder)!, "tmp", Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N"));
         await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, useAsync: true))
         {
             await file.WriteAsync(Encoding.UTF8.GetBytes(message.ToJson()), cancellationToken);
-            file.Flush(flushToDisk: true);
         }
 
         File.Move(temp, path, overwrite: true);
-        PosixFileSystem.FsyncDirectory(folder);
+        // Group commit: the envelope (and whatever else was written before) is durable once this returns.
+        await _durability.SyncAsync();
     }
 
     private string QueuePath(string id) => Path.Combine(_queue, id + ".json");

@@ -21,6 +21,8 @@ namespace MailServerless.Core.Storage;
 public sealed partial class MaildirDelivery(
     string storeBase, string hostName, TimeProvider clock, ILogger<MaildirDelivery> logger)
 {
+    private readonly GroupSync _sync = GroupSync.For(storeBase);
+
     public const string MarkerFolder = "msl-delivered";
 
     /// <summary>Markers are kept longer than a queued message can live (Postfix: 5 days).</summary>
@@ -54,12 +56,12 @@ public sealed partial class MaildirDelivery(
             await using (var file = new FileStream(tmpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, useAsync: true))
             {
                 (size, virtualSize) = await LineEndingWriter.CopyAsync(message, file, cancellationToken);
-                file.Flush(flushToDisk: true);
             }
 
             var quota = new MaildirQuota(root, clock);
-            var usage = await quota.GetUsageAsync(limit, cancellationToken);
-            if (usage.WouldExceed(size))
+            // Without a limit there is nothing to check (Dovecot keeps no maildirsize then either).
+            var usage = limit.IsUnlimited ? default : await quota.GetUsageAsync(limit, cancellationToken);
+            if (!limit.IsUnlimited && usage.WouldExceed(size))
             {
                 File.Delete(tmpPath);
                 return new DeliveryResult(DeliveryStatus.OverQuota,
@@ -77,6 +79,10 @@ public sealed partial class MaildirDelivery(
 
             // From here the marker names the tmp file: it must survive a failure, for the retry to finish.
             tmpPath = null;
+
+            // The message in tmp/ and its marker are durable before the rename makes it visible:
+            // after a crash, a visible message always has its marker (no second copy on redelivery).
+            await _sync.SyncAsync();
 
             return await MoveIntoNewAsync(root, folderPath, unique, finalName, limit, size, cancellationToken)
                 ?? new DeliveryResult(DeliveryStatus.AlreadyDelivered, finalName);
@@ -111,8 +117,12 @@ public sealed partial class MaildirDelivery(
             return null;
         }
 
-        PosixFileSystem.FsyncDirectory(Path.Combine(folderPath, "new"));
-        await new MaildirQuota(root, clock).AddAsync(limit, size, 1, cancellationToken);
+        await _sync.SyncAsync();
+        if (!limit.IsUnlimited)
+        {
+            await new MaildirQuota(root, clock).AddAsync(limit, size, 1, cancellationToken);
+        }
+
         return new DeliveryResult(DeliveryStatus.Delivered, finalName);
     }
 
@@ -166,7 +176,6 @@ public sealed partial class MaildirDelivery(
         await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
         {
             await file.WriteAsync(Encoding.UTF8.GetBytes($"{unique}\n{finalName}\n"), cancellationToken);
-            file.Flush(flushToDisk: true);
         }
 
         try
@@ -184,7 +193,6 @@ public sealed partial class MaildirDelivery(
             TryDelete(temp);
         }
 
-        PosixFileSystem.FsyncDirectory(dayFolder);
         return true;
     }
 

@@ -8,6 +8,8 @@ public readonly record struct QuotaLimit(long Bytes, long Messages = 0)
 {
     public static QuotaLimit Unlimited { get; } = new(0, 0);
 
+    public bool IsUnlimited => Bytes <= 0 && Messages <= 0;
+
     /// <summary>
     /// The Maildir++ definition line as Dovecot writes it: <c>&lt;bytes&gt;S</c>, <c>&lt;count&gt;C</c>,
     /// <c>&lt;bytes&gt;S,&lt;count&gt;C</c>, or <c>0S</c> when there is no limit.
@@ -64,8 +66,12 @@ public sealed class MaildirQuota(string mailboxRoot, TimeProvider clock)
     {
         if (!File.Exists(FilePath))
         {
-            // The recalculation sees the change itself.
-            await RecalculateAsync(limit, cancellationToken);
+            // Without a limit nothing is kept; with one, the recalculation sees the change itself.
+            if (!limit.IsUnlimited)
+            {
+                await RecalculateAsync(limit, cancellationToken);
+            }
+
             return;
         }
 
