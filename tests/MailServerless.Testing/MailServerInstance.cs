@@ -9,7 +9,7 @@ namespace MailServerless.Testing;
 /// The real edge server, started as `dotnet run` starts it, on free loopback ports, over a fresh
 /// data directory whose SQLite directory holds example.jp: user1..user3 (password "secret",
 /// MD5-CRYPT as the classic stack stores it), info → user1,user2, sales → user3, full@ (over
-/// quota), and example.com as an alias domain of example.jp.
+/// quota), example.com as an alias domain of example.jp, and backup.example as a backup-MX domain.
 /// </summary>
 public sealed class MailServerInstance : IAsyncDisposable
 {
@@ -69,6 +69,7 @@ public sealed class MailServerInstance : IAsyncDisposable
         await admin.CreateOrResetSuperadminAsync("admin@example.jp", Password);
         await admin.CreateDomainAsync(new DomainSettings("example.jp"));
         await admin.CreateDomainAsync(new DomainSettings("example.com"));
+        await admin.CreateDomainAsync(new DomainSettings("backup.example") { BackupMx = true });
         await admin.CreateAliasDomainAsync("example.com", "example.jp");
         foreach (var user in new[] { "user1", "user2", "user3" })
         {

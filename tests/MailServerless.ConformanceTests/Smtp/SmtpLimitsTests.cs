@@ -1,0 +1,59 @@
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Smtp;
+
+/// <summary>Connections per client address, the idle timeout, and backup-MX relaying.</summary>
+public sealed class SmtpLimitsTests : IAsyncLifetime
+{
+    private MailServerInstance _server = null!;
+
+    public async Task InitializeAsync() =>
+        _server = await MailServerInstance.StartAsync("--Mail:Smtp:MaxConnectionsPerClient=2", "--Mail:Smtp:IdleTimeout=00:00:02");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Connections_beyond_the_per_client_limit_get_421()
+    {
+        await using var first = await SmtpWire.ConnectAsync(_server.Smtp);
+        await using var second = await SmtpWire.ConnectAsync(_server.Smtp);
+        Assert.StartsWith("220", (await first.ReadReplyAsync())[0], StringComparison.Ordinal);
+        Assert.StartsWith("220", (await second.ReadReplyAsync())[0], StringComparison.Ordinal);
+
+        await using var third = await SmtpWire.ConnectAsync(_server.Smtp);
+
+        Assert.StartsWith("421 4.7.0", (await third.ReadReplyAsync())[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Idle_client_is_disconnected_with_421()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
+        await wire.ReadReplyAsync();
+
+        var reply = await wire.ReadReplyAsync(TimeSpan.FromSeconds(10));
+
+        Assert.StartsWith("421 4.4.2", reply[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Backup_mx_domain_is_accepted_for_any_user_and_queued_for_relay()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
+        await wire.ReadReplyAsync();
+        await wire.CommandAsync("EHLO client.example");
+        await wire.CommandAsync("MAIL FROM:<a@remote.example>");
+
+        Assert.StartsWith("250 2.1.5", await wire.CommandAsync("RCPT TO:<anyone@backup.example>"), StringComparison.Ordinal);
+        await wire.CommandAsync("DATA");
+        Assert.StartsWith("250 2.0.0", await wire.CommandAsync("Subject: for the primary\r\n\r\nx\r\n."), StringComparison.Ordinal);
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!_server.OutboundEnvelopes().Any(e => e.Contains("anyone@backup.example", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains(_server.OutboundEnvelopes(), e => e.Contains("anyone@backup.example", StringComparison.Ordinal));
+    }
+}
