@@ -8,6 +8,7 @@ return args switch
     ["maildir", .. var rest] => await MaildirBenchmark.RunAsync(rest),
     ["spool", .. var rest] => await SpoolBenchmark.RunAsync(rest),
     ["smtp", .. var rest] => await SmtpBenchmark.RunAsync(rest),
+    ["serve"] => await SmtpBenchmark.ServeAsync(),
     ["open-folder", var root, var folder] => await MaildirBenchmark.OpenInFreshProcessAsync(root, folder),
     _ => Usage(),
 };

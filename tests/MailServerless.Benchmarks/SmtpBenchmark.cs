@@ -75,6 +75,20 @@ internal static class SmtpBenchmark
         return failures == 0 ? 0 : 1;
     }
 
+    /// <summary>
+    /// <c>serve</c>: starts the server with the benchmark accounts (user1..user110@example.jp, password
+    /// "secret", MD5-CRYPT), prints "port=… pid=… maildirs=…", and runs until standard input closes.
+    /// For driving the server with another load tool, such as the classic stack's own benchmark client.
+    /// </summary>
+    public static async Task<int> ServeAsync()
+    {
+        await using var server = await StartServerAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"port={server.Instance.Smtp} pid={server.ProcessId} maildirs={Path.Combine(server.Instance.DataDirectory, "virtual", "example.jp")}/user*"));
+        await Console.In.ReadToEndAsync();
+        return 0;
+    }
+
     private static async Task<BenchServer> StartServerAsync()
     {
         var instance = await MailServerInstance.StartAsync("--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000");

@@ -46,13 +46,14 @@ public sealed class EdgeServerProcess : IAsyncDisposable
         "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0", .. extra,
     ];
 
-    public static EdgeServerProcess Start(IEnumerable<string> arguments)
+    public static EdgeServerProcess Start(IEnumerable<string> arguments, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         foreach (var argument in arguments)
         {

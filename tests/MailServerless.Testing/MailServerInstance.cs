@@ -17,6 +17,15 @@ public sealed class MailServerInstance : IAsyncDisposable
 
     private EdgeServerProcess? _process;
 
+    private MailServerInstance(string? readmeDataDirectory = null)
+    {
+        if (readmeDataDirectory is not null)
+        {
+            DataDirectory = readmeDataDirectory;
+            (Smtp, Submission, Submissions, Http) = (2525, 2587, 2465, 8080);
+        }
+    }
+
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "msl-srv-" + Guid.NewGuid().ToString("N"));
 
     public int Smtp { get; } = EdgeServerProcess.FreePort();
@@ -43,7 +52,29 @@ public sealed class MailServerInstance : IAsyncDisposable
             "--Mail:Listeners:Imap=0", "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0",
             "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
         ];
-        server._process = EdgeServerProcess.Start(arguments);
+        await server.LaunchAsync(arguments);
+        return server;
+    }
+
+    /// <summary>
+    /// The README's run command exactly (<c>dotnet run --project edge-server/MailServerless.EdgeServer</c>,
+    /// built already), with the default ports (SMTP 2525, submission 2587, submissions 2465), run
+    /// from <see cref="DataDirectory"/>'s parent so that its <c>./data</c> is the seeded one.
+    /// </summary>
+    public static async Task<MailServerInstance> StartAsReadmeSaysAsync(string repositoryRoot)
+    {
+        var server = new MailServerInstance(Path.Combine(Path.GetTempPath(), "msl-readme-" + Guid.NewGuid().ToString("N"), "data"));
+        await server.SeedAsync();
+        await server.LaunchAsync(
+            ["run", "--no-build", "--project", Path.Combine(repositoryRoot, "edge-server", "MailServerless.EdgeServer")],
+            workingDirectory: Path.GetDirectoryName(server.DataDirectory));
+        return server;
+    }
+
+    private async Task LaunchAsync(IEnumerable<string> arguments, string? workingDirectory = null)
+    {
+        var server = this;
+        server._process = EdgeServerProcess.Start(arguments, workingDirectory);
         if (!await server._process.WaitUntilListeningAsync(TimeSpan.FromSeconds(60)))
         {
             throw new InvalidOperationException("the server did not start:\n" + server.Output);
@@ -55,8 +86,6 @@ public sealed class MailServerInstance : IAsyncDisposable
         {
             await Task.Delay(20);
         }
-
-        return server;
     }
 
     private async Task SeedAsync()
@@ -133,6 +162,12 @@ public sealed class MailServerInstance : IAsyncDisposable
         if (Directory.Exists(DataDirectory))
         {
             Directory.Delete(DataDirectory, recursive: true);
+        }
+
+        var parent = Path.GetDirectoryName(DataDirectory)!;
+        if (Path.GetFileName(parent).StartsWith("msl-readme-", StringComparison.Ordinal))
+        {
+            Directory.Delete(parent, recursive: true);
         }
     }
 }

@@ -1,0 +1,37 @@
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Smtp;
+
+/// <summary>The one-command local run, as the README gives it, taking mail on its default ports.</summary>
+public sealed class ReadmeRunTests
+{
+    private static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "MailServerless.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("MailServerless.sln not found above the test binaries");
+    }
+
+    [Fact]
+    public async Task Mail_sent_to_2525_and_submitted_with_auth_on_2587_lands_in_the_maildir()
+    {
+        await using var server = await MailServerInstance.StartAsReadmeSaysAsync(RepositoryRoot());
+        Assert.Contains("Listening: smtp 127.0.0.1:2525", server.Output, StringComparison.Ordinal);
+        var marker = Guid.NewGuid().ToString("N")[..12];
+
+        var mx = await ProcessRunner.RunAsync("swaks", ["--server", "127.0.0.1:2525", "--from", "a@remote.example",
+            "--to", "user1@example.jp", "--header", $"Subject: {marker}-mx"]);
+        var submission = await ProcessRunner.RunAsync("swaks", ["--server", "127.0.0.1:2587", "--tls", "--auth", "PLAIN",
+            "--auth-user", "user2@example.jp", "--auth-password", MailServerInstance.Password, "--from", "user2@example.jp",
+            "--to", "user1@example.jp", "--header", $"Subject: {marker}-587"]);
+
+        Assert.True(mx.ExitCode == 0, mx.Output);
+        Assert.True(submission.ExitCode == 0, submission.Output);
+        await server.WaitForMessageAsync("user1", $"{marker}-mx");
+        await server.WaitForMessageAsync("user1", $"{marker}-587");
+    }
+}
