@@ -26,6 +26,8 @@ have swaks || missing+=(swaks)
 have curl || missing+=(curl)
 have openssl || missing+=(openssl)
 have python3 || missing+=(python3)
+have fetchmail || missing+=(fetchmail)
+have getmail || missing+=(getmail6)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2

@@ -64,6 +64,16 @@ public sealed partial class DovecotMail : IDisposable
         return result.Output;
     }
 
+    /// <summary>Runs POP3 commands in Dovecot's pop3 (PREAUTH on stdin/stdout) and returns the transcript.</summary>
+    public string Pop3(params string[] commands)
+    {
+        GiveToDovecot();
+        var input = string.Concat(commands.Select(c => c + "\r\n")) + "QUIT\r\n";
+        var result = AsUser("/usr/lib/dovecot/pop3", ["-c", _config], input);
+        Assert.True(result.ExitCode == 0, $"pop3: {result.Output}{result.Error}");
+        return result.Output;
+    }
+
     /// <summary>UID → (flags without \Recent) as Dovecot's UID FETCH reports them for a folder.</summary>
     public SortedDictionary<uint, string[]> FetchFlags(string folder = "INBOX")
     {

@@ -7,7 +7,7 @@ namespace MailServerless.Testing;
 
 /// <summary>
 /// The real edge server, started as `dotnet run` starts it, on free loopback ports, over a fresh
-/// data directory whose SQLite directory holds example.jp: user1..user3 (password "secret",
+/// data directory whose SQLite directory holds example.jp: user1..user5 (password "secret",
 /// MD5-CRYPT as the classic stack stores it), info → user1,user2, sales → user3, full@ (over
 /// quota), example.com as an alias domain of example.jp, and backup.example as a backup-MX domain.
 /// </summary>
@@ -22,7 +22,7 @@ public sealed class MailServerInstance : IAsyncDisposable
         if (readmeDataDirectory is not null)
         {
             DataDirectory = readmeDataDirectory;
-            (Smtp, Submission, Submissions, Http) = (2525, 2587, 2465, 8080);
+            (Smtp, Submission, Submissions, Http, Pop3, Pop3s) = (2525, 2587, 2465, 8080, 2110, 2995);
         }
     }
 
@@ -35,6 +35,10 @@ public sealed class MailServerInstance : IAsyncDisposable
     public int Submissions { get; } = EdgeServerProcess.FreePort();
 
     public int Http { get; } = EdgeServerProcess.FreePort();
+
+    public int Pop3 { get; } = EdgeServerProcess.FreePort();
+
+    public int Pop3s { get; } = EdgeServerProcess.FreePort();
 
     public string Output => _process?.Output ?? string.Empty;
 
@@ -49,7 +53,7 @@ public sealed class MailServerInstance : IAsyncDisposable
             EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
             $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}",
             $"--Mail:Listeners:Submission={server.Submission}", $"--Mail:Listeners:Submissions={server.Submissions}",
-            "--Mail:Listeners:Imap=0", "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0",
+            "--Mail:Listeners:Imap=0", "--Mail:Listeners:Imaps=0", $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}",
             "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
         ];
         await server.LaunchAsync(arguments);
@@ -82,7 +86,7 @@ public sealed class MailServerInstance : IAsyncDisposable
 
         // All listeners are printed after start; wait for the last one.
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!server.Output.Contains($"submissions 127.0.0.1:{server.Submissions}", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        while (!server.Output.Contains($"pop3s 127.0.0.1:{server.Pop3s}", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
@@ -100,7 +104,7 @@ public sealed class MailServerInstance : IAsyncDisposable
         await admin.CreateDomainAsync(new DomainSettings("example.com"));
         await admin.CreateDomainAsync(new DomainSettings("backup.example") { BackupMx = true });
         await admin.CreateAliasDomainAsync("example.com", "example.jp");
-        foreach (var user in new[] { "user1", "user2", "user3" })
+        foreach (var user in new[] { "user1", "user2", "user3", "user4", "user5" })
         {
             await admin.CreateMailboxAsync($"{user}@example.jp", Password, user, 0);
         }
@@ -117,6 +121,18 @@ public sealed class MailServerInstance : IAsyncDisposable
 
         await File.WriteAllTextAsync(Path.Combine(full, "cur", "1700000000.M1P1.h,S=500,W=510:2,S"), new string('x', 500));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    /// <summary>The Maildir root of a mailbox (example.jp/&lt;localPart&gt;/ under the store).</summary>
+    public string MaildirRoot(string localPart) => Path.Combine(DataDirectory, "virtual", "example.jp", localPart);
+
+    /// <summary>Delivers a message through SMTP on the MX port and waits until it is in the Maildir.</summary>
+    public async Task DeliverAsync(string localPart, string subject, string body = "Hello.\r\n")
+    {
+        var result = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{Smtp}", "--from", "a@remote.example",
+            "--to", $"{localPart}@example.jp", "--header", $"Subject: {subject}", "--body", body]);
+        Assert.True(result.ExitCode == 0, result.Output);
+        await WaitForMessageAsync(localPart, subject);
     }
 
     /// <summary>The message files delivered to a mailbox's INBOX (new/ and cur/).</summary>

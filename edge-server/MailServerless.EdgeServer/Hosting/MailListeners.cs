@@ -26,6 +26,11 @@ public static class MailListeners
             {
                 kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Smtp.SmtpConnectionHandler>());
             }
+
+            foreach (var (_, port) in SmtpHosting.Pop3Ports(options))
+            {
+                kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Pop3.Pop3ConnectionHandler>());
+            }
         });
     }
 }
@@ -43,7 +48,7 @@ public static class ListenerReport
             console.WriteLine($"Listening: http http://{options.Listeners.Address}:{options.Listeners.Http} (status, admin API)");
         }
 
-        foreach (var (name, port) in SmtpHosting.SmtpPorts(options))
+        foreach (var (name, port) in SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.Pop3Ports(options)))
         {
             console.WriteLine($"Listening: {name} {options.Listeners.Address}:{port}");
         }

@@ -4,7 +4,7 @@ using MailServerless.EdgeServer.Smtp;
 
 namespace MailServerless.EdgeServer.Hosting;
 
-/// <summary>Registers the protocol layer (TLS certificate, auth throttle) and the SMTP services.</summary>
+/// <summary>Registers the protocol layer (TLS certificate, auth throttle) and the SMTP and POP3 services.</summary>
 public static class SmtpHosting
 {
     public static IServiceCollection AddMailProtocols(this IServiceCollection services, IConfiguration configuration)
@@ -15,7 +15,16 @@ public static class SmtpHosting
         services.AddSingleton<AuthThrottle>();
         services.AddSingleton<SmtpPolicy>();
         services.AddSingleton<SmtpServices>();
+        services.AddSingleton(configuration.GetSection("Mail:Pop3").Get<Pop3.Pop3Options>() ?? new Pop3.Pop3Options());
+        services.AddSingleton<Pop3.Pop3Services>();
         return services;
+    }
+
+    /// <summary>The POP3 ports that are not 0: 110 with STLS and 995 with implicit TLS.</summary>
+    public static IEnumerable<(string Name, int Port)> Pop3Ports(MailOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new[] { ("pop3", options.Listeners.Pop3), ("pop3s", options.Listeners.Pop3s) }.Where(p => p.Item2 > 0);
     }
 
     /// <summary>The SMTP ports that are not 0: MX, submission (STARTTLS) and submissions (implicit TLS).</summary>

@@ -16,7 +16,7 @@ public sealed class DotLock : IAsyncDisposable
     private static readonly TimeSpan DeadLocalHolderAge = TimeSpan.FromSeconds(2);
     private readonly string _path;
     private readonly string _token;
-    private readonly DateTime _created;
+    private DateTime _created;
 
     private DotLock(string path, string token, DateTime created)
     {
@@ -36,7 +36,7 @@ public sealed class DotLock : IAsyncDisposable
         var token = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}:{Environment.MachineName}");
         var deadline = DateTime.UtcNow + timeout;
         var delay = 5;
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             try
@@ -63,7 +63,8 @@ public sealed class DotLock : IAsyncDisposable
                 RemoveIfStale(path, guardedFile);
             }
 
-            if (DateTime.UtcNow > deadline)
+            // A second attempt always follows the first: a stale lock just removed is then taken.
+            if (DateTime.UtcNow > deadline && attempt > 1)
             {
                 throw new TimeoutException($"{path} is held by another process");
             }
@@ -153,6 +154,17 @@ public sealed class DotLock : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Shows the lock is still held (a long session's heartbeat): a lock from another host is
+    /// stale only when it has not changed for <see cref="StaleAfter"/>.
+    /// </summary>
+    public void Refresh()
+    {
+        var now = DateTime.UtcNow;
+        File.SetLastWriteTimeUtc(_path, now);
+        _created = File.GetLastWriteTimeUtc(_path);
     }
 
     public ValueTask DisposeAsync()
