@@ -84,7 +84,7 @@ internal static class SmtpBenchmark
     {
         await using var server = await StartServerAsync();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"port={server.Instance.Smtp} pid={server.ProcessId} maildirs={Path.Combine(server.Instance.DataDirectory, "virtual", "example.jp")}/user*"));
+            $"port={server.Instance.Smtp} pop3={server.Instance.Pop3} pid={server.ProcessId} maildirs={Path.Combine(server.Instance.DataDirectory, "virtual", "example.jp")}/user*"));
         await Console.In.ReadToEndAsync();
         return 0;
     }
@@ -100,8 +100,8 @@ internal static class SmtpBenchmark
             await admin.CreateMailboxAsync($"user{i + 10}@example.jp", MailServerInstance.Password, $"User {i}", 0);
         }
 
-        // user4..user100 besides the instance's own user1..user3, as the classic benchmark's user1..user100.
-        for (var i = 4; i <= 10; i++)
+        // user6..user10 besides the instance's own user1..user5, as the classic benchmark's user1..user100.
+        for (var i = 6; i <= 10; i++)
         {
             await admin.CreateMailboxAsync($"user{i}@example.jp", MailServerInstance.Password, $"User {i}", 0);
         }
