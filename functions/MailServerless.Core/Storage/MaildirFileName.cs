@@ -116,6 +116,44 @@ public readonly record struct MaildirFileName(string BaseName, MessageFlags Flag
             $"{seconds}.M{microseconds}P{Environment.ProcessId}Q{sequence}.{host}");
     }
 
+    /// <summary>
+    /// Orders base names by delivery time: the leading seconds, then the <c>M&lt;usec&gt;</c> and
+    /// <c>Q&lt;n&gt;</c> numbers compared as numbers (not as text: "M99" comes before "M100"), then the text.
+    /// </summary>
+    public static IComparer<string> DeliveryOrder { get; } = Comparer<string>.Create(CompareDeliveryOrder);
+
+    private static int CompareDeliveryOrder(string? x, string? y)
+    {
+        if (x is null || y is null)
+        {
+            return string.CompareOrdinal(x, y);
+        }
+
+        var byTime = Key(x).CompareTo(Key(y));
+        return byTime != 0 ? byTime : string.CompareOrdinal(x, y);
+
+        static (long Seconds, long Micros, long Sequence) Key(string name) =>
+            (Number(name, 0), Field(name, ".M"), Field(name, "Q"));
+
+        static long Field(string name, string marker)
+        {
+            var dot = name.IndexOf('.', StringComparison.Ordinal);
+            var at = dot < 0 ? -1 : name.IndexOf(marker, dot, StringComparison.Ordinal);
+            return at < 0 ? 0 : Number(name, at + marker.Length);
+        }
+
+        static long Number(string text, int start)
+        {
+            long value = 0;
+            for (var i = start; i < text.Length && char.IsAsciiDigit(text[i]) && value < long.MaxValue / 10; i++)
+            {
+                value = (value * 10) + (text[i] - '0');
+            }
+
+            return value;
+        }
+    }
+
     /// <summary>Appends <c>,S=</c> and <c>,W=</c> to a unique base.</summary>
     public static string WithSizes(string uniqueBase, long size, long virtualSize) =>
         string.Create(CultureInfo.InvariantCulture, $"{uniqueBase},S={size},W={virtualSize}");

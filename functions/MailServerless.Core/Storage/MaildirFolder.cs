@@ -194,7 +194,7 @@ public sealed partial class MaildirFolder
                     return null;
                 }
 
-                var unknown = added.Where(a => _uidList.RecordFor(a.Base) is null).Select(a => a.Base).Order(StringComparer.Ordinal).ToList();
+                var unknown = added.Where(a => _uidList.RecordFor(a.Base) is null).Select(a => a.Base).Order(MaildirFileName.DeliveryOrder).ToList();
                 if (!_uidList.Append(Path, _uidList.Assign(unknown)))
                 {
                     return null;
@@ -255,7 +255,7 @@ public sealed partial class MaildirFolder
             _cur.ForceRefresh();
             var files = CurrentFiles();
             // Older files first: their names begin with the delivery time (as Dovecot orders them).
-            var unknown = files.Keys.Where(b => _uidList.RecordFor(b) is null).Order(StringComparer.Ordinal).ToList();
+            var unknown = files.Keys.Where(b => _uidList.RecordFor(b) is null).Order(MaildirFileName.DeliveryOrder).ToList();
             var gone = _uidList.Records.Count(r => !files.ContainsKey(r.BaseName));
             var added = _uidList.Assign(unknown);
             // Dovecot rewrites ("compresses") when at most 75 % of the records still name a file.

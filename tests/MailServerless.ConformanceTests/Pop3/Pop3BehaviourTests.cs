@@ -122,6 +122,22 @@ public sealed class Pop3BehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Failed_logins_are_slowed_and_answered_with_the_auth_code()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Pop3s, implicitTls: true);
+        await wire.ReadReplyAsync();
+        await wire.CommandAsync("USER user4@example.jp");
+        var started = DateTime.UtcNow;
+
+        var reply = await wire.CommandAsync("PASS wrong");
+
+        Assert.Equal("-ERR [AUTH] Authentication failed.", reply);
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(90), "a failed login is answered after the failure delay");
+        await wire.CommandAsync("USER user4@example.jp");
+        Assert.Equal("+OK Logged in.", await wire.CommandAsync($"PASS {MailServerInstance.Password}"));
+    }
+
+    [Fact]
     public async Task List_uidl_and_stat_agree_and_uidls_are_stable_across_sessions()
     {
         List<string> uidl1, list;

@@ -37,6 +37,16 @@ public class MaildirFileNameTests
     }
 
     [Fact]
+    public void Delivery_order_compares_seconds_microseconds_and_sequence_as_numbers()
+    {
+        string[] names = ["1700000001.M5P1Q1.h", "1700000000.M123456P9Q2.h", "1700000000.M23456P9Q10.h", "1700000000.M23456P9Q9.h", "999999999.M1P1.h"];
+
+        var ordered = names.Order(MaildirFileName.DeliveryOrder).ToArray();
+
+        Assert.Equal(["999999999.M1P1.h", "1700000000.M23456P9Q9.h", "1700000000.M23456P9Q10.h", "1700000000.M123456P9Q2.h", "1700000001.M5P1Q1.h"], ordered);
+    }
+
+    [Fact]
     public void Name_without_sizes_has_none()
     {
         var name = MaildirFileName.Parse("1234567890.12345_1.host");
