@@ -49,12 +49,7 @@ public sealed partial class Pop3Session(
         {
             while (!_quit && !stopping.IsCancellationRequested && _errors < _options.MaxErrors)
             {
-                if (!connection.HasBufferedInput())
-                {
-                    await connection.FlushAsync(stopping);
-                }
-
-                var (status, bytes) = await connection.ReadLineAsync(_options.MaxAuthLine, _options.IdleTimeout, stopping);
+                var (status, bytes) = await connection.ReadCommandAsync(_options.MaxAuthLine, _options.IdleTimeout, stopping);
                 if (status == LineStatus.Closed)
                 {
                     break;
@@ -93,20 +88,9 @@ public sealed partial class Pop3Session(
 
     private async Task HandleLineAsync(byte[] bytes, CancellationToken cancellationToken)
     {
-        string line;
-        try
+        if (!ProtocolConnection.TryDecodeCommand(bytes, out var line))
         {
-            line = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            Error("Invalid UTF-8.");
-            return;
-        }
-
-        if (line.Contains('\0', StringComparison.Ordinal))
-        {
-            Error("NUL character in command.");
+            Error("NUL character or invalid UTF-8 in command.");
             return;
         }
 

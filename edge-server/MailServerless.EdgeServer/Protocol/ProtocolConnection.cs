@@ -126,6 +126,43 @@ public sealed class ProtocolConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The next command line of a conversation: replies queued so far are sent first unless the
+    /// client has already pipelined more commands (RFC 2920 §3.1: answer in groups).
+    /// </summary>
+    public async Task<(LineStatus Status, byte[] Line)> ReadCommandAsync(int maxLength, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!HasBufferedInput())
+        {
+            await FlushAsync(cancellationToken);
+        }
+
+        return await ReadLineAsync(maxLength, timeout, cancellationToken);
+    }
+
+    /// <summary>A command line as text; false for invalid UTF-8 or a NUL byte (answered as a syntax error).</summary>
+    public static bool TryDecodeCommand(byte[] bytes, out string line)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        line = string.Empty;
+        if (Array.IndexOf(bytes, (byte)0) >= 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            line = StrictUtf8.GetString(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     /// <summary>True when the client has sent more than what was read so far (pipelining).</summary>
     public bool HasBufferedInput()
     {

@@ -41,12 +41,7 @@ public sealed partial class SmtpSession(
         {
             while (!_quit && !stopping.IsCancellationRequested)
             {
-                if (!connection.HasBufferedInput())
-                {
-                    await connection.FlushAsync(stopping);
-                }
-
-                var (status, bytes) = await connection.ReadLineAsync(_options.MaxAuthLine, _options.IdleTimeout, stopping);
+                var (status, bytes) = await connection.ReadCommandAsync(_options.MaxAuthLine, _options.IdleTimeout, stopping);
                 if (status == LineStatus.Closed)
                 {
                     break;
@@ -92,20 +87,9 @@ public sealed partial class SmtpSession(
 
     private async Task HandleLineAsync(byte[] bytes, CancellationToken cancellationToken)
     {
-        if (Array.IndexOf(bytes, (byte)0) >= 0)
+        if (!ProtocolConnection.TryDecodeCommand(bytes, out var line))
         {
-            Error("500 5.5.2 Error: NUL character in command");
-            return;
-        }
-
-        string line;
-        try
-        {
-            line = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            Error("500 5.5.2 Error: bad UTF-8 syntax");
+            Error("500 5.5.2 Error: NUL character or bad UTF-8 in command");
             return;
         }
 
