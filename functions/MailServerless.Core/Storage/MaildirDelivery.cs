@@ -23,6 +23,9 @@ public sealed partial class MaildirDelivery(
 {
     private readonly GroupSync _sync = GroupSync.For(storeBase);
 
+    /// <summary>Folders whose tmp/new/cur are known to exist: no directory checks per delivery.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _knownFolders = new(StringComparer.Ordinal);
+
     public const string MarkerFolder = "msl-delivered";
 
     /// <summary>Markers are kept longer than a queued message can live (Postfix: 5 days).</summary>
@@ -41,9 +44,13 @@ public sealed partial class MaildirDelivery(
         string? tmpPath = null;
         try
         {
-            MaildirLayout.EnsureFolder(root, MaildirLayout.Inbox);
-            MaildirLayout.EnsureFolder(root, folder);
             var folderPath = MaildirLayout.FolderPath(root, folder);
+            if (!_knownFolders.ContainsKey(folderPath))
+            {
+                MaildirLayout.EnsureFolder(root, MaildirLayout.Inbox);
+                MaildirLayout.EnsureFolder(root, folder);
+                _knownFolders.TryAdd(folderPath, 0);
+            }
 
             if (File.Exists(marker))
             {
@@ -90,6 +97,8 @@ public sealed partial class MaildirDelivery(
         catch (IOException e)
         {
             // Disk full, I/O error: nothing partial may stay behind, the sender's queue retries.
+            // The folder may have been removed meanwhile: check its layout again next time.
+            _knownFolders.Clear();
             TryDelete(tmpPath);
             LogTemporaryFailure(root, e.Message);
             return new DeliveryResult(DeliveryStatus.TemporaryFailure, Detail: e.Message);
