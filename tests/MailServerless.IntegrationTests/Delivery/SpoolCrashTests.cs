@@ -96,11 +96,11 @@ public sealed partial class SpoolCrashTests : IAsyncLifetime
     [Fact]
     public async Task Worker_killed_with_sigkill_mid_queue_delivers_everything_exactly_once_after_restart()
     {
-        const int messages = 150;
+        const int messages = 200;
         await EnqueueAsync(messages, i => [$"user{(i % 5) + 1}@example.jp"]);
 
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { Tools, "spool", _data, "--slow-ms", "10" })
+        foreach (var argument in new[] { Tools, "spool", _data, "--slow-ms", "25" })
         {
             info.ArgumentList.Add(argument);
         }

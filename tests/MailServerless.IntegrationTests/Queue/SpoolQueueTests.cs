@@ -78,13 +78,13 @@ public sealed class SpoolQueueTests : IDisposable
         {
             await queue.EnqueueAsync(Message("m1"));
             var lease = Assert.Single(await queue.ReceiveAsync(10, TimeSpan.Zero));
-            await queue.RetryAsync(lease, TimeSpan.FromMilliseconds(600));
+            await queue.RetryAsync(lease, TimeSpan.FromSeconds(3));
             Assert.Empty(await queue.ReceiveAsync(10, TimeSpan.Zero));
         }
 
         using var restarted = Open();
         Assert.Empty(await restarted.ReceiveAsync(10, TimeSpan.Zero));
-        var again = Assert.Single(await restarted.ReceiveAsync(10, TimeSpan.FromSeconds(5)));
+        var again = Assert.Single(await restarted.ReceiveAsync(10, TimeSpan.FromSeconds(15)));
         Assert.Equal(1, again.Message.Attempt);
     }
 
