@@ -50,9 +50,21 @@ public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock
     private int Count(string key) =>
         _failures.TryGetValue(key, out var counter) && clock.GetUtcNow() - counter.Since < options.Window ? counter.Failures : 0;
 
-    private void Increment(string key) =>
-        _failures.AddOrUpdate(key, _ => new Counter(clock.GetUtcNow(), 1), (_, counter) =>
-            clock.GetUtcNow() - counter.Since < options.Window ? counter with { Failures = counter.Failures + 1 } : new Counter(clock.GetUtcNow(), 1));
+    private void Increment(string key)
+    {
+        var now = clock.GetUtcNow();
+        _failures.AddOrUpdate(key, _ => new Counter(now, 1), (_, counter) =>
+            now - counter.Since < options.Window ? counter with { Failures = counter.Failures + 1 } : new Counter(now, 1));
+
+        // A guessing campaign from many addresses must not grow this without bound: drop what has expired.
+        if (_failures.Count > 100_000)
+        {
+            foreach (var expired in _failures.Where(e => now - e.Value.Since >= options.Window).Select(e => e.Key).ToList())
+            {
+                _failures.TryRemove(expired, out _);
+            }
+        }
+    }
 
     private sealed record Counter(DateTimeOffset Since, int Failures);
 }
