@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using MailServerless.EdgeServer.Smtp;
+
+namespace MailServerless.UnitTests.Smtp;
+
+public class DataReaderTests
+{
+    /// <summary>Feeds the DATA section in the given pieces (as TCP might split it) and returns the outcome and the message.</summary>
+    private static async Task<(DataOutcome Outcome, string Message)> ReadAsync(long maxSize, params string[] pieces)
+    {
+        var network = new Pipe();
+        var body = new Pipe();
+        var reader = new DataReader(network.Reader, body.Writer, maxSize);
+        var reading = reader.ReadAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        foreach (var piece in pieces)
+        {
+            await network.Writer.WriteAsync(Encoding.ASCII.GetBytes(piece));
+            await Task.Yield();
+        }
+
+        await network.Writer.CompleteAsync();
+        var outcome = await reading;
+        await body.Writer.CompleteAsync();
+        var result = await body.Reader.ReadAtLeastAsync(int.MaxValue);
+        return (outcome, Encoding.ASCII.GetString(result.Buffer.ToArray()));
+    }
+
+    [Theory]
+    [InlineData("Subject: a\r\n\r\nbody\r\n.\r\n")]
+    [InlineData("Subject: a\r\n\r\nbody\r|\n.|\r|\n")]
+    [InlineData("Subj|ect: a\r\n|\r\n|bo|dy\r\n.\r\n")]
+    public async Task End_of_data_is_found_across_any_split(string split)
+    {
+        var (outcome, message) = await ReadAsync(1000, split.Split('|'));
+
+        Assert.Equal(DataOutcome.Complete, outcome);
+        Assert.Equal("Subject: a\r\n\r\nbody\r\n", message);
+    }
+
+    [Theory]
+    [InlineData("..one dot\r\n.\r\n", ".one dot\r\n")]
+    [InlineData("...two\r\n.\r\n", "..two\r\n")]
+    [InlineData("a.\r\n.b\r\n.\r\n", "a.\r\nb\r\n")]
+    public async Task Leading_dots_are_unstuffed(string data, string expectedBody)
+    {
+        var (outcome, message) = await ReadAsync(1000, "Subject: x\r\n\r\n", data);
+
+        Assert.Equal(DataOutcome.Complete, outcome);
+        Assert.Equal("Subject: x\r\n\r\n" + expectedBody, message);
+    }
+
+    [Theory]
+    [InlineData("body\n.\r\n")]
+    [InlineData("body\r\n.\n")]
+    [InlineData("body\r.\r\n")]
+    [InlineData("body\r\n.\rMAIL FROM:<x@y>\r\n.\r\n")]
+    [InlineData("line with a bare\nLF\r\n.\r\n")]
+    public async Task Bare_cr_or_lf_anywhere_is_refused(string data)
+    {
+        var (outcome, _) = await ReadAsync(1000, "Subject: x\r\n\r\n", data);
+
+        Assert.Equal(DataOutcome.BareLineEnd, outcome);
+    }
+
+    [Fact]
+    public async Task Dropped_headers_and_their_continuations_are_left_out_and_the_body_untouched()
+    {
+        var (outcome, message) = await ReadAsync(1000,
+            "Return-Path: <x@evil>\r\nBcc: a@b,\r\n c@d\r\nSubject: keep\r\nContent-Length: 5\r\n\r\nBcc: in the body stays\r\n.\r\n");
+
+        Assert.Equal(DataOutcome.Complete, outcome);
+        Assert.Equal("Subject: keep\r\n\r\nBcc: in the body stays\r\n", message);
+    }
+
+    [Fact]
+    public async Task Message_over_the_limit_is_read_to_its_end_and_reported_too_big()
+    {
+        var (outcome, message) = await ReadAsync(50, "Subject: x\r\n\r\n", new string('y', 200), "\r\n.\r\n");
+
+        Assert.Equal(DataOutcome.TooBig, outcome);
+        Assert.True(message.Length <= 50);
+    }
+
+    [Fact]
+    public async Task Client_that_stops_mid_message_is_closed()
+    {
+        var (outcome, _) = await ReadAsync(1000, "Subject: x\r\n\r\nhalf");
+
+        Assert.Equal(DataOutcome.Closed, outcome);
+    }
+}
