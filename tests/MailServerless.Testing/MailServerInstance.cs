@@ -46,6 +46,21 @@ public sealed class MailServerInstance : IAsyncDisposable
 
     public static async Task<MailServerInstance> StartAsync(params string[] settings)
     {
+        // A port found free may be taken (by another test's client) before the server binds it: try again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings);
+            }
+            catch (PortTakenException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static async Task<MailServerInstance> StartOnceAsync(string[] settings)
+    {
         var server = new MailServerInstance();
         await server.SeedAsync();
         string[] arguments =
@@ -56,7 +71,16 @@ public sealed class MailServerInstance : IAsyncDisposable
             "--Mail:Listeners:Imap=0", "--Mail:Listeners:Imaps=0", $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}",
             "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
         ];
-        await server.LaunchAsync(arguments);
+        try
+        {
+            await server.LaunchAsync(arguments);
+        }
+        catch (PortTakenException)
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
         return server;
     }
 
@@ -81,7 +105,9 @@ public sealed class MailServerInstance : IAsyncDisposable
         server._process = EdgeServerProcess.Start(arguments, workingDirectory);
         if (!await server._process.WaitUntilListeningAsync(TimeSpan.FromSeconds(60)))
         {
-            throw new InvalidOperationException("the server did not start:\n" + server.Output);
+            throw server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                ? new PortTakenException(server.Output)
+                : new InvalidOperationException("the server did not start:\n" + server.Output);
         }
 
         // All listeners are printed after start; wait for the last one.
@@ -187,3 +213,6 @@ public sealed class MailServerInstance : IAsyncDisposable
         }
     }
 }
+
+/// <summary>The server could not bind a port picked as free a moment before.</summary>
+public sealed class PortTakenException(string output) : Exception(output);

@@ -67,6 +67,12 @@ public sealed partial class Pop3Session
         }
 
         var parts = argument.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+        {
+            Error("Unsupported authentication mechanism.");
+            return;
+        }
+
         var mechanism = parts[0].ToUpperInvariant();
         var initial = parts.Length > 1 ? parts[1] : null;
         string? user = null, password = null;
@@ -162,7 +168,17 @@ public sealed partial class Pop3Session
             return;
         }
 
-        var result = await services.Directory.AuthenticateAsync(user, password, cancellationToken);
+        Core.Accounts.AuthenticationResult result;
+        try
+        {
+            result = await services.Directory.AuthenticateAsync(user, password, cancellationToken);
+        }
+        catch (Core.Accounts.DirectoryUnavailableException)
+        {
+            Err("[SYS/TEMP] Temporary authentication failure.");
+            return;
+        }
+
         if (!result.Succeeded)
         {
             services.Throttle.RecordFailure(connection.RemoteAddress, user.ToLowerInvariant());
@@ -199,7 +215,7 @@ public sealed partial class Pop3Session
         {
             _lock?.Refresh();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             // The next heartbeat tries again.
         }

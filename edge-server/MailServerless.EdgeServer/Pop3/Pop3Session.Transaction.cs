@@ -7,7 +7,18 @@ namespace MailServerless.EdgeServer.Pop3;
 /// <summary>The TRANSACTION state's commands (RFC 1939 §5, §7).</summary>
 public sealed partial class Pop3Session
 {
-    private long Size(int index) => _folder!.GetVirtualSize(_messages[index]);
+    private long Size(int index)
+    {
+        try
+        {
+            return _folder!.GetVirtualSize(_messages[index]);
+        }
+        catch (FileNotFoundException)
+        {
+            // Renamed by another session; its size from the name, or none if it had none.
+            return _messages[index].Name.VirtualSize ?? 0;
+        }
+    }
 
     /// <summary>Dovecot's default <c>pop3_uidl_format = %08Xu%08Xv</c>, which it prints in lower case.</summary>
     private string UniqueId(int index) =>
@@ -86,8 +97,16 @@ public sealed partial class Pop3Session
         }
         catch (FileNotFoundException)
         {
-            Err("Message was removed by another session.");
-            return;
+            // Renamed meanwhile (an IMAP session set a flag or took it from new/): find it again by UID.
+            await _folder!.SyncAsync(cancellationToken);
+            if (_folder.FindByUid(_messages[index].Uid) is not { } moved)
+            {
+                Err("Message was removed by another session.");
+                return;
+            }
+
+            _messages[index] = moved;
+            file = _folder.OpenRead(moved);
         }
 
         await using (file)

@@ -33,6 +33,7 @@ public sealed partial class Pop3Session(
     private readonly HashSet<int> _deleted = [];
     private readonly HashSet<int> _retrieved = [];
     private int _errors;
+    private int _junk;
     private bool _quit;
 
     private bool PlaintextRefused => !connection.IsTls && !services.Mail.Auth.AllowPlaintextWithoutTls;
@@ -44,6 +45,7 @@ public sealed partial class Pop3Session(
             return;
         }
 
+        connection.WriteTimeout = _options.IdleTimeout;
         Ok("MailServerless ready.");
         try
         {
@@ -101,6 +103,12 @@ public sealed partial class Pop3Session(
         {
             Error("Line too long.");
             return;
+        }
+
+        // Commands that move nothing forward count as errors past 100 (as SMTP's junk command limit).
+        if (verb is "CAPA" or "NOOP" or "AUTH" or "RSET" or "STAT" or "LIST" or "UIDL" && ++_junk > 100)
+        {
+            _errors++;
         }
 
         switch (_state, verb)
@@ -190,17 +198,17 @@ public sealed partial class Pop3Session(
         _state = Pop3State.Update;
         try
         {
-            // Retrieved messages read as \Seen in IMAP too; deleted ones go (RFC 1939 §6: only now).
+            // Deleted messages go first (RFC 1939 §6: only now), then retrieved ones read as \Seen in IMAP too.
+            await _folder.SyncAsync(cancellationToken);
+            await _folder.ExpungeAsync(_deleted.Select(i => _messages[i].Uid), cancellationToken);
             foreach (var index in _retrieved.Except(_deleted))
             {
-                var message = _messages[index];
-                if (!message.Flags.HasFlag(MessageFlags.Seen))
+                if (_folder.FindByUid(_messages[index].Uid) is { } message && !message.Flags.HasFlag(MessageFlags.Seen))
                 {
                     await _folder.SetFlagsAsync(message.Uid, message.Flags | MessageFlags.Seen, message.Keywords, cancellationToken);
                 }
             }
 
-            await _folder.ExpungeAsync(_deleted.Select(i => _messages[i].Uid), cancellationToken);
             Ok(_deleted.Count > 0 ? "Logging out, messages deleted." : "Logging out.");
         }
         catch (IOException e)

@@ -26,6 +26,7 @@ public sealed class AuthThrottleOptions
 public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock)
 {
     private readonly ConcurrentDictionary<string, Counter> _failures = new(StringComparer.OrdinalIgnoreCase);
+    private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
     public AuthThrottleOptions Options => options;
 
@@ -34,7 +35,7 @@ public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock
     {
         ArgumentNullException.ThrowIfNull(address);
         return Count("ip:" + address) >= options.MaxFailuresPerAddress ||
-               (account is not null && Count("user:" + account) >= options.MaxFailuresPerAccount);
+               (account is not null && Count("user:" + AccountKey(account)) >= options.MaxFailuresPerAccount);
     }
 
     public void RecordFailure(IPAddress address, string? account)
@@ -43,9 +44,13 @@ public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock
         Increment("ip:" + address);
         if (account is not null)
         {
-            Increment("user:" + account);
+            Increment("user:" + AccountKey(account));
         }
     }
+
+    /// <summary>The account as the directory will read it, so that spelling variants share one budget.</summary>
+    private static string AccountKey(string account) =>
+        Core.Addresses.EmailAddress.TryParse(account, out var address) ? address.Value : account.Trim().ToLowerInvariant();
 
     private int Count(string key) =>
         _failures.TryGetValue(key, out var counter) && clock.GetUtcNow() - counter.Since < options.Window ? counter.Failures : 0;
@@ -56,9 +61,11 @@ public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock
         _failures.AddOrUpdate(key, _ => new Counter(now, 1), (_, counter) =>
             now - counter.Since < options.Window ? counter with { Failures = counter.Failures + 1 } : new Counter(now, 1));
 
-        // A guessing campaign from many addresses must not grow this without bound: drop what has expired.
-        if (_failures.Count > 100_000)
+        // A guessing campaign from many addresses must not grow this without bound: drop what has
+        // expired, at most once a minute so that the sweep itself stays cheap.
+        if (_failures.Count > 100_000 && now - _lastSweep > TimeSpan.FromMinutes(1))
         {
+            _lastSweep = now;
             foreach (var expired in _failures.Where(e => now - e.Value.Since >= options.Window).Select(e => e.Key).ToList())
             {
                 _failures.TryRemove(expired, out _);

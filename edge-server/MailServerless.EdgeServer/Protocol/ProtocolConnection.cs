@@ -41,7 +41,8 @@ public sealed class ProtocolConnection : IAsyncDisposable
         _context = context;
         Input = context.Transport.Input;
         Output = context.Transport.Output;
-        RemoteAddress = (context.RemoteEndPoint as IPEndPoint)?.Address.MapToIPv4() ?? IPAddress.None;
+        var remote = (context.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+        RemoteAddress = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
         LocalPort = (context.LocalEndPoint as IPEndPoint)?.Port ?? 0;
     }
 
@@ -68,7 +69,15 @@ public sealed class ProtocolConnection : IAsyncDisposable
         Output.Write(bytes);
     }
 
-    public async ValueTask FlushAsync(CancellationToken cancellationToken = default) => await Output.FlushAsync(cancellationToken);
+    /// <summary>A client that stops reading (a zero window) is given up after this, not waited for forever.</summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(WriteTimeout);
+        await Output.FlushAsync(timeout.Token);
+    }
 
     /// <summary>Reads one CRLF-terminated line (a bare LF also ends it), at most <paramref name="maxLength"/> bytes.</summary>
     public async Task<(LineStatus Status, byte[] Line)> ReadLineAsync(int maxLength, TimeSpan timeout, CancellationToken cancellationToken)
@@ -132,7 +141,8 @@ public sealed class ProtocolConnection : IAsyncDisposable
     /// </summary>
     public async Task<(LineStatus Status, byte[] Line)> ReadCommandAsync(int maxLength, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!HasBufferedInput())
+        // Replies wait for the client's pipelined commands, but never pile up: past 16 KiB they go out.
+        if (!HasBufferedInput() || Output.UnflushedBytes > 16 * 1024)
         {
             await FlushAsync(cancellationToken);
         }
@@ -140,12 +150,15 @@ public sealed class ProtocolConnection : IAsyncDisposable
         return await ReadLineAsync(maxLength, timeout, cancellationToken);
     }
 
-    /// <summary>A command line as text; false for invalid UTF-8 or a NUL byte (answered as a syntax error).</summary>
+    /// <summary>
+    /// A command line as text; false for invalid UTF-8 or a control character other than TAB (a NUL,
+    /// or a bare CR that would end up in a header such as Received:), answered as a syntax error.
+    /// </summary>
     public static bool TryDecodeCommand(byte[] bytes, out string line)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         line = string.Empty;
-        if (Array.IndexOf(bytes, (byte)0) >= 0)
+        if (bytes.Any(b => (b < 0x20 && b != (byte)'\t') || b == 0x7f))
         {
             return false;
         }
@@ -220,16 +233,18 @@ public sealed class ProtocolConnection : IAsyncDisposable
     {
         try
         {
-            await Output.FlushAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await Output.FlushAsync(timeout.Token);
             if (_tls is not null)
             {
-                await _tls.ShutdownAsync();
+                await _tls.ShutdownAsync().WaitAsync(timeout.Token);
                 await _tls.DisposeAsync();
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException
+                                       or OperationCanceledException or AuthenticationException)
         {
-            // The client is gone already.
+            // The client is gone already, or does not read.
         }
     }
 

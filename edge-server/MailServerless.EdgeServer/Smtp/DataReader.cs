@@ -32,6 +32,7 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
     private static readonly string[] DroppedHeaders = ["bcc", "resent-bcc", "content-length", "return-path"];
 
     private readonly List<byte> _headerName = new(64);
+    private bool _storeGone;
     private bool _atLineStart = true;
     private bool _afterDot;
     private bool _pendingCr;
@@ -72,9 +73,10 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
                 return done == DataOutcome.Complete && Size > maxSize ? DataOutcome.TooBig : done;
             }
 
-            if (Size <= maxSize)
+            if (Size <= maxSize && !_storeGone)
             {
-                await output.FlushAsync(cancellationToken);
+                // The store stopped reading (it failed): keep reading to the end of the data, keep nothing.
+                _storeGone = (await output.FlushAsync(cancellationToken)).IsCompleted;
             }
 
             if (result.IsCompleted)
@@ -235,7 +237,7 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
     {
         var room = maxSize - Size;
         Size += bytes.Length;
-        if (room > 0)
+        if (room > 0 && !_storeGone)
         {
             var take = (int)Math.Min(room, bytes.Length);
             bytes[..take].CopyTo(output.GetSpan(take));
@@ -246,7 +248,7 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
     private void Emit(byte b)
     {
         Size++;
-        if (Size <= maxSize)
+        if (Size <= maxSize && !_storeGone)
         {
             output.GetSpan(1)[0] = b;
             output.Advance(1);

@@ -63,7 +63,17 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var result = await services.Directory.AuthenticateAsync(given.User, given.Password, cancellationToken);
+        Core.Accounts.AuthenticationResult result;
+        try
+        {
+            result = await services.Directory.AuthenticateAsync(given.User, given.Password, cancellationToken);
+        }
+        catch (Core.Accounts.DirectoryUnavailableException)
+        {
+            Reply("454 4.7.0 Temporary authentication failure");
+            return;
+        }
+
         if (!result.Succeeded)
         {
             services.Throttle.RecordFailure(connection.RemoteAddress, given.User.ToLowerInvariant());

@@ -144,7 +144,7 @@ public sealed partial class SmtpSession
 
         var id = SpoolNames.NewId(services.Clock);
         var body = new Pipe();
-        var stored = services.Blobs.PutAsync(id, body.Reader.AsStream(), cancellationToken);
+        var stored = StoreAsync(id, body.Reader, cancellationToken);
         await body.Writer.WriteAsync(Encoding.UTF8.GetBytes(ReceivedHeader(id)), cancellationToken);
         var reader = new DataReader(connection.Input, body.Writer, _options.MaxMessageSize);
         var outcome = await reader.ReadAsync(_options.IdleTimeout, cancellationToken);
@@ -178,7 +178,7 @@ public sealed partial class SmtpSession
             _accepted++;
             LogQueued(id, connection.RemoteAddress.ToString(), _user ?? "-", _mailFrom.Address, string.Join(",", _recipients), size);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             await services.Blobs.DeleteAsync(id, CancellationToken.None);
             LogQueueFailed(id, e.Message);
@@ -186,6 +186,23 @@ public sealed partial class SmtpSession
         }
 
         ResetTransaction();
+    }
+
+    /// <summary>
+    /// Stores the body; when storing fails, the pipe is completed with the error so the DATA reader
+    /// stops writing (and goes on reading to the end of the data) instead of waiting on a full pipe.
+    /// </summary>
+    private async Task<long> StoreAsync(string id, PipeReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await services.Blobs.PutAsync(id, reader.AsStream(), cancellationToken);
+        }
+        catch (Exception e)
+        {
+            await reader.CompleteAsync(e);
+            throw;
+        }
     }
 
     private void RefuseData(DataOutcome outcome)

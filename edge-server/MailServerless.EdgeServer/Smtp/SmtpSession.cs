@@ -21,6 +21,7 @@ public sealed partial class SmtpSession(
     private string? _user;
     private SmtpPath? _mailFrom;
     private int _errors;
+    private int _junk;
     private int _accepted;
     private bool _quit;
 
@@ -35,6 +36,7 @@ public sealed partial class SmtpSession(
             return;
         }
 
+        connection.WriteTimeout = _options.IdleTimeout;
         LogConnect(connection.RemoteAddress.ToString(), connection.LocalPort, kind);
         Reply($"220 {_host} ESMTP MailServerless");
         try
@@ -100,6 +102,12 @@ public sealed partial class SmtpSession(
         {
             Error("500 5.5.2 Error: line too long");
             return;
+        }
+
+        // Postfix's smtpd_junk_command_limit: commands that move nothing forward count as errors past 100.
+        if (verb is "EHLO" or "HELO" or "NOOP" or "RSET" or "VRFY" or "HELP" && ++_junk > 100)
+        {
+            _errors++;
         }
 
         switch (verb)

@@ -90,7 +90,10 @@ public sealed class DotLock : IAsyncDisposable
             if (parts.Length == 2 && parts[1] == Environment.MachineName &&
                 int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
-                stale = !ProcessIsAlive(pid) && lockAge > DeadLocalHolderAge;
+                // Our own pid on a lock older than this process is a previous incarnation's (a container
+                // restarted with the same pid and host name): stale, as is a dead holder's.
+                var olderThanUs = pid == Environment.ProcessId && File.GetLastWriteTimeUtc(path) < ProcessStart;
+                stale = (olderThanUs || !ProcessIsAlive(pid)) && lockAge > DeadLocalHolderAge;
             }
             else
             {
@@ -133,6 +136,8 @@ public sealed class DotLock : IAsyncDisposable
             // Not ours to judge.
         }
     }
+
+    private static readonly DateTime ProcessStart = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     private static bool ProcessIsAlive(int pid)
     {

@@ -65,6 +65,7 @@ public sealed class Pop3BehaviourTests : IAsyncLifetime
         Assert.StartsWith("-ERR", await wire.CommandAsync("PASS secret"), StringComparison.Ordinal);
         Assert.StartsWith("-ERR", await wire.CommandAsync("XYZZY"), StringComparison.Ordinal);
         Assert.StartsWith("-ERR", await wire.CommandAsync("AUTH PLAIN !!!"), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR", await wire.CommandAsync("AUTH  "), StringComparison.Ordinal);
         Assert.StartsWith("-ERR", await wire.CommandAsync("USER " + new string('x', 300)), StringComparison.Ordinal);
         await wire.CommandAsync("USER user3@example.jp");
         Assert.Equal("+OK Logged in.", await wire.CommandAsync($"PASS {MailServerInstance.Password}"));

@@ -59,6 +59,8 @@ public sealed class SmtpBadInputTests(SmtpServerFixture fixture) : IClassFixture
         Assert.StartsWith("500 5.5.2", await wire.CommandAsync("NOOP " + new string('x', 20_000)), StringComparison.Ordinal);
         Assert.StartsWith("500 5.5.2", await wire.CommandAsync("MAIL FROM:<a@remote.example>" + new string('x', 600)), StringComparison.Ordinal);
         Assert.StartsWith("500 5.5.2", await wire.CommandAsync("NO\0OP"), StringComparison.Ordinal);
+        // A bare CR would end up inside the Received: header (header injection).
+        Assert.StartsWith("500 5.5.2", await wire.CommandAsync("EHLO client.example\rX-Injected: yes"), StringComparison.Ordinal);
         Assert.StartsWith("250", await wire.CommandAsync("NOOP"), StringComparison.Ordinal);
     }
 

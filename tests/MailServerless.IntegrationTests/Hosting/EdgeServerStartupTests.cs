@@ -21,13 +21,31 @@ public sealed class EdgeServerStartupTests : IDisposable
         }
     }
 
+    /// <summary>Starts the server on a free port, trying again if another process took the port first.</summary>
+    private async Task<(EdgeServerProcess Server, int Port)> StartListeningAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = EdgeServerProcess.FreePort();
+            var server = EdgeServerProcess.Start(EdgeServerProcess.Arguments(_data, port));
+            if (await server.WaitUntilListeningAsync(StartTimeout))
+            {
+                return (server, port);
+            }
+
+            await server.DisposeAsync();
+            Assert.True(attempt < 5 && server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase), server.Output);
+            // Start again from nothing: the failed start already prepared the data directory.
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task First_start_creates_the_sqlite_directory_and_a_superadmin_and_stays_up()
     {
-        var port = EdgeServerProcess.FreePort();
-        await using var server = EdgeServerProcess.Start(EdgeServerProcess.Arguments(_data, port));
+        var (server, port) = await StartListeningAsync();
+        await using var running = server;
 
-        Assert.True(await server.WaitUntilListeningAsync(StartTimeout), server.Output);
         using var http = new HttpClient();
         Assert.Equal("ok\n", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/health")));
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -46,11 +64,8 @@ public sealed class EdgeServerStartupTests : IDisposable
     [Fact]
     public async Task Second_start_on_the_same_data_creates_no_second_superadmin()
     {
-        var port = EdgeServerProcess.FreePort();
-        await using (var first = EdgeServerProcess.Start(EdgeServerProcess.Arguments(_data, port)))
-        {
-            Assert.True(await first.WaitUntilListeningAsync(StartTimeout), first.Output);
-        }
+        var (first, port) = await StartListeningAsync();
+        await first.DisposeAsync();
 
         await using var second = EdgeServerProcess.Start(EdgeServerProcess.Arguments(_data, port));
         Assert.True(await second.WaitUntilListeningAsync(StartTimeout), second.Output);

@@ -301,6 +301,31 @@ public sealed class MaildirFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task Lock_with_our_own_pid_from_before_this_process_started_is_taken_over()
+    {
+        // A container restarted with the same pid and host name finds its previous incarnation's lock.
+        var root = _store.Root();
+        Directory.CreateDirectory(root);
+        var lockFile = Path.Combine(root, "msl-pop3.lock");
+        await File.WriteAllTextAsync(lockFile, $"{Environment.ProcessId}:{Environment.MachineName}");
+        File.SetLastWriteTimeUtc(lockFile, System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime().AddMinutes(-1));
+
+        await using var taken = await DotLock.AcquireAsync(Path.Combine(root, "msl-pop3"), TimeSpan.Zero);
+
+        Assert.True(File.Exists(lockFile));
+    }
+
+    [Fact]
+    public async Task Lock_held_by_this_process_is_not_taken_over()
+    {
+        var root = _store.Root();
+        Directory.CreateDirectory(root);
+        await using var held = await DotLock.AcquireAsync(Path.Combine(root, "msl-pop3"), TimeSpan.Zero);
+
+        await Assert.ThrowsAsync<TimeoutException>(() => DotLock.AcquireAsync(Path.Combine(root, "msl-pop3"), TimeSpan.Zero));
+    }
+
+    [Fact]
     public async Task Message_file_without_sizes_in_its_name_is_read_with_a_stat()
     {
         var root = _store.Root();
