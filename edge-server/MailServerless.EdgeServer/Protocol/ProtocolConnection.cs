@@ -203,7 +203,7 @@ public sealed class ProtocolConnection : IAsyncDisposable
     }
 
     /// <summary>TLS 1.2 or 1.3 from here on; false when the handshake failed (the connection is then unusable).</summary>
-    public async Task<bool> StartTlsAsync(X509Certificate2 certificate, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<bool> StartTlsAsync(SslStreamCertificateContext certificate, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var ssl = new SslStream(new DuplexPipeStream(Input, Output), leaveInnerStreamOpen: false);
         using var handshake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -212,7 +212,7 @@ public sealed class ProtocolConnection : IAsyncDisposable
         {
             await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
             {
-                ServerCertificate = certificate,
+                ServerCertificateContext = certificate,
                 EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 ClientCertificateRequired = false,
             }, handshake.Token);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using MailServerless.Core.Accounts;
@@ -13,37 +14,74 @@ namespace MailServerless.EdgeServer.Protocol;
 /// </summary>
 public sealed class TlsCertificateProvider
 {
-    private readonly Lazy<X509Certificate2> _certificate;
+    private readonly MailOptions _options;
+    private readonly Lock _gate = new();
+    private (SslStreamCertificateContext Context, X509Certificate2 Leaf, DateTime CertTime, DateTime KeyTime)? _current;
 
     public TlsCertificateProvider(MailOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _certificate = new Lazy<X509Certificate2>(() => Load(options));
+        _options = options;
     }
 
-    public X509Certificate2 Certificate => _certificate.Value;
+    public X509Certificate2 Certificate => Current().Leaf;
 
-    private static X509Certificate2 Load(MailOptions options)
+    /// <summary>
+    /// The certificate with its chain (the intermediates of a fullchain PEM), reloaded when the
+    /// files change, so a renewed certificate (Let's Encrypt) is used without a restart.
+    /// </summary>
+    public SslStreamCertificateContext Context => Current().Context;
+
+    private (SslStreamCertificateContext Context, X509Certificate2 Leaf, DateTime CertTime, DateTime KeyTime) Current()
     {
-        var certPath = options.Tls.CertificatePath;
-        var keyPath = options.Tls.KeyPath;
-        if (string.IsNullOrWhiteSpace(certPath))
+        var (certPath, keyPath) = Paths();
+        lock (_gate)
         {
-            certPath = Path.Combine(options.EffectiveDataDirectory, "tls-cert.pem");
-            keyPath = Path.Combine(options.EffectiveDataDirectory, "tls-key.pem");
-            if (!File.Exists(certPath) || !File.Exists(keyPath))
+            if (_current is { } loaded && File.GetLastWriteTimeUtc(certPath) == loaded.CertTime &&
+                File.GetLastWriteTimeUtc(keyPath) == loaded.KeyTime)
             {
-                Generate(options.EffectiveHostName, certPath, keyPath);
+                return loaded;
             }
+
+            _current = Load(certPath, keyPath);
+            return _current.Value;
+        }
+    }
+
+    private (string Cert, string Key) Paths()
+    {
+        if (!string.IsNullOrWhiteSpace(_options.Tls.CertificatePath))
+        {
+            var key = string.IsNullOrWhiteSpace(_options.Tls.KeyPath) ? _options.Tls.CertificatePath : _options.Tls.KeyPath;
+            return (_options.Tls.CertificatePath, key);
         }
 
+        var certPath = Path.Combine(_options.EffectiveDataDirectory, "tls-cert.pem");
+        var keyPath = Path.Combine(_options.EffectiveDataDirectory, "tls-key.pem");
+        if (!File.Exists(certPath) || !File.Exists(keyPath))
+        {
+            Generate(_options.EffectiveHostName, certPath, keyPath);
+        }
+
+        return (certPath, keyPath);
+    }
+
+    private static (SslStreamCertificateContext, X509Certificate2, DateTime, DateTime) Load(string certPath, string keyPath)
+    {
         try
         {
-            using var pem = X509Certificate2.CreateFromPemFile(certPath, string.IsNullOrWhiteSpace(keyPath) ? null : keyPath);
+            var certTime = File.GetLastWriteTimeUtc(certPath);
+            var keyTime = File.GetLastWriteTimeUtc(keyPath);
+            using var pem = X509Certificate2.CreateFromPemFile(certPath, keyPath);
             // SslStream on Linux wants a certificate whose key is not ephemeral: round-trip through PKCS#12.
-            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            var leaf = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            var chain = new X509Certificate2Collection();
+            chain.ImportFromPemFile(certPath);
+            var intermediates = new X509Certificate2Collection(chain.Where(c => c.Thumbprint != leaf.Thumbprint).ToArray());
+            var context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
+            return (context, leaf, certTime, keyTime);
         }
-        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new DirectoryConfigurationException(
                 $"Mail:Tls:CertificatePath / Mail:Tls:KeyPath: cannot load the certificate from '{certPath}': {e.Message}", e);

@@ -37,6 +37,31 @@ public sealed class SmtpLimitsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Renewed_certificate_files_are_used_without_a_restart()
+    {
+        var folder = Path.Combine(_server.DataDirectory, "renew");
+        Directory.CreateDirectory(folder);
+        var made = await ProcessRunner.RunAsync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=renewed.example.jp", "-keyout", Path.Combine(folder, "key.pem"), "-out", Path.Combine(folder, "cert.pem")]);
+        Assert.True(made.ExitCode == 0, made.Error);
+
+        File.Copy(Path.Combine(folder, "key.pem"), Path.Combine(_server.DataDirectory, "tls-key.pem"), overwrite: true);
+        File.Copy(Path.Combine(folder, "cert.pem"), Path.Combine(_server.DataDirectory, "tls-cert.pem"), overwrite: true);
+
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync("127.0.0.1", _server.Submissions);
+        string? subject = null;
+        await using var tls = new System.Net.Security.SslStream(client.GetStream(), false, (_, certificate, _, _) =>
+        {
+            subject = certificate?.Subject;
+            return true;
+        });
+        await tls.AuthenticateAsClientAsync("mx.example.jp");
+
+        Assert.Equal("CN=renewed.example.jp", subject);
+    }
+
+    [Fact]
     public async Task Backup_mx_domain_is_accepted_for_any_user_and_queued_for_relay()
     {
         await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
