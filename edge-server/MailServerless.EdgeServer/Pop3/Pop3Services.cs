@@ -18,6 +18,9 @@ public sealed class Pop3Options
 
     /// <summary>Errors before the connection is closed.</summary>
     public int MaxErrors { get; set; } = 20;
+
+    /// <summary>Concurrent connections per client address.</summary>
+    public int MaxConnectionsPerClient { get; set; } = 50;
 }
 
 /// <summary>What every POP3 session shares.</summary>
@@ -36,4 +39,6 @@ public sealed class Pop3Services(
     public AuthThrottle Throttle => throttle;
 
     public TlsCertificateProvider Certificates => certificates;
+
+    public ConnectionLimiter Connections { get; } = new(options.MaxConnectionsPerClient);
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Configuration;
@@ -20,7 +19,7 @@ public sealed class SmtpServices(
     TlsCertificateProvider certificates,
     TimeProvider clock)
 {
-    private readonly ConcurrentDictionary<IPAddress, int> _connections = new();
+    private readonly ConnectionLimiter _connections = new(smtp.MaxConnectionsPerClient);
 
     public MailOptions Mail => mail;
 
@@ -46,23 +45,7 @@ public sealed class SmtpServices(
         : SmtpListenerKind.Mx;
 
     /// <summary>Counts a connection from <paramref name="address"/>; false when it is one too many.</summary>
-    public bool TryOpen(IPAddress address)
-    {
-        var count = _connections.AddOrUpdate(address, 1, (_, n) => n + 1);
-        if (count <= smtp.MaxConnectionsPerClient)
-        {
-            return true;
-        }
+    public bool TryOpen(IPAddress address) => _connections.TryOpen(address);
 
-        Close(address);
-        return false;
-    }
-
-    public void Close(IPAddress address)
-    {
-        if (_connections.AddOrUpdate(address, 0, (_, n) => n - 1) <= 0)
-        {
-            _connections.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
-        }
-    }
+    public void Close(IPAddress address) => _connections.Close(address);
 }

@@ -8,7 +8,8 @@ public sealed class SmtpLimitsTests : IAsyncLifetime
     private MailServerInstance _server = null!;
 
     public async Task InitializeAsync() =>
-        _server = await MailServerInstance.StartAsync("--Mail:Smtp:MaxConnectionsPerClient=2", "--Mail:Smtp:IdleTimeout=00:00:02");
+        _server = await MailServerInstance.StartAsync(
+            "--Mail:Smtp:MaxConnectionsPerClient=2", "--Mail:Smtp:IdleTimeout=00:00:02", "--Mail:Pop3:MaxConnectionsPerClient=1");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -23,6 +24,17 @@ public sealed class SmtpLimitsTests : IAsyncLifetime
         await using var third = await SmtpWire.ConnectAsync(_server.Smtp);
 
         Assert.StartsWith("421 4.7.0", (await third.ReadReplyAsync())[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pop3_connections_beyond_the_per_client_limit_are_refused()
+    {
+        await using var first = await SmtpWire.ConnectAsync(_server.Pop3);
+        Assert.StartsWith("+OK", (await first.ReadReplyAsync())[0], StringComparison.Ordinal);
+
+        await using var second = await SmtpWire.ConnectAsync(_server.Pop3);
+
+        Assert.StartsWith("-ERR [SYS/TEMP]", (await second.ReadReplyAsync())[0], StringComparison.Ordinal);
     }
 
     [Fact]
