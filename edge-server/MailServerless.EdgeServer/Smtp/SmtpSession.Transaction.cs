@@ -196,7 +196,8 @@ public sealed partial class SmtpSession
     {
         try
         {
-            return await services.Blobs.PutAsync(id, reader.AsStream(), cancellationToken);
+            // Durable together with the envelope, whose enqueue returns only after both are on disk.
+            return await services.Blobs.PutBeforeEnqueueAsync(id, reader.AsStream(), cancellationToken);
         }
         catch (Exception e)
         {

@@ -48,6 +48,14 @@ public interface IBlobStore
     /// <summary>Stores the body durably before returning; returns its size in bytes.</summary>
     Task<long> PutAsync(string key, Stream content, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores a body whose envelope is enqueued right after. A store whose writes the queue's own commit
+    /// also makes durable (the spool: one file system, one group commit) may leave the flush to that
+    /// enqueue; any other store stores durably, as <see cref="PutAsync"/>. Nothing may be acknowledged
+    /// before the enqueue has returned.
+    /// </summary>
+    Task<long> PutBeforeEnqueueAsync(string key, Stream content, CancellationToken cancellationToken = default);
+
     /// <summary>Opens a body; <see cref="BlobNotFoundException"/> when there is none.</summary>
     Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken = default);
 
