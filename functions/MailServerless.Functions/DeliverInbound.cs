@@ -31,11 +31,19 @@ public sealed partial class DeliverInbound(
             return FunctionResult.DeadLetter($"the inbound queue does not handle {message.Purpose} messages");
         }
 
-        if (!await BodyExistsAsync(message.BodyKey, cancellationToken))
+        try
         {
+            return await DeliverAsync(message, cancellationToken);
+        }
+        catch (BlobNotFoundException)
+        {
+            // Nothing was written before the body was first read: a missing body has done nothing yet.
             return FunctionResult.DeadLetter($"body '{message.BodyKey}' is missing");
         }
+    }
 
+    private async Task<FunctionResult> DeliverAsync(QueuedMessage message, CancellationToken cancellationToken)
+    {
         var plan = new DeliveryPlan();
         try
         {
@@ -87,19 +95,6 @@ public sealed partial class DeliverInbound(
         // forwarded or bounced), and a second try must not change what the sender was told.
         var remaining = message with { Recipients = temporary.Select(t => t.Original).Distinct(StringComparer.OrdinalIgnoreCase).ToList() };
         return FunctionResult.Retry(string.Join("; ", temporary.Select(t => t.Reason).Distinct()), remaining);
-    }
-
-    private async Task<bool> BodyExistsAsync(string key, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var body = await blobs.OpenReadAsync(key, cancellationToken);
-            return true;
-        }
-        catch (BlobNotFoundException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Writes the copy for one mailbox: Return-Path and Delivered-To, then the message as received.</summary>

@@ -73,65 +73,23 @@ public sealed partial class Pop3Session
             return;
         }
 
-        var mechanism = parts[0].ToUpperInvariant();
-        var initial = parts.Length > 1 ? parts[1] : null;
-        string? user = null, password = null;
-        switch (mechanism)
+        var sasl = await Sasl.ReadCredentialsAsync(parts[0], parts.Length > 1 ? parts[1] : null, c => ChallengeAsync(c, cancellationToken));
+        switch (sasl.Failure)
         {
-            case "PLAIN":
-                var response = initial ?? await ChallengeAsync(string.Empty, cancellationToken);
-                if (response is null)
-                {
-                    return;
-                }
-
-                if (!Sasl.TryDecodeBase64(response == "=" ? string.Empty : response, out var message))
-                {
-                    Error("Invalid base64 data in continued response.");
-                    return;
-                }
-
-                if (!Sasl.TryParsePlain(message, out var plainUser, out var plainPassword))
-                {
-                    Error("[AUTH] Authentication failed.");
-                    return;
-                }
-
-                (user, password) = (plainUser, plainPassword);
-                break;
-            case "LOGIN":
-                var userResponse = initial ?? await ChallengeAsync(Sasl.Encode("Username:"), cancellationToken);
-                if (userResponse is null)
-                {
-                    return;
-                }
-
-                if (!Sasl.TryDecodeBase64(userResponse, out var loginUser))
-                {
-                    Error("Invalid base64 data in continued response.");
-                    return;
-                }
-
-                var passwordResponse = await ChallengeAsync(Sasl.Encode("Password:"), cancellationToken);
-                if (passwordResponse is null)
-                {
-                    return;
-                }
-
-                if (!Sasl.TryDecodeBase64(passwordResponse, out var loginPassword))
-                {
-                    Error("Invalid base64 data in continued response.");
-                    return;
-                }
-
-                (user, password) = (loginUser, loginPassword);
-                break;
-            default:
+            case SaslFailure.Unsupported:
                 Error("Unsupported authentication mechanism.");
+                return;
+            case SaslFailure.InvalidBase64:
+                Error("Invalid base64 data in continued response.");
+                return;
+            case SaslFailure.Malformed:
+                Error("[AUTH] Authentication failed.");
+                return;
+            case SaslFailure.Cancelled:
                 return;
         }
 
-        await LoginAsync(user, password, cancellationToken);
+        await LoginAsync(sasl.User, sasl.Password, cancellationToken);
     }
 
     private async Task<string?> ChallengeAsync(string challenge, CancellationToken cancellationToken)

@@ -10,7 +10,7 @@ public sealed class SmtpConnectionHandler(SmtpServices services, ILogger<SmtpSes
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var protocol = new ProtocolConnection(connection);
-        if (!services.TryOpen(protocol.RemoteAddress))
+        if (!services.Connections.TryOpen(protocol.RemoteAddress))
         {
             protocol.Write($"421 4.7.0 {services.Mail.EffectiveHostName} Error: too many connections from {protocol.RemoteAddress}");
             await protocol.FlushAsync();
@@ -24,7 +24,7 @@ public sealed class SmtpConnectionHandler(SmtpServices services, ILogger<SmtpSes
         }
         finally
         {
-            services.Close(protocol.RemoteAddress);
+            services.Connections.Close(protocol.RemoteAddress);
         }
     }
 }

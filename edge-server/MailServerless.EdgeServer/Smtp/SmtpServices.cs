@@ -1,4 +1,3 @@
-using System.Net;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Queue;
@@ -19,7 +18,6 @@ public sealed class SmtpServices(
     TlsCertificateProvider certificates,
     TimeProvider clock)
 {
-    private readonly ConnectionLimiter _connections = new(smtp.MaxConnectionsPerClient);
 
     public MailOptions Mail => mail;
 
@@ -44,8 +42,5 @@ public sealed class SmtpServices(
         : port == mail.Listeners.Submissions ? SmtpListenerKind.Submissions
         : SmtpListenerKind.Mx;
 
-    /// <summary>Counts a connection from <paramref name="address"/>; false when it is one too many.</summary>
-    public bool TryOpen(IPAddress address) => _connections.TryOpen(address);
-
-    public void Close(IPAddress address) => _connections.Close(address);
+    public ConnectionLimiter Connections { get; } = new(smtp.MaxConnectionsPerClient);
 }

@@ -38,25 +38,23 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var mechanism = parts[0].ToUpperInvariant();
-        var initial = parts.Length > 1 ? parts[1] : null;
-        (string User, string Password)? credentials = mechanism switch
+        var sasl = await Sasl.ReadCredentialsAsync(parts[0], parts.Length > 1 ? parts[1] : null, c => ChallengeAsync(c, cancellationToken));
+        switch (sasl.Failure)
         {
-            "PLAIN" => await ReadPlainAsync(initial, cancellationToken),
-            "LOGIN" => await ReadLoginAsync(initial, cancellationToken),
-            _ => null,
-        };
-        if (mechanism is not ("PLAIN" or "LOGIN"))
-        {
-            Error("504 5.5.4 Unrecognized authentication type");
-            return;
+            case SaslFailure.Unsupported:
+                Error("504 5.5.4 Unrecognized authentication type");
+                return;
+            case SaslFailure.InvalidBase64:
+                Error("501 5.5.2 Error: invalid base64 data");
+                return;
+            case SaslFailure.Malformed:
+                Error("535 5.7.8 Error: authentication failed: malformed PLAIN response");
+                return;
+            case SaslFailure.Cancelled:
+                return;
         }
 
-        if (credentials is not { } given)
-        {
-            return; // the reader already answered (cancelled or malformed)
-        }
-
+        var given = (sasl.User, sasl.Password);
         if (services.Throttle.IsBlocked(connection.RemoteAddress, given.User))
         {
             Error("454 4.7.0 Too many failed authentication attempts; try again later");
@@ -85,59 +83,6 @@ public sealed partial class SmtpSession
 
         _user = result.Mailbox!.Username;
         Reply("235 2.7.0 Authentication successful");
-    }
-
-    private async Task<(string, string)?> ReadPlainAsync(string? initial, CancellationToken cancellationToken)
-    {
-        // "=" is an empty initial response (RFC 4954 §4); without one, the client is asked.
-        var response = initial ?? await ChallengeAsync(string.Empty, cancellationToken);
-        if (response is null)
-        {
-            return null;
-        }
-
-        if (!Sasl.TryDecodeBase64(response == "=" ? string.Empty : response, out var message))
-        {
-            Error("501 5.5.2 Error: invalid base64 data");
-            return null;
-        }
-
-        if (!Sasl.TryParsePlain(message, out var user, out var password))
-        {
-            Error("535 5.7.8 Error: authentication failed: malformed PLAIN response");
-            return null;
-        }
-
-        return (user, password);
-    }
-
-    private async Task<(string, string)?> ReadLoginAsync(string? initial, CancellationToken cancellationToken)
-    {
-        var userResponse = initial ?? await ChallengeAsync(Sasl.Encode("Username:"), cancellationToken);
-        if (userResponse is null)
-        {
-            return null;
-        }
-
-        if (!Sasl.TryDecodeBase64(userResponse, out var user))
-        {
-            Error("501 5.5.2 Error: invalid base64 data");
-            return null;
-        }
-
-        var passwordResponse = await ChallengeAsync(Sasl.Encode("Password:"), cancellationToken);
-        if (passwordResponse is null)
-        {
-            return null;
-        }
-
-        if (!Sasl.TryDecodeBase64(passwordResponse, out var password))
-        {
-            Error("501 5.5.2 Error: invalid base64 data");
-            return null;
-        }
-
-        return (user, password);
     }
 
     /// <summary>Sends a 334 challenge and reads the response; null (already answered) when the client cancels or leaves.</summary>

@@ -19,7 +19,7 @@ public sealed partial class GroupSync : IDisposable
 
     private GroupSync(string directory)
     {
-        _fd = Open(directory, 0x10000 /* O_RDONLY | O_DIRECTORY */);
+        _fd = PosixFileSystem.OpenDirectory(directory);
         if (_fd < 0)
         {
             throw new IOException($"open({directory}) for syncfs failed: errno {Marshal.GetLastPInvokeError()}");
@@ -80,14 +80,8 @@ public sealed partial class GroupSync : IDisposable
         }
     }
 
-    public void Dispose() => _ = Close(_fd);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
+    public void Dispose() => _ = PosixFileSystem.Close(_fd);
 
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     private static partial int SyncFs(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

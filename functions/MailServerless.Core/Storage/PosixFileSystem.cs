@@ -76,6 +76,9 @@ internal static partial class PosixFileSystem
     [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LinkNative(string existing, string newName);
 
+    /// <summary>open(2) of a directory, read-only; a negative result and errno on failure.</summary>
+    public static int OpenDirectory(string path) => Open(path, ReadOnly | Directory);
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
 
@@ -83,5 +86,5 @@ internal static partial class PosixFileSystem
     private static partial int Fsync(int fd);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
+    internal static partial int Close(int fd);
 }
