@@ -2,7 +2,8 @@
 # The project's test command (README "Tests"; CI's .ci/run calls exactly this).
 #
 #   1. installs what the tests need when it is missing (as root, from Debian's packages):
-#      MariaDB server and client, Dovecot's doveadm (password vectors);
+#      MariaDB server and client, Dovecot (the reference implementation the store and protocols
+#      are compared with), and the real mail clients the conformance tests drive;
 #   2. starts a throwaway MariaDB on its own datadir, socket and port;
 #   3. runs `dotnet test` on the whole solution against it;
 #   4. stops what it started and prints one line "N passed, N failed, N skipped".
@@ -28,6 +29,7 @@ have openssl || missing+=(openssl)
 have python3 || missing+=(python3)
 have fetchmail || missing+=(fetchmail)
 have getmail || missing+=(getmail6)
+have mbsync || missing+=(isync)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2

@@ -38,6 +38,10 @@ public sealed class MailServerInstance : IAsyncDisposable
 
     public int Pop3 { get; } = EdgeServerProcess.FreePort();
 
+    public int Imap { get; } = EdgeServerProcess.FreePort();
+
+    public int Imaps { get; } = EdgeServerProcess.FreePort();
+
     public int Pop3s { get; } = EdgeServerProcess.FreePort();
 
     public string Output => _process?.Output ?? string.Empty;
@@ -68,7 +72,7 @@ public sealed class MailServerInstance : IAsyncDisposable
             EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
             $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}",
             $"--Mail:Listeners:Submission={server.Submission}", $"--Mail:Listeners:Submissions={server.Submissions}",
-            "--Mail:Listeners:Imap=0", "--Mail:Listeners:Imaps=0", $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}",
+            $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}", $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}",
             "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
         ];
         try

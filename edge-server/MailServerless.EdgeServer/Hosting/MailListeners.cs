@@ -27,6 +27,11 @@ public static class MailListeners
                 kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Smtp.SmtpConnectionHandler>());
             }
 
+            foreach (var (_, port) in SmtpHosting.ImapPorts(options))
+            {
+                kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Imap.ImapConnectionHandler>());
+            }
+
             foreach (var (_, port) in SmtpHosting.Pop3Ports(options))
             {
                 kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Pop3.Pop3ConnectionHandler>());
@@ -48,7 +53,7 @@ public static class ListenerReport
             console.WriteLine($"Listening: http http://{options.Listeners.Address}:{options.Listeners.Http} (status, admin API)");
         }
 
-        foreach (var (name, port) in SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.Pop3Ports(options)))
+        foreach (var (name, port) in SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.ImapPorts(options)).Concat(SmtpHosting.Pop3Ports(options)))
         {
             console.WriteLine($"Listening: {name} {options.Listeners.Address}:{port}");
         }

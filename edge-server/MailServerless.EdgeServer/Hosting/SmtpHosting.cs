@@ -4,7 +4,7 @@ using MailServerless.EdgeServer.Smtp;
 
 namespace MailServerless.EdgeServer.Hosting;
 
-/// <summary>Registers the protocol layer (TLS certificate, auth throttle) and the SMTP and POP3 services.</summary>
+/// <summary>Registers the protocol layer (TLS certificate, auth throttle) and the SMTP, IMAP and POP3 services.</summary>
 public static class SmtpHosting
 {
     public static IServiceCollection AddMailProtocols(this IServiceCollection services, IConfiguration configuration)
@@ -17,6 +17,8 @@ public static class SmtpHosting
         services.AddSingleton<SmtpServices>();
         services.AddSingleton(configuration.GetSection("Mail:Pop3").Get<Pop3.Pop3Options>() ?? new Pop3.Pop3Options());
         services.AddSingleton<Pop3.Pop3Services>();
+        services.AddSingleton(configuration.GetSection("Mail:Imap").Get<Imap.ImapOptions>() ?? new Imap.ImapOptions());
+        services.AddSingleton<Imap.ImapServices>();
         return services;
     }
 
@@ -25,6 +27,13 @@ public static class SmtpHosting
     {
         ArgumentNullException.ThrowIfNull(options);
         return new[] { ("pop3", options.Listeners.Pop3), ("pop3s", options.Listeners.Pop3s) }.Where(p => p.Item2 > 0);
+    }
+
+    /// <summary>The IMAP ports that are not 0: 143 with STARTTLS and 993 with implicit TLS.</summary>
+    public static IEnumerable<(string Name, int Port)> ImapPorts(MailOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new[] { ("imap", options.Listeners.Imap), ("imaps", options.Listeners.Imaps) }.Where(p => p.Item2 > 0);
     }
 
     /// <summary>The SMTP ports that are not 0: MX, submission (STARTTLS) and submissions (implicit TLS).</summary>

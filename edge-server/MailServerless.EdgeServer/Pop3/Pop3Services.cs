@@ -40,5 +40,5 @@ public sealed class Pop3Services(
 
     public TlsCertificateProvider Certificates => certificates;
 
-    public ConnectionLimiter Connections { get; } = new(options.MaxConnectionsPerClient);
+    public ConnectionLimiter<System.Net.IPAddress> Connections { get; } = new(options.MaxConnectionsPerClient);
 }

@@ -69,6 +69,15 @@ public sealed class ProtocolConnection : IAsyncDisposable
         Output.Write(bytes);
     }
 
+    /// <summary>Queues text as it is (no CRLF added): a part of a longer response.</summary>
+    public void WriteText(string text) => Output.Write(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Queues octets as they are (an IMAP literal's content).</summary>
+    public void WriteBytes(ReadOnlySpan<byte> bytes) => Output.Write(bytes);
+
+    /// <summary>Octets queued and not sent yet: a long response flushes on the way instead of piling up.</summary>
+    public long UnflushedBytes => Output.CanGetUnflushedBytes ? Output.UnflushedBytes : 0;
+
     /// <summary>A client that stops reading (a zero window) is given up after this, not waited for forever.</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -133,6 +142,50 @@ public sealed class ProtocolConnection : IAsyncDisposable
                 return (LineStatus.Closed, []);
             }
         }
+    }
+
+    /// <summary>
+    /// Reads exactly <paramref name="count"/> octets into <paramref name="destination"/> (an IMAP literal);
+    /// false when the client closed or stalled for <paramref name="timeout"/> before they all arrived.
+    /// </summary>
+    public async Task<bool> ReadExactAsync(long count, Stream destination, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var remaining = count;
+        while (remaining > 0)
+        {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            idle.CancelAfter(timeout);
+            ReadResult result;
+            try
+            {
+                result = await Input.ReadAsync(idle.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception e) when (e is IOException or ConnectionResetException or AuthenticationException)
+            {
+                return false;
+            }
+
+            var buffer = result.Buffer;
+            var take = buffer.Slice(0, Math.Min(remaining, buffer.Length));
+            foreach (var segment in take)
+            {
+                await destination.WriteAsync(segment, cancellationToken);
+            }
+
+            remaining -= take.Length;
+            Input.AdvanceTo(take.End);
+            if (remaining > 0 && result.IsCompleted)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

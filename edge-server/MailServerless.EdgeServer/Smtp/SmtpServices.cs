@@ -42,5 +42,5 @@ public sealed class SmtpServices(
         : port == mail.Listeners.Submissions ? SmtpListenerKind.Submissions
         : SmtpListenerKind.Mx;
 
-    public ConnectionLimiter Connections { get; } = new(smtp.MaxConnectionsPerClient);
+    public ConnectionLimiter<System.Net.IPAddress> Connections { get; } = new(smtp.MaxConnectionsPerClient);
 }

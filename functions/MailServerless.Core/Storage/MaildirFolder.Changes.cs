@@ -51,8 +51,8 @@ public sealed partial class MaildirFolder
             try
             {
                 File.Move(FilePath(message), System.IO.Path.Combine(Path, "cur", renamed), overwrite: false);
-                await SyncAsync(cancellationToken);
-                return FindByUid(uid);
+                // Our own rename is applied to the view directly: flagging many messages stays linear.
+                return NoteRenamed(message, renamed);
             }
             catch (FileNotFoundException)
             {

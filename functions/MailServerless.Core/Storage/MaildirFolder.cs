@@ -55,6 +55,9 @@ public sealed partial class MaildirFolder
     /// <summary>The messages in UID order.</summary>
     public IReadOnlyList<MaildirMessage> Messages => _messages;
 
+    /// <summary>Moves on whenever <see cref="Messages"/> changes, so a reader can skip comparing an unchanged view.</summary>
+    public long Version { get; private set; }
+
     /// <summary>Opens an existing folder (INBOX is created if missing); throws <see cref="DirectoryNotFoundException"/> otherwise.</summary>
     internal static async Task<MaildirFolder> OpenAsync(
         string mailboxRoot, string folder, TimeProvider clock, string hostName, QuotaLimit quotaLimit,
@@ -220,6 +223,8 @@ public sealed partial class MaildirFolder
             appended.Add(message);
         }
 
+        Version++;
+
         return new FolderChanges([], appended, []);
     }
 
@@ -291,6 +296,18 @@ public sealed partial class MaildirFolder
         return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
     }
 
+    /// <summary>Updates the view after this folder renamed a message's file into <c>cur/</c> itself.</summary>
+    private MaildirMessage NoteRenamed(MaildirMessage message, string newFileName)
+    {
+        (message.InNew ? _new : _cur).Forget(message.FileName);
+        _cur.Note(newFileName);
+        var name = MaildirFileName.Parse(newFileName);
+        var renamed = new MaildirMessage(message.Uid, newFileName, false, name.Flags, _keywords.Names(name.KeywordLetters));
+        _messages[_indexByUid[message.Uid]] = renamed;
+        Version++;
+        return renamed;
+    }
+
     private FolderChanges Rebuild(Dictionary<string, (string FileName, bool InNew)> files)
     {
         var previous = _messages.ToDictionary(m => m.Uid);
@@ -319,6 +336,7 @@ public sealed partial class MaildirFolder
 
         _messages = messages;
         _indexByUid = messages.Select((m, i) => (m.Uid, i)).ToDictionary(p => p.Uid, p => p.i);
+        Version++;
         return new FolderChanges(previous.Keys.Order().ToList(), added, changed);
     }
 
@@ -357,6 +375,12 @@ public sealed partial class MaildirFolder
             _names = names;
             return Added.Count > 0 || Removed.Count > 0;
         }
+
+        /// <summary>A name this process removed itself.</summary>
+        public void Forget(string name) => _names.Remove(name);
+
+        /// <summary>A name this process added itself.</summary>
+        public void Note(string name) => _names.Add(name);
 
         public void ForceRefresh()
         {

@@ -1,0 +1,79 @@
+using System.Buffers;
+using MailServerless.Core.Storage;
+using MimeKit;
+
+namespace MailServerless.EdgeServer.Imap.Fetch;
+
+/// <summary>Reads stored messages for FETCH and SEARCH: the header block alone when that is enough, or all of it.</summary>
+public static class MessageFiles
+{
+    /// <summary>The headers, reading only as far as the blank line that ends them.</summary>
+    public static HeaderList ReadHeaders(MaildirFolder folder, MaildirMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        using var handle = File.OpenHandle(folder.FilePath(message), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                var read = RandomAccess.Read(handle, buffer.AsSpan(length), length);
+                var end = HeaderEnd(buffer.AsSpan(0, length + read), Math.Max(0, length - 3));
+                length += read;
+                if (end >= 0 || read == 0)
+                {
+                    using var headerStream = new MemoryStream(buffer, 0, end >= 0 ? end : length, writable: false);
+                    return HeaderList.Load(headerStream);
+                }
+
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The whole message with CRLF line ends.</summary>
+    public static MessageContent ReadContent(MaildirFolder folder, MaildirMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        return MessageContent.Parse(MessageContent.ToCrlf(File.ReadAllBytes(folder.FilePath(message))));
+    }
+
+    /// <summary>The position just after the empty line ending the headers (LF or CRLF), or -1.</summary>
+    private static int HeaderEnd(ReadOnlySpan<byte> data, int from)
+    {
+        for (var i = Math.Max(from, 0); i < data.Length; i++)
+        {
+            if (data[i] != '\n')
+            {
+                continue;
+            }
+
+            if (i + 1 < data.Length && data[i + 1] == '\n')
+            {
+                return i + 2;
+            }
+
+            if (i + 2 < data.Length && data[i + 1] == '\r' && data[i + 2] == '\n')
+            {
+                return i + 3;
+            }
+        }
+
+        return -1;
+    }
+}

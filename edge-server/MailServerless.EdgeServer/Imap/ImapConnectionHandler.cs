@@ -1,0 +1,31 @@
+using MailServerless.EdgeServer.Protocol;
+using Microsoft.AspNetCore.Connections;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>Kestrel's entry for IMAP (143 with STARTTLS, 993 with TLS from the first byte; locally 2143/2993).</summary>
+public sealed class ImapConnectionHandler(ImapServices services, ILogger<ImapSession> logger, IHostApplicationLifetime lifetime) : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var protocol = new ProtocolConnection(connection);
+        if (!services.Connections.TryOpen(protocol.RemoteAddress))
+        {
+            protocol.Write("* BYE [UNAVAILABLE] Too many connections from your address.");
+            await protocol.FlushAsync();
+            return;
+        }
+
+        try
+        {
+            var implicitTls = protocol.LocalPort == services.Mail.Listeners.Imaps;
+            await using var session = new ImapSession(protocol, implicitTls, services, logger);
+            await session.RunAsync(lifetime.ApplicationStopping);
+        }
+        finally
+        {
+            services.Connections.Close(protocol.RemoteAddress);
+        }
+    }
+}

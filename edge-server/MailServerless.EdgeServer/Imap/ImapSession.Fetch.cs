@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text;
+using MailServerless.Core.Storage;
+using MailServerless.EdgeServer.Imap.Fetch;
+using MailServerless.EdgeServer.Imap.Parsing;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>FETCH and UID FETCH (RFC 3501 §6.4.5).</summary>
+public sealed partial class ImapSession
+{
+    /// <summary>A long FETCH goes out in pieces of about this size rather than all at the end.</summary>
+    private const int FlushThreshold = 64 * 1024;
+
+    private (string Path, MessageContent Content)? _lastContent;
+
+    private async Task<string> FetchAsync(SelectedFolder selected, ImapArguments args, bool byUid, CancellationToken cancellationToken)
+    {
+        var set = SequenceSet.Parse(args.Atom("sequence set"));
+        var request = FetchRequest.Parse(args.Next("fetch items"), byUid);
+        if (args.HasMore)
+        {
+            // FETCH modifiers (RFC 4466), e.g. (CHANGEDSINCE n): CONDSTORE is not offered.
+            throw new ImapSyntaxException("FETCH modifiers are not supported.");
+        }
+
+        if (!byUid && !selected.IsValidSequenceSet(set))
+        {
+            return selected.View.Count == 0 ? "OK Fetch completed (no messages)." : "BAD Invalid messageset.";
+        }
+
+        var folder = selected.Folder;
+        var vanished = false;
+        foreach (var (sequence, known) in selected.Resolve(set, byUid).ToList())
+        {
+            var message = folder.FindByUid(known.Uid);
+            if (message is null)
+            {
+                vanished = true;
+                continue;
+            }
+
+            var flagsChanged = false;
+            if (request.SetsSeen && !selected.ReadOnly && !message.Flags.HasFlag(MessageFlags.Seen))
+            {
+                message = await folder.SetFlagsAsync(message.Uid, message.Flags | MessageFlags.Seen, message.Keywords, cancellationToken) ?? message;
+                selected.Replace(sequence, message);
+                flagsChanged = true;
+            }
+
+            try
+            {
+                WriteFetch(selected, sequence, message, request, flagsChanged);
+            }
+            catch (FileNotFoundException)
+            {
+                // Expunged by another session while we were answering.
+                vanished = true;
+            }
+
+            if (connection.UnflushedBytes > FlushThreshold)
+            {
+                await connection.FlushAsync(cancellationToken);
+            }
+        }
+
+        // RFC 2180 §4.1.2: messages expunged elsewhere are left out and the FETCH ends in NO.
+        return vanished ? "NO [EXPUNGEISSUED] Some messages were also expunged." : "OK Fetch completed.";
+    }
+
+    private void WriteFetch(SelectedFolder selected, uint sequence, MaildirMessage message, FetchRequest request, bool flagsChanged)
+    {
+        var folder = selected.Folder;
+        var content = request.NeedsContent ? LoadContent(folder, message) : null;
+        var headers = request.NeedsHeaders
+            ? content is not null ? content.Message.Headers : MessageFiles.ReadHeaders(folder, message)
+            : null;
+        // Everything that reads the file comes first: a file gone meanwhile fails before any output.
+        var size = request.Items.Any(i => i.Kind == FetchItemKind.Rfc822Size) ? folder.GetVirtualSize(message) : 0;
+        var internalDate = request.Items.Any(i => i.Kind == FetchItemKind.InternalDate) ? folder.GetInternalDate(message) : default;
+        var line = new StringBuilder();
+        line.Append("* ").Append(Number(sequence)).Append(" FETCH (");
+        var first = true;
+        void Separate()
+        {
+            if (!first)
+            {
+                line.Append(' ');
+            }
+
+            first = false;
+        }
+
+        foreach (var item in request.Items)
+        {
+            Separate();
+            switch (item.Kind)
+            {
+                case FetchItemKind.Uid:
+                    line.Append("UID ").Append(Number(message.Uid));
+                    break;
+                case FetchItemKind.Flags:
+                    line.Append("FLAGS ").Append(ImapFlags.Format(message, selected.IsRecent(message.Uid)));
+                    break;
+                case FetchItemKind.InternalDate:
+                    line.Append("INTERNALDATE \"").Append(FormatInternalDate(internalDate)).Append('"');
+                    break;
+                case FetchItemKind.Rfc822Size:
+                    line.Append("RFC822.SIZE ").Append(Number(size));
+                    break;
+                case FetchItemKind.Envelope:
+                    line.Append("ENVELOPE ").Append(Envelope.Format(headers!));
+                    break;
+                case FetchItemKind.Body:
+                    line.Append("BODY ").Append(BodyStructure.Format(content!, extensible: false));
+                    break;
+                case FetchItemKind.BodyStructure:
+                    line.Append("BODYSTRUCTURE ").Append(BodyStructure.Format(content!, extensible: true));
+                    break;
+                case FetchItemKind.Section:
+                    var bytes = item.Section!.Extract(content!);
+                    line.Append(item.Name ?? item.Section.ResponseName).Append(' ');
+                    if (bytes is null)
+                    {
+                        line.Append("NIL");
+                        break;
+                    }
+
+                    line.Append('{').Append(Number(bytes.Length)).Append("}\r\n");
+                    connection.WriteText(line.ToString());
+                    line.Clear();
+                    connection.WriteBytes(bytes);
+                    break;
+            }
+        }
+
+        // RFC 3501 §6.4.5: a FETCH that set \Seen reports the new flags.
+        if (flagsChanged && !request.Items.Any(i => i.Kind == FetchItemKind.Flags))
+        {
+            Separate();
+            line.Append("FLAGS ").Append(ImapFlags.Format(message, selected.IsRecent(message.Uid)));
+        }
+
+        line.Append(')');
+        connection.Write(line.ToString());
+    }
+
+    /// <summary>The message's octets and parse; the last one is kept, as clients fetch a structure and then its parts.</summary>
+    private MessageContent LoadContent(MaildirFolder folder, MaildirMessage message)
+    {
+        var path = folder.FilePath(message);
+        if (_lastContent is { } last && last.Path == path)
+        {
+            return last.Content;
+        }
+
+        var content = MessageFiles.ReadContent(folder, message);
+        // Only a small message is worth keeping between commands.
+        _lastContent = content.Bytes.Length <= 1024 * 1024 ? (path, content) : null;
+        return content;
+    }
+
+    /// <summary>RFC 3501 date-time: <c>17-Jul-1996 02:44:25 -0700</c>.</summary>
+    private static string FormatInternalDate(DateTimeOffset date)
+    {
+        var offset = date.Offset;
+        var sign = offset < TimeSpan.Zero ? '-' : '+';
+        var abs = offset.Duration();
+        return date.ToString("dd-MMM-yyyy HH:mm:ss ", CultureInfo.InvariantCulture) + sign +
+               abs.Hours.ToString("00", CultureInfo.InvariantCulture) + abs.Minutes.ToString("00", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,49 @@
+using MailServerless.EdgeServer.Imap.Parsing;
+using MailServerless.EdgeServer.Protocol;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>IDLE (RFC 2177): changes in the selected folder are pushed until the client sends DONE.</summary>
+public sealed partial class ImapSession
+{
+    private async Task<string> IdleAsync(ImapArguments args, CancellationToken cancellationToken)
+    {
+        args.End();
+        connection.Write("+ idling");
+        await connection.FlushAsync(cancellationToken);
+        // One read stays pending while the folder is polled: a read is never cancelled midway (TLS could not resume it).
+        var done = connection.ReadLineAsync(_options.MaxLineLength, _options.IdleTimeout, cancellationToken);
+        while (!done.IsCompleted)
+        {
+            if (_selected is not null)
+            {
+                await _selected.UpdateAsync(allowExpunge: true, connection.Write, cancellationToken);
+                if (connection.UnflushedBytes > 0)
+                {
+                    await connection.FlushAsync(cancellationToken);
+                }
+            }
+
+            await Task.WhenAny(done, Task.Delay(_options.IdlePollInterval, cancellationToken));
+        }
+
+        var (status, bytes) = await done;
+        switch (status)
+        {
+            case LineStatus.Closed:
+                _state = ImapState.Logout;
+                return "BAD Connection closed in IDLE.";
+            case LineStatus.Timeout:
+                connection.Write("* BYE Disconnected for inactivity.");
+                _state = ImapState.Logout;
+                return "BAD Idle timed out.";
+        }
+
+        if (status == LineStatus.Line && System.Text.Encoding.ASCII.GetString(bytes).Trim().Equals("DONE", StringComparison.OrdinalIgnoreCase))
+        {
+            return "OK Idle completed.";
+        }
+
+        throw new ImapSyntaxException("Expected DONE.");
+    }
+}

@@ -1,0 +1,433 @@
+using System.Globalization;
+using MailServerless.Core.Storage;
+using MailServerless.EdgeServer.Imap.Parsing;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>Mailbox commands: SELECT, EXAMINE, CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST, LSUB, STATUS, APPEND, QUOTA.</summary>
+public sealed partial class ImapSession
+{
+    private const string QuotaRoot = "User quota";
+
+    private MaildirMailbox Store => _store ?? throw new InvalidOperationException("not logged in");
+
+    private static readonly Dictionary<string, string> SpecialUse = new(StringComparer.Ordinal)
+    {
+        ["Sent"] = @"\Sent",
+        ["Drafts"] = @"\Drafts",
+        ["Trash"] = @"\Trash",
+        ["Junk"] = @"\Junk",
+        ["Archive"] = @"\Archive",
+    };
+
+    /// <summary>A mailbox argument as a folder name; a name the store cannot hold is a NO, not a BAD.</summary>
+    private static string FolderArgument(ImapArguments args, out string? refusal)
+    {
+        var wire = args.AString("mailbox name");
+        refusal = MailboxNames.TryFromWire(wire, out var folder, out var reason) ? null : "NO " + reason;
+        return folder;
+    }
+
+    private async Task<string> SelectAsync(ImapArguments args, bool readOnly, CancellationToken cancellationToken)
+    {
+        var folder = FolderArgument(args, out var refusal);
+        args.Rest(); // select parameters (RFC 4466), e.g. (CONDSTORE), are not supported and ignored
+        // A new SELECT leaves the previous folder even when it fails (RFC 3501 §6.3.1).
+        _selected = null;
+        _state = ImapState.Authenticated;
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (!Store.FolderExists(folder))
+        {
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+        }
+
+        var opened = await Store.OpenFolderAsync(folder, cancellationToken);
+        var selected = await SelectedFolder.OpenAsync(opened, readOnly, cancellationToken);
+        var view = selected.View;
+        connection.Write(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded)");
+        connection.Write($"* OK [PERMANENTFLAGS {(readOnly ? "()" : @"(\Answered \Flagged \Deleted \Seen \Draft $Forwarded \*)")}] Flags permitted.");
+        connection.Write($"* {Number(view.Count)} EXISTS");
+        connection.Write($"* {Number(selected.RecentCount)} RECENT");
+        var firstUnseen = view.Select((m, i) => (m, i)).FirstOrDefault(p => !p.m.Flags.HasFlag(MessageFlags.Seen));
+        if (firstUnseen.m is not null)
+        {
+            connection.Write($"* OK [UNSEEN {Number(firstUnseen.i + 1)}] First unseen.");
+        }
+
+        connection.Write($"* OK [UIDVALIDITY {Number(opened.UidValidity)}] UIDs valid");
+        connection.Write($"* OK [UIDNEXT {Number(opened.NextUid)}] Predicted next UID");
+        _selected = selected;
+        _state = ImapState.Selected;
+        return readOnly ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.";
+    }
+
+    private string Create(ImapArguments args)
+    {
+        var folder = FolderArgument(args, out var refusal);
+        args.Rest(); // CREATE parameters (RFC 4466) such as (USE (\Sent)) are ignored
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (MaildirLayout.IsInbox(folder) || !Store.CreateFolder(folder))
+        {
+            return "NO [ALREADYEXISTS] Mailbox already exists.";
+        }
+
+        return "OK Create completed.";
+    }
+
+    private string Delete(ImapArguments args)
+    {
+        var folder = FolderArgument(args, out var refusal);
+        args.End();
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (MaildirLayout.IsInbox(folder))
+        {
+            return "NO INBOX can't be deleted.";
+        }
+
+        if (_selected is not null && _selected.Folder.Name == folder)
+        {
+            _selected = null;
+            _state = ImapState.Authenticated;
+        }
+
+        return Store.DeleteFolder(folder) ? "OK Delete completed." : "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+    }
+
+    private async Task<string> RenameAsync(ImapArguments args, CancellationToken cancellationToken)
+    {
+        var from = FolderArgument(args, out var refusal);
+        var to = FolderArgument(args, out var toRefusal);
+        args.End();
+        if ((refusal ?? toRefusal) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (!Store.FolderExists(from))
+        {
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + from;
+        }
+
+        if (Store.FolderExists(to))
+        {
+            return "NO [ALREADYEXISTS] Target mailbox already exists.";
+        }
+
+        if (MaildirLayout.IsInbox(from))
+        {
+            // RFC 3501 §6.3.5: renaming INBOX moves its messages to the new name and leaves INBOX empty.
+            Store.CreateFolder(to);
+            var inbox = await Store.OpenFolderAsync(MaildirLayout.Inbox, cancellationToken);
+            var target = await Store.OpenFolderAsync(to, cancellationToken);
+            foreach (var message in inbox.Messages.ToList())
+            {
+                await inbox.MoveToAsync(message.Uid, target, cancellationToken);
+            }
+
+            return "OK Rename completed.";
+        }
+
+        if (_selected is not null && (_selected.Folder.Name == from || _selected.Folder.Name.StartsWith(from + ".", StringComparison.Ordinal)))
+        {
+            _selected = null;
+            _state = ImapState.Authenticated;
+        }
+
+        var subscribed = Store.GetSubscriptions();
+        if (!Store.RenameFolder(from, to))
+        {
+            return "NO Rename failed.";
+        }
+
+        // Subscriptions follow the folders (as Dovecot does).
+        foreach (var name in subscribed.Where(s => s == from || s.StartsWith(from + ".", StringComparison.Ordinal)))
+        {
+            Store.Unsubscribe(name);
+            Store.Subscribe(to + name[from.Length..]);
+        }
+
+        return "OK Rename completed.";
+    }
+
+    private string Subscribe(ImapArguments args, bool subscribe)
+    {
+        var folder = FolderArgument(args, out var refusal);
+        args.End();
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (subscribe)
+        {
+            if (!Store.FolderExists(folder))
+            {
+                return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+            }
+
+            Store.Subscribe(folder);
+            return "OK Subscribe completed.";
+        }
+
+        Store.Unsubscribe(folder);
+        return "OK Unsubscribe completed.";
+    }
+
+    /// <summary>
+    /// LIST and LSUB (RFC 3501 §6.3.8-9) with CHILDREN and SPECIAL-USE attributes. The LIST-EXTENDED forms
+    /// clients send (selection options, several patterns, RETURN options) are accepted too.
+    /// </summary>
+    private string List(ImapArguments args, bool lsub)
+    {
+        var selectSubscribed = lsub;
+        var selectSpecialUse = false;
+        if (!lsub && args.OptionalList() is { } selection)
+        {
+            selectSubscribed = selection.Any(t => t.Text.Equals("SUBSCRIBED", StringComparison.OrdinalIgnoreCase));
+            selectSpecialUse = selection.Any(t => t.Text.Equals("SPECIAL-USE", StringComparison.OrdinalIgnoreCase));
+        }
+
+        var reference = args.AString("reference");
+        var patternToken = args.Next("mailbox pattern");
+        var patterns = patternToken.Kind == ImapTokenKind.List ? patternToken.Items.Select(t => t.Text).ToList() : [patternToken.Text];
+        if (args.HasMore)
+        {
+            if (!args.Atom("RETURN").Equals("RETURN", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ImapSyntaxException("Invalid LIST options.");
+            }
+
+            args.List("return options");
+        }
+
+        args.End();
+        var verb = lsub ? "LSUB" : "LIST";
+        if (patterns is [""])
+        {
+            // RFC 3501 §6.3.8: an empty pattern asks for the delimiter and the root.
+            connection.Write($"* {verb} (\\Noselect) \".\" \"\"");
+            return $"OK {verb} completed.";
+        }
+
+        var existing = Store.ListFolders();
+        var subscribed = Store.GetSubscriptions();
+        var names = new SortedSet<string>(existing, StringComparer.Ordinal);
+        var existingSet = existing.ToHashSet(StringComparer.Ordinal);
+        // Parents without a folder of their own still show, as \Noselect (Maildir++ does not need them).
+        foreach (var folder in existing)
+        {
+            for (var dot = folder.IndexOf('.', StringComparison.Ordinal); dot > 0; dot = folder.IndexOf('.', dot + 1))
+            {
+                names.Add(folder[..dot]);
+            }
+        }
+
+        var regexes = patterns.Select(p => MailboxNames.Pattern(reference, p)).ToList();
+        foreach (var name in names)
+        {
+            if (!regexes.Any(r => r.IsMatch(name)))
+            {
+                continue;
+            }
+
+            var isSubscribed = subscribed.Contains(name, StringComparer.Ordinal);
+            if (selectSubscribed && !isSubscribed)
+            {
+                continue;
+            }
+
+            var special = SpecialUse.TryGetValue(name, out var use) ? use : null;
+            if (selectSpecialUse && special is null)
+            {
+                continue;
+            }
+
+            var attributes = new List<string>();
+            if (!existingSet.Contains(name))
+            {
+                attributes.Add(@"\Noselect");
+            }
+
+            if (!lsub)
+            {
+                attributes.Add(names.Any(n => n.StartsWith(name + ".", StringComparison.Ordinal)) ? @"\HasChildren" : @"\HasNoChildren");
+                if (selectSubscribed)
+                {
+                    attributes.Add(@"\Subscribed");
+                }
+
+                if (special is not null)
+                {
+                    attributes.Add(special);
+                }
+            }
+
+            connection.Write($"* {verb} ({string.Join(' ', attributes)}) \".\" {MailboxNames.ToWire(name)}");
+        }
+
+        return $"OK {verb} completed.";
+    }
+
+    private async Task<string> StatusAsync(ImapArguments args, CancellationToken cancellationToken)
+    {
+        var folder = FolderArgument(args, out var refusal);
+        var items = args.List("status items");
+        args.End();
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (!Store.FolderExists(folder))
+        {
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+        }
+
+        var opened = _selected?.Folder.Name == folder ? _selected.Folder : await Store.OpenFolderAsync(folder, cancellationToken);
+        await opened.SyncAsync(cancellationToken);
+        var values = new List<string>();
+        foreach (var item in items)
+        {
+            var name = item.Text.ToUpperInvariant();
+            var value = name switch
+            {
+                "MESSAGES" => opened.Messages.Count,
+                "RECENT" => _selected?.Folder == opened ? _selected.RecentCount : opened.Messages.Count(m => m.InNew),
+                "UIDNEXT" => opened.NextUid,
+                "UIDVALIDITY" => opened.UidValidity,
+                "UNSEEN" => opened.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)),
+                "SIZE" => opened.Messages.Sum(opened.GetVirtualSize),
+                _ => throw new ImapSyntaxException($"Unknown STATUS item {item.Text}."),
+            };
+            values.Add(name + " " + Convert.ToString(value, CultureInfo.InvariantCulture));
+        }
+
+        connection.Write($"* STATUS {MailboxNames.ToWire(folder)} ({string.Join(' ', values)})");
+        return "OK Status completed.";
+    }
+
+    private async Task<string> AppendAsync(ImapArguments args, CancellationToken cancellationToken)
+    {
+        var folder = FolderArgument(args, out var refusal);
+        var flagList = args.OptionalList();
+        DateTimeOffset? date = null;
+        if (args.Peek is { Kind: ImapTokenKind.Quoted } dateToken)
+        {
+            args.Next("date");
+            date = ParseDateTime(dateToken.Text);
+        }
+
+        var message = args.Next("message literal");
+        args.End();
+        if (message.Literal is not { } literal)
+        {
+            throw new ImapSyntaxException("The message must be a literal.");
+        }
+
+        var (flags, keywords) = ImapFlags.Parse(flagList ?? []);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (!Store.FolderExists(folder))
+        {
+            return "NO [TRYCREATE] Mailbox doesn't exist: " + folder;
+        }
+
+        if (literal.Length == 0)
+        {
+            return "NO Can't save a zero byte message.";
+        }
+
+        var target = _selected?.Folder.Name == folder ? _selected.Folder : await Store.OpenFolderAsync(folder, cancellationToken);
+        var uid = await target.AppendAsync(literal.OpenRead(), flags, keywords, date, cancellationToken);
+        if (uid is not { } appended)
+        {
+            return "NO [OVERQUOTA] Quota exceeded (mailbox for user is full).";
+        }
+
+        return $"OK [APPENDUID {Number(target.UidValidity)} {Number(appended)}] Append completed.";
+    }
+
+    /// <summary>RFC 3501 date-time: <c>"17-Jul-1996 02:44:25 -0700"</c> (day may be space-padded).</summary>
+    private static DateTimeOffset ParseDateTime(string text)
+    {
+        if (DateTimeOffset.TryParseExact(text.Trim(), ["d-MMM-yyyy HH:mm:ss zzz", "dd-MMM-yyyy HH:mm:ss zzz"],
+                CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+
+        // .NET's zzz wants a colon in the offset: "+0200" → "+02:00".
+        var trimmed = text.Trim();
+        if (trimmed.Length > 5 && trimmed[^5] is '+' or '-' &&
+            DateTimeOffset.TryParseExact(trimmed[..^2] + ":" + trimmed[^2..], ["d-MMM-yyyy HH:mm:ss zzz", "dd-MMM-yyyy HH:mm:ss zzz"],
+                CultureInfo.InvariantCulture, DateTimeStyles.None, out date))
+        {
+            return date;
+        }
+
+        throw new ImapSyntaxException("Invalid date-time.");
+    }
+
+    private async Task<string> GetQuotaRootAsync(ImapArguments args, CancellationToken cancellationToken)
+    {
+        var folder = FolderArgument(args, out var refusal);
+        args.End();
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (!Store.FolderExists(folder))
+        {
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+        }
+
+        // One quota for the whole mailbox (RFC 9208 §3.1: every folder has the same root).
+        if (Store.Quota.Bytes <= 0)
+        {
+            connection.Write($"* QUOTAROOT {MailboxNames.ToWire(folder)}");
+            return "OK Getquotaroot completed.";
+        }
+
+        connection.Write($"* QUOTAROOT {MailboxNames.ToWire(folder)} \"{QuotaRoot}\"");
+        await WriteQuotaAsync(cancellationToken);
+        return "OK Getquotaroot completed.";
+    }
+
+    private async Task<string> GetQuotaAsync(ImapArguments args, CancellationToken cancellationToken)
+    {
+        var root = args.AString("quota root");
+        args.End();
+        if (root != QuotaRoot || Store.Quota.Bytes <= 0)
+        {
+            return "NO [NONEXISTENT] No such quota root.";
+        }
+
+        await WriteQuotaAsync(cancellationToken);
+        return "OK Getquota completed.";
+    }
+
+    /// <summary>STORAGE in units of 1024 octets (RFC 9208 §5.1), usage from <c>maildirsize</c>.</summary>
+    private async Task WriteQuotaAsync(CancellationToken cancellationToken)
+    {
+        var usage = await Store.GetQuotaUsageAsync(cancellationToken);
+        connection.Write($"* QUOTA \"{QuotaRoot}\" (STORAGE {Number(Math.Max(0, usage.Bytes) / 1024)} {Number(Store.Quota.Bytes / 1024)})");
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

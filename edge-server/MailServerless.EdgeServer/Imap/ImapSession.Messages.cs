@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text;
+using MailServerless.Core.Storage;
+using MailServerless.EdgeServer.Imap.Fetch;
+using MailServerless.EdgeServer.Imap.Parsing;
+using MailServerless.EdgeServer.Imap.Search;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>STORE, COPY, MOVE (RFC 6851), EXPUNGE (and UID EXPUNGE, RFC 4315) and SEARCH on the selected folder.</summary>
+public sealed partial class ImapSession
+{
+    private const string ReadOnlyRefusal = "NO [READ-ONLY] Mailbox is read-only.";
+
+    private async Task<string> StoreAsync(SelectedFolder selected, ImapArguments args, bool byUid, CancellationToken cancellationToken)
+    {
+        var set = SequenceSet.Parse(args.Atom("sequence set"));
+        var operation = args.Atom("store item").ToUpperInvariant();
+        var silent = operation.EndsWith(".SILENT", StringComparison.Ordinal);
+        var mode = silent ? operation[..^".SILENT".Length] : operation;
+        if (mode is not ("FLAGS" or "+FLAGS" or "-FLAGS"))
+        {
+            throw new ImapSyntaxException("Invalid STORE item.");
+        }
+
+        var flagTokens = args.OptionalList() ?? args.Rest();
+        args.End();
+        var (flags, keywords) = ImapFlags.Parse(flagTokens);
+        if (!byUid && !selected.IsValidSequenceSet(set))
+        {
+            return "BAD Invalid messageset.";
+        }
+
+        if (selected.ReadOnly)
+        {
+            return ReadOnlyRefusal;
+        }
+
+        var folder = selected.Folder;
+        var vanished = false;
+        foreach (var (sequence, known) in selected.Resolve(set, byUid).ToList())
+        {
+            if (folder.FindByUid(known.Uid) is not { } current)
+            {
+                vanished = true;
+                continue;
+            }
+
+            var (newFlags, newKeywords) = mode switch
+            {
+                "FLAGS" => (flags, keywords),
+                "+FLAGS" => (current.Flags | flags, current.Keywords.Union(keywords, StringComparer.OrdinalIgnoreCase).ToList()),
+                _ => (current.Flags & ~flags, current.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList()),
+            };
+            var updated = newFlags == current.Flags && newKeywords.SequenceEqual(current.Keywords)
+                ? current
+                : await folder.SetFlagsAsync(current.Uid, newFlags, newKeywords, cancellationToken);
+            if (updated is null)
+            {
+                vanished = true;
+                continue;
+            }
+
+            selected.Replace(sequence, updated);
+            if (!silent)
+            {
+                var uid = byUid ? $"UID {Number(updated.Uid)} " : string.Empty;
+                connection.Write($"* {Number(sequence)} FETCH ({uid}FLAGS {ImapFlags.Format(updated, selected.IsRecent(updated.Uid))})");
+            }
+        }
+
+        return vanished ? "NO [EXPUNGEISSUED] Some messages were also expunged." : "OK Store completed.";
+    }
+
+    private async Task<string> CopyAsync(SelectedFolder selected, ImapArguments args, bool byUid, bool move, CancellationToken cancellationToken)
+    {
+        var set = SequenceSet.Parse(args.Atom("sequence set"));
+        var targetName = FolderArgument(args, out var refusal);
+        args.End();
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        if (!byUid && !selected.IsValidSequenceSet(set))
+        {
+            return "BAD Invalid messageset.";
+        }
+
+        if (move && selected.ReadOnly)
+        {
+            return ReadOnlyRefusal;
+        }
+
+        if (!Store.FolderExists(targetName))
+        {
+            return "NO [TRYCREATE] Mailbox doesn't exist: " + targetName;
+        }
+
+        var source = selected.Folder;
+        var target = targetName == source.Name ? source : await Store.OpenFolderAsync(targetName, cancellationToken);
+        var sourceUids = new List<uint>();
+        var targetUids = new List<uint>();
+        foreach (var (_, known) in selected.Resolve(set, byUid).ToList())
+        {
+            if (source.FindByUid(known.Uid) is null)
+            {
+                continue;
+            }
+
+            var copied = move
+                ? await source.MoveToAsync(known.Uid, target, cancellationToken)
+                : await source.CopyToAsync(known.Uid, target, cancellationToken);
+            if (copied is { } uid)
+            {
+                sourceUids.Add(known.Uid);
+                targetUids.Add(uid);
+            }
+            else if (!move && source.FindByUid(known.Uid) is not null)
+            {
+                // Over quota: RFC 3501 §6.4.7 wants all or nothing, so the copies made are taken back.
+                await target.ExpungeAsync(targetUids, cancellationToken);
+                return "NO [OVERQUOTA] Quota exceeded (mailbox for user is full).";
+            }
+        }
+
+        if (sourceUids.Count == 0)
+        {
+            return move ? "OK No messages moved." : "OK No messages copied.";
+        }
+
+        var copyUid = $"[COPYUID {Number(target.UidValidity)} {UidSet(sourceUids)} {UidSet(targetUids)}]";
+        if (move)
+        {
+            // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs, which the update after this sends.
+            connection.Write($"* OK {copyUid} Moved UIDs.");
+            return "OK Move completed.";
+        }
+
+        return $"OK {copyUid} Copy completed.";
+    }
+
+    private static async Task<string> ExpungeAsync(SelectedFolder selected, ImapArguments args, bool byUid, CancellationToken cancellationToken)
+    {
+        SequenceSet? uids = byUid ? SequenceSet.Parse(args.Atom("UID set")) : null;
+        args.End();
+        if (selected.ReadOnly)
+        {
+            return ReadOnlyRefusal;
+        }
+
+        var folder = selected.Folder;
+        await folder.SyncAsync(cancellationToken);
+        var doomed = folder.Messages
+            .Where(m => m.Flags.HasFlag(MessageFlags.Deleted) && (uids is null || uids.Contains(m.Uid, selected.HighestUid)))
+            .Select(m => m.Uid).ToList();
+        await folder.ExpungeAsync(doomed, cancellationToken);
+        return "OK Expunge completed.";
+    }
+
+    private Task<string> SearchAsync(SelectedFolder selected, ImapArguments args, bool byUid, CancellationToken cancellationToken)
+    {
+        var tokens = args.Rest();
+        if (tokens.Count > 0 && tokens[0].Kind == ImapTokenKind.Atom && tokens[0].Text.Equals("RETURN", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ImapSyntaxException("SEARCH RETURN options are not supported.");
+        }
+
+        var query = SearchQuery.Parse(tokens);
+        var folder = selected.Folder;
+        var bounds = new SearchQuery.Bounds((uint)selected.View.Count, selected.HighestUid);
+        var found = new StringBuilder("* SEARCH");
+        var view = selected.View;
+        for (var i = 0; i < view.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var message = folder.FindByUid(view[i].Uid) ?? view[i];
+            var candidate = new SearchCandidate(
+                (uint)i + 1, message, selected.IsRecent(message.Uid),
+                () => folder.GetVirtualSize(message),
+                () => folder.GetInternalDate(message),
+                () => MessageFiles.ReadHeaders(folder, message),
+                () => MimeKit.MimeMessage.Load(folder.FilePath(message)));
+            try
+            {
+                if (query.Matches(candidate, bounds))
+                {
+                    found.Append(' ').Append(Number(byUid ? message.Uid : (uint)i + 1));
+                }
+            }
+            catch (Exception e) when (e is FileNotFoundException or FormatException)
+            {
+                // Expunged meanwhile, or not a message MimeKit can read: it does not match.
+            }
+        }
+
+        connection.Write(found.ToString());
+        return Task.FromResult("OK Search completed.");
+    }
+
+    /// <summary>A UID list in the compact form UIDPLUS uses: <c>1:3,7</c>, in the order given.</summary>
+    private static string UidSet(IReadOnlyList<uint> uids)
+    {
+        var parts = new List<string>();
+        for (var i = 0; i < uids.Count;)
+        {
+            var j = i;
+            while (j + 1 < uids.Count && uids[j + 1] == uids[j] + 1)
+            {
+                j++;
+            }
+
+            parts.Add(i == j ? Number(uids[i]) : Number(uids[i]) + ":" + Number(uids[j]));
+            i = j + 1;
+        }
+
+        return string.Join(',', parts);
+    }
+
+    private static string Number(uint value) => value.ToString(CultureInfo.InvariantCulture);
+}

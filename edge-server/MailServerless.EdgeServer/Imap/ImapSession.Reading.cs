@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using MailServerless.EdgeServer.Imap.Parsing;
+using MailServerless.EdgeServer.Protocol;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>Reading a command: its line, and each literal it announces (RFC 3501 §4.3, LITERAL+ RFC 7888).</summary>
+public sealed partial class ImapSession
+{
+    /// <summary>Literals above this size wait in a temporary file rather than in memory.</summary>
+    private const int LiteralInMemory = 256 * 1024;
+
+    private const int MaxLiteralsPerCommand = 64;
+
+    private TimeSpan ReadTimeout => _state == ImapState.NotAuthenticated ? _options.LoginTimeout : _options.IdleTimeout;
+
+    /// <summary>The next command, or null when there is none to run (answered already, or the connection ended).</summary>
+    private async Task<ImapCommand?> ReadCommandAsync(CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        var literals = new List<ImapLiteral>();
+        var tag = "*";
+        var name = string.Empty;
+        var first = true;
+        try
+        {
+            while (true)
+            {
+                var (status, bytes) = first
+                    ? await connection.ReadCommandAsync(_options.MaxLineLength, ReadTimeout, cancellationToken)
+                    : await connection.ReadLineAsync(_options.MaxLineLength, ReadTimeout, cancellationToken);
+                switch (status)
+                {
+                    case LineStatus.Closed:
+                        _state = ImapState.Logout;
+                        return Abandon(literals);
+                    case LineStatus.Timeout:
+                        connection.Write("* BYE Disconnected for inactivity.");
+                        _state = ImapState.Logout;
+                        return Abandon(literals);
+                    case LineStatus.TooLong:
+                        _errors++;
+                        connection.Write($"{tag} BAD Command line too long.");
+                        return Abandon(literals);
+                }
+
+                if (!ProtocolConnection.TryDecodeCommand(bytes, out var line))
+                {
+                    _errors++;
+                    connection.Write($"{tag} BAD Invalid characters in command.");
+                    return Abandon(literals);
+                }
+
+                if (first)
+                {
+                    first = false;
+                    (tag, name) = TagAndName(line);
+                    if (tag == "*")
+                    {
+                        _errors++;
+                        connection.Write(line.Length == 0 ? "* BAD Empty command line." : "* BAD Invalid tag.");
+                        return Abandon(literals);
+                    }
+
+                    if (name.Length == 0)
+                    {
+                        _errors++;
+                        connection.Write($"{tag} BAD Missing command.");
+                        return Abandon(literals);
+                    }
+                }
+
+                var literal = LiteralSuffix().Match(line);
+                if (!literal.Success)
+                {
+                    text.Append(line);
+                    break;
+                }
+
+                var size = long.TryParse(literal.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var announced)
+                    ? announced
+                    : long.MaxValue;
+                var synchronising = literal.Groups[2].Length == 0;
+                var limit = name == "APPEND" ? _options.MaxAppendSize : _options.MaxLiteralSize;
+                if (size > limit || literals.Count >= MaxLiteralsPerCommand || text.Length > _options.MaxLineLength)
+                {
+                    if (synchronising)
+                    {
+                        // Refused before the client sends it (RFC 7889 §4: TOOBIG).
+                        connection.Write($"{tag} NO [TOOBIG] Literal too large.");
+                        return Abandon(literals);
+                    }
+
+                    // A non-synchronising literal is on its way already: the connection cannot go on.
+                    connection.Write("* BYE [TOOBIG] Literal too large.");
+                    _state = ImapState.Logout;
+                    return Abandon(literals);
+                }
+
+                if (synchronising)
+                {
+                    connection.Write("+ Ready for literal data");
+                    await connection.FlushAsync(cancellationToken);
+                }
+
+                Stream content = size > LiteralInMemory
+                    ? new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose)
+                    : new MemoryStream((int)size);
+                var received = new ImapLiteral(content, size);
+                literals.Add(received);
+                if (!await connection.ReadExactAsync(size, content, ReadTimeout, cancellationToken))
+                {
+                    // Cut off inside a literal (an APPEND that disconnects): nothing of it is kept.
+                    _state = ImapState.Logout;
+                    return Abandon(literals);
+                }
+
+                text.Append(line.AsSpan(0, literal.Index)).Append(ImapTokenizer.LiteralMarker);
+            }
+
+            var tokens = ImapTokenizer.Tokenize(text.ToString(), literals);
+            // tokens[0] is the tag, tokens[1] the name (and for UID, tokens[2] the command it prefixes).
+            var isUid = name == "UID";
+            var skip = 2;
+            if (isUid)
+            {
+                if (tokens.Count < 3 || tokens[2].Kind != ImapTokenKind.Atom)
+                {
+                    throw new ImapSyntaxException("Missing command after UID.");
+                }
+
+                name = tokens[2].Text.ToUpperInvariant();
+                skip = 3;
+                if (name is not ("FETCH" or "STORE" or "SEARCH" or "COPY" or "MOVE" or "EXPUNGE"))
+                {
+                    throw new ImapSyntaxException("Unknown UID command.");
+                }
+            }
+
+            return new ImapCommand(tag, name, isUid, tokens.Skip(skip).ToList(), literals);
+        }
+        catch (ImapSyntaxException e)
+        {
+            _errors++;
+            connection.Write($"{tag} BAD {e.Message}");
+            return Abandon(literals);
+        }
+        catch
+        {
+            Abandon(literals);
+            throw;
+        }
+    }
+
+    private static ImapCommand? Abandon(List<ImapLiteral> literals)
+    {
+        foreach (var literal in literals)
+        {
+            literal.Dispose();
+        }
+
+        return null;
+    }
+
+    /// <summary>The tag (RFC 3501 §9: astring characters but '+') and the upper-cased command name; tag "*" when invalid.</summary>
+    private static (string Tag, string Name) TagAndName(string line)
+    {
+        var space = line.IndexOf(' ', StringComparison.Ordinal);
+        var tag = space < 0 ? line : line[..space];
+        if (tag.Length == 0 || tag.Any(c => c <= ' ' || c >= 0x7f || c is '(' or ')' or '{' or '%' or '*' or '"' or '\\' or '+'))
+        {
+            return ("*", string.Empty);
+        }
+
+        var rest = space < 0 ? string.Empty : line[(space + 1)..];
+        var end = rest.IndexOf(' ', StringComparison.Ordinal);
+        return (tag, (end < 0 ? rest : rest[..end]).ToUpperInvariant());
+    }
+
+    [GeneratedRegex(@"\{([0-9]{1,19})(\+?)\}$", RegexOptions.CultureInvariant)]
+    private static partial Regex LiteralSuffix();
+}

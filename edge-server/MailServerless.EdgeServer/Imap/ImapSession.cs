@@ -1,0 +1,295 @@
+using System.Globalization;
+using MailServerless.Core.Accounts;
+using MailServerless.Core.Storage;
+using MailServerless.EdgeServer.Imap.Parsing;
+using MailServerless.EdgeServer.Imap.Search;
+using MailServerless.EdgeServer.Protocol;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>The RFC 3501 §3 states.</summary>
+public enum ImapState
+{
+    NotAuthenticated,
+    Authenticated,
+    Selected,
+    Logout,
+}
+
+/// <summary>
+/// One IMAP4rev1 session (RFC 3501) over the Maildir store, with LITERAL+, SASL-IR, ID, ENABLE, IDLE,
+/// NAMESPACE, UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE and QUOTA. Each command is read whole
+/// (literals included), run, and answered after the untagged updates that other sessions or a
+/// delivery caused in the selected folder.
+/// </summary>
+public sealed partial class ImapSession(
+    ProtocolConnection connection, bool implicitTls, ImapServices services, ILogger<ImapSession> logger) : IAsyncDisposable
+{
+    private readonly ImapOptions _options = services.Options;
+    private ImapState _state = ImapState.NotAuthenticated;
+    private Mailbox? _mailbox;
+    private MaildirMailbox? _store;
+    private SelectedFolder? _selected;
+    private (string User, System.Net.IPAddress Client)? _userSlot;
+    private int _errors;
+
+    private bool PlaintextRefused => !connection.IsTls && !services.Mail.Auth.AllowPlaintextWithoutTls;
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        if (implicitTls && !await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), stopping))
+        {
+            return;
+        }
+
+        connection.WriteTimeout = _options.IdleTimeout;
+        connection.Write($"* OK [CAPABILITY {Capabilities()}] MailServerless ready.");
+        try
+        {
+            while (_state != ImapState.Logout && !stopping.IsCancellationRequested && _errors < _options.MaxErrors)
+            {
+                using var command = await ReadCommandAsync(stopping);
+                if (command is null)
+                {
+                    continue;
+                }
+
+                await ExecuteAsync(command, stopping);
+            }
+
+            if (_errors >= _options.MaxErrors)
+            {
+                connection.Write("* BYE Too many invalid IMAP commands.");
+            }
+            else if (stopping.IsCancellationRequested)
+            {
+                connection.Write("* BYE Server shutting down.");
+            }
+
+            await connection.FlushAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException or
+                                       Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            // The client went away.
+        }
+
+        LogDisconnect(connection.RemoteAddress, _mailbox?.Username ?? "-");
+    }
+
+    private async Task ExecuteAsync(ImapCommand command, CancellationToken cancellationToken)
+    {
+        var arguments = new ImapArguments(command.Arguments);
+        string result;
+        try
+        {
+            result = await DispatchAsync(command, arguments, cancellationToken);
+        }
+        catch (AnsweredException)
+        {
+            return;
+        }
+        catch (ImapSyntaxException e)
+        {
+            _errors++;
+            result = "BAD " + e.Message;
+        }
+        catch (BadCharsetException)
+        {
+            result = "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.";
+        }
+        catch (DirectoryNotFoundException)
+        {
+            result = "NO [NONEXISTENT] Mailbox doesn't exist.";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            LogStoreFailure(_mailbox?.Username ?? "-", command.Name, e.Message);
+            result = "NO [SERVERBUG] Internal error occurred. Refer to server log for more information.";
+        }
+
+        if (_state == ImapState.Logout)
+        {
+            connection.Write($"{command.Tag} {result}");
+            return;
+        }
+
+        // RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH by sequence number.
+        if (_selected is not null && _state == ImapState.Selected)
+        {
+            var allowExpunge = command.IsUid || command.Name is not ("FETCH" or "STORE" or "SEARCH");
+            await _selected.UpdateAsync(allowExpunge, connection.Write, cancellationToken);
+        }
+
+        connection.Write($"{command.Tag} {result}");
+    }
+
+    private Task<string> DispatchAsync(ImapCommand command, ImapArguments args, CancellationToken cancellationToken)
+    {
+        switch (command.Name)
+        {
+            case "CAPABILITY":
+                args.End();
+                connection.Write("* CAPABILITY " + Capabilities());
+                return Done("OK Capability completed.");
+            case "NOOP":
+                args.End();
+                return Done("OK NOOP completed.");
+            case "LOGOUT":
+                args.End();
+                connection.Write("* BYE Logging out.");
+                _state = ImapState.Logout;
+                return Done("OK Logout completed.");
+            case "ID":
+                return Done(Id(args));
+        }
+
+        if (_state == ImapState.NotAuthenticated)
+        {
+            return command.Name switch
+            {
+                "STARTTLS" => StartTlsAsync(command, args, cancellationToken),
+                "LOGIN" => LoginAsync(args, cancellationToken),
+                "AUTHENTICATE" => AuthenticateAsync(args, cancellationToken),
+                _ => Refuse(command.Name),
+            };
+        }
+
+        switch (command.Name)
+        {
+            case "SELECT": return SelectAsync(args, readOnly: false, cancellationToken);
+            case "EXAMINE": return SelectAsync(args, readOnly: true, cancellationToken);
+            case "CREATE": return Done(Create(args));
+            case "DELETE": return Done(Delete(args));
+            case "RENAME": return RenameAsync(args, cancellationToken);
+            case "SUBSCRIBE": return Done(Subscribe(args, subscribe: true));
+            case "UNSUBSCRIBE": return Done(Subscribe(args, subscribe: false));
+            case "LIST": return Done(List(args, lsub: false));
+            case "LSUB": return Done(List(args, lsub: true));
+            case "STATUS": return StatusAsync(args, cancellationToken);
+            case "APPEND": return AppendAsync(args, cancellationToken);
+            case "NAMESPACE":
+                args.End();
+                connection.Write("* NAMESPACE ((\"\" \".\")) NIL NIL");
+                return Done("OK Namespace completed.");
+            case "ENABLE":
+                // Nothing here needs enabling (no CONDSTORE, QRESYNC or UTF8=ACCEPT): none is enabled.
+                args.Rest();
+                connection.Write("* ENABLED");
+                return Done("OK Enabled.");
+            case "GETQUOTAROOT": return GetQuotaRootAsync(args, cancellationToken);
+            case "GETQUOTA": return GetQuotaAsync(args, cancellationToken);
+            case "SETQUOTA":
+                args.Rest();
+                return Done("NO [NOPERM] Quota is set by the administrator.");
+            case "IDLE": return IdleAsync(args, cancellationToken);
+            case "STARTTLS" or "LOGIN" or "AUTHENTICATE": return Done("BAD Already logged in.");
+        }
+
+        if (_state != ImapState.Selected || _selected is null)
+        {
+            return Refuse(command.Name);
+        }
+
+        var selected = _selected;
+        return command.Name switch
+        {
+            "CHECK" => Done("OK Check completed."),
+            "CLOSE" => CloseAsync(selected, expunge: true, cancellationToken),
+            "UNSELECT" => CloseAsync(selected, expunge: false, cancellationToken),
+            "EXPUNGE" => ExpungeAsync(selected, args, command.IsUid, cancellationToken),
+            "SEARCH" => SearchAsync(selected, args, command.IsUid, cancellationToken),
+            "FETCH" => FetchAsync(selected, args, command.IsUid, cancellationToken),
+            "STORE" => StoreAsync(selected, args, command.IsUid, cancellationToken),
+            "COPY" => CopyAsync(selected, args, command.IsUid, move: false, cancellationToken),
+            "MOVE" => CopyAsync(selected, args, command.IsUid, move: true, cancellationToken),
+            _ => Refuse(command.Name),
+        };
+    }
+
+    private Task<string> Refuse(string name)
+    {
+        _errors++;
+        return Done(IsKnown(name) ? "BAD Command not allowed in this state." : "BAD Unknown command.");
+    }
+
+    private static bool IsKnown(string name) => name is "CAPABILITY" or "NOOP" or "LOGOUT" or "ID" or "STARTTLS" or "LOGIN"
+        or "AUTHENTICATE" or "SELECT" or "EXAMINE" or "CREATE" or "DELETE" or "RENAME" or "SUBSCRIBE" or "UNSUBSCRIBE"
+        or "LIST" or "LSUB" or "STATUS" or "APPEND" or "NAMESPACE" or "ENABLE" or "GETQUOTAROOT" or "GETQUOTA" or "SETQUOTA"
+        or "IDLE" or "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE";
+
+    private static Task<string> Done(string result) => Task.FromResult(result);
+
+    private string Capabilities()
+    {
+        var capabilities = new List<string>
+        {
+            "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
+            "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE",
+            "APPENDLIMIT=" + _options.MaxAppendSize.ToString(CultureInfo.InvariantCulture),
+        };
+        if (_state == ImapState.NotAuthenticated)
+        {
+            if (!connection.IsTls)
+            {
+                capabilities.Add("STARTTLS");
+            }
+
+            if (PlaintextRefused)
+            {
+                capabilities.Add("LOGINDISABLED");
+            }
+            else
+            {
+                capabilities.AddRange(Sasl.Mechanisms.Select(m => "AUTH=" + m));
+            }
+        }
+
+        return string.Join(' ', capabilities);
+    }
+
+    /// <summary>RFC 2971: the client's ID is read and ignored; ours names the product only.</summary>
+    private static string Id(ImapArguments args)
+    {
+        var token = args.Next("ID parameters");
+        if (!token.IsNil && token.Kind != ImapTokenKind.List)
+        {
+            throw new ImapSyntaxException("Invalid ID parameters.");
+        }
+
+        args.End();
+        return "OK ID completed.";
+    }
+
+    private async Task<string> CloseAsync(SelectedFolder selected, bool expunge, CancellationToken cancellationToken)
+    {
+        if (expunge && !selected.ReadOnly)
+        {
+            // CLOSE removes \Deleted messages silently (RFC 3501 §6.4.2).
+            await selected.Folder.SyncAsync(cancellationToken);
+            await selected.Folder.ExpungeAsync(
+                selected.Folder.Messages.Where(m => m.Flags.HasFlag(MessageFlags.Deleted)).Select(m => m.Uid).ToList(), cancellationToken);
+        }
+
+        _selected = null;
+        _state = ImapState.Authenticated;
+        return expunge ? "OK Close completed." : "OK Unselect completed.";
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_userSlot is { } slot)
+        {
+            services.UserConnections.Close(slot);
+            _userSlot = null;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "imap disconnect from [{Client}] user={User}")]
+    private partial void LogDisconnect(System.Net.IPAddress client, string user);
+
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "imap {User}: {Command} failed: {Reason}")]
+    private partial void LogStoreFailure(string user, string command, string reason);
+}

@@ -1,0 +1,32 @@
+using System.Globalization;
+using System.Text;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>Strings in responses (RFC 3501 §4.3): quoted when safe, a literal otherwise, NIL for none.</summary>
+public static class ImapString
+{
+    public static string NString(string? value) => value is null ? "NIL" : Quote(value);
+
+    /// <summary>A quoted string, or a literal when the text holds CR, LF, NUL or 8-bit characters.</summary>
+    public static string Quote(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.Any(c => c is '\r' or '\n' or '\0' || c > 0x7e))
+        {
+            return $"{{{Encoding.UTF8.GetByteCount(value).ToString(CultureInfo.InvariantCulture)}}}\r\n{value}";
+        }
+
+        return "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    }
+
+    /// <summary>An astring: the atom as it is when it is one (mailbox names in LIST), else quoted.</summary>
+    public static string AString(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.Length > 0 && value.All(IsAtomChar) ? value : Quote(value);
+    }
+
+    private static bool IsAtomChar(char c) =>
+        c is > ' ' and < (char)0x7f && c is not ('(' or ')' or '{' or '%' or '*' or '"' or '\\' or ']');
+}

@@ -1,0 +1,211 @@
+using System.Globalization;
+using MailServerless.Core.Storage;
+using MailServerless.EdgeServer.Imap.Parsing;
+
+namespace MailServerless.EdgeServer.Imap;
+
+/// <summary>
+/// The selected folder as this session's client knows it: the sequence of messages it was told about,
+/// which are \Recent for this session, and whether it may change anything (EXAMINE: no). Changes on
+/// disk (a delivery, another session, another edge server) are turned into untagged EXISTS, EXPUNGE
+/// and FETCH responses by <see cref="UpdateAsync"/>.
+/// </summary>
+public sealed class SelectedFolder
+{
+    private readonly HashSet<uint> _recent = [];
+    private List<MaildirMessage> _view;
+    private long _version;
+    private bool _expungesPending;
+    private int _reportedRecent;
+
+    private SelectedFolder(MaildirFolder folder, bool readOnly)
+    {
+        Folder = folder;
+        ReadOnly = readOnly;
+        _view = folder.Messages.ToList();
+        _version = folder.Version;
+    }
+
+    public MaildirFolder Folder { get; }
+
+    public bool ReadOnly { get; }
+
+    public IReadOnlyList<MaildirMessage> View => _view;
+
+    public int RecentCount => _recent.Count;
+
+    public static async Task<SelectedFolder> OpenAsync(MaildirFolder folder, bool readOnly, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        // Opened read-write, the session takes what is in new/ to cur/: those are \Recent to it alone (RFC 3501 §2.3.2).
+        var recent = readOnly ? [] : await folder.TakeNewAsync(cancellationToken);
+        var selected = new SelectedFolder(folder, readOnly);
+        selected._recent.UnionWith(recent);
+        selected._reportedRecent = selected._recent.Count;
+        return selected;
+    }
+
+    public bool IsRecent(uint uid) => _recent.Contains(uid);
+
+    public uint HighestUid => _view.Count == 0 ? 0 : _view[^1].Uid;
+
+    /// <summary>The messages a sequence set names, with their sequence numbers, in order.</summary>
+    public IEnumerable<(uint Sequence, MaildirMessage Message)> Resolve(SequenceSet set, bool byUid)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (_view.Count == 0)
+        {
+            yield break;
+        }
+
+        var selected = new SortedSet<int>();
+        foreach (var (low, high) in set.Ranges(byUid ? HighestUid : (uint)_view.Count))
+        {
+            if (byUid)
+            {
+                var first = FirstIndexAtLeast(low);
+                for (var i = first; i < _view.Count && _view[i].Uid <= high; i++)
+                {
+                    selected.Add(i);
+                }
+            }
+            else
+            {
+                for (var s = Math.Max(low, 1); s <= Math.Min(high, (uint)_view.Count); s++)
+                {
+                    selected.Add((int)s - 1);
+                }
+            }
+        }
+
+        foreach (var index in selected)
+        {
+            yield return ((uint)index + 1, _view[index]);
+        }
+    }
+
+    /// <summary>True when every number of a sequence-number set is a message (RFC 3501: else BAD).</summary>
+    public bool IsValidSequenceSet(SequenceSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        return set.Ranges((uint)_view.Count).All(r => r.High <= _view.Count && r.Low >= 1);
+    }
+
+    /// <summary>This session changed a message itself (STORE): its view follows without a report.</summary>
+    public void Replace(uint sequence, MaildirMessage message) => _view[(int)sequence - 1] = message;
+
+    /// <summary>
+    /// Syncs with the disk and queues the untagged responses for what changed. During FETCH, STORE and
+    /// SEARCH by sequence number expunges are held back (RFC 3501 §7.4.1) and reported later.
+    /// </summary>
+    public async Task UpdateAsync(bool allowExpunge, Action<string> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        await Folder.SyncAsync(cancellationToken);
+        if (!ReadOnly && Folder.Messages.Any(m => m.InNew))
+        {
+            _recent.UnionWith(await Folder.TakeNewAsync(cancellationToken));
+        }
+
+        if (Folder.Version == _version && !(_expungesPending && allowExpunge))
+        {
+            return;
+        }
+
+        _version = Folder.Version;
+        var current = Folder.Messages;
+        var view = new List<MaildirMessage>(Math.Max(current.Count, _view.Count));
+        var expunged = new List<int>();
+        var changed = new List<int>();
+        var j = 0;
+        for (var i = 0; i < _view.Count; i++)
+        {
+            var known = _view[i];
+            while (j < current.Count && current[j].Uid < known.Uid)
+            {
+                j++;
+            }
+
+            if (j < current.Count && current[j].Uid == known.Uid)
+            {
+                var now = current[j++];
+                if (now.Flags != known.Flags || !now.Keywords.SequenceEqual(known.Keywords))
+                {
+                    changed.Add(view.Count);
+                }
+
+                view.Add(now);
+            }
+            else if (allowExpunge)
+            {
+                expunged.Add(i + 1);
+            }
+            else
+            {
+                // Gone, but the client may not be told yet: it keeps its number until then.
+                _expungesPending = true;
+                view.Add(known);
+            }
+        }
+
+        if (allowExpunge)
+        {
+            _expungesPending = false;
+        }
+
+        var highest = view.Count == 0 ? 0 : view[^1].Uid;
+        var added = 0;
+        for (; j < current.Count; j++)
+        {
+            if (current[j].Uid > highest)
+            {
+                view.Add(current[j]);
+                added++;
+            }
+        }
+
+        // Highest first, so that each number is still right when the client applies it.
+        for (var k = expunged.Count - 1; k >= 0; k--)
+        {
+            write($"* {expunged[k].ToString(CultureInfo.InvariantCulture)} EXPUNGE");
+        }
+
+        _view = view;
+        _recent.IntersectWith(view.Select(m => m.Uid));
+        if (added > 0 || expunged.Count > 0)
+        {
+            write($"* {view.Count.ToString(CultureInfo.InvariantCulture)} EXISTS");
+        }
+
+        if (_recent.Count != _reportedRecent || added > 0)
+        {
+            write($"* {_recent.Count.ToString(CultureInfo.InvariantCulture)} RECENT");
+            _reportedRecent = _recent.Count;
+        }
+
+        foreach (var index in changed)
+        {
+            var message = view[index];
+            write($"* {(index + 1).ToString(CultureInfo.InvariantCulture)} FETCH (UID {message.Uid.ToString(CultureInfo.InvariantCulture)} FLAGS {ImapFlags.Format(message, IsRecent(message.Uid))})");
+        }
+    }
+
+    private int FirstIndexAtLeast(uint uid)
+    {
+        int low = 0, high = _view.Count;
+        while (low < high)
+        {
+            var mid = (low + high) / 2;
+            if (_view[mid].Uid < uid)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        return low;
+    }
+}
