@@ -42,6 +42,11 @@ public sealed partial class ImapSession
                         return Abandon(literals);
                     case LineStatus.TooLong:
                         _errors++;
+                        if (first && ProtocolConnection.TryDecodeCommand(bytes, out var start) && start.Contains(' ', StringComparison.Ordinal))
+                        {
+                            tag = TagAndName(start).Tag;
+                        }
+
                         connection.Write($"{tag} BAD Command line too long.");
                         return Abandon(literals);
                 }

@@ -172,7 +172,8 @@ public sealed class SelectedFolder
 
         _view = view;
         _recent.IntersectWith(view.Select(m => m.Uid));
-        if (added > 0 || expunged.Count > 0)
+        // EXPUNGE lowers the count by itself (RFC 3501 §7.4.1); EXISTS is for new messages.
+        if (added > 0)
         {
             write($"* {view.Count.ToString(CultureInfo.InvariantCulture)} EXISTS");
         }

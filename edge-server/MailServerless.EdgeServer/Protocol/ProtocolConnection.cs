@@ -14,7 +14,7 @@ public enum LineStatus
 {
     Line,
 
-    /// <summary>Longer than the limit: the whole line was read and dropped.</summary>
+    /// <summary>Longer than the limit: the whole line was read and dropped (its first bytes are returned).</summary>
     TooLong,
 
     /// <summary>The client closed its side.</summary>
@@ -88,12 +88,17 @@ public sealed class ProtocolConnection : IAsyncDisposable
         await Output.FlushAsync(timeout.Token);
     }
 
-    /// <summary>Reads one CRLF-terminated line (a bare LF also ends it), at most <paramref name="maxLength"/> bytes.</summary>
+    /// <summary>
+    /// Reads one CRLF-terminated line (a bare LF also ends it), at most <paramref name="maxLength"/> bytes.
+    /// A longer line is read to its end and dropped; its first bytes come back with <see cref="LineStatus.TooLong"/>
+    /// (so that IMAP can still answer with the command's tag).
+    /// </summary>
     public async Task<(LineStatus Status, byte[] Line)> ReadLineAsync(int maxLength, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        const int PrefixLength = 64;
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(timeout);
-        var discarding = false;
+        byte[]? prefix = null;
         while (true)
         {
             ReadResult result;
@@ -115,12 +120,12 @@ public sealed class ProtocolConnection : IAsyncDisposable
             if (newline is { } end)
             {
                 var line = buffer.Slice(0, end);
-                var tooLong = discarding || line.Length > maxLength;
-                var bytes = tooLong ? [] : line.ToArray();
+                var tooLong = prefix is not null || line.Length > maxLength;
+                var bytes = tooLong ? prefix ?? line.Slice(0, Math.Min(PrefixLength, line.Length)).ToArray() : line.ToArray();
                 Input.AdvanceTo(buffer.GetPosition(1, end));
                 if (tooLong)
                 {
-                    return (LineStatus.TooLong, []);
+                    return (LineStatus.TooLong, bytes);
                 }
 
                 return (LineStatus.Line, bytes.Length > 0 && bytes[^1] == '\r' ? bytes[..^1] : bytes);
@@ -129,7 +134,7 @@ public sealed class ProtocolConnection : IAsyncDisposable
             if (buffer.Length > maxLength)
             {
                 // Keep reading to the end of the over-long line without holding it.
-                discarding = true;
+                prefix ??= buffer.Slice(0, Math.Min(PrefixLength, buffer.Length)).ToArray();
                 Input.AdvanceTo(buffer.End);
             }
             else

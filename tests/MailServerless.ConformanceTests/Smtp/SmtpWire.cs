@@ -68,7 +68,7 @@ internal sealed class SmtpWire : IAsyncDisposable
         return reply.Count == 0 ? "(closed)" : reply[^1];
     }
 
-    private async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
+    public async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
     {
         var buffer = new byte[1];
         while (true)
