@@ -50,8 +50,11 @@ public static class MailboxNames
         return name.StartsWith("INBOX.", StringComparison.OrdinalIgnoreCase) ? MaildirLayout.Inbox + name[5..] : name;
     }
 
-    /// <summary>A LIST pattern as a regular expression: <c>*</c> matches anything, <c>%</c> anything but the delimiter.</summary>
-    public static Regex Pattern(string reference, string pattern)
+    /// <summary>
+    /// A LIST pattern: <c>*</c> matches anything, <c>%</c> anything but the delimiter; case matters, except
+    /// for INBOX, which matches in any case (<c>in%</c> finds it, as with Dovecot).
+    /// </summary>
+    public static ListPattern Pattern(string reference, string pattern)
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(pattern);
@@ -67,8 +70,19 @@ public static class MailboxNames
             });
         }
 
-        return new Regex(regex.Append('$').ToString(), RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+        regex.Append('$');
+        const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.Singleline;
+        return new ListPattern(
+            new Regex(regex.ToString(), Options, TimeSpan.FromSeconds(1)),
+            new Regex(regex.ToString(), Options | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1)));
     }
 
     private static string Decode(string wire) => wire.All(char.IsAscii) && ModifiedUtf7.TryDecode(wire, out var decoded) ? decoded : wire;
+}
+
+/// <summary>A compiled LIST pattern.</summary>
+public sealed class ListPattern(Regex exact, Regex ignoringCase)
+{
+    public bool IsMatch(string folder) =>
+        exact.IsMatch(folder) || (MaildirLayout.IsInbox(folder) && ignoringCase.IsMatch(folder));
 }
