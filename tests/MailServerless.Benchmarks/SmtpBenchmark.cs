@@ -80,18 +80,32 @@ internal static class SmtpBenchmark
     /// "secret", MD5-CRYPT), prints "port=… pid=… maildirs=…", and runs until standard input closes.
     /// For driving the server with another load tool, such as the classic stack's own benchmark client.
     /// </summary>
+    /// <summary>
+    /// Runs a server for an outside client (compare-postfix.sh, compare-dovecot-imap.sh) until standard input
+    /// ends; a line "restart" on it restarts the server process on the same data (a cold start) and prints its pid.
+    /// </summary>
     public static async Task<int> ServeAsync()
     {
         await using var server = await StartServerAsync();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"port={server.Instance.Smtp} pop3={server.Instance.Pop3} pid={server.ProcessId} maildirs={Path.Combine(server.Instance.DataDirectory, "virtual", "example.jp")}/user*"));
-        await Console.In.ReadToEndAsync();
+            $"port={server.Instance.Smtp} pop3={server.Instance.Pop3} imap={server.Instance.Imap} pid={server.ProcessId} maildirs={Path.Combine(server.Instance.DataDirectory, "virtual", "example.jp")}/user*"));
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            if (line.Trim() == "restart")
+            {
+                await server.Instance.RestartAsync();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"restarted pid={server.ProcessId}"));
+            }
+        }
+
         return 0;
     }
 
     private static async Task<BenchServer> StartServerAsync()
     {
-        var instance = await MailServerInstance.StartAsync("--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000");
+        var instance = await MailServerInstance.StartAsync(
+            "--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000", "--Mail:Imap:MaxConnectionsPerClient=2000",
+            "--Mail:Auth:AllowPlaintextWithoutTls=true"); // the anchor benchmark also logs in without TLS
         var database = DirectoryDatabase.Sqlite($"Data Source={Path.Combine(instance.DataDirectory, "directory.db")}");
         var passwords = new PasswordService("MD5-CRYPT", "MD5-CRYPT", NullLogger<PasswordService>.Instance);
         var admin = new DirectoryAdministration(database, passwords, TimeProvider.System);

@@ -16,13 +16,14 @@ public sealed class MailServerInstance : IAsyncDisposable
     public const string Password = "secret";
 
     private EdgeServerProcess? _process;
+    private (IEnumerable<string> Arguments, string? WorkingDirectory) _launch;
 
     private MailServerInstance(string? readmeDataDirectory = null)
     {
         if (readmeDataDirectory is not null)
         {
             DataDirectory = readmeDataDirectory;
-            (Smtp, Submission, Submissions, Http, Pop3, Pop3s) = (2525, 2587, 2465, 8080, 2110, 2995);
+            (Smtp, Submission, Submissions, Http, Pop3, Pop3s, Imap, Imaps) = (2525, 2587, 2465, 8080, 2110, 2995, 2143, 2993);
         }
     }
 
@@ -103,8 +104,20 @@ public sealed class MailServerInstance : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Kills the server process and starts it again on the same data (a cold start for benchmarks).</summary>
+    public async Task RestartAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
+
+        await LaunchAsync(_launch.Arguments, _launch.WorkingDirectory);
+    }
+
     private async Task LaunchAsync(IEnumerable<string> arguments, string? workingDirectory = null)
     {
+        _launch = (arguments.ToList(), workingDirectory);
         var server = this;
         server._process = EdgeServerProcess.Start(arguments, workingDirectory);
         if (!await server._process.WaitUntilListeningAsync(TimeSpan.FromSeconds(60)))

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# IMAP side by side with Dovecot on this machine, in one run, driven by the same client
+# (the anchor's lib/mailbench.py, Python's imaplib over STARTTLS):
+#
+#   imap-bench   SELECT INBOX, UID FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE), UID FETCH 1:* (BODY.PEEK[])
+#                on IMAP_MSGS (10,000) messages delivered through SMTP and on LARGE_MSGS (100,000)
+#                small messages written straight into the Maildir; pass "cold" right after a
+#                fresh start of the server, then warm passes;
+#   conn-bench   IDLE_CONNS (500) authenticated idle connections over user1..user100, plain LOGIN and
+#                STARTTLS: logins per second and memory (PSS) per connection.
+#
+# It uses the reference set-up of the classic stack kept beside this repository
+# (ANCHOR=../shared/anchors/postfix-dovecot by default; copied to /tmp because its folder is
+# read-only). Needs root and Debian's postfix, postfix-mysql, dovecot-imapd, dovecot-pop3d,
+# dovecot-mysql, mariadb-server, swaks.
+#
+#   IMAP_MSGS=10000 LARGE_MSGS=100000 IDLE_CONNS=500 PASSES=2 tests/MailServerless.Benchmarks/compare-dovecot-imap.sh
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+ANCHOR="${ANCHOR:-$ROOT/../shared/anchors/postfix-dovecot}"
+IMAP_MSGS="${IMAP_MSGS:-10000}"
+LARGE_MSGS="${LARGE_MSGS:-100000}"
+IDLE_CONNS="${IDLE_CONNS:-500}"
+PASSES="${PASSES:-2}"
+WORK=/tmp/msl-compare-imap
+
+[ -d "$ANCHOR" ] || { echo "no anchor set-up at $ANCHOR (set ANCHOR=...)" >&2; exit 2; }
+rm -rf "$WORK"; cp -r "$ANCHOR" "$WORK"; chmod -R u+w "$WORK"
+MB="$WORK/lib/mailbench.py"
+THEIRS=/tmp/msl-compare-imap-dovecot.txt
+OURS=/tmp/msl-compare-imap-ours.txt
+: >"$THEIRS"; : >"$OURS"
+
+# fill <smtp port> <maildir new/> <count>: messages of 4 KiB to user100 through SMTP, then wait for them all.
+fill() {
+  smtp-source -s 16 -m "$3" -l 4096 -f bench@example.net -t user100@example.jp "127.0.0.1:$1"
+  until [ "$(ls "$2" 2>/dev/null | wc -l)" -ge "$3" ]; do sleep 0.5; done
+}
+
+# write_maildir <maildir> <count>: small messages written straight into new/ (as a migration would).
+write_maildir() {
+  python3 - "$1" "$2" <<'PY'
+import os, sys, time
+root, count = sys.argv[1], int(sys.argv[2])
+for sub in ("tmp", "new", "cur"):
+    os.makedirs(os.path.join(root, sub), exist_ok=True)
+now = int(time.time()) - count
+for i in range(count):
+    body = (f"From: Sender {i % 97} <sender{i % 97}@example.net>\nTo: user98@example.jp\n"
+            f"Subject: message {i} of the large folder\nDate: Mon, 2 Feb 2026 10:00:00 +0000\n"
+            f"Message-ID: <large-{i}@example.net>\n\n" + "Some text of a line.\n" * 40).encode()
+    crlf = len(body) + body.count(b"\n")
+    with open(os.path.join(root, "new", f"{now + i}.M{i}P1.bench,S={len(body)},W={crlf}"), "wb") as f:
+        f.write(body)
+PY
+}
+
+run_imap() { # <label> <port> <user> <expect> <server pid file or pid> <output>
+  python3 "$MB" imap-bench --port "$2" --user "$3" --expect "$4" --passes "$PASSES" --server-pid "$5" --label "$1" | tee -a "$6"
+}
+
+echo "== Dovecot (anchor)"
+"$WORK/setup.sh" >/dev/null
+# shellcheck disable=SC1091
+source "$WORK/lib/env.sh"
+fill "$SMTP_PORT" "$VMAIL_DIR/example.jp/user100/new" "$IMAP_MSGS"
+write_maildir "$VMAIL_DIR/example.jp/user98" "$LARGE_MSGS"
+chown -R "$VMAIL_UID:$VMAIL_GID" "$VMAIL_DIR/example.jp/user98"
+restart_dovecot() {
+  kill "$(tr -dc 0-9 <"$DC_PIDFILE")"
+  while [ -e "$DC_PIDFILE" ] && kill -0 "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null; do sleep 0.2; done
+  dovecot -c "$DC_CONF"
+  until [ -s "$DC_PIDFILE" ] && python3 -c "import socket; socket.create_connection(('127.0.0.1', $IMAP_PORT))" 2>/dev/null; do sleep 0.2; done
+}
+restart_dovecot
+run_imap dovecot-10k "$IMAP_PORT" user100@example.jp "$IMAP_MSGS" "$DC_PIDFILE" "$THEIRS"
+restart_dovecot
+run_imap dovecot-100k "$IMAP_PORT" user98@example.jp "$LARGE_MSGS" "$DC_PIDFILE" "$THEIRS"
+python3 "$MB" conn-bench --server-pid "$DC_PIDFILE" --port "$IMAP_PORT" --label dovecot-plain --count "$IDLE_CONNS" \
+  --user-range 1-100 --no-starttls | tee -a "$THEIRS" || true
+python3 "$MB" conn-bench --server-pid "$DC_PIDFILE" --port "$IMAP_PORT" --label dovecot-starttls --count "$IDLE_CONNS" \
+  --user-range 1-100 | tee -a "$THEIRS" || true
+"$WORK/stop.sh" --quiet || true
+
+echo "== MailServerless"
+dotnet build -c Release "$HERE" >/dev/null
+# The server runs until its standard input (a FIFO held open here) closes; "restart" restarts it on the same data.
+fifo="$WORK/serve.fifo"; out="$WORK/serve.out"
+mkfifo "$fifo"
+dotnet "$HERE/bin/Release/net10.0/MailServerless.Benchmarks.dll" serve <"$fifo" >"$out" &
+server=$!
+exec 3>"$fifo"
+until [ -s "$out" ]; do kill -0 "$server" || exit 1; sleep 0.2; done
+line=$(head -1 "$out")
+smtp=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$line")
+imap=$(sed -n 's/.*imap=\([0-9]*\).*/\1/p' <<<"$line")
+glob=$(sed -n 's/.*maildirs=\(.*\)$/\1/p' <<<"$line")
+base="${glob%user\*}"
+fill "$smtp" "${base}user100/new" "$IMAP_MSGS"
+write_maildir "${base}user98" "$LARGE_MSGS"
+restart_ours() {
+  local before; before=$(grep -c restarted "$out" || true)
+  echo restart >&3
+  until [ "$(grep -c restarted "$out" || true)" -gt "$before" ]; do sleep 0.2; done
+  grep restarted "$out" | tail -1 | sed -n 's/.*pid=\([0-9]*\).*/\1/p'
+}
+pid=$(restart_ours)
+run_imap mailserverless-10k "$imap" user100@example.jp "$IMAP_MSGS" "$pid" "$OURS"
+pid=$(restart_ours)
+run_imap mailserverless-100k "$imap" user98@example.jp "$LARGE_MSGS" "$pid" "$OURS"
+echo "$pid" >"$WORK/ours.pid"
+python3 "$MB" conn-bench --server-pid "$WORK/ours.pid" --port "$imap" --label mailserverless-plain --count "$IDLE_CONNS" \
+  --user-range 1-100 --no-starttls | tee -a "$OURS" || true
+python3 "$MB" conn-bench --server-pid "$WORK/ours.pid" --port "$imap" --label mailserverless-starttls --count "$IDLE_CONNS" \
+  --user-range 1-100 | tee -a "$OURS" || true
+exec 3>&-
+wait "$server" 2>/dev/null || true
+
+echo "== ratios (MailServerless / Dovecot; below 1 is faster or smaller)"
+python3 - "$THEIRS" "$OURS" <<'PY'
+import sys
+def figures(path):
+    out = {}
+    for line in open(path):
+        if line.startswith("BENCH"):
+            parts = line.split()
+            fields = dict(kv.split("=", 1) for kv in parts[2:] if "=" in kv)
+            label = fields.get("label", "").split("-", 1)[-1]
+            out[(parts[1], label, fields.get("pass", fields.get("tls", "")))] = fields
+    return out
+theirs, ours = figures(sys.argv[1]), figures(sys.argv[2])
+for key in sorted(theirs):
+    if key not in ours:
+        continue
+    for field in ("s", "logins_per_s", "pss_KB_per_conn", "rss_KB_per_conn"):
+        if field in theirs[key] and field in ours[key]:
+            a, b = float(theirs[key][field]), float(ours[key][field])
+            print(f"{key[0]:<22} {key[1]:<9} {key[2]:<9} {field:<16} dovecot={a:<10.4g} ours={b:<10.4g} ratio={b / a if a else float('nan'):.2f}")
+PY
