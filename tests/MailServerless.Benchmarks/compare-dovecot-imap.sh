@@ -85,6 +85,10 @@ python3 "$MB" conn-bench --server-pid "$DC_PIDFILE" --port "$IMAP_PORT" --label 
 
 echo "== MailServerless"
 dotnet build -c Release "$HERE" >/dev/null
+# The server itself as a deployment runs it: published ReadyToRun (no JIT at the first command).
+dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o "$WORK/server" "$ROOT/edge-server/MailServerless.EdgeServer" >/dev/null
+export MAILSERVERLESS_SERVER_DLL="$WORK/server/MailServerless.EdgeServer.dll"
 # The server runs until its standard input (a FIFO held open here) closes; "restart" restarts it on the same data.
 fifo="$WORK/serve.fifo"; out="$WORK/serve.out"
 mkfifo "$fifo"

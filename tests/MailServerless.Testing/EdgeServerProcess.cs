@@ -29,7 +29,14 @@ public sealed class EdgeServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "MailServerless.EdgeServer.dll");
+    /// <summary>
+    /// The server built beside the tests, or <c>MAILSERVERLESS_SERVER_DLL</c> (the benchmarks run a
+    /// ReadyToRun publish, as a deployment would).
+    /// </summary>
+    public static string ServerDll =>
+        Environment.GetEnvironmentVariable("MAILSERVERLESS_SERVER_DLL") is { Length: > 0 } published
+            ? published
+            : Path.Combine(AppContext.BaseDirectory, "MailServerless.EdgeServer.dll");
 
     public static int FreePort()
     {

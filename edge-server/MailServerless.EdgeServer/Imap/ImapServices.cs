@@ -33,6 +33,9 @@ public sealed class ImapOptions
     /// <summary>Concurrent connections per client address.</summary>
     public int MaxConnectionsPerClient { get; set; } = 100;
 
+    /// <summary>ENVELOPEs kept in memory for all sessions (about 1 KB each); 0 turns the cache off.</summary>
+    public int EnvelopeCacheEntries { get; set; } = 50_000;
+
     /// <summary>Concurrent logged-in connections per user and client address (Dovecot's <c>mail_max_userip_connections</c>).</summary>
     public int MaxConnectionsPerUserAndClient { get; set; } = 10;
 }
@@ -53,6 +56,8 @@ public sealed class ImapServices(
     public AuthThrottle Throttle => throttle;
 
     public TlsCertificateProvider Certificates => certificates;
+
+    public Fetch.EnvelopeCache Envelopes { get; } = new(options);
 
     public ConnectionLimiter<IPAddress> Connections { get; } = new(options.MaxConnectionsPerClient);
 

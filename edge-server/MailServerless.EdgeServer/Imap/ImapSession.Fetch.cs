@@ -72,8 +72,9 @@ public sealed partial class ImapSession
     {
         var folder = selected.Folder;
         var content = request.NeedsContent ? LoadContent(folder, message) : null;
-        var headers = request.NeedsHeaders
-            ? content is not null ? content.Message.Headers : MessageFiles.ReadHeaders(folder, message)
+        var envelope = request.NeedsHeaders
+            ? services.Envelopes.GetOrAdd(folder.Path, message.BaseName,
+                () => Envelope.Format(content is not null ? content.Message.Headers : MessageFiles.ReadHeaders(folder, message)))
             : null;
         // Everything that reads the file comes first: a file gone meanwhile fails before any output.
         var size = request.Items.Any(i => i.Kind == FetchItemKind.Rfc822Size) ? folder.GetVirtualSize(message) : 0;
@@ -109,7 +110,7 @@ public sealed partial class ImapSession
                     line.Append("RFC822.SIZE ").Append(Number(size));
                     break;
                 case FetchItemKind.Envelope:
-                    line.Append("ENVELOPE ").Append(Envelope.Format(headers!));
+                    line.Append("ENVELOPE ").Append(envelope);
                     break;
                 case FetchItemKind.Body:
                     line.Append("BODY ").Append(BodyStructure.Format(content!, extensible: false));

@@ -12,9 +12,23 @@ public static class ImapString
     public static string Quote(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (value.Any(c => c is '\r' or '\n' or '\0' || c > 0x7e))
+        var escapes = 0;
+        foreach (var c in value)
         {
-            return $"{{{Encoding.UTF8.GetByteCount(value).ToString(CultureInfo.InvariantCulture)}}}\r\n{value}";
+            if (c is '\r' or '\n' or '\0' || c > 0x7e)
+            {
+                return $"{{{Encoding.UTF8.GetByteCount(value).ToString(CultureInfo.InvariantCulture)}}}\r\n{value}";
+            }
+
+            if (c is '"' or '\\')
+            {
+                escapes++;
+            }
+        }
+
+        if (escapes == 0)
+        {
+            return string.Concat("\"", value, "\"");
         }
 
         return "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";

@@ -12,16 +12,12 @@ public sealed partial class MaildirFolder
         var recent = new List<uint>();
         foreach (var message in _messages.Where(m => m.InNew).ToList())
         {
-            var from = FilePath(message);
-            var to = System.IO.Path.Combine(Path, "cur", message.Name.CurName);
-            try
+            var curName = message.Name.CurName;
+            // False: another session took it first (or it was expunged); the sync below sees what happened.
+            if (PosixFileSystem.TryRename(FilePath(message), System.IO.Path.Combine(Path, "cur", curName)))
             {
-                File.Move(from, to, overwrite: false);
+                NoteRenamed(message, curName, sameFlags: true);
                 recent.Add(message.Uid);
-            }
-            catch (FileNotFoundException)
-            {
-                // Another session took it first (or it was expunged).
             }
         }
 
@@ -48,19 +44,16 @@ public sealed partial class MaildirFolder
                 return message;
             }
 
-            try
+            if (PosixFileSystem.TryRename(FilePath(message), System.IO.Path.Combine(Path, "cur", renamed)))
             {
-                File.Move(FilePath(message), System.IO.Path.Combine(Path, "cur", renamed), overwrite: false);
                 // Our own rename is applied to the view directly: flagging many messages stays linear.
                 return NoteRenamed(message, renamed);
             }
-            catch (FileNotFoundException)
-            {
-                // Renamed by another session meanwhile: look again.
-                _cur.ForceRefresh();
-                _new.ForceRefresh();
-                Rebuild(CurrentFiles());
-            }
+
+            // Renamed by another session meanwhile: look again.
+            _cur.ForceRefresh();
+            _new.ForceRefresh();
+            Rebuild(CurrentFiles());
         }
 
         return FindByUid(uid);

@@ -297,12 +297,21 @@ public sealed partial class MaildirFolder
     }
 
     /// <summary>Updates the view after this folder renamed a message's file into <c>cur/</c> itself.</summary>
-    private MaildirMessage NoteRenamed(MaildirMessage message, string newFileName)
+    private MaildirMessage NoteRenamed(MaildirMessage message, string newFileName, bool sameFlags = false)
     {
         (message.InNew ? _new : _cur).Forget(message.FileName);
         _cur.Note(newFileName);
-        var name = MaildirFileName.Parse(newFileName);
-        var renamed = new MaildirMessage(message.Uid, newFileName, false, name.Flags, _keywords.Names(name.KeywordLetters));
+        MaildirMessage renamed;
+        if (sameFlags)
+        {
+            renamed = message with { FileName = newFileName, InNew = false };
+        }
+        else
+        {
+            var name = MaildirFileName.Parse(newFileName);
+            renamed = new MaildirMessage(message.Uid, newFileName, false, name.Flags, _keywords.Names(name.KeywordLetters));
+        }
+
         _messages[_indexByUid[message.Uid]] = renamed;
         Version++;
         return renamed;

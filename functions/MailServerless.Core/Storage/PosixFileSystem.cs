@@ -70,6 +70,37 @@ internal static partial class PosixFileSystem
         return errno == 2 ? false : throw new IOException($"unlink({path}) failed: errno {errno}");
     }
 
+    /// <summary>
+    /// rename(2), the one call Dovecot uses to move a message between <c>new/</c> and <c>cur/</c> or change its
+    /// flags (.NET's File.Move without overwrite costs a link and an unlink); false when the source is gone.
+    /// </summary>
+    public static bool TryRename(string from, string to)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.Move(from, to, overwrite: false);
+                return true;
+            }
+            catch (FileNotFoundException)
+            {
+                return false;
+            }
+        }
+
+        if (RenameNative(from, to) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == 2 ? false : throw new IOException($"rename({from}, {to}) failed: errno {errno}");
+    }
+
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameNative(string from, string to);
+
     [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int UnlinkNative(string path);
 

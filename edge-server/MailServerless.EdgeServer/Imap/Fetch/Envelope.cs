@@ -39,16 +39,19 @@ public static class Envelope
             return null;
         }
 
-        var raw = headers[index].RawValue;
-        var text = DecodeOctets(raw);
-        return text.Replace("\r\n", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal).Trim();
+        var text = DecodeOctets(headers[index].RawValue);
+        return (text.Contains('\n', StringComparison.Ordinal)
+            ? text.Replace("\r\n", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal)
+            : text).Trim();
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     private static string DecodeOctets(byte[] raw)
     {
         try
         {
-            return new UTF8Encoding(false, true).GetString(raw);
+            return StrictUtf8.GetString(raw);
         }
         catch (DecoderFallbackException)
         {
