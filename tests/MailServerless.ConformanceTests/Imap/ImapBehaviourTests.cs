@@ -334,4 +334,52 @@ public sealed class ImapBehaviourTests : IAsyncLifetime
         Assert.Equal("* 1 EXISTS", exists);
         Assert.Equal("i OK Idle completed.", rest[^1]);
     }
+
+    [Fact]
+    public async Task Append_keeps_flags_and_date_close_and_uid_expunge_remove_only_deleted_messages_and_inbox_can_be_renamed()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user5");
+        await AppendAsync(wire, "INBOX", "Subject: dated\r\n\r\nx\r\n", "(\\Flagged $Work) \"17-Jul-1996 02:44:25 -0700\" ");
+        await AppendAsync(wire, "INBOX", "Subject: two\r\n\r\nx\r\n");
+        await AppendAsync(wire, "INBOX", "Subject: three\r\n\r\nx\r\n");
+        Assert.StartsWith("s OK [READ-WRITE]", await wire.ResultAsync("s SELECT INBOX"), StringComparison.Ordinal);
+
+        var dated = await wire.CommandAsync("a UID FETCH 1 (FLAGS INTERNALDATE)");
+        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Flagged $Work) INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")", dated[0]);
+        await wire.CommandAsync("b STORE 1:3 +FLAGS.SILENT (\\Deleted)");
+        var uidExpunge = await wire.CommandAsync("c UID EXPUNGE 2");
+        Assert.Equal(["* 2 EXPUNGE", "c OK Expunge completed."], uidExpunge);
+        var status = await wire.CommandAsync("d STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)");
+        Assert.Matches(@"^\* STATUS INBOX \(MESSAGES 2 UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 2 RECENT \d+\)$", status[0]);
+        Assert.Equal(["e OK Close completed."], await wire.CommandAsync("e CLOSE"));
+        Assert.StartsWith("f OK", await wire.ResultAsync("f EXAMINE INBOX"), StringComparison.Ordinal);
+        Assert.Equal(["* SEARCH", "g OK Search completed."], await wire.CommandAsync("g SEARCH ALL"));
+
+        await AppendAsync(wire, "INBOX", "Subject: kept\r\n\r\nx\r\n");
+        Assert.StartsWith("h OK", await wire.ResultAsync("h RENAME INBOX Old-Inbox"), StringComparison.Ordinal);
+        var old = await wire.CommandAsync("i STATUS Old-Inbox (MESSAGES)");
+        var inbox = await wire.CommandAsync("j STATUS INBOX (MESSAGES)");
+        Assert.Equal("* STATUS Old-Inbox (MESSAGES 1)", old[0]);
+        Assert.Equal("* STATUS INBOX (MESSAGES 0)", inbox[0]);
+    }
+
+    [Fact]
+    public async Task Over_quota_append_and_copy_are_refused_and_the_quota_is_reported_from_the_directory()
+    {
+        await using (var full = await ImapWire.LoggedInAsync(_server.Imaps, "full"))
+        {
+            var quota = await full.CommandAsync("q GETQUOTAROOT INBOX");
+            Assert.Equal(["* QUOTAROOT INBOX \"User quota\"", "* QUOTA \"User quota\" (STORAGE 0 0)", "q OK Getquotaroot completed."], quota);
+            await full.SendAsync("a APPEND INBOX {22+}\r\nSubject: big\r\n\r\nbody\r\n\r\n");
+            Assert.StartsWith("a NO [OVERQUOTA]", (await full.ReadUntilTaggedAsync("a"))[^1], StringComparison.Ordinal);
+            Assert.StartsWith("s OK", await full.ResultAsync("s SELECT INBOX"), StringComparison.Ordinal);
+            Assert.StartsWith("b NO [OVERQUOTA]", await full.ResultAsync("b COPY 1 Trash"), StringComparison.Ordinal);
+            Assert.Equal("* STATUS Trash (MESSAGES 0)", (await full.CommandAsync("c STATUS Trash (MESSAGES)"))[0]);
+            Assert.StartsWith("d NO [NOPERM]", await full.ResultAsync("d SETQUOTA \"User quota\" (STORAGE 1000)"), StringComparison.Ordinal);
+        }
+
+        await using var unlimited = await ImapWire.LoggedInAsync(_server.Imaps, "user1");
+        Assert.Equal(["* QUOTAROOT INBOX", "e OK Getquotaroot completed."], await unlimited.CommandAsync("e GETQUOTAROOT INBOX"));
+        Assert.StartsWith("f NO", await unlimited.ResultAsync("f GETQUOTA \"User quota\""), StringComparison.Ordinal);
+    }
 }
