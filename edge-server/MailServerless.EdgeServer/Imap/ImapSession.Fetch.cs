@@ -43,7 +43,7 @@ public sealed partial class ImapSession
             var flagsChanged = false;
             if (request.SetsSeen && !selected.ReadOnly && !message.Flags.HasFlag(MessageFlags.Seen))
             {
-                message = await folder.SetFlagsAsync(message.Uid, message.Flags | MessageFlags.Seen, message.Keywords, cancellationToken) ?? message;
+                message = await folder.UpdateFlagsAsync(message.Uid, now => (now.Flags | MessageFlags.Seen, now.Keywords), cancellationToken) ?? message;
                 selected.Replace(sequence, message);
                 flagsChanged = true;
             }

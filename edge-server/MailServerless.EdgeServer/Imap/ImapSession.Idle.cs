@@ -17,7 +17,13 @@ public sealed partial class ImapSession
         {
             if (_selected is not null)
             {
-                await _selected.UpdateAsync(allowExpunge: true, connection.Write, cancellationToken);
+                await ReportChangesAsync(_selected, allowExpunge: true, cancellationToken);
+                if (_state == ImapState.Logout)
+                {
+                    await connection.FlushAsync(cancellationToken);
+                    return "NO [NONEXISTENT] Mailbox was deleted.";
+                }
+
                 if (connection.UnflushedBytes > 0)
                 {
                     await connection.FlushAsync(cancellationToken);

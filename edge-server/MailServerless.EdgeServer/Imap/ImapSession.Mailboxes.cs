@@ -96,13 +96,20 @@ public sealed partial class ImapSession
             return "NO INBOX can't be deleted.";
         }
 
-        if (_selected is not null && _selected.Folder.Name == folder)
+        if (!Store.DeleteFolder(folder))
         {
-            _selected = null;
-            _state = ImapState.Authenticated;
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
         }
 
-        return Store.DeleteFolder(folder) ? "OK Delete completed." : "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+        if (_selected is not null && _selected.Folder.Name == folder)
+        {
+            // The client is told that it has no mailbox selected any more (RFC 7162 §3.2.11's CLOSED).
+            _selected = null;
+            _state = ImapState.Authenticated;
+            return "OK [CLOSED] Delete completed; the selected mailbox is closed.";
+        }
+
+        return "OK Delete completed.";
     }
 
     private async Task<string> RenameAsync(ImapArguments args, CancellationToken cancellationToken)
@@ -139,16 +146,16 @@ public sealed partial class ImapSession
             return "OK Rename completed.";
         }
 
-        if (_selected is not null && (_selected.Folder.Name == from || _selected.Folder.Name.StartsWith(from + ".", StringComparison.Ordinal)))
-        {
-            _selected = null;
-            _state = ImapState.Authenticated;
-        }
-
         var subscribed = Store.GetSubscriptions();
         if (!Store.RenameFolder(from, to))
         {
-            return "NO Rename failed.";
+            return "NO [ALREADYEXISTS] A mailbox below the new name exists already.";
+        }
+
+        // A selected folder that was renamed (or sits below the renamed one) stays selected under its new name.
+        if (_selected is not null && (_selected.Folder.Name == from || _selected.Folder.Name.StartsWith(from + ".", StringComparison.Ordinal)))
+        {
+            _selected.Retarget(await Store.OpenFolderAsync(to + _selected.Folder.Name[from.Length..], cancellationToken));
         }
 
         // Subscriptions follow the folders (as Dovecot does).
@@ -222,15 +229,26 @@ public sealed partial class ImapSession
         }
 
         var existing = Store.ListFolders();
-        var subscribed = Store.GetSubscriptions();
-        var names = new SortedSet<string>(existing, StringComparer.Ordinal);
         var existingSet = existing.ToHashSet(StringComparer.Ordinal);
-        // Parents without a folder of their own still show, as \Noselect (Maildir++ does not need them).
-        foreach (var folder in existing)
+        var subscribed = Store.GetSubscriptions();
+        var subscribedSet = subscribed.ToHashSet(StringComparer.Ordinal);
+        // LSUB lists subscriptions even of folders that are gone (RFC 3501 §6.3.9); LIST lists folders.
+        var listed = lsub || selectSubscribed ? subscribed : existing;
+        var names = new SortedSet<string>(listed, StringComparer.Ordinal);
+        // Parents without a folder of their own still show, as \Noselect (Maildir++ does not need them);
+        // for subscriptions only where '%' stops at them.
+        var implied = new HashSet<string>(StringComparer.Ordinal);
+        if (!(lsub || selectSubscribed) || patterns.Any(p => p.Contains('%', StringComparison.Ordinal)))
         {
-            for (var dot = folder.IndexOf('.', StringComparison.Ordinal); dot > 0; dot = folder.IndexOf('.', dot + 1))
+            foreach (var folder in listed)
             {
-                names.Add(folder[..dot]);
+                for (var dot = folder.IndexOf('.', StringComparison.Ordinal); dot > 0; dot = folder.IndexOf('.', dot + 1))
+                {
+                    if (names.Add(folder[..dot]))
+                    {
+                        implied.Add(folder[..dot]);
+                    }
+                }
             }
         }
 
@@ -242,12 +260,7 @@ public sealed partial class ImapSession
                 continue;
             }
 
-            var isSubscribed = subscribed.Contains(name, StringComparer.Ordinal);
-            if (selectSubscribed && !isSubscribed)
-            {
-                continue;
-            }
-
+            var isSubscribed = subscribedSet.Contains(name) && !implied.Contains(name);
             var special = SpecialUse.TryGetValue(name, out var use) ? use : null;
             if (selectSpecialUse && special is null)
             {
@@ -255,7 +268,7 @@ public sealed partial class ImapSession
             }
 
             var attributes = new List<string>();
-            if (!existingSet.Contains(name))
+            if (!existingSet.Contains(name) || implied.Contains(name))
             {
                 attributes.Add(@"\Noselect");
             }
@@ -263,7 +276,7 @@ public sealed partial class ImapSession
             if (!lsub)
             {
                 attributes.Add(names.Any(n => n.StartsWith(name + ".", StringComparison.Ordinal)) ? @"\HasChildren" : @"\HasNoChildren");
-                if (selectSubscribed)
+                if (selectSubscribed && isSubscribed)
                 {
                     attributes.Add(@"\Subscribed");
                 }
@@ -327,6 +340,10 @@ public sealed partial class ImapSession
         {
             args.Next("date");
             date = ParseDateTime(dateToken.Text);
+            if (date < DateTimeOffset.UnixEpoch || date.Value.Year > 2105)
+            {
+                throw new ImapSyntaxException("Internal date out of range.");
+            }
         }
 
         var message = args.Next("message literal");

@@ -46,15 +46,13 @@ public sealed partial class ImapSession
                 continue;
             }
 
-            var (newFlags, newKeywords) = mode switch
+            // Worked out from the message as it is at the rename, so a concurrent change by another session is kept.
+            var updated = await folder.UpdateFlagsAsync(current.Uid, now => mode switch
             {
                 "FLAGS" => (flags, keywords),
-                "+FLAGS" => (current.Flags | flags, current.Keywords.Union(keywords, StringComparer.OrdinalIgnoreCase).ToList()),
-                _ => (current.Flags & ~flags, current.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList()),
-            };
-            var updated = newFlags == current.Flags && newKeywords.SequenceEqual(current.Keywords)
-                ? current
-                : await folder.SetFlagsAsync(current.Uid, newFlags, newKeywords, cancellationToken);
+                "+FLAGS" => (now.Flags | flags, now.Keywords.Union(keywords, StringComparer.OrdinalIgnoreCase).ToList()),
+                _ => (now.Flags & ~flags, now.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList()),
+            }, cancellationToken);
             if (updated is null)
             {
                 vanished = true;

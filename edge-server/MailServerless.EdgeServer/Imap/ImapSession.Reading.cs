@@ -24,6 +24,7 @@ public sealed partial class ImapSession
         var tag = "*";
         var name = string.Empty;
         var first = true;
+        long literalBytes = 0;
         try
         {
             while (true)
@@ -41,20 +42,29 @@ public sealed partial class ImapSession
                         _state = ImapState.Logout;
                         return Abandon(literals);
                     case LineStatus.TooLong:
-                        _errors++;
+                        // Its end (and a literal it may announce) was not kept: the stream cannot be trusted to
+                        // stay in step, so the connection ends, as Dovecot ends it.
                         if (first && ProtocolConnection.TryDecodeCommand(bytes, out var start) && start.Contains(' ', StringComparison.Ordinal))
                         {
                             tag = TagAndName(start).Tag;
                         }
 
                         connection.Write($"{tag} BAD Command line too long.");
+                        connection.Write("* BYE Command line too long.");
+                        _state = ImapState.Logout;
                         return Abandon(literals);
                 }
 
                 if (!ProtocolConnection.TryDecodeCommand(bytes, out var line))
                 {
                     _errors++;
+                    if (first)
+                    {
+                        tag = TagAndName(System.Text.Encoding.Latin1.GetString(bytes)).Tag;
+                    }
+
                     connection.Write($"{tag} BAD Invalid characters in command.");
+                    await DiscardAnnouncedLiteralAsync(System.Text.Encoding.Latin1.GetString(bytes), cancellationToken);
                     return Abandon(literals);
                 }
 
@@ -66,6 +76,7 @@ public sealed partial class ImapSession
                     {
                         _errors++;
                         connection.Write(line.Length == 0 ? "* BAD Empty command line." : "* BAD Invalid tag.");
+                        await DiscardAnnouncedLiteralAsync(line, cancellationToken);
                         return Abandon(literals);
                     }
 
@@ -73,6 +84,7 @@ public sealed partial class ImapSession
                     {
                         _errors++;
                         connection.Write($"{tag} BAD Missing command.");
+                        await DiscardAnnouncedLiteralAsync(line, cancellationToken);
                         return Abandon(literals);
                     }
                 }
@@ -88,8 +100,14 @@ public sealed partial class ImapSession
                     ? announced
                     : long.MaxValue;
                 var synchronising = literal.Groups[2].Length == 0;
-                var limit = name == "APPEND" ? _options.MaxAppendSize : _options.MaxLiteralSize;
-                if (size > limit || literals.Count >= MaxLiteralsPerCommand || text.Length > _options.MaxLineLength)
+                // Before login only LOGIN's user name and password may come as literals.
+                var append = name == "APPEND" && _state != ImapState.NotAuthenticated;
+                var limit = append ? _options.MaxAppendSize : _options.MaxLiteralSize;
+                var count = _state == ImapState.NotAuthenticated ? 2 : MaxLiteralsPerCommand;
+                literalBytes += size;
+                // All literals of one command together: the message and a mailbox name at most.
+                if (size > limit || literalBytes > limit + (append ? _options.MaxLiteralSize : 0) ||
+                    literals.Count >= count || text.Length > _options.MaxLineLength)
                 {
                     if (synchronising)
                     {
@@ -156,6 +174,43 @@ public sealed partial class ImapSession
         {
             Abandon(literals);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// A refused line that announced a non-synchronising literal (<c>{n+}</c>): its octets are on their way
+    /// and belong to the refused command, so they are read and dropped (RFC 7888 §4) rather than taken for
+    /// commands; one too large to read ends the connection. A synchronising literal is never sent unasked.
+    /// </summary>
+    private async Task DiscardAnnouncedLiteralAsync(string line, CancellationToken cancellationToken)
+    {
+        for (var literals = 0; ; literals++)
+        {
+            var literal = LiteralSuffix().Match(line);
+            if (!literal.Success || literal.Groups[2].Length == 0)
+            {
+                return;
+            }
+
+            if (literals >= MaxLiteralsPerCommand ||
+                !long.TryParse(literal.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ||
+                size > _options.MaxLiteralSize ||
+                !await connection.ReadExactAsync(size, Stream.Null, ReadTimeout, cancellationToken))
+            {
+                connection.Write("* BYE Literal of a refused command.");
+                _state = ImapState.Logout;
+                return;
+            }
+
+            // The refused command goes on after its literal, up to the end of its line (which may announce another).
+            var (status, rest) = await connection.ReadLineAsync(_options.MaxLineLength, ReadTimeout, cancellationToken);
+            if (status != LineStatus.Line)
+            {
+                _state = ImapState.Logout;
+                return;
+            }
+
+            line = System.Text.Encoding.Latin1.GetString(rest);
         }
     }
 

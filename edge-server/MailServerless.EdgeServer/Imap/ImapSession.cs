@@ -98,6 +98,14 @@ public sealed partial class ImapSession(
         {
             result = "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.";
         }
+        catch (KeywordLimitException)
+        {
+            result = "NO [LIMIT] No room for more keywords in this mailbox.";
+        }
+        catch (DirectoryNotFoundException) when (SelectedFolderIsGone())
+        {
+            result = SelectedFolderDeleted();
+        }
         catch (DirectoryNotFoundException)
         {
             result = "NO [NONEXISTENT] Mailbox doesn't exist.";
@@ -108,20 +116,54 @@ public sealed partial class ImapSession(
             result = "NO [SERVERBUG] Internal error occurred. Refer to server log for more information.";
         }
 
-        if (_state == ImapState.Logout)
-        {
-            connection.Write($"{command.Tag} {result}");
-            return;
-        }
-
         // RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH by sequence number.
-        if (_selected is not null && _state == ImapState.Selected)
+        if (_state == ImapState.Selected && _selected is not null)
         {
             var allowExpunge = command.IsUid || command.Name is not ("FETCH" or "STORE" or "SEARCH");
-            await _selected.UpdateAsync(allowExpunge, connection.Write, cancellationToken);
+            await ReportChangesAsync(_selected, allowExpunge, cancellationToken);
         }
 
-        connection.Write($"{command.Tag} {result}");
+        connection.Write($"{command.Tag} {ResponseText(result)}");
+    }
+
+    /// <summary>The untagged updates for the selected folder; a folder deleted under us ends the session as Dovecot ends it.</summary>
+    private async Task ReportChangesAsync(SelectedFolder selected, bool allowExpunge, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await selected.UpdateAsync(allowExpunge, connection.Write, cancellationToken);
+        }
+        catch (DirectoryNotFoundException) when (SelectedFolderIsGone())
+        {
+            SelectedFolderDeleted();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException or DirectoryNotFoundException)
+        {
+            // The next command tries again; the client keeps the view it has.
+            LogStoreFailure(_mailbox?.Username ?? "-", "sync", e.Message);
+        }
+    }
+
+    private bool SelectedFolderIsGone() => _selected is not null && !Directory.Exists(_selected.Folder.Path);
+
+    private string SelectedFolderDeleted()
+    {
+        connection.Write("* BYE Selected mailbox was deleted, have to disconnect.");
+        _selected = null;
+        _state = ImapState.Logout;
+        return "NO [NONEXISTENT] Mailbox was deleted.";
+    }
+
+    /// <summary>
+    /// resp-text is 7-bit without CR or LF (RFC 3501 §9): text that echoes client input (a bad date, an
+    /// unknown item) cannot smuggle lines into the response.
+    /// </summary>
+    private static string ResponseText(string text)
+    {
+        var clean = text.Length > 300 ? text[..300] + "..." : text;
+        return clean.Any(c => c is < ' ' or > '~')
+            ? new string(clean.Select(c => c is < ' ' or > '~' ? '?' : c).ToArray())
+            : clean;
     }
 
     private Task<string> DispatchAsync(ImapCommand command, ImapArguments args, CancellationToken cancellationToken)
@@ -192,7 +234,14 @@ public sealed partial class ImapSession(
         }
 
         var selected = _selected;
-        return command.Name switch
+        return SelectedCommandAsync(command, args, selected, cancellationToken);
+    }
+
+    private async Task<string> SelectedCommandAsync(ImapCommand command, ImapArguments args, SelectedFolder selected, CancellationToken cancellationToken)
+    {
+        // The folder as it is now: file names another session renamed (flags) since the last command.
+        await selected.Folder.SyncAsync(cancellationToken);
+        return await (command.Name switch
         {
             "CHECK" => Done("OK Check completed."),
             "CLOSE" => CloseAsync(selected, expunge: true, cancellationToken),
@@ -204,7 +253,7 @@ public sealed partial class ImapSession(
             "COPY" => CopyAsync(selected, args, command.IsUid, move: false, cancellationToken),
             "MOVE" => CopyAsync(selected, args, command.IsUid, move: true, cancellationToken),
             _ => Refuse(command.Name),
-        };
+        });
     }
 
     private Task<string> Refuse(string name)

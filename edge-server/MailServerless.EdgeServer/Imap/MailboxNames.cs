@@ -71,7 +71,8 @@ public static class MailboxNames
         }
 
         regex.Append('$');
-        const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.Singleline;
+        // Linear time whatever the pattern (a pattern of many * and % must not backtrack).
+        const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.Singleline | RegexOptions.NonBacktracking;
         return new ListPattern(
             new Regex(regex.ToString(), Options, TimeSpan.FromSeconds(1)),
             new Regex(regex.ToString(), Options | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1)));

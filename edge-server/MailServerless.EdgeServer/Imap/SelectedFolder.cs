@@ -26,7 +26,7 @@ public sealed class SelectedFolder
         _version = folder.Version;
     }
 
-    public MaildirFolder Folder { get; }
+    public MaildirFolder Folder { get; private set; }
 
     public bool ReadOnly { get; }
 
@@ -46,6 +46,14 @@ public sealed class SelectedFolder
     }
 
     public bool IsRecent(uint uid) => _recent.Contains(uid);
+
+    /// <summary>The selected folder was renamed: the same messages (and UIDs) under its new name.</summary>
+    public void Retarget(MaildirFolder renamed)
+    {
+        ArgumentNullException.ThrowIfNull(renamed);
+        Folder = renamed;
+        _version = -1; // compare once with the reopened folder
+    }
 
     public uint HighestUid => _view.Count == 0 ? 0 : _view[^1].Uid;
 

@@ -205,7 +205,7 @@ public sealed partial class Pop3Session(
             {
                 if (_folder.FindByUid(_messages[index].Uid) is { } message && !message.Flags.HasFlag(MessageFlags.Seen))
                 {
-                    await _folder.SetFlagsAsync(message.Uid, message.Flags | MessageFlags.Seen, message.Keywords, cancellationToken);
+                    await _folder.UpdateFlagsAsync(message.Uid, m => (m.Flags | MessageFlags.Seen, m.Keywords), cancellationToken);
                 }
             }
 

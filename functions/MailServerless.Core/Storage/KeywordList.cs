@@ -42,7 +42,7 @@ public sealed class KeywordList
         letters.Select(c => c - 'a').Where(i => i is >= 0 and < MaxKeywords && _names[i] is not null)
             .Select(i => _names[i]!).ToList();
 
-    /// <summary>The letters for keywords, adding new ones to the file; keywords past 26 are not stored.</summary>
+    /// <summary>The letters for keywords, adding new ones to the file; <see cref="KeywordLimitException"/> past 26.</summary>
     public string LettersFor(IEnumerable<string> keywords, string folderPath)
     {
         var letters = new StringBuilder();
@@ -55,7 +55,8 @@ public sealed class KeywordList
                 index = Array.IndexOf(_names, null);
                 if (index < 0)
                 {
-                    continue;
+                    // Dovecot's Maildir has 26 letters for keywords; refuse rather than drop it silently.
+                    throw new KeywordLimitException(keyword);
                 }
 
                 _names[index] = keyword;
@@ -87,3 +88,6 @@ public sealed class KeywordList
         AtomicFile.Replace(Path.Combine(folderPath, FileName), Path.Combine(folderPath, "tmp"), content.ToString());
     }
 }
+
+/// <summary>A new keyword does not fit: the folder has its 26 already.</summary>
+public sealed class KeywordLimitException(string keyword) : Exception($"no room for keyword '{keyword}': a folder holds {KeywordList.MaxKeywords}");

@@ -26,17 +26,32 @@ public sealed partial class MaildirFolder
     }
 
     /// <summary>Sets the flags and keywords of a message by renaming its file; null when it is gone.</summary>
-    public async Task<MaildirMessage?> SetFlagsAsync(
+    public Task<MaildirMessage?> SetFlagsAsync(
         uint uid, MessageFlags flags, IReadOnlyCollection<string> keywords, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keywords);
-        for (var attempt = 0; attempt < 3; attempt++)
+        return UpdateFlagsAsync(uid, _ => (flags, keywords), cancellationToken);
+    }
+
+    /// <summary>
+    /// Changes the flags of a message by renaming its file: <paramref name="change"/> gets the message as
+    /// it is now and returns its new flags and keywords. When another session renamed the file meanwhile,
+    /// the change is worked out again from what that session left, so neither change is lost. Null when the
+    /// message is gone; <see cref="KeywordLimitException"/> when a new keyword no longer fits the folder.
+    /// </summary>
+    public async Task<MaildirMessage?> UpdateFlagsAsync(
+        uint uid, Func<MaildirMessage, (MessageFlags Flags, IReadOnlyCollection<string> Keywords)> change,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        for (var attempt = 0; attempt < 5; attempt++)
         {
             if (FindByUid(uid) is not { } message)
             {
                 return null;
             }
 
+            var (flags, keywords) = change(message);
             var letters = keywords.Count == 0 ? string.Empty : await KeywordLettersAsync(keywords, cancellationToken);
             var renamed = message.Name.WithFlags(flags, letters).CurName;
             if (renamed == message.FileName && !message.InNew)
@@ -51,12 +66,18 @@ public sealed partial class MaildirFolder
             }
 
             // Renamed by another session meanwhile: look again.
-            _cur.ForceRefresh();
-            _new.ForceRefresh();
-            Rebuild(CurrentFiles());
+            Relist();
         }
 
         return FindByUid(uid);
+    }
+
+    /// <summary>Lists <c>new/</c> and <c>cur/</c> again now (a file was not where the view said).</summary>
+    private void Relist()
+    {
+        _cur.ForceRefresh();
+        _new.ForceRefresh();
+        Rebuild(CurrentFiles());
     }
 
     /// <summary>Removes the messages for good and records the freed space in <c>maildirsize</c>.</summary>
@@ -162,6 +183,18 @@ public sealed partial class MaildirFolder
 
         var name = NameInTarget(message, target);
         var destination = System.IO.Path.Combine(target.Path, "cur", name.CurName);
+        if (!File.Exists(FilePath(message)))
+        {
+            // Renamed (flags) by another session since the last sync: find its current name.
+            Relist();
+            if (FindByUid(uid) is not { } current)
+            {
+                return null;
+            }
+
+            message = current;
+        }
+
         try
         {
             PosixFileSystem.Link(FilePath(message), destination);
@@ -186,13 +219,15 @@ public sealed partial class MaildirFolder
         }
 
         var name = NameInTarget(message, target);
-        try
+        var destination = System.IO.Path.Combine(target.Path, "cur", name.CurName);
+        if (!PosixFileSystem.TryRename(FilePath(message), destination))
         {
-            File.Move(FilePath(message), System.IO.Path.Combine(target.Path, "cur", name.CurName), overwrite: false);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
+            // Renamed (flags) by another session since the last sync: try its current name once.
+            Relist();
+            if (FindByUid(uid) is not { } current || !PosixFileSystem.TryRename(FilePath(current), destination))
+            {
+                return null;
+            }
         }
 
         await SyncAsync(cancellationToken);

@@ -117,8 +117,11 @@ public sealed partial class MaildirFolder
     }
 
     /// <summary>IMAP INTERNALDATE: the file's modification time, as Dovecot reads it for Maildir.</summary>
-    public DateTimeOffset GetInternalDate(MaildirMessage message) =>
-        new(File.GetLastWriteTimeUtc(FilePath(message)), TimeSpan.Zero);
+    public DateTimeOffset GetInternalDate(MaildirMessage message)
+    {
+        var file = new FileInfo(FilePath(message));
+        return file.Exists ? new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) : throw new FileNotFoundException("message file is gone", file.FullName);
+    }
 
     public Stream OpenRead(MaildirMessage message) =>
         new FileStream(FilePath(message), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);

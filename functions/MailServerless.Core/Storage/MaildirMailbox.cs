@@ -99,6 +99,12 @@ public sealed class MaildirMailbox
 
         var prefix = from + MaildirLayout.Delimiter;
         var children = ListFolders().Where(f => f.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        // All or nothing (RFC 3501 §6.3.5): no child may land on a folder that exists.
+        if (children.Any(child => FolderExists(to + child[from.Length..])))
+        {
+            return false;
+        }
+
         Directory.Move(MaildirLayout.FolderPath(Root, from), MaildirLayout.FolderPath(Root, to));
         foreach (var child in children)
         {

@@ -47,7 +47,6 @@ public sealed class ImapBehaviourTests : IAsyncLifetime
         await wire.SendAsync("* NOOP\r\n\r\n");
         Assert.Equal("* BAD Invalid tag.", await wire.ReadLineAsync());
         Assert.Equal("* BAD Empty command line.", await wire.ReadLineAsync());
-        Assert.StartsWith("f BAD Command line too long.", await wire.ResultAsync("f NOOP " + new string('x', 70_000)), StringComparison.Ordinal);
         Assert.StartsWith("g OK [CAPABILITY", await wire.ResultAsync($"g LOGIN user1@example.jp {MailServerInstance.Password}"), StringComparison.Ordinal);
         Assert.Equal("h BAD Command not allowed in this state.", await wire.ResultAsync("h EXPUNGE"));
         Assert.Equal("i BAD Already logged in.", await wire.ResultAsync("i LOGIN a b"));
@@ -56,6 +55,9 @@ public sealed class ImapBehaviourTests : IAsyncLifetime
         Assert.StartsWith("l BAD", await wire.ResultAsync("l FETCH 1 (FLAGS BOGUS)"), StringComparison.Ordinal);
         Assert.StartsWith("m BAD", await wire.ResultAsync("m UID XYZZY 1"), StringComparison.Ordinal);
         Assert.StartsWith("n OK", await wire.ResultAsync("n NOOP"), StringComparison.Ordinal);
+        // A line over the limit cannot be resynchronised (its end may announce a literal): answered, then closed.
+        Assert.Equal("f BAD Command line too long.", await wire.ResultAsync("f NOOP " + new string('x', 70_000)));
+        Assert.Equal("* BYE Command line too long.", await wire.ReadLineAsync());
     }
 
     [Fact]

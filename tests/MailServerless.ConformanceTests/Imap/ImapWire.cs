@@ -51,7 +51,7 @@ internal sealed class ImapWire : IAsyncDisposable
         while (await ReadLineAsync() is { } reply)
         {
             lines.Add(reply);
-            if (reply.StartsWith(tag + " ", StringComparison.Ordinal))
+            if (reply.StartsWith(tag + " ", StringComparison.Ordinal) || reply == "(timeout)")
             {
                 break;
             }

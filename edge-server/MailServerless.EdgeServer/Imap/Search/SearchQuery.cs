@@ -12,6 +12,8 @@ namespace MailServerless.EdgeServer.Imap.Search;
 /// </summary>
 public abstract class SearchQuery
 {
+    private const int MaxDepth = 100;
+
     /// <summary>Maximum <c>*</c>: the number of messages (sequence sets) and the highest UID.</summary>
     public readonly record struct Bounds(uint MessageCount, uint HighestUid);
 
@@ -39,7 +41,7 @@ public abstract class SearchQuery
         var keys = new List<SearchQuery>();
         while (position < tokens.Count)
         {
-            keys.Add(ParseKey(tokens, ref position));
+            keys.Add(ParseKey(tokens, ref position, 0));
         }
 
         if (keys.Count == 0)
@@ -50,8 +52,14 @@ public abstract class SearchQuery
         return keys.Count == 1 ? keys[0] : new All(keys);
     }
 
-    private static SearchQuery ParseKey(IReadOnlyList<ImapToken> tokens, ref int position)
+    private static SearchQuery ParseKey(IReadOnlyList<ImapToken> tokens, ref int position, int depth)
     {
+        // NOT, OR and groups nest; a bound keeps a hostile query from exhausting the stack.
+        if (depth > MaxDepth)
+        {
+            throw new ImapSyntaxException("Search criteria nested too deeply.");
+        }
+
         var token = tokens[position++];
         if (token.Kind == ImapTokenKind.List)
         {
@@ -59,7 +67,7 @@ public abstract class SearchQuery
             var keys = new List<SearchQuery>();
             while (inner < token.Items.Count)
             {
-                keys.Add(ParseKey(token.Items, ref inner));
+                keys.Add(ParseKey(token.Items, ref inner, depth + 1));
             }
 
             return keys.Count == 0 ? throw new ImapSyntaxException("Empty search group.") : new All(keys);
@@ -146,15 +154,15 @@ public abstract class SearchQuery
                     throw new ImapSyntaxException("Missing argument for NOT.");
                 }
 
-                return new Not(ParseKey(tokens, ref position));
+                return new Not(ParseKey(tokens, ref position, depth + 1));
             case "OR":
                 if (position + 1 >= tokens.Count)
                 {
                     throw new ImapSyntaxException("Missing arguments for OR.");
                 }
 
-                var left = ParseKey(tokens, ref position);
-                var right = ParseKey(tokens, ref position);
+                var left = ParseKey(tokens, ref position, depth + 1);
+                var right = ParseKey(tokens, ref position, depth + 1);
                 return new Or(left, right);
             default:
                 if (SequenceSet.TryParse(token.Text, out var set))
