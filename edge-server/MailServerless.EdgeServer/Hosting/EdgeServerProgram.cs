@@ -1,5 +1,6 @@
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Configuration;
+using MailServerless.EdgeServer.Api;
 
 namespace MailServerless.EdgeServer.Hosting;
 
@@ -45,9 +46,11 @@ public static class EdgeServerProgram
         builder.Services.AddMailDirectory(options);
         builder.Services.AddMailQueues(options, builder.Configuration);
         builder.Services.AddMailProtocols(builder.Configuration);
+        builder.Services.AddAdminApi(builder.Configuration);
         builder.WebHost.ConfigureMailListeners(options);
         var app = builder.Build();
         app.MapStatusEndpoints();
+        app.MapAdminEndpoints();
         return app;
     }
 

@@ -1,0 +1,133 @@
+using MailServerless.Core.Administration;
+
+namespace MailServerless.EdgeServer.Api;
+
+/// <summary>
+/// The admin REST API under <c>/api</c>, over the PostfixAdmin tables: domains, mailboxes (with
+/// <c>/password</c>), aliases, alias domains and the log. Lists take <c>?domain=&amp;offset=&amp;limit=</c>.
+/// Bodies use PostfixAdmin's column names in camelCase; refusals are RFC 7807 problem details.
+/// </summary>
+public static class AdminApi
+{
+    private const int MaxBody = 1024 * 1024;
+
+    public static void MapAdminApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var api = app.MapGroup("/api")
+            .AddEndpointFilter(AuthenticateAsync)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBody))
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        var domains = api.MapGroup("/domains").WithTags("Domains");
+        domains.MapGet("/", (HttpContext c, Domains d, string? domain, int? offset, int? limit, CancellationToken ct) =>
+            d.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        domains.MapGet("/{domain}", (HttpContext c, Domains d, string domain, CancellationToken ct) => d.GetAsync(Actor(c), domain, ct));
+        domains.MapPost("/", async (HttpContext c, Domains d, DomainInput input, CancellationToken ct) =>
+        {
+            var created = await d.CreateAsync(Actor(c), input, ct);
+            return TypedResults.Created($"/api/domains/{created.Domain}", created);
+        });
+        domains.MapMethods("/{domain}", ["PATCH", "PUT"], (HttpContext c, Domains d, string domain, DomainInput input, CancellationToken ct) =>
+            d.UpdateAsync(Actor(c), domain, input, ct));
+        domains.MapDelete("/{domain}", async (HttpContext c, Domains d, IMailboxProvisioning files, string domain, bool? cascade, bool? removeMaildirs, CancellationToken ct) =>
+        {
+            var maildirs = await d.DeleteAsync(Actor(c), domain, cascade ?? false, ct);
+            foreach (var maildir in maildirs)
+            {
+                await files.DeletedAsync(maildir, removeMaildirs ?? false, ct);
+            }
+
+            return TypedResults.NoContent();
+        });
+
+        var mailboxes = api.MapGroup("/mailboxes").WithTags("Mailboxes");
+        mailboxes.MapGet("/", (HttpContext c, Mailboxes m, string? domain, int? offset, int? limit, CancellationToken ct) =>
+            m.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        mailboxes.MapGet("/{address}", (HttpContext c, Mailboxes m, string address, CancellationToken ct) => m.GetAsync(Actor(c), address, ct));
+        mailboxes.MapPost("/", async (HttpContext c, Mailboxes m, MailboxInput input, CancellationToken ct) =>
+        {
+            var created = await m.CreateAsync(Actor(c), input, ct);
+            return TypedResults.Created($"/api/mailboxes/{created.Address}", created);
+        });
+        mailboxes.MapMethods("/{address}", ["PATCH", "PUT"], (HttpContext c, Mailboxes m, string address, MailboxInput input, CancellationToken ct) =>
+            m.UpdateAsync(Actor(c), address, input, ct));
+        mailboxes.MapPut("/{address}/password", async (HttpContext c, Mailboxes m, string address, PasswordInput input, CancellationToken ct) =>
+        {
+            await m.UpdateAsync(Actor(c), address, new MailboxInput(Password: input.Password ?? string.Empty), ct);
+            return TypedResults.NoContent();
+        });
+        mailboxes.MapDelete("/{address}", async (HttpContext c, Mailboxes m, string address, bool? removeMaildir, CancellationToken ct) =>
+        {
+            await m.DeleteAsync(Actor(c), address, removeMaildir ?? false, ct);
+            return TypedResults.NoContent();
+        });
+
+        var aliases = api.MapGroup("/aliases").WithTags("Aliases");
+        aliases.MapGet("/", (HttpContext c, Aliases a, string? domain, int? offset, int? limit, CancellationToken ct) =>
+            a.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        aliases.MapGet("/{address}", (HttpContext c, Aliases a, string address, CancellationToken ct) => a.GetAsync(Actor(c), address, ct));
+        aliases.MapPost("/", async (HttpContext c, Aliases a, AliasInput input, CancellationToken ct) =>
+        {
+            var created = await a.CreateAsync(Actor(c), input, ct);
+            return TypedResults.Created($"/api/aliases/{created.Address}", created);
+        });
+        aliases.MapMethods("/{address}", ["PATCH", "PUT"], (HttpContext c, Aliases a, string address, AliasInput input, CancellationToken ct) =>
+            a.UpdateAsync(Actor(c), address, input, ct));
+        aliases.MapDelete("/{address}", async (HttpContext c, Aliases a, string address, CancellationToken ct) =>
+        {
+            await a.DeleteAsync(Actor(c), address, ct);
+            return TypedResults.NoContent();
+        });
+
+        var aliasDomains = api.MapGroup("/alias-domains").WithTags("Alias domains");
+        aliasDomains.MapGet("/", (HttpContext c, AliasDomains a, string? domain, int? offset, int? limit, CancellationToken ct) =>
+            a.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        aliasDomains.MapGet("/{aliasDomain}", (HttpContext c, AliasDomains a, string aliasDomain, CancellationToken ct) => a.GetAsync(Actor(c), aliasDomain, ct));
+        aliasDomains.MapPost("/", async (HttpContext c, AliasDomains a, AliasDomainInput input, CancellationToken ct) =>
+        {
+            var created = await a.CreateAsync(Actor(c), input, ct);
+            return TypedResults.Created($"/api/alias-domains/{created.AliasDomain}", created);
+        });
+        aliasDomains.MapMethods("/{aliasDomain}", ["PATCH", "PUT"], (HttpContext c, AliasDomains a, string aliasDomain, AliasDomainInput input, CancellationToken ct) =>
+            a.UpdateAsync(Actor(c), aliasDomain, input, ct));
+        aliasDomains.MapDelete("/{aliasDomain}", async (HttpContext c, AliasDomains a, string aliasDomain, CancellationToken ct) =>
+        {
+            await a.DeleteAsync(Actor(c), aliasDomain, ct);
+            return TypedResults.NoContent();
+        });
+
+        api.MapGet("/log", (HttpContext c, AdministrationLog log, string? domain, int? offset, int? limit, CancellationToken ct) =>
+            log.ListAsync(Actor(c), Page(domain, offset, limit), ct)).WithTags("Log");
+    }
+
+    /// <summary>Authenticates the call, and turns a refused change into its problem details.</summary>
+    private static async ValueTask<object?> AuthenticateAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var authentication = context.HttpContext.RequestServices.GetRequiredService<ApiAuthentication>();
+        var (actor, refusal) = await authentication.AuthenticateAsync(context.HttpContext);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        context.HttpContext.Items[ApiAuthentication.ActorKey] = actor;
+        try
+        {
+            return await next(context);
+        }
+        catch (AdministrationException e)
+        {
+            return ApiProblems.From(e);
+        }
+    }
+
+    private static AdminActor Actor(HttpContext context) =>
+        context.Items[ApiAuthentication.ActorKey] as AdminActor ?? throw new InvalidOperationException("the call was not authenticated");
+
+    private static PageRequest Page(string? domain, int? offset, int? limit) => new(offset ?? 0, limit ?? 100, domain);
+}
+
+/// <summary>The body of <c>PUT /api/mailboxes/{address}/password</c>.</summary>
+public sealed record PasswordInput(string? Password);

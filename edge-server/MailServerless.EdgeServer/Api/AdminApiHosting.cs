@@ -1,0 +1,41 @@
+using MailServerless.Core.Administration;
+using MailServerless.Core.Queue;
+using MailServerless.Core.Storage;
+using MailServerless.EdgeServer.Hosting;
+using MailServerless.Functions;
+
+namespace MailServerless.EdgeServer.Api;
+
+/// <summary>Registers the administration services, the API's authentication, problem details and the OpenAPI document.</summary>
+public static class AdminApiHosting
+{
+    public static IServiceCollection AddAdminApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(configuration.GetSection("Mail:Admin").Get<AdministrationOptions>() ?? new AdministrationOptions());
+        services.AddSingleton<AdministrationLog>();
+        services.AddSingleton<Domains>();
+        services.AddSingleton<Mailboxes>();
+        services.AddSingleton<Aliases>();
+        services.AddSingleton<AliasDomains>();
+        services.AddSingleton<AdminAuthenticator>();
+        services.AddSingleton<ApiAuthentication>();
+        services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(
+            sp.GetRequiredService<MaildirStore>(),
+            sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound),
+            sp.GetRequiredService<IBlobStore>(),
+            sp.GetRequiredService<AdministrationOptions>(),
+            sp.GetRequiredService<Core.Configuration.MailOptions>().EffectiveHostName,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        return services;
+    }
+
+    public static void MapAdminEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        app.MapAdminApi();
+    }
+}

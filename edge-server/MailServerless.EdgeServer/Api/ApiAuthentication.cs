@@ -1,0 +1,86 @@
+using System.Net;
+using System.Text;
+using MailServerless.Core.Administration;
+using MailServerless.EdgeServer.Protocol;
+
+namespace MailServerless.EdgeServer.Api;
+
+/// <summary>
+/// Every API call authenticates itself (HTTP Basic, RFC 7617, with an admin's address and password) — no
+/// identity header from a proxy or API Gateway is trusted. Failures are throttled per client address and
+/// per account, like mail logins.
+/// </summary>
+public sealed class ApiAuthentication(AdminAuthenticator authenticator, AuthThrottle throttle)
+{
+    public const string ActorKey = "MailServerless.Actor";
+    private const string Challenge = "Basic realm=\"MailServerless\", charset=\"UTF-8\"";
+
+    /// <summary>The admin making the call, or the problem to answer with (401 or 429).</summary>
+    public async Task<(AdminActor? Actor, IResult? Refusal)> AuthenticateAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var client = context.Connection.RemoteIpAddress is { } remote && remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4()
+            : context.Connection.RemoteIpAddress ?? IPAddress.None;
+        if (!TryReadBasic(context.Request.Headers.Authorization.ToString(), out var user, out var password))
+        {
+            return (null, Unauthorized(context, "Authentication required (HTTP Basic with an admin's address and password)."));
+        }
+
+        var account = user.Trim().ToLowerInvariant();
+        if (throttle.IsBlocked(client, account))
+        {
+            context.Response.Headers.RetryAfter = ((int)throttle.Options.Window.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed logins; try again later."));
+        }
+
+        var actor = await authenticator.AuthenticateAsync(account, password, client.ToString(), context.RequestAborted);
+        if (actor is null)
+        {
+            throttle.RecordFailure(client, account);
+            await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
+            return (null, Unauthorized(context, "Authentication failed."));
+        }
+
+        return (actor, null);
+    }
+
+    private static IResult Unauthorized(HttpContext context, string title)
+    {
+        context.Response.Headers.WWWAuthenticate = Challenge;
+        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: title);
+    }
+
+    private static bool TryReadBasic(string header, out string user, out string password)
+    {
+        user = password = string.Empty;
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var buffer = new byte[header.Length];
+        if (!Convert.TryFromBase64String(header[6..].Trim(), buffer, out var length))
+        {
+            return false;
+        }
+
+        string decoded;
+        try
+        {
+            decoded = new UTF8Encoding(false, true).GetString(buffer, 0, length);
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            return false;
+        }
+
+        (user, password) = (decoded[..colon], decoded[(colon + 1)..]);
+        return true;
+    }
+}

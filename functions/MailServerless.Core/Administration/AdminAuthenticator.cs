@@ -1,0 +1,51 @@
+using Dapper;
+using MailServerless.Core.Accounts.Sql;
+using MailServerless.Core.Passwords;
+
+namespace MailServerless.Core.Administration;
+
+/// <summary>
+/// Checks an admin's address and password against PostfixAdmin's <c>admin</c> table (the same hashes
+/// PostfixAdmin writes) and reads which domains they manage from <c>domain_admins</c>.
+/// </summary>
+public sealed class AdminAuthenticator(DirectoryDatabase database, PasswordService passwords)
+{
+    /// <summary>The admin as an actor, or null for an unknown admin, a wrong password or an inactive admin.</summary>
+    public async Task<AdminActor?> AuthenticateAsync(string username, string password, string origin, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(username);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var admin = await connection.QuerySingleOrDefaultAsync<AdminRow>(new CommandDefinition(
+            "SELECT `username`, `password`, `superadmin` FROM `admin` WHERE `username` = @username AND `active` = 1",
+            new { username = username.Trim().ToLowerInvariant() }, cancellationToken: cancellationToken));
+        if (admin is null)
+        {
+            // Spend the time of a check anyway, so that timing does not tell which admins exist.
+            passwords.Verify(password, "$2y$10$0000000000000000000000000000000000000000000000000000u");
+            return null;
+        }
+
+        if (!passwords.Verify(password, admin.password, admin.username).Succeeded)
+        {
+            return null;
+        }
+
+        var domains = (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT `domain` FROM `domain_admins` WHERE `username` = @username AND `active` = 1",
+            new { username = admin.username }, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+        // PostfixAdmin marks a superadmin both ways: the flag, and a domain_admins row for 'ALL'.
+        var super = admin.superadmin != 0 || domains.Contains("ALL");
+        domains.Remove("ALL");
+        return new AdminActor(admin.username, super, domains, origin);
+    }
+
+    /// <summary>The row as Dapper reads it.</summary>
+    private sealed class AdminRow
+    {
+        public string username { get; set; } = string.Empty;
+
+        public string password { get; set; } = string.Empty;
+
+        public long superadmin { get; set; }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using MailServerless.Core.Accounts.Sql;
+
+namespace MailServerless.Core.Administration;
+
+/// <summary>An entry of PostfixAdmin's <c>log</c> table.</summary>
+public sealed record LogEntry(long Id, DateTime Timestamp, string Username, string Domain, string Action, string Data);
+
+/// <summary>
+/// PostfixAdmin's <c>log</c> table, written as PostfixAdmin writes it — <c>username</c> "admin (client)",
+/// <c>action</c> such as <c>create_mailbox</c>, <c>data</c> the object — so its own log view shows our changes.
+/// </summary>
+public sealed class AdministrationLog(DirectoryDatabase database, TimeProvider clock)
+{
+    public async Task WriteAsync(
+        DbConnection connection, DbTransaction? transaction, AdminActor actor, string domain, string action, string data,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO `log` (`timestamp`, `username`, `domain`, `action`, `data`) VALUES (@now, @username, @domain, @action, @data)",
+            new
+            {
+                now = clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                username = actor.LogName,
+                domain,
+                action,
+                data,
+            },
+            transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Newest first; a domain admin sees only the entries of their domains.</summary>
+    public async Task<Page<LogEntry>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        page = page.Checked();
+        if (page.Domain is not null)
+        {
+            actor.EnsureCanManage(page.Domain);
+        }
+
+        var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
+        var filter = domains is null ? string.Empty : "WHERE `domain` IN @domains ";
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM `log` " + filter, new { domains }, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<LogRow>(new CommandDefinition(
+            "SELECT `id`, `timestamp`, `username`, `domain`, `action`, `data` FROM `log` " + filter +
+            "ORDER BY `id` DESC LIMIT @limit OFFSET @offset",
+            new { domains, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+        return new Page<LogEntry>(
+            rows.Select(r => new LogEntry(r.id, Convert.ToDateTime(r.timestamp, CultureInfo.InvariantCulture), r.username, r.domain, r.action, r.data))
+                .ToList(),
+            total, page.Offset, page.Limit);
+    }
+
+    /// <summary>The row as Dapper reads it (SQLite gives text for datetime columns, MySQL a DateTime).</summary>
+    private sealed class LogRow
+    {
+        public long id { get; set; }
+
+        public object timestamp { get; set; } = string.Empty;
+
+        public string username { get; set; } = string.Empty;
+
+        public string domain { get; set; } = string.Empty;
+
+        public string action { get; set; } = string.Empty;
+
+        public string data { get; set; } = string.Empty;
+    }
+}

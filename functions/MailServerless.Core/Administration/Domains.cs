@@ -1,0 +1,241 @@
+using System.Globalization;
+using Dapper;
+using MailServerless.Core.Accounts.Sql;
+
+namespace MailServerless.Core.Administration;
+
+/// <summary>A domain as the API shows it: PostfixAdmin's columns (quotas in MB, limits with -1 = none allowed, 0 = unlimited).</summary>
+public sealed record DomainView(
+    string Domain, string Description, int Aliases, int Mailboxes, long MaxQuota, long Quota, bool BackupMx, bool Active,
+    long AliasCount, long MailboxCount);
+
+/// <summary>Fields of a domain to create or change; null leaves a field as it is (or at PostfixAdmin's default on create).</summary>
+public sealed record DomainInput(
+    string? Domain = null, string? Description = null, int? Aliases = null, int? Mailboxes = null, long? MaxQuota = null,
+    long? Quota = null, bool? BackupMx = null, bool? Active = null);
+
+/// <summary>Domains (PostfixAdmin's <c>domain</c> table): created and deleted by superadmins, edited by their admins.</summary>
+public sealed class Domains(DirectoryDatabase database, AdministrationLog log, AdministrationOptions options, TimeProvider clock)
+{
+    private const string Columns =
+        "d.`domain`, d.`description`, d.`aliases`, d.`mailboxes`, d.`maxquota`, d.`quota`, d.`backupmx`, d.`active`, " +
+        "(SELECT COUNT(*) FROM `alias` a WHERE a.`domain` = d.`domain` AND a.`address` NOT IN (SELECT `username` FROM `mailbox` m WHERE m.`domain` = d.`domain`)) AS alias_count, " +
+        "(SELECT COUNT(*) FROM `mailbox` m WHERE m.`domain` = d.`domain`) AS mailbox_count";
+
+    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    public async Task<Page<DomainView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        page = page.Checked();
+        var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
+        if (page.Domain is not null)
+        {
+            actor.EnsureCanManage(page.Domain);
+        }
+
+        // PostfixAdmin keeps a pseudo-domain 'ALL' for superadmins in domain_admins, never in domain; skip it anyway.
+        var filter = "WHERE d.`domain` <> 'ALL'" + (domains is null ? string.Empty : " AND d.`domain` IN @domains");
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM `domain` d {filter}", new { domains }, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<DomainRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM `domain` d {filter} ORDER BY d.`domain` LIMIT @limit OFFSET @offset",
+            new { domains, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+        return new Page<DomainView>(rows.Select(r => r.View()).ToList(), total, page.Offset, page.Limit);
+    }
+
+    public async Task<DomainView> GetAsync(AdminActor actor, string domain, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        domain = DirectoryNames.Domain(domain, "domain");
+        actor.EnsureCanManage(domain);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await FindAsync(connection, domain, cancellationToken) ?? throw AdministrationException.NotFound($"No domain {domain}.");
+    }
+
+    /// <summary>
+    /// Adds a domain with PostfixAdmin's defaults and its default aliases (abuse, hostmaster, postmaster,
+    /// webmaster; RFC 2142) pointing at <see cref="AdministrationOptions.DefaultAliasTarget"/>, or else at the
+    /// creating admin — never at themselves, so that postmaster works (RFC 5321 §4.5.1).
+    /// </summary>
+    public async Task<DomainView> CreateAsync(AdminActor actor, DomainInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(input);
+        actor.EnsureSuperadmin();
+        var domain = DirectoryNames.Domain(input.Domain, "domain");
+        var values = Validate(input, new DomainView(domain, string.Empty, 10, 10, 10, 2048, false, true, 0, 0));
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var taken = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM `domain` WHERE `domain` = @domain) + (SELECT COUNT(*) FROM `alias_domain` WHERE `alias_domain` = @domain)",
+            new { domain }, transaction, cancellationToken: cancellationToken));
+        if (taken > 0)
+        {
+            throw AdministrationException.Conflict($"The domain {domain} exists already (as a domain or an alias domain).");
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO `domain` (`domain`, `description`, `aliases`, `mailboxes`, `maxquota`, `quota`, `transport`, `backupmx`, " +
+            "`created`, `modified`, `active`) VALUES (@domain, @description, @aliases, @mailboxes, @maxQuota, @quota, 'virtual', " +
+            "@backupMx, @now, @now, @active)",
+            new
+            {
+                domain, description = values.Description, aliases = values.Aliases, mailboxes = values.Mailboxes,
+                maxQuota = values.MaxQuota, quota = values.Quota, backupMx = values.BackupMx ? 1 : 0, now = Now, active = values.Active ? 1 : 0,
+            },
+            transaction, cancellationToken: cancellationToken));
+        var target = options.DefaultAliasTarget ?? (actor.Username.Contains('@', StringComparison.Ordinal) ? actor.Username : null);
+        if (!values.BackupMx && target is not null)
+        {
+            foreach (var local in options.DefaultAliases)
+            {
+                var address = $"{local}@{domain}";
+                if (!string.Equals(address, target, StringComparison.OrdinalIgnoreCase))
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "INSERT INTO `alias` (`address`, `goto`, `domain`, `created`, `modified`, `active`) VALUES (@address, @target, @domain, @now, @now, 1)",
+                        new { address, target, domain, now = Now }, transaction, cancellationToken: cancellationToken));
+                }
+            }
+        }
+
+        await log.WriteAsync(connection, transaction, actor, domain, "create_domain", domain, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (await FindAsync(connection, domain, cancellationToken))!;
+    }
+
+    /// <summary>Changes a domain's settings; limits only by a superadmin, description and active also by its admins.</summary>
+    public async Task<DomainView> UpdateAsync(AdminActor actor, string domain, DomainInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(input);
+        var current = await GetAsync(actor, domain, cancellationToken);
+        if (input.Domain is not null && DirectoryNames.Domain(input.Domain, "domain") != current.Domain)
+        {
+            throw AdministrationException.Invalid("domain", "A domain cannot be renamed.");
+        }
+
+        if (!actor.IsSuperadmin && (input.Aliases ?? input.Mailboxes ?? (object?)input.MaxQuota ?? (object?)input.Quota ?? input.BackupMx) is not null)
+        {
+            throw AdministrationException.Forbidden("Only a superadmin may change a domain's limits.");
+        }
+
+        var values = Validate(input, current);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE `domain` SET `description` = @description, `aliases` = @aliases, `mailboxes` = @mailboxes, `maxquota` = @maxQuota, " +
+            "`quota` = @quota, `backupmx` = @backupMx, `active` = @active, `modified` = @now WHERE `domain` = @domain",
+            new
+            {
+                domain = current.Domain, description = values.Description, aliases = values.Aliases, mailboxes = values.Mailboxes,
+                maxQuota = values.MaxQuota, quota = values.Quota, backupMx = values.BackupMx ? 1 : 0, active = values.Active ? 1 : 0, now = Now,
+            },
+            transaction, cancellationToken: cancellationToken));
+        await log.WriteAsync(connection, transaction, actor, current.Domain, "edit_domain", current.Domain, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (await FindAsync(connection, current.Domain, cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Deletes a domain (superadmin). While it has mailboxes this is refused (409) unless <paramref name="cascade"/>:
+    /// then its mailboxes, aliases, alias domains, vacation rows and admin grants go too, as PostfixAdmin's delete does.
+    /// Returns the mailboxes removed (their Maildirs are the caller's to remove or keep).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DeleteAsync(AdminActor actor, string domain, bool cascade, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        actor.EnsureSuperadmin();
+        var current = await GetAsync(actor, domain, cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var maildirs = (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT `maildir` FROM `mailbox` WHERE `domain` = @domain", new { domain = current.Domain }, transaction,
+            cancellationToken: cancellationToken))).ToList();
+        if (maildirs.Count > 0 && !cascade)
+        {
+            throw AdministrationException.Conflict($"The domain {current.Domain} still has {maildirs.Count} mailbox(es); delete them first or ask for a cascade.");
+        }
+
+        foreach (var sql in new[]
+                 {
+                     "DELETE FROM `vacation_notification` WHERE `on_vacation` IN (SELECT `email` FROM `vacation` WHERE `domain` = @domain)",
+                     "DELETE FROM `vacation` WHERE `domain` = @domain",
+                     "DELETE FROM `mailbox` WHERE `domain` = @domain",
+                     "DELETE FROM `alias` WHERE `domain` = @domain",
+                     "DELETE FROM `alias_domain` WHERE `alias_domain` = @domain OR `target_domain` = @domain",
+                     "DELETE FROM `domain_admins` WHERE `domain` = @domain",
+                     "DELETE FROM `domain` WHERE `domain` = @domain",
+                 })
+        {
+            await connection.ExecuteAsync(new CommandDefinition(sql, new { domain = current.Domain }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await log.WriteAsync(connection, transaction, actor, current.Domain, "delete_domain", current.Domain, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return maildirs;
+    }
+
+    private static DomainView Validate(DomainInput input, DomainView current)
+    {
+        var description = input.Description ?? current.Description;
+        if (description.Length > 255 || description.Any(char.IsControl))
+        {
+            throw AdministrationException.Invalid("description", "The description is at most 255 characters, without control characters.");
+        }
+
+        static int Limit(int? value, int current, string field) =>
+            value is null ? current : value >= -1 ? value.Value : throw AdministrationException.Invalid(field, $"{field} is -1 (none), 0 (unlimited) or a count.");
+
+        static long Megabytes(long? value, long current, string field) =>
+            value is null ? current : value >= -1 ? value.Value : throw AdministrationException.Invalid(field, $"{field} is -1, 0 (unlimited) or megabytes.");
+
+        return current with
+        {
+            Description = description,
+            Aliases = Limit(input.Aliases, current.Aliases, "aliases"),
+            Mailboxes = Limit(input.Mailboxes, current.Mailboxes, "mailboxes"),
+            MaxQuota = Megabytes(input.MaxQuota, current.MaxQuota, "maxQuota"),
+            Quota = Megabytes(input.Quota, current.Quota, "quota"),
+            BackupMx = input.BackupMx ?? current.BackupMx,
+            Active = input.Active ?? current.Active,
+        };
+    }
+
+    internal static async Task<DomainView?> FindAsync(
+        System.Data.Common.DbConnection connection, string domain, CancellationToken cancellationToken, System.Data.Common.DbTransaction? transaction = null)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<DomainRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM `domain` d WHERE d.`domain` = @domain", new { domain }, transaction, cancellationToken: cancellationToken));
+        return row?.View();
+    }
+
+    /// <summary>The row as Dapper reads it.</summary>
+    private sealed class DomainRow
+    {
+        public string domain { get; set; } = string.Empty;
+
+        public string description { get; set; } = string.Empty;
+
+        public long aliases { get; set; }
+
+        public long mailboxes { get; set; }
+
+        public long maxquota { get; set; }
+
+        public long quota { get; set; }
+
+        public long backupmx { get; set; }
+
+        public long active { get; set; }
+
+        public long alias_count { get; set; }
+
+        public long mailbox_count { get; set; }
+
+        public DomainView View() => new(
+            domain, description, (int)aliases, (int)mailboxes, maxquota, quota, backupmx != 0, active != 0, alias_count, mailbox_count);
+    }
+}

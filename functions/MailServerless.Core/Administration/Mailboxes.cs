@@ -1,0 +1,248 @@
+using System.Globalization;
+using Dapper;
+using MailServerless.Core.Accounts;
+using MailServerless.Core.Accounts.Sql;
+using MailServerless.Core.Passwords;
+
+namespace MailServerless.Core.Administration;
+
+/// <summary>A mailbox as the API shows it (the password never).</summary>
+public sealed record MailboxView(string Address, string Name, long Quota, bool Active, string Domain, string LocalPart, string Maildir);
+
+/// <summary>Fields of a mailbox to create or change; null leaves a field as it is.</summary>
+public sealed record MailboxInput(string? Address = null, string? Password = null, string? Name = null, long? Quota = null, bool? Active = null);
+
+/// <summary>What happens on disk and in the queue when a mailbox comes or goes (Maildir, welcome mail).</summary>
+public interface IMailboxProvisioning
+{
+    Task CreatedAsync(Mailbox mailbox, CancellationToken cancellationToken);
+
+    Task DeletedAsync(string maildir, bool removeFiles, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Mailboxes (PostfixAdmin's <c>mailbox</c> table with the self-alias it writes beside each one), within the
+/// domain's limits: number of mailboxes, largest quota per mailbox and total quota (PostfixAdmin's MB times
+/// its <c>quota_multiplier</c>, 1,024,000).
+/// </summary>
+public sealed class Mailboxes(
+    DirectoryDatabase database, PasswordService passwords, AdministrationLog log, AdministrationOptions options,
+    IMailboxProvisioning provisioning, TimeProvider clock)
+{
+    private const string Columns = "`username`, `name`, `quota`, `active`, `domain`, `local_part`, `maildir`";
+
+    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    public async Task<Page<MailboxView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        page = page.Checked();
+        if (page.Domain is not null)
+        {
+            actor.EnsureCanManage(page.Domain);
+        }
+
+        var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
+        var filter = domains is null ? string.Empty : "WHERE `domain` IN @domains ";
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM `mailbox` " + filter, new { domains }, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<MailboxRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM `mailbox` {filter}ORDER BY `username` LIMIT @limit OFFSET @offset",
+            new { domains, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+        return new Page<MailboxView>(rows.Select(r => r.View()).ToList(), total, page.Offset, page.Limit);
+    }
+
+    public async Task<MailboxView> GetAsync(AdminActor actor, string address, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var parsed = DirectoryNames.Address(address, "address");
+        actor.EnsureCanManage(parsed.Domain);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await FindAsync(connection, null, parsed.Value, cancellationToken) ?? throw AdministrationException.NotFound($"No mailbox {parsed.Value}.");
+    }
+
+    public async Task<MailboxView> CreateAsync(AdminActor actor, MailboxInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(input);
+        var address = DirectoryNames.Address(input.Address, "address");
+        actor.EnsureCanManage(address.Domain);
+        var password = CheckPassword(input.Password);
+        var name = CheckName(input.Name ?? string.Empty);
+        var quota = input.Quota ?? 0;
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var domain = await Domains.FindAsync(connection, address.Domain, cancellationToken, transaction)
+                     ?? throw AdministrationException.Invalid("address", $"{address.Domain} is not a domain of this server.");
+        if (domain.BackupMx)
+        {
+            throw AdministrationException.Invalid("address", $"{address.Domain} is a backup MX domain: it holds no mailboxes.");
+        }
+
+        if (domain.Mailboxes < 0 || (domain.Mailboxes > 0 && domain.MailboxCount >= domain.Mailboxes))
+        {
+            throw AdministrationException.Invalid("address", $"{address.Domain} may have no more mailboxes ({domain.Mailboxes}).");
+        }
+
+        await CheckQuotaAsync(connection, transaction, domain, quota, null, cancellationToken);
+        var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM `mailbox` WHERE `username` = @address) + (SELECT COUNT(*) FROM `alias` WHERE `address` = @address)",
+            new { address = address.Value }, transaction, cancellationToken: cancellationToken));
+        if (exists > 0)
+        {
+            throw AdministrationException.Conflict($"{address.Value} exists already (as a mailbox or an alias).");
+        }
+
+        var maildir = MaildirPath.ForAddress(address.LocalPart, address.Domain);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO `mailbox` (`username`, `password`, `name`, `maildir`, `quota`, `local_part`, `domain`, `created`, `modified`, `active`) " +
+            "VALUES (@address, @hash, @name, @maildir, @quota, @local, @domain, @now, @now, @active)",
+            new
+            {
+                address = address.Value, hash = passwords.Hash(password), name, maildir, quota, local = address.LocalPart,
+                domain = address.Domain, now = Now, active = input.Active ?? true ? 1 : 0,
+            },
+            transaction, cancellationToken: cancellationToken));
+        // PostfixAdmin writes the mailbox's own alias (goto = itself); Postfix's virtual_alias_maps need it.
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO `alias` (`address`, `goto`, `domain`, `created`, `modified`, `active`) VALUES (@address, @address, @domain, @now, @now, @active)",
+            new { address = address.Value, domain = address.Domain, now = Now, active = input.Active ?? true ? 1 : 0 },
+            transaction, cancellationToken: cancellationToken));
+        await log.WriteAsync(connection, transaction, actor, address.Domain, "create_mailbox", address.Value, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await provisioning.CreatedAsync(new Mailbox(address.Value, name, maildir, quota, address.LocalPart, address.Domain), cancellationToken);
+        return (await FindAsync(connection, null, address.Value, cancellationToken))!;
+    }
+
+    /// <summary>Changes name, quota, active and password (a domain admin within the domain's limits).</summary>
+    public async Task<MailboxView> UpdateAsync(AdminActor actor, string address, MailboxInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(input);
+        var current = await GetAsync(actor, address, cancellationToken);
+        if (input.Address is not null && DirectoryNames.Address(input.Address, "address").Value != current.Address)
+        {
+            throw AdministrationException.Invalid("address", "A mailbox cannot be renamed.");
+        }
+
+        var name = CheckName(input.Name ?? current.Name);
+        var quota = input.Quota ?? current.Quota;
+        var active = input.Active ?? current.Active;
+        var hash = input.Password is null ? null : passwords.Hash(CheckPassword(input.Password));
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (quota != current.Quota)
+        {
+            var domain = (await Domains.FindAsync(connection, current.Domain, cancellationToken, transaction))!;
+            await CheckQuotaAsync(connection, transaction, domain, quota, current.Address, cancellationToken);
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE `mailbox` SET `name` = @name, `quota` = @quota, `active` = @active, `modified` = @now" +
+            (hash is null ? string.Empty : ", `password` = @hash") + " WHERE `username` = @address",
+            new { name, quota, active = active ? 1 : 0, now = Now, hash, address = current.Address }, transaction, cancellationToken: cancellationToken));
+        if (active != current.Active)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE `alias` SET `active` = @active, `modified` = @now WHERE `address` = @address",
+                new { active = active ? 1 : 0, now = Now, address = current.Address }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await log.WriteAsync(connection, transaction, actor, current.Domain, hash is not null && input.Name is null && input.Quota is null && input.Active is null
+            ? "edit_password" : "edit_mailbox", current.Address, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return (await FindAsync(connection, null, current.Address, cancellationToken))!;
+    }
+
+    /// <summary>Deletes the mailbox, its alias row, vacation and admin grants; the Maildir only when asked.</summary>
+    public async Task DeleteAsync(AdminActor actor, string address, bool removeFiles, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        var current = await GetAsync(actor, address, cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var sql in new[]
+                 {
+                     "DELETE FROM `vacation_notification` WHERE `on_vacation` = @address",
+                     "DELETE FROM `vacation` WHERE `email` = @address",
+                     "DELETE FROM `mailbox` WHERE `username` = @address",
+                     "DELETE FROM `alias` WHERE `address` = @address",
+                     "DELETE FROM `quota2` WHERE `username` = @address",
+                 })
+        {
+            await connection.ExecuteAsync(new CommandDefinition(sql, new { address = current.Address }, transaction, cancellationToken: cancellationToken));
+        }
+
+        await log.WriteAsync(connection, transaction, actor, current.Domain, "delete_mailbox", current.Address, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        await provisioning.DeletedAsync(current.Maildir, removeFiles, cancellationToken);
+    }
+
+    private string CheckPassword(string? password)
+    {
+        if (password is null || password.Length < options.MinPasswordLength || password.Any(char.IsControl))
+        {
+            throw AdministrationException.Invalid("password", $"The password needs at least {options.MinPasswordLength} characters, without control characters.");
+        }
+
+        return password;
+    }
+
+    private static string CheckName(string name) =>
+        name.Length > 255 || name.Any(char.IsControl)
+            ? throw AdministrationException.Invalid("name", "The name is at most 255 characters, without control characters.")
+            : name;
+
+    /// <summary>The quota (bytes) against the domain's largest mailbox quota and its total (PostfixAdmin's rules).</summary>
+    private static async Task CheckQuotaAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, DomainView domain, long quota, string? except,
+        CancellationToken cancellationToken)
+    {
+        var maxBytes = domain.MaxQuota * DirectoryAdministration.QuotaMultiplier;
+        if (quota < 0 || (domain.MaxQuota > 0 && (quota == 0 || quota > maxBytes)))
+        {
+            throw AdministrationException.Invalid("quota",
+                domain.MaxQuota > 0 ? $"The quota is between 1 and {maxBytes} bytes in {domain.Domain}." : "The quota is not negative.");
+        }
+
+        if (domain.Quota > 0)
+        {
+            var used = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COALESCE(SUM(`quota`), 0) FROM `mailbox` WHERE `domain` = @domain AND `username` <> @except",
+                new { domain = domain.Domain, except = except ?? string.Empty }, transaction, cancellationToken: cancellationToken));
+            if (used + quota > domain.Quota * DirectoryAdministration.QuotaMultiplier)
+            {
+                throw AdministrationException.Invalid("quota", $"The quotas of {domain.Domain} would pass its total of {domain.Quota} MB.");
+            }
+        }
+    }
+
+    internal static async Task<MailboxView?> FindAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? transaction, string address, CancellationToken cancellationToken)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<MailboxRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM `mailbox` WHERE `username` = @address", new { address }, transaction, cancellationToken: cancellationToken));
+        return row?.View();
+    }
+
+    /// <summary>The row as Dapper reads it.</summary>
+    private sealed class MailboxRow
+    {
+        public string username { get; set; } = string.Empty;
+
+        public string name { get; set; } = string.Empty;
+
+        public long quota { get; set; }
+
+        public long active { get; set; }
+
+        public string domain { get; set; } = string.Empty;
+
+        public string local_part { get; set; } = string.Empty;
+
+        public string maildir { get; set; } = string.Empty;
+
+        public MailboxView View() => new(username, name, quota, active != 0, domain, local_part, maildir);
+    }
+}
