@@ -16,6 +16,7 @@ public sealed class MailServerInstance : IAsyncDisposable
     public const string Password = "secret";
 
     private EdgeServerProcess? _process;
+    private string? _mysql;
     private (IEnumerable<string> Arguments, string? WorkingDirectory) _launch;
 
     private MailServerInstance(string? readmeDataDirectory = null)
@@ -49,14 +50,19 @@ public sealed class MailServerInstance : IAsyncDisposable
 
     public int ProcessId => _process?.ProcessId ?? 0;
 
-    public static async Task<MailServerInstance> StartAsync(params string[] settings)
+    /// <summary>The same server and seed on a fresh database of the test MariaDB instead of SQLite.</summary>
+    public static Task<MailServerInstance> StartOnMariaDbAsync(params string[] settings) => StartAsync(onMariaDb: true, settings);
+
+    public static Task<MailServerInstance> StartAsync(params string[] settings) => StartAsync(onMariaDb: false, settings);
+
+    private static async Task<MailServerInstance> StartAsync(bool onMariaDb, string[] settings)
     {
         // A port found free may be taken (by another test's client) before the server binds it: try again.
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await StartOnceAsync(settings);
+                return await StartOnceAsync(onMariaDb ? await MariaDb.CreateDatabaseAsync("srv") : null, settings);
             }
             catch (PortTakenException) when (attempt < 5)
             {
@@ -64,9 +70,14 @@ public sealed class MailServerInstance : IAsyncDisposable
         }
     }
 
-    private static async Task<MailServerInstance> StartOnceAsync(string[] settings)
+    private static async Task<MailServerInstance> StartOnceAsync(string? mysql, string[] settings)
     {
-        var server = new MailServerInstance();
+        var server = new MailServerInstance { _mysql = mysql };
+        if (mysql is not null)
+        {
+            settings = ["--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={mysql}", .. settings];
+        }
+
         await server.SeedAsync();
         string[] arguments =
         [
@@ -138,7 +149,9 @@ public sealed class MailServerInstance : IAsyncDisposable
     private async Task SeedAsync()
     {
         Directory.CreateDirectory(DataDirectory);
-        var database = DirectoryDatabase.Sqlite($"Data Source={Path.Combine(DataDirectory, "directory.db")}");
+        var database = _mysql is not null
+            ? DirectoryDatabase.MySql(_mysql)
+            : DirectoryDatabase.Sqlite($"Data Source={Path.Combine(DataDirectory, "directory.db")}");
         await new SchemaInstaller(database, NullLogger<SchemaInstaller>.Instance).EnsureSchemaAsync();
         var passwords = new PasswordService("MD5-CRYPT", "MD5-CRYPT", NullLogger<PasswordService>.Instance);
         var admin = new DirectoryAdministration(database, passwords, TimeProvider.System);
@@ -218,6 +231,11 @@ public sealed class MailServerInstance : IAsyncDisposable
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_mysql is not null)
+        {
+            await MariaDb.DropDatabaseAsync(_mysql);
+        }
+
         if (Directory.Exists(DataDirectory))
         {
             Directory.Delete(DataDirectory, recursive: true);

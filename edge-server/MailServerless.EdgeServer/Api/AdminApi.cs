@@ -4,7 +4,7 @@ namespace MailServerless.EdgeServer.Api;
 
 /// <summary>
 /// The admin REST API under <c>/api</c>, over the PostfixAdmin tables: domains, mailboxes (with
-/// <c>/password</c>), aliases, alias domains and the log. Lists take <c>?domain=&amp;offset=&amp;limit=</c>.
+/// <c>/password</c>), aliases, alias domains, admins and the log. Lists take <c>?domain=&amp;offset=&amp;limit=</c>.
 /// Bodies use PostfixAdmin's column names in camelCase; refusals are RFC 7807 problem details.
 /// </summary>
 public static class AdminApi
@@ -95,6 +95,23 @@ public static class AdminApi
         aliasDomains.MapDelete("/{aliasDomain}", async (HttpContext c, AliasDomains a, string aliasDomain, CancellationToken ct) =>
         {
             await a.DeleteAsync(Actor(c), aliasDomain, ct);
+            return TypedResults.NoContent();
+        });
+
+        var admins = api.MapGroup("/admins").WithTags("Admins");
+        admins.MapGet("/", (HttpContext c, Admins a, string? domain, int? offset, int? limit, CancellationToken ct) =>
+            a.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        admins.MapGet("/{username}", (HttpContext c, Admins a, string username, CancellationToken ct) => a.GetAsync(Actor(c), username, ct));
+        admins.MapPost("/", async (HttpContext c, Admins a, AdminInput input, CancellationToken ct) =>
+        {
+            var created = await a.CreateAsync(Actor(c), input, ct);
+            return TypedResults.Created($"/api/admins/{created.Username}", created);
+        });
+        admins.MapMethods("/{username}", ["PATCH", "PUT"], (HttpContext c, Admins a, string username, AdminInput input, CancellationToken ct) =>
+            a.UpdateAsync(Actor(c), username, input, ct));
+        admins.MapDelete("/{username}", async (HttpContext c, Admins a, string username, CancellationToken ct) =>
+        {
+            await a.DeleteAsync(Actor(c), username, ct);
             return TypedResults.NoContent();
         });
 

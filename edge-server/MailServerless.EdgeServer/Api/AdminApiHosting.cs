@@ -17,6 +17,7 @@ public static class AdminApiHosting
         services.AddSingleton<Mailboxes>();
         services.AddSingleton<Aliases>();
         services.AddSingleton<AliasDomains>();
+        services.AddSingleton<Admins>();
         services.AddSingleton<AdminAuthenticator>();
         services.AddSingleton<ApiAuthentication>();
         services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(

@@ -1,0 +1,297 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using MailKit.Net.Imap;
+using MailKit.Security;
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Api;
+
+/// <summary>The admin API over HTTP against the running server, on SQLite.</summary>
+public sealed class AdminApiOnSqliteTests : AdminApiTests
+{
+    protected override Task<MailServerInstance> StartServerAsync() => MailServerInstance.StartAsync(Settings);
+}
+
+/// <summary>The same tests with the directory on the real MariaDB.</summary>
+public sealed class AdminApiOnMariaDbTests : AdminApiTests
+{
+    protected override Task<MailServerInstance> StartServerAsync() => MailServerInstance.StartOnMariaDbAsync(Settings);
+}
+
+/// <summary>
+/// Every resource, role and refusal of the admin API, through HTTP as a script would use it. The seed has
+/// the superadmin admin@example.jp, the domains example.jp (user1..user5, full, info, sales), example.com
+/// (an alias domain of example.jp) and backup.example (backup MX).
+/// </summary>
+public abstract class AdminApiTests : IAsyncLifetime
+{
+    protected static readonly string[] Settings =
+        ["--Mail:Auth:MaxFailuresPerAddress=3", "--Mail:Auth:FailureDelay=00:00:00.050", "--Mail:Directory:CacheLifetime=00:00:01"];
+
+    private MailServerInstance _server = null!;
+
+    protected abstract Task<MailServerInstance> StartServerAsync();
+
+    public async Task InitializeAsync() => _server = await StartServerAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private HttpClient Api(string user = "admin@example.jp", string password = MailServerInstance.Password)
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Http}/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        return client;
+    }
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {body}");
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static async Task ProblemAsync(HttpResponseMessage response, HttpStatusCode expected, string? field = null)
+    {
+        var problem = await JsonAsync(response, expected);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (field is not null)
+        {
+            Assert.Equal(field, problem.GetProperty("field").GetString());
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
+        }
+    }
+
+    [Fact]
+    public async Task Domains_are_created_with_idn_names_and_default_aliases_refused_twice_and_deleted_only_with_cascade()
+    {
+        using var api = Api();
+        var created = await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "Bücher.Example", description = "x'); DROP TABLE domain; --", mailboxes = 5 }),
+            HttpStatusCode.Created);
+        Assert.Equal("xn--bcher-kva.example", created.GetProperty("domain").GetString());
+        Assert.Equal("x'); DROP TABLE domain; --", created.GetProperty("description").GetString());
+        Assert.Equal(5, created.GetProperty("mailboxes").GetInt32());
+        var postmaster = await JsonAsync(await api.GetAsync("api/aliases/postmaster@xn--bcher-kva.example"), HttpStatusCode.OK);
+        Assert.Equal(["admin@example.jp"], postmaster.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(4, (await JsonAsync(await api.GetAsync("api/aliases?domain=xn--bcher-kva.example"), HttpStatusCode.OK)).GetProperty("total").GetInt64());
+
+        await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "bücher.example" }), HttpStatusCode.Conflict);
+        await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "example.com" }), HttpStatusCode.Conflict);
+        await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "bad_domain..example" }), HttpStatusCode.UnprocessableEntity, "domain");
+        await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "nodot" }), HttpStatusCode.UnprocessableEntity, "domain");
+        await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "ok.example", aliases = -5 }), HttpStatusCode.UnprocessableEntity, "aliases");
+        var edited = await JsonAsync(await api.PatchAsJsonAsync("api/domains/xn--bcher-kva.example", new { description = "Books", maxQuota = 50 }), HttpStatusCode.OK);
+        Assert.Equal("Books", edited.GetProperty("description").GetString());
+        Assert.Equal(50, edited.GetProperty("maxQuota").GetInt64());
+
+        await JsonAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "reader@bücher.example", password = "long enough", quota = 1024000 }), HttpStatusCode.Created);
+        await ProblemAsync(await api.DeleteAsync("api/domains/xn--bcher-kva.example"), HttpStatusCode.Conflict);
+        await JsonAsync(await api.DeleteAsync("api/domains/xn--bcher-kva.example?cascade=true&removeMaildirs=true"), HttpStatusCode.NoContent);
+        await ProblemAsync(await api.GetAsync("api/domains/xn--bcher-kva.example"), HttpStatusCode.NotFound);
+        await ProblemAsync(await api.GetAsync("api/mailboxes/reader@xn--bcher-kva.example"), HttpStatusCode.NotFound);
+        Assert.False(Directory.Exists(Path.Combine(_server.DataDirectory, "virtual", "xn--bcher-kva.example", "reader")));
+    }
+
+    [Fact]
+    public async Task A_new_mailbox_gets_its_maildir_a_welcome_mail_and_logs_in_over_imap_with_its_password()
+    {
+        using var api = Api();
+        // Header injection through the name: CR/LF is refused, and what is accepted cannot add a header to the welcome mail.
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes",
+            new { address = "new.person@example.jp", password = "first password", name = "New\r\nBcc: victim@example.net", quota = 5120000 }),
+            HttpStatusCode.UnprocessableEntity, "name");
+        var mailbox = await JsonAsync(await api.PostAsJsonAsync("api/mailboxes",
+            new { address = "New.Person@example.jp", password = "first password", name = "New \"Person\", Bcc: victim@example.net <x@y>", quota = 5120000 }),
+            HttpStatusCode.Created);
+        Assert.Equal("new.person@example.jp", mailbox.GetProperty("address").GetString());
+        Assert.False(mailbox.TryGetProperty("password", out _));
+        Assert.Equal("example.jp/new.person/", mailbox.GetProperty("maildir").GetString());
+
+        var welcome = await _server.WaitForMessageAsync("new.person", "Subject: Welcome");
+        Assert.DoesNotContain("\nBcc:", welcome, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(Path.Combine(_server.MaildirRoot("new.person"), ".Sent")));
+        await ImapLoginAsync("new.person@example.jp", "first password");
+
+        await JsonAsync(await api.PutAsJsonAsync("api/mailboxes/new.person@example.jp/password", new { password = "second password" }), HttpStatusCode.NoContent);
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the directory cache (Mail:Directory:CacheLifetime, 1 s here) forgets the old row
+        await ImapLoginAsync("new.person@example.jp", "second password");
+        await ProblemAsync(await api.PutAsJsonAsync("api/mailboxes/new.person@example.jp/password", new { password = "short" }), HttpStatusCode.UnprocessableEntity, "password");
+
+        var changed = await JsonAsync(await api.PatchAsJsonAsync("api/mailboxes/new.person@example.jp", new { name = "New Person", quota = 2048000, active = false }), HttpStatusCode.OK);
+        Assert.Equal(2048000, changed.GetProperty("quota").GetInt64());
+        Assert.False(changed.GetProperty("active").GetBoolean());
+        await JsonAsync(await api.DeleteAsync("api/mailboxes/new.person@example.jp?removeMaildir=true"), HttpStatusCode.NoContent);
+        Assert.False(Directory.Exists(_server.MaildirRoot("new.person")));
+        await ProblemAsync(await api.GetAsync("api/mailboxes/new.person@example.jp"), HttpStatusCode.NotFound);
+    }
+
+    private async Task ImapLoginAsync(string user, string password)
+    {
+        using var client = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
+        await client.ConnectAsync("127.0.0.1", _server.Imaps, SecureSocketOptions.SslOnConnect);
+        await client.AuthenticateAsync(user, password);
+        await client.DisconnectAsync(true);
+    }
+
+    [Fact]
+    public async Task Mailboxes_are_refused_beyond_the_domains_limits_and_with_bad_or_taken_addresses()
+    {
+        using var api = Api();
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "big@example.jp", password = "long enough", quota = 20480000 }),
+            HttpStatusCode.UnprocessableEntity, "quota");
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "unlimited@example.jp", password = "long enough", quota = 0 }),
+            HttpStatusCode.UnprocessableEntity, "quota");
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "../etc@example.jp", password = "long enough", quota = 1000 }),
+            HttpStatusCode.UnprocessableEntity, "address");
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "a..b@example.jp", password = "long enough", quota = 1000 }),
+            HttpStatusCode.UnprocessableEntity, "address");
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "x@nowhere.example", password = "long enough", quota = 1000 }),
+            HttpStatusCode.UnprocessableEntity, "address");
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "x@backup.example", password = "long enough", quota = 1000 }),
+            HttpStatusCode.UnprocessableEntity, "address");
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "info@example.jp", password = "long enough", quota = 1000 }),
+            HttpStatusCode.Conflict);
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "user1@example.jp", password = "long enough", quota = 1000 }),
+            HttpStatusCode.Conflict);
+        for (var i = 0; i < 4; i++)
+        {
+            await JsonAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = $"more{i}@example.jp", password = "long enough", quota = 1000 }), HttpStatusCode.Created);
+        }
+
+        // example.jp allows 10 mailboxes (PostfixAdmin's default): user1..user5, full and the four above.
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "eleventh@example.jp", password = "long enough", quota = 1000 }),
+            HttpStatusCode.UnprocessableEntity, "address");
+        var listed = await JsonAsync(await api.GetAsync("api/mailboxes?domain=example.jp&limit=3&offset=3"), HttpStatusCode.OK);
+        Assert.Equal(10, listed.GetProperty("total").GetInt64());
+        Assert.Equal(3, listed.GetProperty("items").GetArrayLength());
+        await ProblemAsync(await api.GetAsync("api/mailboxes?limit=0"), HttpStatusCode.UnprocessableEntity, "limit");
+    }
+
+    [Fact]
+    public async Task Aliases_forward_keep_copies_catch_all_and_refuse_loops_and_non_addresses()
+    {
+        using var api = Api();
+        var alias = await JsonAsync(await api.PostAsJsonAsync("api/aliases", new { address = "team@example.jp", @goto = new[] { "user1@example.jp", "Someone@Elsewhere.example" } }),
+            HttpStatusCode.Created);
+        Assert.Equal(["user1@example.jp", "someone@elsewhere.example"], alias.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+        await JsonAsync(await api.PostAsJsonAsync("api/aliases", new { address = "@example.jp", @goto = new[] { "user2@example.jp" } }), HttpStatusCode.Created);
+        await ProblemAsync(await api.PostAsJsonAsync("api/aliases", new { address = "team@example.jp", @goto = new[] { "user2@example.jp" } }), HttpStatusCode.Conflict);
+        await ProblemAsync(await api.PostAsJsonAsync("api/aliases", new { address = "x@example.jp", @goto = new[] { "not an address" } }), HttpStatusCode.UnprocessableEntity, "goto");
+        await ProblemAsync(await api.PostAsJsonAsync("api/aliases", new { address = "x@example.jp", @goto = Array.Empty<string>() }), HttpStatusCode.UnprocessableEntity, "goto");
+        await JsonAsync(await api.PostAsJsonAsync("api/aliases", new { address = "a@example.jp", @goto = new[] { "b@example.jp" } }), HttpStatusCode.Created);
+        await ProblemAsync(await api.PostAsJsonAsync("api/aliases", new { address = "b@example.jp", @goto = new[] { "a@example.jp" } }), HttpStatusCode.UnprocessableEntity, "goto");
+
+        // A mailbox's own row is its forwarding: forward and keep a copy.
+        var forwarding = await JsonAsync(await api.PatchAsJsonAsync("api/aliases/user3@example.jp", new { @goto = new[] { "user3@example.jp", "copy@elsewhere.example" } }),
+            HttpStatusCode.OK);
+        Assert.True(forwarding.GetProperty("isMailbox").GetBoolean());
+        await ProblemAsync(await api.DeleteAsync("api/aliases/user3@example.jp"), HttpStatusCode.Conflict);
+        await _server.DeliverAsync("user3", "kept and forwarded");
+        Assert.Contains(_server.OutboundEnvelopes(), e => e.Contains("copy@elsewhere.example", StringComparison.Ordinal));
+
+        await JsonAsync(await api.DeleteAsync("api/aliases/team@example.jp"), HttpStatusCode.NoContent);
+        await ProblemAsync(await api.GetAsync("api/aliases/team@example.jp"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Alias_domains_need_two_domains_of_the_server_and_never_chain()
+    {
+        using var api = Api();
+        await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "alias.example" }), HttpStatusCode.Created);
+        // The new domain got default aliases; an alias domain holds none of its own.
+        foreach (var local in new[] { "abuse", "hostmaster", "postmaster", "webmaster" })
+        {
+            await api.DeleteAsync($"api/aliases/{local}@alias.example");
+        }
+
+        var created = await JsonAsync(await api.PostAsJsonAsync("api/alias-domains", new { aliasDomain = "alias.example", targetDomain = "example.jp" }), HttpStatusCode.Created);
+        Assert.Equal("example.jp", created.GetProperty("targetDomain").GetString());
+        await ProblemAsync(await api.PostAsJsonAsync("api/alias-domains", new { aliasDomain = "unknown.example", targetDomain = "example.jp" }),
+            HttpStatusCode.UnprocessableEntity, "aliasDomain");
+        await ProblemAsync(await api.PostAsJsonAsync("api/alias-domains", new { aliasDomain = "example.jp", targetDomain = "example.jp" }),
+            HttpStatusCode.UnprocessableEntity, "targetDomain");
+        await ProblemAsync(await api.PostAsJsonAsync("api/alias-domains", new { aliasDomain = "backup.example", targetDomain = "alias.example" }), HttpStatusCode.Conflict);
+        var list = await JsonAsync(await api.GetAsync("api/alias-domains?domain=example.jp"), HttpStatusCode.OK);
+        Assert.Equal(2, list.GetProperty("total").GetInt64());
+        await JsonAsync(await api.DeleteAsync("api/alias-domains/alias.example"), HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Domain_admins_manage_only_their_domains_and_learn_nothing_of_others()
+    {
+        using var api = Api();
+        await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "other.example" }), HttpStatusCode.Created);
+        var admin = await JsonAsync(await api.PostAsJsonAsync("api/admins", new { username = "boss@other.example", password = "boss password", domains = new[] { "other.example" } }),
+            HttpStatusCode.Created);
+        Assert.False(admin.GetProperty("superadmin").GetBoolean());
+        await ProblemAsync(await api.PostAsJsonAsync("api/admins", new { username = "boss@other.example", password = "boss password" }), HttpStatusCode.Conflict);
+
+        using var boss = Api("boss@other.example", "boss password");
+        var domains = await JsonAsync(await boss.GetAsync("api/domains"), HttpStatusCode.OK);
+        Assert.Equal(["other.example"], domains.GetProperty("items").EnumerateArray().Select(d => d.GetProperty("domain").GetString()));
+        await JsonAsync(await boss.PostAsJsonAsync("api/mailboxes", new { address = "staff@other.example", password = "staff password", quota = 1024000 }), HttpStatusCode.Created);
+        await JsonAsync(await boss.PatchAsJsonAsync("api/domains/other.example", new { description = "Ours" }), HttpStatusCode.OK);
+
+        var existing = await boss.GetAsync("api/mailboxes/user1@example.jp");
+        var missing = await boss.GetAsync("api/mailboxes/nobody@nowhere.example");
+        await ProblemAsync(existing, HttpStatusCode.Forbidden);
+        await ProblemAsync(missing, HttpStatusCode.Forbidden);
+        Assert.Equal(await existing.Content.ReadAsStringAsync() is var a ? Title(a) : null, Title(await missing.Content.ReadAsStringAsync()));
+        await ProblemAsync(await boss.GetAsync("api/mailboxes?domain=example.jp"), HttpStatusCode.Forbidden);
+        await ProblemAsync(await boss.PatchAsJsonAsync("api/domains/other.example", new { mailboxes = 100 }), HttpStatusCode.Forbidden);
+        await ProblemAsync(await boss.PostAsJsonAsync("api/domains", new { domain = "mine.example" }), HttpStatusCode.Forbidden);
+        await ProblemAsync(await boss.GetAsync("api/admins"), HttpStatusCode.Forbidden);
+        await ProblemAsync(await boss.PostAsJsonAsync("api/aliases", new { address = "x@example.jp", @goto = new[] { "user1@example.jp" } }), HttpStatusCode.Forbidden);
+        var log = await JsonAsync(await boss.GetAsync("api/log"), HttpStatusCode.OK);
+        Assert.All(log.GetProperty("items").EnumerateArray(), e => Assert.Equal("other.example", e.GetProperty("domain").GetString()));
+        Assert.Contains(log.GetProperty("items").EnumerateArray(), e => e.GetProperty("action").GetString() == "create_mailbox" &&
+            e.GetProperty("username").GetString() == "boss@other.example (127.0.0.1)");
+
+        await ProblemAsync(await api.DeleteAsync("api/admins/admin@example.jp"), HttpStatusCode.Conflict);
+        await JsonAsync(await api.DeleteAsync("api/admins/boss@other.example"), HttpStatusCode.NoContent);
+        await ProblemAsync(await boss.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
+    }
+
+    private static string? Title(string problem) => JsonDocument.Parse(problem).RootElement.GetProperty("title").GetString();
+
+    [Fact]
+    public async Task Calls_without_valid_credentials_get_401_and_repeated_failures_are_throttled()
+    {
+        using var anonymous = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Http}/") };
+        var none = await anonymous.GetAsync("api/domains");
+        await ProblemAsync(none, HttpStatusCode.Unauthorized);
+        Assert.StartsWith("Basic realm=\"MailServerless\"", none.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        using var mailboxUser = Api("user1@example.jp");
+        await ProblemAsync(await mailboxUser.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
+        anonymous.DefaultRequestHeaders.Add("X-Forwarded-User", "admin@example.jp");
+        await ProblemAsync(await anonymous.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
+
+        using var wrong = Api(password: "wrong");
+        for (var i = 0; i < 2; i++)
+        {
+            await ProblemAsync(await wrong.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
+        }
+
+        using var right = Api();
+        await ProblemAsync(await right.GetAsync("api/domains"), HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_paths_and_malformed_json_gets_a_problem()
+    {
+        using var api = Api();
+        var document = await JsonAsync(await api.GetAsync("openapi/v1.json"), HttpStatusCode.OK);
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/api/domains/{domain}", paths);
+        Assert.Contains("/api/mailboxes/{address}/password", paths);
+        Assert.Contains("/api/alias-domains", paths);
+
+        var malformed = await api.PostAsync("api/domains", new StringContent("{\"domain\": [1, 2", Encoding.UTF8, "application/json"));
+        await ProblemAsync(malformed, HttpStatusCode.BadRequest);
+        var wrongShape = await api.PostAsync("api/mailboxes", new StringContent("{\"quota\": \"lots\"}", Encoding.UTF8, "application/json"));
+        await ProblemAsync(wrongShape, HttpStatusCode.BadRequest);
+    }
+}
