@@ -9,10 +9,11 @@ namespace MailServerless.Functions;
 /// <summary>
 /// What a new mailbox gets besides its directory rows: its Maildir with the special-use folders, and the
 /// welcome mail (PostfixAdmin's <c>welcome_text</c>; the seed relies on it to create the mailbox), which goes
-/// through the inbound queue like any message. A deleted mailbox's Maildir is removed only when asked.
+/// through the inbound queue like any message — or, from the command line, where the running server owns
+/// the spool, straight into the new Maildir. A deleted mailbox's Maildir is removed only when asked.
 /// </summary>
 public sealed class MailboxProvisioning(
-    MaildirStore store, IMessageQueue inbound, IBlobStore blobs, AdministrationOptions options, string hostName, TimeProvider clock)
+    MaildirStore store, IMessageQueue? inbound, IBlobStore? blobs, AdministrationOptions options, string hostName, TimeProvider clock)
     : IMailboxProvisioning
 {
     public async Task CreatedAsync(Mailbox mailbox, CancellationToken cancellationToken)
@@ -38,6 +39,17 @@ public sealed class MailboxProvisioning(
         using var bytes = new MemoryStream();
         await welcome.WriteToAsync(FormatOptions.Default, bytes, cancellationToken);
         bytes.Position = 0;
+        if (inbound is null || blobs is null)
+        {
+            var result = await store.Delivery.DeliverAsync(mailbox.Maildir, QuotaLimit.Unlimited, id, clock.GetUtcNow(), bytes, cancellationToken: cancellationToken);
+            if (!result.Succeeded)
+            {
+                throw new IOException($"the welcome mail for {mailbox.Username} was not delivered: {result.Detail}");
+            }
+
+            return;
+        }
+
         var size = await blobs.PutAsync(id, bytes, cancellationToken);
         await inbound.EnqueueAsync(new QueuedMessage
         {

@@ -9,7 +9,10 @@ namespace MailServerless.EdgeServer.Api;
 /// <summary>Registers the administration services, the API's authentication, problem details and the OpenAPI document.</summary>
 public static class AdminApiHosting
 {
-    public static IServiceCollection AddAdminApi(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="deliverWelcomeDirectly">
+    /// For the command line: the running server owns the spool, so the welcome mail goes straight into the new Maildir.
+    /// </param>
+    public static IServiceCollection AddAdminApi(this IServiceCollection services, IConfiguration configuration, bool deliverWelcomeDirectly = false)
     {
         services.AddSingleton(configuration.GetSection("Mail:Admin").Get<AdministrationOptions>() ?? new AdministrationOptions());
         services.AddSingleton<AdministrationLog>();
@@ -22,8 +25,8 @@ public static class AdminApiHosting
         services.AddSingleton<ApiAuthentication>();
         services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(
             sp.GetRequiredService<MaildirStore>(),
-            sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound),
-            sp.GetRequiredService<IBlobStore>(),
+            deliverWelcomeDirectly ? null : sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound),
+            deliverWelcomeDirectly ? null : sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredService<AdministrationOptions>(),
             sp.GetRequiredService<Core.Configuration.MailOptions>().EffectiveHostName,
             sp.GetRequiredService<TimeProvider>()));

@@ -10,10 +10,14 @@ public static class EdgeServerProgram
     public static async Task<int> RunAsync(string[] args)
     {
         var isSetup = args.Length > 0 && string.Equals(args[0], "setup", StringComparison.OrdinalIgnoreCase);
+        var isAdmin = args.Length > 0 && string.Equals(args[0], "admin", StringComparison.OrdinalIgnoreCase);
         WebApplication app;
         try
         {
-            app = BuildApplication(isSetup ? args[1..] : args);
+            // The admin command's own words and options are not host settings; --Key=value ones are.
+            app = isAdmin
+                ? BuildApplication(args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal)).ToArray(), commandLine: true)
+                : BuildApplication(isSetup ? args[1..] : args);
         }
         catch (Exception e) when (e is DirectoryConfigurationException or ArgumentException or InvalidOperationException)
         {
@@ -23,6 +27,12 @@ public static class EdgeServerProgram
 
         try
         {
+            if (isAdmin)
+            {
+                StartupTasks.EnsureDataDirectory(app.Services.GetRequiredService<MailOptions>());
+                return await Cli.AdminCommand.RunAsync(app.Services, args[1..], Console.In, Console.Out, Console.Error);
+            }
+
             return isSetup
                 ? await SetupCommand.RunAsync(app.Services, app.Configuration, Console.In, Console.Out, CancellationToken.None)
                 : await ServeAsync(app);
@@ -34,7 +44,7 @@ public static class EdgeServerProgram
         }
     }
 
-    public static WebApplication BuildApplication(string[] args)
+    public static WebApplication BuildApplication(string[] args, bool commandLine = false)
     {
         // appsettings.json ships beside the binary; relative paths in settings are from the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -42,11 +52,17 @@ public static class EdgeServerProgram
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (commandLine)
+        {
+            // Standard output is the command's answer (perhaps JSON): only warnings and errors are logged.
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        }
+
         var options = builder.Configuration.GetSection(MailOptions.SectionName).Get<MailOptions>() ?? new MailOptions();
         builder.Services.AddMailDirectory(options);
         builder.Services.AddMailQueues(options, builder.Configuration);
         builder.Services.AddMailProtocols(builder.Configuration);
-        builder.Services.AddAdminApi(builder.Configuration);
+        builder.Services.AddAdminApi(builder.Configuration, deliverWelcomeDirectly: commandLine);
         builder.WebHost.ConfigureMailListeners(options);
         var app = builder.Build();
         app.MapStatusEndpoints();

@@ -75,6 +75,14 @@ public sealed class Mailboxes(
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var domain = await Domains.FindAsync(connection, address.Domain, cancellationToken, transaction)
                      ?? throw AdministrationException.Invalid("address", $"{address.Domain} is not a domain of this server.");
+        var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM `mailbox` WHERE `username` = @address) + (SELECT COUNT(*) FROM `alias` WHERE `address` = @address)",
+            new { address = address.Value }, transaction, cancellationToken: cancellationToken));
+        if (exists > 0)
+        {
+            throw AdministrationException.Conflict($"{address.Value} exists already (as a mailbox or an alias).");
+        }
+
         if (domain.BackupMx)
         {
             throw AdministrationException.Invalid("address", $"{address.Domain} is a backup MX domain: it holds no mailboxes.");
@@ -86,14 +94,6 @@ public sealed class Mailboxes(
         }
 
         await CheckQuotaAsync(connection, transaction, domain, quota, null, cancellationToken);
-        var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT (SELECT COUNT(*) FROM `mailbox` WHERE `username` = @address) + (SELECT COUNT(*) FROM `alias` WHERE `address` = @address)",
-            new { address = address.Value }, transaction, cancellationToken: cancellationToken));
-        if (exists > 0)
-        {
-            throw AdministrationException.Conflict($"{address.Value} exists already (as a mailbox or an alias).");
-        }
-
         var maildir = MaildirPath.ForAddress(address.LocalPart, address.Domain);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO `mailbox` (`username`, `password`, `name`, `maildir`, `quota`, `local_part`, `domain`, `created`, `modified`, `active`) " +
