@@ -41,5 +41,6 @@ public static class AdminApiHosting
         app.UseStatusCodePages();
         app.MapOpenApi();
         app.MapAdminApi();
+        app.MapAutoconfig();
     }
 }

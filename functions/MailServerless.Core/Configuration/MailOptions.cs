@@ -31,6 +31,8 @@ public sealed class MailOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    public AutoconfigOptions Autoconfig { get; set; } = new();
+
     public string EffectiveDataDirectory => Path.GetFullPath(DataDirectory);
 
     public string EffectiveHostName =>
@@ -127,4 +129,11 @@ public sealed class AuthOptions
 {
     /// <summary>Allow AUTH/LOGIN/USER before TLS (off by default).</summary>
     public bool AllowPlaintextWithoutTls { get; set; }
+}
+
+/// <summary>The <c>Mail:Autoconfig</c> settings.</summary>
+public sealed class AutoconfigOptions
+{
+    /// <summary>The host name mail clients are told to use (the certificate's name); default <c>Mail:HostName</c>.</summary>
+    public string? HostName { get; set; }
 }
