@@ -58,6 +58,14 @@ public static class AdminApi
             await m.UpdateAsync(Actor(c), address, new MailboxInput(Password: input.Password ?? string.Empty), ct);
             return TypedResults.NoContent();
         });
+        mailboxes.MapGet("/{address}/vacation", (HttpContext c, Vacations v, string address, CancellationToken ct) => v.GetAsync(Actor(c), address, ct));
+        mailboxes.MapPut("/{address}/vacation", (HttpContext c, Vacations v, string address, VacationInput input, CancellationToken ct) =>
+            v.SetAsync(Actor(c), address, input, ct));
+        mailboxes.MapDelete("/{address}/vacation", async (HttpContext c, Vacations v, string address, CancellationToken ct) =>
+        {
+            await v.DeleteAsync(Actor(c), address, ct);
+            return TypedResults.NoContent();
+        });
         mailboxes.MapDelete("/{address}", async (HttpContext c, Mailboxes m, string address, bool? removeMaildir, CancellationToken ct) =>
         {
             await m.DeleteAsync(Actor(c), address, removeMaildir ?? false, ct);

@@ -21,6 +21,7 @@ public static class AdminApiHosting
         services.AddSingleton<Aliases>();
         services.AddSingleton<AliasDomains>();
         services.AddSingleton<Admins>();
+        services.AddSingleton<Vacations>();
         services.AddSingleton<AdminAuthenticator>();
         services.AddSingleton<ApiAuthentication>();
         services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(

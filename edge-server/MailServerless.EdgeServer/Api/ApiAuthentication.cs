@@ -6,11 +6,12 @@ using MailServerless.EdgeServer.Protocol;
 namespace MailServerless.EdgeServer.Api;
 
 /// <summary>
-/// Every API call authenticates itself (HTTP Basic, RFC 7617, with an admin's address and password) — no
+/// Every API call authenticates itself (HTTP Basic, RFC 7617, with an admin's address and password, or a
+/// mailbox owner's mail address and password for their own mailbox) — no
 /// identity header from a proxy or API Gateway is trusted. Failures are throttled per client address and
 /// per account, like mail logins.
 /// </summary>
-public sealed class ApiAuthentication(AdminAuthenticator authenticator, AuthThrottle throttle)
+public sealed class ApiAuthentication(AdminAuthenticator authenticator, Core.Accounts.IAccountDirectory mailboxes, AuthThrottle throttle)
 {
     public const string ActorKey = "MailServerless.Actor";
     private const string Challenge = "Basic realm=\"MailServerless\", charset=\"UTF-8\"";
@@ -34,6 +35,20 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, AuthThro
         }
 
         var actor = await authenticator.AuthenticateAsync(account, password, client.ToString(), context.RequestAborted);
+        if (actor is null)
+        {
+            // Not an admin: a mailbox owner with their mail password (PostfixAdmin's user area).
+            try
+            {
+                var owner = await mailboxes.AuthenticateAsync(account, password, context.RequestAborted);
+                actor = owner.Succeeded ? AdminActor.Owner(owner.Mailbox!.Username, client.ToString()) : null;
+            }
+            catch (Core.Accounts.DirectoryUnavailableException)
+            {
+                return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The directory does not answer."));
+            }
+        }
+
         if (actor is null)
         {
             throttle.RecordFailure(client, account);

@@ -7,6 +7,27 @@ namespace MailServerless.Core.Administration;
 /// </summary>
 public sealed record AdminActor(string Username, bool IsSuperadmin, IReadOnlySet<string> Domains, string Origin)
 {
+    /// <summary>
+    /// Set for a mailbox owner logged in with their mail credentials (PostfixAdmin's user area): they may
+    /// read their mailbox and change its password, vacation and forwarding, nothing else.
+    /// </summary>
+    public string? OwnMailbox { get; init; }
+
+    public static AdminActor Owner(string mailbox, string origin) =>
+        new(mailbox, false, new HashSet<string>(), origin) { OwnMailbox = mailbox };
+
+    /// <summary>An admin of the address's domain, or its owner.</summary>
+    public void EnsureCanManageMailbox(string address, string domain)
+    {
+        if (!string.Equals(OwnMailbox, address, StringComparison.Ordinal))
+        {
+            EnsureCanManage(domain);
+        }
+    }
+
+    /// <summary>True when the actor is this mailbox's owner and not an admin of its domain.</summary>
+    public bool IsOnlyOwnerOf(string domain) => OwnMailbox is not null && !CanManage(domain);
+
     public static AdminActor CommandLine { get; } = new("cli", true, new HashSet<string>(), "cli");
 
     public string LogName => $"{Username} ({Origin})";
@@ -20,6 +41,15 @@ public sealed record AdminActor(string Username, bool IsSuperadmin, IReadOnlySet
         {
             // The same answer whether the domain exists or not: nothing leaks about other domains.
             throw AdministrationException.Forbidden("You may not manage this domain.");
+        }
+    }
+
+    /// <summary>Lists are for admins: a mailbox owner sees their own mailbox only.</summary>
+    public void EnsureAdmin()
+    {
+        if (OwnMailbox is not null)
+        {
+            throw AdministrationException.Forbidden("Only an admin may do this.");
         }
     }
 

@@ -36,6 +36,7 @@ public sealed class AdministrationLog(DirectoryDatabase database, TimeProvider c
     public async Task<Page<LogEntry>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        actor.EnsureAdmin();
         page = page.Checked();
         if (page.Domain is not null)
         {

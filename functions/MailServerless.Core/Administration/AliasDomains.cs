@@ -20,6 +20,7 @@ public sealed class AliasDomains(DirectoryDatabase database, AdministrationLog l
     public async Task<Page<AliasDomainView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        actor.EnsureAdmin();
         page = page.Checked();
         if (page.Domain is not null)
         {

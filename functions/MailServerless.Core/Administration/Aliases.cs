@@ -25,6 +25,7 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, T
     public async Task<Page<AliasView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        actor.EnsureAdmin();
         page = page.Checked();
         if (page.Domain is not null)
         {
@@ -46,7 +47,8 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, T
     {
         ArgumentNullException.ThrowIfNull(actor);
         var key = DirectoryNames.Address(address, "address", allowCatchAll: true);
-        actor.EnsureCanManage(key.Domain);
+        // A mailbox owner reads and changes their own row: their forwarding.
+        actor.EnsureCanManageMailbox(key.Value, key.Domain);
         await using var connection = await database.OpenAsync(cancellationToken);
         return await FindAsync(connection, null, key.Value, cancellationToken) ?? throw AdministrationException.NotFound($"No alias {key.Value}.");
     }
@@ -93,6 +95,11 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, T
         if (input.Address is not null && DirectoryNames.Address(input.Address, "address", allowCatchAll: true).Value != current.Address)
         {
             throw AdministrationException.Invalid("address", "An alias cannot be renamed.");
+        }
+
+        if (actor.IsOnlyOwnerOf(current.Domain) && input.Active is not null)
+        {
+            throw AdministrationException.Forbidden("A mailbox owner may change only where mail goes.");
         }
 
         var targets = input.Goto is null ? current.Goto.ToList() : Targets(input.Goto);

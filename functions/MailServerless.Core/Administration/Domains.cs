@@ -27,6 +27,7 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
     public async Task<Page<DomainView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        actor.EnsureAdmin();
         page = page.Checked();
         var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
         if (page.Domain is not null)

@@ -36,6 +36,7 @@ public sealed class Mailboxes(
     public async Task<Page<MailboxView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        actor.EnsureAdmin();
         page = page.Checked();
         if (page.Domain is not null)
         {
@@ -57,7 +58,7 @@ public sealed class Mailboxes(
     {
         ArgumentNullException.ThrowIfNull(actor);
         var parsed = DirectoryNames.Address(address, "address");
-        actor.EnsureCanManage(parsed.Domain);
+        actor.EnsureCanManageMailbox(parsed.Value, parsed.Domain);
         await using var connection = await database.OpenAsync(cancellationToken);
         return await FindAsync(connection, null, parsed.Value, cancellationToken) ?? throw AdministrationException.NotFound($"No mailbox {parsed.Value}.");
     }
@@ -124,6 +125,11 @@ public sealed class Mailboxes(
         if (input.Address is not null && DirectoryNames.Address(input.Address, "address").Value != current.Address)
         {
             throw AdministrationException.Invalid("address", "A mailbox cannot be renamed.");
+        }
+
+        if (actor.IsOnlyOwnerOf(current.Domain) && (input.Name ?? (object?)input.Quota ?? input.Active) is not null)
+        {
+            throw AdministrationException.Forbidden("A mailbox owner may change only the password.");
         }
 
         var name = CheckName(input.Name ?? current.Name);

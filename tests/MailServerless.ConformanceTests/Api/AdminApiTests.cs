@@ -272,12 +272,12 @@ public abstract class AdminApiTests : IAsyncLifetime
         await ProblemAsync(none, HttpStatusCode.Unauthorized);
         Assert.StartsWith("Basic realm=\"MailServerless\"", none.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
         using var mailboxUser = Api("user1@example.jp");
-        await ProblemAsync(await mailboxUser.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
+        await ProblemAsync(await mailboxUser.GetAsync("api/domains"), HttpStatusCode.Forbidden);
         anonymous.DefaultRequestHeaders.Add("X-Forwarded-User", "admin@example.jp");
         await ProblemAsync(await anonymous.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
 
         using var wrong = Api(password: "wrong");
-        for (var i = 0; i < 2; i++)
+        for (var i = 0; i < 3; i++)
         {
             await ProblemAsync(await wrong.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
         }
@@ -300,5 +300,56 @@ public abstract class AdminApiTests : IAsyncLifetime
         await ProblemAsync(malformed, HttpStatusCode.BadRequest);
         var wrongShape = await api.PostAsync("api/mailboxes", new StringContent("{\"quota\": \"lots\"}", Encoding.UTF8, "application/json"));
         await ProblemAsync(wrongShape, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Vacation_adds_the_autoreply_target_as_postfixadmin_does_and_replies_go_out()
+    {
+        using var api = Api();
+        var vacation = await JsonAsync(await api.PutAsJsonAsync("api/mailboxes/user2@example.jp/vacation",
+            new { active = true, subject = "Away", body = "Back on Monday.", intervalTime = 86400 }), HttpStatusCode.OK);
+        Assert.True(vacation.GetProperty("active").GetBoolean());
+        var alias = await JsonAsync(await api.GetAsync("api/aliases/user2@example.jp"), HttpStatusCode.OK);
+        Assert.Equal(["user2@example.jp", "user2#example.jp@autoreply.example.jp"], alias.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the directory cache forgets the alias row
+        await _server.DeliverAsync("user2", "while away");
+        Assert.Contains(_server.OutboundEnvelopes(), e => e.Contains("user2#example.jp@autoreply.example.jp", StringComparison.Ordinal));
+
+        await ProblemAsync(await api.PutAsJsonAsync("api/mailboxes/user2@example.jp/vacation", new { subject = "two\nlines" }), HttpStatusCode.UnprocessableEntity, "subject");
+        await ProblemAsync(await api.PutAsJsonAsync("api/mailboxes/user2@example.jp/vacation", new { activeUntil = "1999-01-01T00:00:00" }), HttpStatusCode.UnprocessableEntity, "activeUntil");
+        await JsonAsync(await api.DeleteAsync("api/mailboxes/user2@example.jp/vacation"), HttpStatusCode.NoContent);
+        var after = await JsonAsync(await api.GetAsync("api/aliases/user2@example.jp"), HttpStatusCode.OK);
+        Assert.Equal(["user2@example.jp"], after.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+        Assert.False((await JsonAsync(await api.GetAsync("api/mailboxes/user2@example.jp/vacation"), HttpStatusCode.OK)).GetProperty("active").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Mailbox_owners_change_their_password_vacation_and_forwarding_and_nothing_else()
+    {
+        using var owner = Api("user4@example.jp");
+        var own = await JsonAsync(await owner.GetAsync("api/mailboxes/user4@example.jp"), HttpStatusCode.OK);
+        Assert.Equal("user4@example.jp", own.GetProperty("address").GetString());
+        await JsonAsync(await owner.PutAsJsonAsync("api/mailboxes/user4@example.jp/vacation", new { active = true, subject = "Out", body = "Later." }), HttpStatusCode.OK);
+        await JsonAsync(await owner.PatchAsJsonAsync("api/aliases/user4@example.jp", new { @goto = new[] { "user4@example.jp", "me@elsewhere.example" } }), HttpStatusCode.OK);
+
+        await ProblemAsync(await owner.GetAsync("api/mailboxes/user5@example.jp"), HttpStatusCode.Forbidden);
+        await ProblemAsync(await owner.PatchAsJsonAsync("api/mailboxes/user4@example.jp", new { quota = 999999999 }), HttpStatusCode.Forbidden);
+        await ProblemAsync(await owner.PutAsJsonAsync("api/mailboxes/user5@example.jp/password", new { password = "taken over!" }), HttpStatusCode.Forbidden);
+        await ProblemAsync(await owner.PostAsJsonAsync("api/aliases", new { address = "mine@example.jp", @goto = new[] { "user4@example.jp" } }), HttpStatusCode.Forbidden);
+        await ProblemAsync(await owner.GetAsync("api/admins"), HttpStatusCode.Forbidden);
+        await ProblemAsync(await owner.GetAsync("api/mailboxes"), HttpStatusCode.Forbidden);
+        await ProblemAsync(await owner.GetAsync("api/log"), HttpStatusCode.Forbidden);
+        var forwarding = await JsonAsync(await owner.GetAsync("api/aliases/user4@example.jp"), HttpStatusCode.OK);
+        Assert.Contains("me@elsewhere.example", forwarding.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+
+        await JsonAsync(await owner.PutAsJsonAsync("api/mailboxes/user4@example.jp/password", new { password = "my new password" }), HttpStatusCode.NoContent);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await ImapLoginAsync("user4@example.jp", "my new password");
+        using var renewed = Api("user4@example.jp", "my new password");
+        var log = await JsonAsync(await Api().GetAsync("api/log?domain=example.jp"), HttpStatusCode.OK);
+        Assert.Contains(log.GetProperty("items").EnumerateArray(), e => e.GetProperty("action").GetString() == "edit_password" &&
+            e.GetProperty("username").GetString() == "user4@example.jp (127.0.0.1)");
+        await JsonAsync(await renewed.GetAsync("api/mailboxes/user4@example.jp/vacation"), HttpStatusCode.OK);
     }
 }
