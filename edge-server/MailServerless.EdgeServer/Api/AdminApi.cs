@@ -123,6 +123,19 @@ public static class AdminApi
             return TypedResults.NoContent();
         });
 
+        var keys = api.MapGroup("/keys").WithTags("API keys");
+        keys.MapGet("/", (HttpContext c, ApiKeys k, CancellationToken ct) => k.ListAsync(Actor(c), ct));
+        keys.MapPost("/", async (HttpContext c, ApiKeys k, ApiKeyInput input, CancellationToken ct) =>
+        {
+            var created = await k.CreateAsync(Actor(c), input, ct);
+            return TypedResults.Created($"/api/keys/{created.Id}", created);
+        });
+        keys.MapDelete("/{id}", async (HttpContext c, ApiKeys k, string id, CancellationToken ct) =>
+        {
+            await k.DeleteAsync(Actor(c), id, ct);
+            return TypedResults.NoContent();
+        });
+
         api.MapGet("/log", (HttpContext c, AdministrationLog log, string? domain, int? offset, int? limit, CancellationToken ct) =>
             log.ListAsync(Actor(c), Page(domain, offset, limit), ct)).WithTags("Log");
     }

@@ -22,6 +22,7 @@ public static class AdminApiHosting
         services.AddSingleton<AliasDomains>();
         services.AddSingleton<Admins>();
         services.AddSingleton<Vacations>();
+        services.AddSingleton<ApiKeys>();
         services.AddSingleton<AdminAuthenticator>();
         services.AddSingleton<ApiAuthentication>();
         services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(

@@ -11,7 +11,7 @@ namespace MailServerless.EdgeServer.Api;
 /// identity header from a proxy or API Gateway is trusted. Failures are throttled per client address and
 /// per account, like mail logins.
 /// </summary>
-public sealed class ApiAuthentication(AdminAuthenticator authenticator, Core.Accounts.IAccountDirectory mailboxes, AuthThrottle throttle)
+public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys keys, Core.Accounts.IAccountDirectory mailboxes, AuthThrottle throttle)
 {
     public const string ActorKey = "MailServerless.Actor";
     private const string Challenge = "Basic realm=\"MailServerless\", charset=\"UTF-8\"";
@@ -22,7 +22,13 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, Core.Acc
         ArgumentNullException.ThrowIfNull(context);
         var client = context.Connection.RemoteIpAddress is { } remote && remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4()
             : context.Connection.RemoteIpAddress ?? IPAddress.None;
-        if (!TryReadBasic(context.Request.Headers.Authorization.ToString(), out var user, out var password))
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return await AuthenticateKeyAsync(context, client, header[7..].Trim());
+        }
+
+        if (!TryReadBasic(header, out var user, out var password))
         {
             return (null, Unauthorized(context, "Authentication required (HTTP Basic with an admin's address and password)."));
         }
@@ -54,6 +60,26 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, Core.Acc
             throttle.RecordFailure(client, account);
             await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
             return (null, Unauthorized(context, "Authentication failed."));
+        }
+
+        return (actor, null);
+    }
+
+    /// <summary>An API key acts as the admin it was made for, with that admin's rights now.</summary>
+    private async Task<(AdminActor? Actor, IResult? Refusal)> AuthenticateKeyAsync(HttpContext context, IPAddress client, string key)
+    {
+        if (throttle.IsBlocked(client, null))
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed logins; try again later."));
+        }
+
+        var username = await keys.VerifyAsync(key, context.RequestAborted);
+        var actor = username is null ? null : await authenticator.FindAsync(username, $"{client}, API key", context.RequestAborted);
+        if (actor is null)
+        {
+            throttle.RecordFailure(client, null);
+            await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
+            return (null, Unauthorized(context, "Invalid API key."));
         }
 
         return (actor, null);

@@ -30,6 +30,21 @@ public sealed class AdminAuthenticator(DirectoryDatabase database, PasswordServi
             return null;
         }
 
+        return await ActorAsync(connection, admin, origin, cancellationToken);
+    }
+
+    /// <summary>An active admin as an actor without a password check (an API key that names them); null when inactive or gone.</summary>
+    public async Task<AdminActor?> FindAsync(string username, string origin, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var admin = await connection.QuerySingleOrDefaultAsync<AdminRow>(new CommandDefinition(
+            "SELECT `username`, `password`, `superadmin` FROM `admin` WHERE `username` = @username AND `active` = 1",
+            new { username }, cancellationToken: cancellationToken));
+        return admin is null ? null : await ActorAsync(connection, admin, origin, cancellationToken);
+    }
+
+    private static async Task<AdminActor> ActorAsync(System.Data.Common.DbConnection connection, AdminRow admin, string origin, CancellationToken cancellationToken)
+    {
         var domains = (await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT `domain` FROM `domain_admins` WHERE `username` = @username AND `active` = 1",
             new { username = admin.username }, cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);

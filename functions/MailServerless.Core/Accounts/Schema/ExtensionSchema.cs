@@ -19,5 +19,17 @@ public static class ExtensionSchema
         Collation: "utf8mb4_general_ci",
         Comment: "MailServerless - settings and schema version");
 
-    public static IReadOnlyList<TableDefinition> Tables { get; } = [Meta];
+    /// <summary>API keys for automation: the secret is kept only as its SHA-256; a key acts as its admin.</summary>
+    public static TableDefinition ApiKey { get; } = new(
+        Prefix + "api_key",
+        [
+            new("id", "varchar(32)"), new("name", "varchar(255)"), new("secret_hash", "varchar(64)"), new("username", "varchar(255)"),
+            new("created", "datetime", Default: "'2000-01-01 00:00:00'"), new("last_used", "datetime", Default: "'2000-01-01 00:00:00'"),
+        ],
+        ["id"],
+        Charset: "utf8mb4",
+        Collation: "utf8mb4_general_ci",
+        Comment: "MailServerless - admin API keys");
+
+    public static IReadOnlyList<TableDefinition> Tables { get; } = [Meta, ApiKey];
 }
