@@ -62,6 +62,17 @@ public sealed class MailboxProvisioning(
         }, cancellationToken);
     }
 
+    public async Task<MailboxUsage?> UsageAsync(string maildir, long quotaBytes, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(MaildirLayout.MailboxRoot(store.BasePath, maildir)))
+        {
+            return null;
+        }
+
+        var usage = await store.OpenMailbox(maildir, new QuotaLimit(quotaBytes)).GetQuotaUsageAsync(cancellationToken);
+        return new MailboxUsage(usage.Bytes, usage.Messages);
+    }
+
     public Task DeletedAsync(string maildir, bool removeFiles, CancellationToken cancellationToken)
     {
         if (removeFiles)

@@ -6,8 +6,14 @@ using MailServerless.Core.Passwords;
 
 namespace MailServerless.Core.Administration;
 
-/// <summary>A mailbox as the API shows it (the password never).</summary>
-public sealed record MailboxView(string Address, string Name, long Quota, bool Active, string Domain, string LocalPart, string Maildir);
+/// <summary>A mailbox as the API shows it (the password never); <see cref="QuotaUsed"/> only when read one by one.</summary>
+public sealed record MailboxView(string Address, string Name, long Quota, bool Active, string Domain, string LocalPart, string Maildir)
+{
+    /// <summary>Bytes and messages in the Maildir, from its <c>maildirsize</c> (as Dovecot's quota counts them).</summary>
+    public MailboxUsage? QuotaUsed { get; init; }
+}
+
+public sealed record MailboxUsage(long Bytes, long Messages);
 
 /// <summary>Fields of a mailbox to create or change; null leaves a field as it is.</summary>
 public sealed record MailboxInput(string? Address = null, string? Password = null, string? Name = null, long? Quota = null, bool? Active = null);
@@ -18,6 +24,9 @@ public interface IMailboxProvisioning
     Task CreatedAsync(Mailbox mailbox, CancellationToken cancellationToken);
 
     Task DeletedAsync(string maildir, bool removeFiles, CancellationToken cancellationToken);
+
+    /// <summary>What the Maildir holds now; null when it does not exist (yet).</summary>
+    Task<MailboxUsage?> UsageAsync(string maildir, long quotaBytes, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -60,7 +69,8 @@ public sealed class Mailboxes(
         var parsed = DirectoryNames.Address(address, "address");
         actor.EnsureCanManageMailbox(parsed.Value, parsed.Domain);
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await FindAsync(connection, null, parsed.Value, cancellationToken) ?? throw AdministrationException.NotFound($"No mailbox {parsed.Value}.");
+        var mailbox = await FindAsync(connection, null, parsed.Value, cancellationToken) ?? throw AdministrationException.NotFound($"No mailbox {parsed.Value}.");
+        return mailbox with { QuotaUsed = await provisioning.UsageAsync(mailbox.Maildir, mailbox.Quota, cancellationToken) };
     }
 
     public async Task<MailboxView> CreateAsync(AdminActor actor, MailboxInput input, CancellationToken cancellationToken = default)

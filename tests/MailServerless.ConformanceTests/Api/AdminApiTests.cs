@@ -121,6 +121,9 @@ public abstract class AdminApiTests : IAsyncLifetime
         Assert.DoesNotContain("\nBcc:", welcome, StringComparison.Ordinal);
         Assert.True(Directory.Exists(Path.Combine(_server.MaildirRoot("new.person"), ".Sent")));
         await ImapLoginAsync("new.person@example.jp", "first password");
+        var usage = (await JsonAsync(await api.GetAsync("api/mailboxes/new.person@example.jp"), HttpStatusCode.OK)).GetProperty("quotaUsed");
+        Assert.Equal(1, usage.GetProperty("messages").GetInt64());
+        Assert.True(usage.GetProperty("bytes").GetInt64() > 100);
 
         await JsonAsync(await api.PutAsJsonAsync("api/mailboxes/new.person@example.jp/password", new { password = "second password" }), HttpStatusCode.NoContent);
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // the directory cache (Mail:Directory:CacheLifetime, 1 s here) forgets the old row
