@@ -14,6 +14,13 @@ public sealed class KeywordList
 
     private readonly string?[] _names = new string?[MaxKeywords];
 
+    public KeywordList Clone()
+    {
+        var copy = new KeywordList();
+        Array.Copy(_names, copy._names, MaxKeywords);
+        return copy;
+    }
+
     public static KeywordList Load(string folderPath)
     {
         var list = new KeywordList();

@@ -18,8 +18,8 @@ public sealed partial class MaildirFolder
     private readonly TimeProvider _clock;
     private readonly string _hostName;
     private readonly QuotaLimit _quotaLimit;
-    private readonly DirectoryListing _new;
-    private readonly DirectoryListing _cur;
+    private DirectoryListing _new;
+    private DirectoryListing _cur;
     private (DateTime Time, long Length) _uidListStamp;
     private UidList _uidList;
     private List<MaildirMessage> _messages = [];
@@ -27,10 +27,13 @@ public sealed partial class MaildirFolder
     private KeywordList _keywords;
 
     private readonly Func<uint> _newUidValidity;
+    private readonly FolderStateCache? _cache;
 
     private MaildirFolder(
-        string mailboxRoot, string folder, TimeProvider clock, string hostName, QuotaLimit quotaLimit, Func<uint> newUidValidity)
+        string mailboxRoot, string folder, TimeProvider clock, string hostName, QuotaLimit quotaLimit, Func<uint> newUidValidity,
+        FolderStateCache? cache)
     {
+        _cache = cache;
         _newUidValidity = newUidValidity;
         _mailboxRoot = mailboxRoot;
         _clock = clock;
@@ -61,7 +64,7 @@ public sealed partial class MaildirFolder
     /// <summary>Opens an existing folder (INBOX is created if missing); throws <see cref="DirectoryNotFoundException"/> otherwise.</summary>
     internal static async Task<MaildirFolder> OpenAsync(
         string mailboxRoot, string folder, TimeProvider clock, string hostName, QuotaLimit quotaLimit,
-        Func<uint> newUidValidity, CancellationToken cancellationToken = default)
+        Func<uint> newUidValidity, FolderStateCache? cache, CancellationToken cancellationToken = default)
     {
         if (MaildirLayout.IsInbox(folder))
         {
@@ -77,8 +80,16 @@ public sealed partial class MaildirFolder
             MaildirLayout.EnsureFolder(mailboxRoot, folder);
         }
 
-        var opened = new MaildirFolder(mailboxRoot, folder, clock, hostName, quotaLimit, newUidValidity);
+        var opened = new MaildirFolder(mailboxRoot, folder, clock, hostName, quotaLimit, newUidValidity, cache);
+        // What this process last knew of the folder: the sync then costs only what changed since.
+        var known = cache?.Get(opened.Path) is { } state && opened.Restore(state);
+        var before = opened.Version;
         await opened.SyncAsync(cancellationToken);
+        if (!known || opened.Version != before)
+        {
+            cache?.Put(opened.Path, opened.Snapshot());
+        }
+
         return opened;
     }
 
@@ -299,6 +310,24 @@ public sealed partial class MaildirFolder
         return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
     }
 
+    /// <summary>A copy of what this folder knows, for <see cref="FolderStateCache"/>.</summary>
+    internal FolderState Snapshot() =>
+        new(_uidListStamp, _uidList.Clone(), [.. _messages], new Dictionary<uint, int>(_indexByUid), _keywords.Clone(), _new.Clone(), _cur.Clone());
+
+    /// <summary>Takes over a cached state (copied: the cache's own stays untouched); false when it does not fit.</summary>
+    private bool Restore(FolderState state)
+    {
+        _uidListStamp = state.UidListStamp;
+        _uidList = state.UidList.Clone();
+        _messages = [.. state.Messages];
+        _indexByUid = new Dictionary<uint, int>(state.IndexByUid);
+        _keywords = state.Keywords.Clone();
+        _new = state.New.Clone();
+        _cur = state.Cur.Clone();
+        Version++;
+        return true;
+    }
+
     /// <summary>Updates the view after this folder renamed a message's file into <c>cur/</c> itself.</summary>
     private MaildirMessage NoteRenamed(MaildirMessage message, string newFileName, bool sameFlags = false)
     {
@@ -356,7 +385,7 @@ public sealed partial class MaildirFolder
     /// The names in one of <c>new/</c> or <c>cur/</c>, listed again only when the directory changed,
     /// with what appeared and disappeared since the previous listing.
     /// </summary>
-    private sealed class DirectoryListing(string path)
+    internal sealed class DirectoryListing(string path)
     {
         private DateTime _stamp = DateTime.MinValue;
         private DateTime _listedAt = DateTime.MinValue;
@@ -387,6 +416,14 @@ public sealed partial class MaildirFolder
             _names = names;
             return Added.Count > 0 || Removed.Count > 0;
         }
+
+        /// <summary>The same listing, independent of this one.</summary>
+        public DirectoryListing Clone() => new(path)
+        {
+            _stamp = _stamp,
+            _listedAt = _listedAt,
+            _names = new HashSet<string>(_names, StringComparer.Ordinal),
+        };
 
         /// <summary>A name this process removed itself.</summary>
         public void Forget(string name) => _names.Remove(name);

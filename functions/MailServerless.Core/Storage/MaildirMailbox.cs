@@ -12,8 +12,11 @@ public sealed class MaildirMailbox
     private readonly TimeProvider _clock;
     private readonly string _hostName;
 
-    internal MaildirMailbox(string root, QuotaLimit quota, TimeProvider clock, string hostName)
+    private readonly FolderStateCache? _folders;
+
+    internal MaildirMailbox(string root, QuotaLimit quota, TimeProvider clock, string hostName, FolderStateCache? folders = null)
     {
+        _folders = folders;
         Root = root;
         Quota = quota;
         _clock = clock;
@@ -140,7 +143,7 @@ public sealed class MaildirMailbox
         new MaildirQuota(Root, _clock).GetUsageAsync(Quota, cancellationToken);
 
     public Task<MaildirFolder> OpenFolderAsync(string folder, CancellationToken cancellationToken = default) =>
-        MaildirFolder.OpenAsync(Root, folder, _clock, _hostName, Quota, NextUidValidity, cancellationToken);
+        MaildirFolder.OpenAsync(Root, folder, _clock, _hostName, Quota, NextUidValidity, _folders, cancellationToken);
 
     /// <summary>
     /// A UIDVALIDITY for a new UID list, never the same twice in this mailbox even for a folder deleted and

@@ -13,7 +13,10 @@ public sealed class MaildirStore(string basePath, string hostName, TimeProvider 
     public MaildirDelivery Delivery { get; } =
         new(basePath, hostName, clock, loggerFactory.CreateLogger<MaildirDelivery>());
 
+    /// <summary>Folder states this process keeps so that opening a folder again costs only what changed.</summary>
+    public FolderStateCache Folders { get; } = new();
+
     /// <summary>The mailbox at a directory <c>maildir</c> value (e.g. <c>example.jp/user1/</c>).</summary>
     public MaildirMailbox OpenMailbox(string maildir, QuotaLimit quota = default) =>
-        new(MaildirLayout.MailboxRoot(BasePath, maildir), quota, clock, hostName);
+        new(MaildirLayout.MailboxRoot(BasePath, maildir), quota, clock, hostName, Folders);
 }

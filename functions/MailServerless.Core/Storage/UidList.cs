@@ -53,6 +53,15 @@ public sealed class UidList
     /// <summary>The file ended in a line without its newline (a writer at work, or debris of a crash).</summary>
     public bool HasPartialTail { get; private set; }
 
+    /// <summary>An independent copy (the folder-state cache hands one to each folder it restores).</summary>
+    public UidList Clone() =>
+        new(UidValidity, NextUid, MailboxGuid, [.. _records], Damaged)
+        {
+            _headerLine = _headerLine,
+            _length = _length,
+            HasPartialTail = HasPartialTail,
+        };
+
     public static UidList CreateNew(uint uidValidity) =>
         new(uidValidity, 1, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), [], damaged: false);
 
