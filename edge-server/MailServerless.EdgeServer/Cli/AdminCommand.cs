@@ -64,7 +64,7 @@ public static class AdminCommand
             await error.WriteLineAsync($"error: {e.Message}");
             return 1;
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             await error.WriteLineAsync($"error: {e.Message}");
             return 64;
@@ -178,9 +178,23 @@ public static class AdminCommand
         string[] flags = ["json", "cascade", "remove-maildirs", "remove-maildir", "backup-mx", "superadmin"];
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i].Contains('=', StringComparison.Ordinal))
+            var equals = args[i].IndexOf('=', StringComparison.Ordinal);
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && equals > 0)
             {
-                continue; // a host setting such as --Mail:DataDirectory=..., read by the host's configuration
+                if (args[i][..equals].Contains(':', StringComparison.Ordinal))
+                {
+                    continue; // a host setting such as --Mail:DataDirectory=..., read by the host's configuration
+                }
+
+                // --name=value is --name value.
+                var key = args[i][2..equals];
+                if (!options.TryGetValue(key, out var given))
+                {
+                    options[key] = given = [];
+                }
+
+                given.Add(args[i][(equals + 1)..]);
+                continue;
             }
 
             if (!args[i].StartsWith("--", StringComparison.Ordinal))

@@ -16,7 +16,8 @@ public static class EdgeServerProgram
         {
             // The admin command's own words and options are not host settings; --Key=value ones are.
             app = isAdmin
-                ? BuildApplication(args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal)).ToArray(), commandLine: true)
+                ? BuildApplication(args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal) &&
+                                                      a[..a.IndexOf('=', StringComparison.Ordinal)].Contains(':', StringComparison.Ordinal)).ToArray(), commandLine: true)
                 : BuildApplication(isSetup ? args[1..] : args);
         }
         catch (Exception e) when (e is DirectoryConfigurationException or ArgumentException or InvalidOperationException)

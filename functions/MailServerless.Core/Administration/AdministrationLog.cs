@@ -27,7 +27,8 @@ public sealed class AdministrationLog(DirectoryDatabase database, TimeProvider c
                 username = actor.LogName,
                 domain,
                 action,
-                data,
+                // `data` is TEXT (65,535 bytes); a long goto list is cut rather than refused.
+                data = data.Length > 20_000 ? data[..20_000] + "..." : data,
             },
             transaction, cancellationToken: cancellationToken));
     }

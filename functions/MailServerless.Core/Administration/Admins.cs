@@ -116,6 +116,9 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
             "DELETE FROM `domain_admins` WHERE `username` = @name", new { name = current.Username }, transaction, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM `admin` WHERE `username` = @name", new { name = current.Username }, transaction, cancellationToken: cancellationToken));
+        // Keys act as their admin: they go with them (a later admin of the same name does not inherit them).
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM `msl_api_key` WHERE `username` = @name", new { name = current.Username }, transaction, cancellationToken: cancellationToken));
         await log.WriteAsync(connection, transaction, actor, string.Empty, "delete_admin", current.Username, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

@@ -42,9 +42,15 @@ public sealed class AliasDomains(DirectoryDatabase database, AdministrationLog l
     {
         ArgumentNullException.ThrowIfNull(actor);
         var alias = DirectoryNames.Domain(aliasDomain, "aliasDomain");
-        actor.EnsureCanManage(alias);
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await FindAsync(connection, null, alias, cancellationToken) ?? throw AdministrationException.NotFound($"No alias domain {alias}.");
+        var found = await FindAsync(connection, null, alias, cancellationToken);
+        // An admin of either side sees it (the list shows both); 403 otherwise, whether it exists or not.
+        if (!(actor.CanManage(alias) || (found is not null && actor.CanManage(found.TargetDomain))))
+        {
+            actor.EnsureCanManage(alias);
+        }
+
+        return found ?? throw AdministrationException.NotFound($"No alias domain {alias}.");
     }
 
     public async Task<AliasDomainView> CreateAsync(AdminActor actor, AliasDomainInput input, CancellationToken cancellationToken = default)
@@ -66,9 +72,10 @@ public sealed class AliasDomains(DirectoryDatabase database, AdministrationLog l
                        ?? throw AdministrationException.Invalid("aliasDomain", $"{alias} is not a domain of this server; create it first.");
         _ = await Domains.FindAsync(connection, target, cancellationToken, transaction)
             ?? throw AdministrationException.Invalid("targetDomain", $"{target} is not a domain of this server.");
-        if (aliasRow.MailboxCount > 0 || aliasRow.AliasCount > 0)
+        // Its own aliases (the default ones) may stay, as Postfix looks them up first; mailboxes may not.
+        if (aliasRow.MailboxCount > 0)
         {
-            throw AdministrationException.Conflict($"{alias} has mailboxes or aliases of its own.");
+            throw AdministrationException.Conflict($"{alias} has mailboxes of its own.");
         }
 
         var existing = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

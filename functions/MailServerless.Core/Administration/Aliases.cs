@@ -15,7 +15,7 @@ public sealed record AliasInput(string? Address = null, IReadOnlyList<string>? G
 /// forwarding: it can be changed here ("forward and keep a copy" keeps the mailbox itself among the
 /// targets) but not created or deleted apart from the mailbox.
 /// </summary>
-public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, TimeProvider clock)
+public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, Configuration.MailOptions mail, TimeProvider clock)
 {
     private const int LoopSearchLimit = 200;
 
@@ -60,6 +60,7 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, T
         var key = DirectoryNames.Address(input.Address, "address", allowCatchAll: true);
         actor.EnsureCanManage(key.Domain);
         var targets = Targets(input.Goto);
+        RefuseVacationTargets(targets);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var domain = await Domains.FindAsync(connection, key.Domain, cancellationToken, transaction)
@@ -103,9 +104,20 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, T
         }
 
         var targets = input.Goto is null ? current.Goto.ToList() : Targets(input.Goto);
+        // The vacation target is the vacation's to set (PostfixAdmin keeps it across edits of the forwarding).
+        var vacation = VacationAddress(current.Address);
+        var onVacation = current.Goto.Contains(vacation, StringComparer.OrdinalIgnoreCase);
+        targets.RemoveAll(t => string.Equals(t, vacation, StringComparison.OrdinalIgnoreCase));
+        RefuseVacationTargets(targets);
+        if (onVacation)
+        {
+            targets.Add(vacation);
+        }
+
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!current.IsMailbox)
+        // A mailbox that keeps a copy ends every path; one that only forwards can be part of a loop.
+        if (!(current.IsMailbox && targets.Contains(current.Address, StringComparer.Ordinal)))
         {
             await RefuseLoopAsync(connection, transaction, current.Address, targets, cancellationToken);
         }
@@ -148,7 +160,25 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, T
             throw AdministrationException.Invalid("goto", "An alias has at most 1000 targets.");
         }
 
-        return targets.Select(t => DirectoryNames.Target(t, "goto")).Distinct(StringComparer.Ordinal).ToList();
+        var checkedTargets = targets.Select(t => DirectoryNames.Target(t, "goto")).Distinct(StringComparer.Ordinal).ToList();
+        // `goto` is TEXT: 65,535 bytes in all.
+        if (System.Text.Encoding.UTF8.GetByteCount(string.Join(',', checkedTargets)) > 60_000)
+        {
+            throw AdministrationException.Invalid("goto", "The targets are too long together (at most 60,000 bytes).");
+        }
+
+        return checkedTargets;
+    }
+
+    private string VacationAddress(string mailbox) => mailbox.Replace('@', '#') + "@" + mail.EffectiveVacationDomain;
+
+    /// <summary>Addresses in the vacation domain trigger someone's auto-reply: only the vacation itself sets them.</summary>
+    private void RefuseVacationTargets(IEnumerable<string> targets)
+    {
+        if (targets.Any(t => t.EndsWith("@" + mail.EffectiveVacationDomain, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw AdministrationException.Invalid("goto", $"Targets in {mail.EffectiveVacationDomain} are set by the vacation, not here.");
+        }
     }
 
     /// <summary>
@@ -174,15 +204,42 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, T
                 continue;
             }
 
-            var alias = await FindAsync(connection, transaction, next, cancellationToken);
-            if (alias is { IsMailbox: false })
+            foreach (var target in await NextHopsAsync(connection, transaction, next, cancellationToken))
             {
-                foreach (var target in alias.Goto)
-                {
-                    queue.Enqueue(target);
-                }
+                queue.Enqueue(target);
             }
         }
+    }
+
+    /// <summary>
+    /// Where mail for an address goes next, as delivery resolves it: its alias row (a mailbox that keeps a copy
+    /// ends the path), else the alias domain's target address, else the domain's catch-all.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> NextHopsAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string address, CancellationToken cancellationToken)
+    {
+        var alias = await FindAsync(connection, transaction, address, cancellationToken);
+        if (alias is not null)
+        {
+            return alias.IsMailbox && alias.Goto.Contains(address, StringComparer.Ordinal) ? [] : alias.Goto;
+        }
+
+        var at = address.LastIndexOf('@');
+        if (at < 0)
+        {
+            return [];
+        }
+
+        var target = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT `target_domain` FROM `alias_domain` WHERE `alias_domain` = @domain AND `active` = 1",
+            new { domain = address[(at + 1)..] }, transaction, cancellationToken: cancellationToken));
+        if (target is not null)
+        {
+            return [address[..at] + "@" + target];
+        }
+
+        var catchAll = await FindAsync(connection, transaction, address[at..], cancellationToken);
+        return catchAll?.Goto ?? [];
     }
 
     internal static async Task<AliasView?> FindAsync(

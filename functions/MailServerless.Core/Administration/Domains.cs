@@ -164,6 +164,9 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
                  {
                      "DELETE FROM `vacation_notification` WHERE `on_vacation` IN (SELECT `email` FROM `vacation` WHERE `domain` = @domain)",
                      "DELETE FROM `vacation` WHERE `domain` = @domain",
+                     "DELETE FROM `quota2` WHERE `username` IN (SELECT `username` FROM `mailbox` WHERE `domain` = @domain)",
+                     "DELETE FROM `quota` WHERE `username` IN (SELECT `username` FROM `mailbox` WHERE `domain` = @domain)",
+                     "DELETE FROM `fetchmail` WHERE `domain` = @domain",
                      "DELETE FROM `mailbox` WHERE `domain` = @domain",
                      "DELETE FROM `alias` WHERE `domain` = @domain",
                      "DELETE FROM `alias_domain` WHERE `alias_domain` = @domain OR `target_domain` = @domain",
@@ -182,16 +185,18 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
     private static DomainView Validate(DomainInput input, DomainView current)
     {
         var description = input.Description ?? current.Description;
-        if (description.Length > 255 || description.Any(char.IsControl))
+        if (description.Length > 255 || description.Any(c => char.IsControl(c) || char.IsSurrogate(c)))
         {
-            throw AdministrationException.Invalid("description", "The description is at most 255 characters, without control characters.");
+            // PostfixAdmin's column is utf8 (3 bytes): no emoji or other characters beyond the BMP.
+            throw AdministrationException.Invalid("description", "The description is at most 255 characters, without control characters or emoji.");
         }
 
         static int Limit(int? value, int current, string field) =>
             value is null ? current : value >= -1 ? value.Value : throw AdministrationException.Invalid(field, $"{field} is -1 (none), 0 (unlimited) or a count.");
 
+        // At most 10^9 MB (about 1 PB): the products with PostfixAdmin's multiplier stay far inside a long.
         static long Megabytes(long? value, long current, string field) =>
-            value is null ? current : value >= -1 ? value.Value : throw AdministrationException.Invalid(field, $"{field} is -1, 0 (unlimited) or megabytes.");
+            value is null ? current : value is >= -1 and <= 1_000_000_000 ? value.Value : throw AdministrationException.Invalid(field, $"{field} is -1, 0 (unlimited) or megabytes (at most 10^9).");
 
         return current with
         {

@@ -40,6 +40,9 @@ public sealed class Mailboxes(
 {
     private const string Columns = "`username`, `name`, `quota`, `active`, `domain`, `local_part`, `maildir`";
 
+    /// <summary>1 PB: far above any real mailbox, and sums of many stay far below <see cref="long.MaxValue"/>.</summary>
+    public const long MaxQuotaBytes = 1_000_000_000_000_000;
+
     private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
     public async Task<Page<MailboxView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
@@ -81,11 +84,18 @@ public sealed class Mailboxes(
         actor.EnsureCanManage(address.Domain);
         var password = CheckPassword(input.Password);
         var name = CheckName(input.Name ?? string.Empty);
-        var quota = input.Quota ?? 0;
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var domain = await Domains.FindAsync(connection, address.Domain, cancellationToken, transaction)
                      ?? throw AdministrationException.Invalid("address", $"{address.Domain} is not a domain of this server.");
+        // Left out, the quota is the domain's largest (PostfixAdmin fills the form with it).
+        var quota = input.Quota ?? (domain.MaxQuota > 0 ? domain.MaxQuota * DirectoryAdministration.QuotaMultiplier : 0);
+        var aliasOf = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM `alias_domain` WHERE `alias_domain` = @domain", new { domain = address.Domain }, transaction, cancellationToken: cancellationToken));
+        if (aliasOf > 0)
+        {
+            throw AdministrationException.Invalid("address", $"{address.Domain} is an alias domain: its addresses are those of its target.");
+        }
         var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT (SELECT COUNT(*) FROM `mailbox` WHERE `username` = @address) + (SELECT COUNT(*) FROM `alias` WHERE `address` = @address)",
             new { address = address.Value }, transaction, cancellationToken: cancellationToken));
@@ -122,7 +132,11 @@ public sealed class Mailboxes(
             transaction, cancellationToken: cancellationToken));
         await log.WriteAsync(connection, transaction, actor, address.Domain, "create_mailbox", address.Value, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await provisioning.CreatedAsync(new Mailbox(address.Value, name, maildir, quota, address.LocalPart, address.Domain), cancellationToken);
+        if (input.Active ?? true)
+        {
+            // An inactive mailbox gets its Maildir when it is activated (by its first delivery); no welcome mail to bounce.
+            await provisioning.CreatedAsync(new Mailbox(address.Value, name, maildir, quota, address.LocalPart, address.Domain), cancellationToken);
+        }
         return (await FindAsync(connection, null, address.Value, cancellationToken))!;
     }
 
@@ -176,6 +190,8 @@ public sealed class Mailboxes(
     {
         ArgumentNullException.ThrowIfNull(actor);
         var current = await GetAsync(actor, address, cancellationToken);
+        // An owner reads and changes their mailbox; removing it is an admin's decision.
+        actor.EnsureCanManage(current.Domain);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var sql in new[]
@@ -185,6 +201,8 @@ public sealed class Mailboxes(
                      "DELETE FROM `mailbox` WHERE `username` = @address",
                      "DELETE FROM `alias` WHERE `address` = @address",
                      "DELETE FROM `quota2` WHERE `username` = @address",
+                     "DELETE FROM `quota` WHERE `username` = @address",
+                     "DELETE FROM `fetchmail` WHERE `mailbox` = @address",
                  })
         {
             await connection.ExecuteAsync(new CommandDefinition(sql, new { address = current.Address }, transaction, cancellationToken: cancellationToken));
@@ -206,8 +224,9 @@ public sealed class Mailboxes(
     }
 
     private static string CheckName(string name) =>
-        name.Length > 255 || name.Any(char.IsControl)
-            ? throw AdministrationException.Invalid("name", "The name is at most 255 characters, without control characters.")
+        // Older PostfixAdmin schemas keep the name in 3-byte utf8: no characters beyond the BMP.
+        name.Length > 255 || name.Any(c => char.IsControl(c) || char.IsSurrogate(c))
+            ? throw AdministrationException.Invalid("name", "The name is at most 255 characters, without control characters or emoji.")
             : name;
 
     /// <summary>The quota (bytes) against the domain's largest mailbox quota and its total (PostfixAdmin's rules).</summary>
@@ -216,6 +235,11 @@ public sealed class Mailboxes(
         CancellationToken cancellationToken)
     {
         var maxBytes = domain.MaxQuota * DirectoryAdministration.QuotaMultiplier;
+        if (quota > MaxQuotaBytes)
+        {
+            throw AdministrationException.Invalid("quota", $"The quota is at most {MaxQuotaBytes} bytes.");
+        }
+
         if (quota < 0 || (domain.MaxQuota > 0 && (quota == 0 || quota > maxBytes)))
         {
             throw AdministrationException.Invalid("quota",

@@ -56,9 +56,10 @@ public sealed class Vacations(DirectoryDatabase database, AdministrationLog log,
             throw AdministrationException.Invalid("subject", "The subject is at most 255 characters, on one line.");
         }
 
-        if (next.Body.Length > 64 * 1024)
+        // The column is TEXT: 65,535 bytes of UTF-8.
+        if (System.Text.Encoding.UTF8.GetByteCount(next.Body) > 65_535)
         {
-            throw AdministrationException.Invalid("body", "The body is at most 64 KiB.");
+            throw AdministrationException.Invalid("body", "The body is at most 65,535 bytes of UTF-8.");
         }
 
         if (next.Active && next.Subject.Length == 0)

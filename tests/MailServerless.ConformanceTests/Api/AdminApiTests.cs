@@ -399,4 +399,64 @@ public abstract class AdminApiTests : IAsyncLifetime
         forged.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", scoped.GetProperty("key").GetString()![..^2] + "xx");
         await ProblemAsync(await forged.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
     }
+
+    [Fact]
+    public async Task Loops_through_forwarding_mailboxes_and_alias_domains_are_refused_and_vacation_targets_are_the_vacations_own()
+    {
+        using var api = Api();
+        await JsonAsync(await api.PostAsJsonAsync("api/aliases", new { address = "hop@example.jp", @goto = new[] { "user5@example.jp" } }), HttpStatusCode.Created);
+        // user5 forwarding without a copy to hop@ would send mail round in circles.
+        await ProblemAsync(await api.PatchAsJsonAsync("api/aliases/user5@example.jp", new { @goto = new[] { "hop@example.jp" } }), HttpStatusCode.UnprocessableEntity, "goto");
+        await JsonAsync(await api.PatchAsJsonAsync("api/aliases/user5@example.jp", new { @goto = new[] { "user5@example.jp", "hop@example.jp" } }), HttpStatusCode.OK);
+        // Through the alias domain: ly@example.jp -> lx@example.jp -> ly@example.com (= ly@example.jp).
+        await JsonAsync(await api.PostAsJsonAsync("api/aliases", new { address = "ly@example.jp", @goto = new[] { "lx@example.jp" } }), HttpStatusCode.Created);
+        await ProblemAsync(await api.PostAsJsonAsync("api/aliases", new { address = "lx@example.jp", @goto = new[] { "ly@example.com" } }), HttpStatusCode.UnprocessableEntity, "goto");
+
+        await JsonAsync(await api.PutAsJsonAsync("api/mailboxes/user4@example.jp/vacation", new { active = true, subject = "Away" }), HttpStatusCode.OK);
+        using var owner = Api("user4@example.jp");
+        var edited = await JsonAsync(await owner.PatchAsJsonAsync("api/aliases/user4@example.jp", new { @goto = new[] { "user4@example.jp", "ext@elsewhere.example" } }), HttpStatusCode.OK);
+        Assert.Contains("user4#example.jp@autoreply.example.jp", edited.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+        await ProblemAsync(await owner.PatchAsJsonAsync("api/aliases/user4@example.jp", new { @goto = new[] { "user4@example.jp", "user1#example.jp@autoreply.example.jp" } }),
+            HttpStatusCode.UnprocessableEntity, "goto");
+        await ProblemAsync(await owner.DeleteAsync("api/mailboxes/user4@example.jp?removeMaildir=true"), HttpStatusCode.Forbidden);
+        Assert.Equal("user4@example.jp", (await JsonAsync(await api.GetAsync("api/mailboxes/user4@example.jp"), HttpStatusCode.OK)).GetProperty("address").GetString());
+    }
+
+    [Fact]
+    public async Task Values_the_columns_cannot_hold_get_422_not_500()
+    {
+        using var api = Api();
+        await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "wide.example", maxQuota = 0, quota = 10 }), HttpStatusCode.Created);
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "huge@wide.example", password = "long enough", quota = 9223372036854775000 }),
+            HttpStatusCode.UnprocessableEntity, "quota");
+        await ProblemAsync(await api.PatchAsJsonAsync("api/domains/wide.example", new { quota = 9000000000000000000 }), HttpStatusCode.UnprocessableEntity, "quota");
+        await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "emoji.example", description = "shop 😀" }), HttpStatusCode.UnprocessableEntity, "description");
+        await ProblemAsync(await api.PutAsJsonAsync("api/mailboxes/user1@example.jp/vacation", new { subject = "x", body = new string('あ', 30_000) }),
+            HttpStatusCode.UnprocessableEntity, "body");
+        await ProblemAsync(await api.PostAsJsonAsync("api/aliases", new { address = "many@example.jp", @goto = Enumerable.Range(0, 1000).Select(i => $"someone-with-a-much-longer-local-part-{i}@a-rather-long-domain-name.example").ToArray() }),
+            HttpStatusCode.UnprocessableEntity, "goto");
+        // Left out, the quota is the domain's largest: 10 MB by PostfixAdmin's default.
+        var defaulted = await JsonAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "plain@example.jp", password = "long enough" }), HttpStatusCode.Created);
+        Assert.Equal(10240000, defaulted.GetProperty("quota").GetInt64());
+        await JsonAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "sleeping@example.jp", password = "long enough", active = false }), HttpStatusCode.Created);
+        Assert.False(Directory.Exists(_server.MaildirRoot("sleeping")));
+    }
+
+    [Fact]
+    public async Task A_new_domain_can_become_an_alias_domain_which_then_takes_no_mailboxes_and_keys_go_with_their_admin()
+    {
+        using var api = Api();
+        await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "fresh.example" }), HttpStatusCode.Created);
+        await JsonAsync(await api.PostAsJsonAsync("api/alias-domains", new { aliasDomain = "fresh.example", targetDomain = "example.jp" }), HttpStatusCode.Created);
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "m@fresh.example", password = "long enough", quota = 1000 }),
+            HttpStatusCode.UnprocessableEntity, "address");
+
+        await JsonAsync(await api.PostAsJsonAsync("api/admins", new { username = "temp@example.jp", password = "temp password", domains = new[] { "example.jp" } }), HttpStatusCode.Created);
+        var key = (await JsonAsync(await api.PostAsJsonAsync("api/keys", new { name = "temp", username = "temp@example.jp" }), HttpStatusCode.Created)).GetProperty("key").GetString();
+        await JsonAsync(await api.DeleteAsync("api/admins/temp@example.jp"), HttpStatusCode.NoContent);
+        await JsonAsync(await api.PostAsJsonAsync("api/admins", new { username = "temp@example.jp", password = "temp password", superadmin = true }), HttpStatusCode.Created);
+        using var old = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.Http}/") };
+        old.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        await ProblemAsync(await old.GetAsync("api/domains"), HttpStatusCode.Unauthorized);
+    }
 }

@@ -61,6 +61,8 @@ public sealed class AdminCommandTests : IAsyncLifetime
         var noPassword = await AdminAsync(string.Empty, "mailbox", "add", "new@example.jp");
         var usage = await AdminAsync(null, "mailbox");
         var unknown = await AdminAsync(null, "frobnicate", "everything");
+        var overflow = await AdminAsync(null, "log", "--limit", "99999999999");
+        var named = await AdminAsync("long enough\n", "mailbox", "add", "named@example.jp", "--name=Taro Yamada", "--quota=1000");
 
         Assert.Equal(1, taken.ExitCode);
         Assert.StartsWith("error: user1@example.jp exists already", taken.Error, StringComparison.Ordinal);
@@ -70,5 +72,8 @@ public sealed class AdminCommandTests : IAsyncLifetime
         Assert.Equal(64, usage.ExitCode);
         Assert.StartsWith("usage: admin", usage.Error, StringComparison.Ordinal);
         Assert.Equal(64, unknown.ExitCode);
+        Assert.Equal(64, overflow.ExitCode);
+        Assert.True(named.ExitCode == 0, named.Output + named.Error);
+        Assert.Contains("named@example.jp\tTaro Yamada\tquota 1000", named.Output, StringComparison.Ordinal);
     }
 }
