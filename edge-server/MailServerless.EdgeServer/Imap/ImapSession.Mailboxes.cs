@@ -33,6 +33,7 @@ public sealed partial class ImapSession
         var folder = FolderArgument(args, out var refusal);
         args.Rest(); // select parameters (RFC 4466), e.g. (CONDSTORE), are not supported and ignored
         // A new SELECT leaves the previous folder even when it fails (RFC 3501 §6.3.1).
+        _selected?.Folder.Remember();
         _selected = null;
         _state = ImapState.Authenticated;
         if (refusal is not null)

@@ -320,6 +320,7 @@ public sealed partial class ImapSession(
                 selected.Folder.Messages.Where(m => m.Flags.HasFlag(MessageFlags.Deleted)).Select(m => m.Uid).ToList(), cancellationToken);
         }
 
+        selected.Folder.Remember();
         _selected = null;
         _state = ImapState.Authenticated;
         return expunge ? "OK Close completed." : "OK Unselect completed.";
@@ -327,6 +328,8 @@ public sealed partial class ImapSession(
 
     public ValueTask DisposeAsync()
     {
+        _selected?.Folder.Remember();
+
         if (_userSlot is { } slot)
         {
             services.UserConnections.Close(slot);

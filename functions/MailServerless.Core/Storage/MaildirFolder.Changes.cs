@@ -22,6 +22,11 @@ public sealed partial class MaildirFolder
         }
 
         await SyncAsync(cancellationToken);
+        if (recent.Count > 0)
+        {
+            Remember();
+        }
+
         return recent;
     }
 

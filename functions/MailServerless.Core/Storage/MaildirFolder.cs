@@ -310,6 +310,12 @@ public sealed partial class MaildirFolder
         return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
     }
 
+    /// <summary>
+    /// Leaves what this folder knows now for the next open in this process (a session closing the folder,
+    /// or after moving new mail to cur/): that open then syncs only later changes.
+    /// </summary>
+    public void Remember() => _cache?.Put(Path, Snapshot());
+
     /// <summary>A copy of what this folder knows, for <see cref="FolderStateCache"/>.</summary>
     internal FolderState Snapshot() =>
         new(_uidListStamp, _uidList.Clone(), [.. _messages], new Dictionary<uint, int>(_indexByUid), _keywords.Clone(), _new.Clone(), _cur.Clone());
