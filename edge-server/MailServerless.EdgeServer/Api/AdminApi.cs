@@ -159,6 +159,16 @@ public static class AdminApi
         {
             return ApiProblems.From(e);
         }
+        finally
+        {
+            // A change made here counts at once for this process's logins and deliveries (a new mailbox's
+            // welcome mail, a new password), not only after the cache lifetime.
+            if (!HttpMethods.IsGet(context.HttpContext.Request.Method) &&
+                context.HttpContext.RequestServices.GetService<Core.Accounts.IAccountDirectory>() is Core.Accounts.CachingAccountDirectory cache)
+            {
+                cache.Clear();
+            }
+        }
     }
 
     private static AdminActor Actor(HttpContext context) =>

@@ -12,6 +12,9 @@ public sealed class CachingAccountDirectory(IAccountDirectory inner, TimeSpan li
     private const int MaxEntries = 100_000;
     private readonly ConcurrentDictionary<string, (DateTimeOffset Expires, object? Value)> _cache = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Forgets every lookup: the directory was just changed by this process (the admin API).</summary>
+    public void Clear() => _cache.Clear();
+
     public Task<DomainKind> GetDomainKindAsync(string domain, CancellationToken cancellationToken = default) =>
         CachedAsync("d:" + domain, () => inner.GetDomainKindAsync(domain, cancellationToken));
 
