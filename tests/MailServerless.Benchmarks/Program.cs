@@ -3,18 +3,20 @@ using MailServerless.Benchmarks;
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- maildir [--deliveries N] [--large N] [--dir PATH]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- spool [--messages N] [--workers N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- smtp [--messages N] [--sessions N] [--idle N]
+// dotnet run -c Release --project tests/MailServerless.Benchmarks -- fault [--messages N] [--senders N] [--cycles N]
 return args switch
 {
     ["maildir", .. var rest] => await MaildirBenchmark.RunAsync(rest),
     ["spool", .. var rest] => await SpoolBenchmark.RunAsync(rest),
     ["smtp", .. var rest] => await SmtpBenchmark.RunAsync(rest),
     ["serve"] => await SmtpBenchmark.ServeAsync(),
+    ["fault", .. var rest] => await FaultRun.RunAsync(rest),
     ["open-folder", var root, var folder] => await MaildirBenchmark.OpenInFreshProcessAsync(root, folder),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N]");
+    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] | fault [--messages N] [--senders N] [--cycles N]");
     return 64;
 }

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Globalization;
+using MailServerless.Testing;
+
+namespace MailServerless.Benchmarks;
+
+/// <summary>
+/// The fault harness at length: <c>fault [--messages 5000] [--senders 16] [--cycles 10]</c> sends at least that many
+/// messages (two recipients each) while killing the server with SIGKILL that many times, then prints
+/// <c>lost: N, duplicated: N</c> (both must be 0) and exits 1 otherwise.
+/// </summary>
+public static class FaultRun
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var messages = Option(args, "--messages", 5000);
+        var senders = Option(args, "--senders", 16);
+        var cycles = Option(args, "--cycles", 10);
+        await using var server = await MailServerInstance.StartAsync("--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000");
+        var clock = Stopwatch.StartNew();
+        var report = await FaultHarness.RunAsync(server, messages, senders, cycles, seed: Environment.TickCount);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"fault run: {report.KillCycles} SIGKILLs, {report.Acknowledged} messages acknowledged, {report.Unacknowledged} cut off, {clock.Elapsed.TotalSeconds:F1} s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lost: {report.Lost}, duplicated: {report.Duplicated}"));
+        foreach (var problem in report.Problems.Take(50))
+        {
+            Console.WriteLine(problem);
+        }
+
+        return report.Lost == 0 && report.Duplicated == 0 ? 0 : 1;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}
