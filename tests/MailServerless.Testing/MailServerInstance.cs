@@ -54,6 +54,29 @@ public sealed class MailServerInstance : IAsyncDisposable
     public static Task<MailServerInstance> StartOnMariaDbAsync(params string[] settings) => StartAsync(onMariaDb: true, settings);
 
     /// <summary>
+    /// Seeded on a fresh MariaDB database that the server reaches through <paramref name="outage"/> (so a test can
+    /// take the database away); the seed itself goes to MariaDB directly.
+    /// </summary>
+    public static async Task<MailServerInstance> StartBehindOutageAsync(TcpOutage outage, params string[] settings)
+    {
+        ArgumentNullException.ThrowIfNull(outage);
+        var database = await MariaDb.CreateDatabaseAsync("out");
+        var throughProxy = new MySqlConnector.MySqlConnectionStringBuilder(database) { Server = "127.0.0.1", Port = (uint)outage.Port }.ConnectionString;
+        var server = new MailServerInstance { _mysql = database };
+        await server.SeedAsync();
+        string[] arguments =
+        [
+            EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
+            "--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={throughProxy}",
+            $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
+            "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
+            $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
+        ];
+        await server.LaunchAsync(arguments);
+        return server;
+    }
+
+    /// <summary>
     /// A server on an existing MariaDB database (PostfixAdmin's own, say), nothing seeded: the server makes its
     /// first-start superadmin (<see cref="SuperadminPassword"/>). The database is dropped at the end.
     /// </summary>
