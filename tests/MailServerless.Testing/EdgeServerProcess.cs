@@ -53,9 +53,10 @@ public sealed class EdgeServerProcess : IAsyncDisposable
         "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0", .. extra,
     ];
 
-    public static EdgeServerProcess Start(IEnumerable<string> arguments, string? workingDirectory = null)
+    /// <param name="program">What runs the server: <c>dotnet</c>, or a wrapper such as <c>unshare</c> that ends by running it.</param>
+    public static EdgeServerProcess Start(IEnumerable<string> arguments, string? workingDirectory = null, string program = "dotnet")
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -18,6 +18,7 @@ public sealed class MailServerInstance : IAsyncDisposable
     private EdgeServerProcess? _process;
     private string? _mysql;
     private (IEnumerable<string> Arguments, string? WorkingDirectory) _launch;
+    private string _program = "dotnet";
 
     private MailServerInstance(string? readmeDataDirectory = null)
     {
@@ -90,6 +91,29 @@ public sealed class MailServerInstance : IAsyncDisposable
             $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
             "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
             $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", .. settings]);
+        return server;
+    }
+
+    /// <summary>
+    /// The seeded server with its spool on a tmpfs of <paramref name="spoolBytes"/> bytes, in a private mount namespace
+    /// (<c>unshare -m</c>, as root): a spool disk that fills up.
+    /// </summary>
+    public static async Task<MailServerInstance> StartWithSmallSpoolAsync(long spoolBytes, params string[] settings)
+    {
+        var server = new MailServerInstance();
+        await server.SeedAsync();
+        var spool = Path.Combine(server.DataDirectory, "spool");
+        Directory.CreateDirectory(spool);
+        string[] arguments =
+        [
+            EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
+            $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
+            "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
+            $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", .. settings,
+        ];
+        var command = $"mount -t tmpfs -o size={spoolBytes} tmpfs '{spool}' && exec dotnet " + string.Join(' ', arguments.Select(a => $"'{a}'"));
+        server._program = "unshare";
+        await server.LaunchAsync(["-m", "sh", "-c", command]);
         return server;
     }
 
@@ -173,7 +197,7 @@ public sealed class MailServerInstance : IAsyncDisposable
     {
         _launch = (arguments.ToList(), workingDirectory);
         var server = this;
-        server._process = EdgeServerProcess.Start(arguments, workingDirectory);
+        server._process = EdgeServerProcess.Start(arguments, workingDirectory, _program);
         if (!await server._process.WaitUntilListeningAsync(TimeSpan.FromSeconds(60)))
         {
             throw server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
