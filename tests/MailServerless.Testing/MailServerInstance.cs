@@ -78,20 +78,32 @@ public sealed class MailServerInstance : IAsyncDisposable
     }
 
     /// <summary>
-    /// A server on an existing MariaDB database (PostfixAdmin's own, say), nothing seeded: the server makes its
-    /// first-start superadmin (<see cref="SuperadminPassword"/>). The database is dropped at the end.
+    /// A server on an existing MariaDB database (PostfixAdmin's own, say), nothing seeded (make a superadmin first,
+    /// or the server makes one at its first start). The database is dropped at the end.
     /// </summary>
     public static async Task<MailServerInstance> StartOnExistingDatabaseAsync(string connectionString, params string[] settings)
     {
-        var server = new MailServerInstance { _mysql = connectionString };
-        Directory.CreateDirectory(server.DataDirectory);
-        await server.LaunchAsync([
-            EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
-            "--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={connectionString}",
-            $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
-            "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
-            $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", .. settings]);
-        return server;
+        for (var attempt = 1; ; attempt++)
+        {
+            // The database is this instance's to drop only once it runs: a retry must find it still there.
+            var server = new MailServerInstance();
+            Directory.CreateDirectory(server.DataDirectory);
+            try
+            {
+                await server.LaunchAsync([
+                    EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
+                    "--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={connectionString}",
+                    $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
+                    "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
+                    $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", .. settings]);
+                server._mysql = connectionString;
+                return server;
+            }
+            catch (PortTakenException) when (attempt < 5)
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>
@@ -117,8 +129,6 @@ public sealed class MailServerInstance : IAsyncDisposable
         return server;
     }
 
-    /// <summary>The password of the superadmin the server made at its first start (admin@mx.example.jp).</summary>
-    public string SuperadminPassword => File.ReadAllLines(Path.Combine(DataDirectory, "superadmin-password"))[1];
 
     public static Task<MailServerInstance> StartAsync(params string[] settings) => StartAsync(onMariaDb: false, settings);
 

@@ -76,7 +76,15 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
             if (Size <= maxSize && !_storeGone)
             {
                 // The store stopped reading (it failed): keep reading to the end of the data, keep nothing.
-                _storeGone = (await output.FlushAsync(cancellationToken)).IsCompleted;
+                // A store that failed makes the flush throw its error rather than report completion.
+                try
+                {
+                    _storeGone = (await output.FlushAsync(cancellationToken)).IsCompleted;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    _storeGone = true;
+                }
             }
 
             if (result.IsCompleted)
