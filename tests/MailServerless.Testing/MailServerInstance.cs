@@ -19,6 +19,7 @@ public sealed class MailServerInstance : IAsyncDisposable
     private string? _mysql;
     private (IEnumerable<string> Arguments, string? WorkingDirectory) _launch;
     private string _program = "dotnet";
+    private string? _tmpfs;
 
     private MailServerInstance(string? readmeDataDirectory = null)
     {
@@ -107,26 +108,67 @@ public sealed class MailServerInstance : IAsyncDisposable
     }
 
     /// <summary>
-    /// The seeded server with its spool on a tmpfs of <paramref name="spoolBytes"/> bytes, in a private mount namespace
-    /// (<c>unshare -m</c>, as root): a spool disk that fills up.
+    /// The seeded server with <paramref name="directory"/> (under the data directory: "spool", "virtual") on a tmpfs of
+    /// <paramref name="bytes"/> bytes in a private mount namespace (<c>unshare -m</c>, as root): a disk that fills up.
+    /// <see cref="ResizeTmpfsAsync"/> gives it room again.
     /// </summary>
-    public static async Task<MailServerInstance> StartWithSmallSpoolAsync(long spoolBytes, params string[] settings)
+    public static async Task<MailServerInstance> StartWithSmallFileSystemAsync(string directory, long bytes, params string[] settings)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartWithSmallFileSystemOnceAsync(directory, bytes, settings);
+            }
+            catch (PortTakenException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static async Task<MailServerInstance> StartWithSmallFileSystemOnceAsync(string directory, long bytes, string[] settings)
     {
         var server = new MailServerInstance();
         await server.SeedAsync();
-        var spool = Path.Combine(server.DataDirectory, "spool");
-        Directory.CreateDirectory(spool);
+        var mountPoint = Path.Combine(server.DataDirectory, directory);
+        Directory.CreateDirectory(mountPoint);
         string[] arguments =
         [
             EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
             $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
             "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
-            $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", .. settings,
+            $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
         ];
-        var command = $"mount -t tmpfs -o size={spoolBytes} tmpfs '{spool}' && exec dotnet " + string.Join(' ', arguments.Select(a => $"'{a}'"));
+        var command = $"mount -t tmpfs -o size={bytes} tmpfs '{mountPoint}' && exec dotnet " + string.Join(' ', arguments.Select(a => $"'{a}'"));
         server._program = "unshare";
-        await server.LaunchAsync(["-m", "sh", "-c", command]);
+        server._tmpfs = mountPoint;
+        try
+        {
+            await server.LaunchAsync(["-m", "sh", "-c", command]);
+        }
+        catch (PortTakenException)
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
         return server;
+    }
+
+    /// <summary>Runs a shell command inside the server's mount namespace (where its tmpfs is) and returns its output.</summary>
+    public async Task<string> InsideAsync(string command)
+    {
+        var result = await ProcessRunner.RunAsync("nsenter", ["-t", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "sh", "-c", command]);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        return result.Output.Trim();
+    }
+
+    /// <summary>Gives the tmpfs of <see cref="StartWithSmallFileSystemAsync"/> a new size, inside the server's mount namespace.</summary>
+    public async Task ResizeTmpfsAsync(long bytes)
+    {
+        var result = await ProcessRunner.RunAsync("nsenter", ["-t", ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m",
+            "mount", "-o", $"remount,size={bytes}", _tmpfs ?? throw new InvalidOperationException("no tmpfs")]);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
     }
 
 

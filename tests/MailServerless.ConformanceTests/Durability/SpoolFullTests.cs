@@ -9,7 +9,7 @@ public sealed class SpoolFullTests : IAsyncLifetime
     private MailServerInstance _server = null!;
 
     // 1 MiB of spool: a 2 MB message cannot fit, a small one can once the failed one's space is freed.
-    public async Task InitializeAsync() => _server = await MailServerInstance.StartWithSmallSpoolAsync(1024 * 1024);
+    public async Task InitializeAsync() => _server = await MailServerInstance.StartWithSmallFileSystemAsync("spool", 1024 * 1024);
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
