@@ -17,11 +17,7 @@ public sealed class MaildirFullTests : IAsyncLifetime
     public async Task Deliveries_wait_and_retry_without_partial_files_and_nothing_is_lost_once_space_returns()
     {
         await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
-        await wire.ReadReplyAsync();
-        await wire.CommandAsync("EHLO full.example");
-        await wire.CommandAsync("MAIL FROM:<sender@remote.example>");
-        await wire.CommandAsync("RCPT TO:<user1@example.jp>");
-        await wire.CommandAsync("DATA");
+        Assert.StartsWith("354", await wire.OpenDataAsync("full.example", "sender@remote.example", "user1@example.jp"), StringComparison.Ordinal);
         var line = new string('y', 998) + "\r\n";
         var accepted = await wire.CommandAsync("Subject: waits for room\r\n\r\n" + string.Concat(Enumerable.Repeat(line, 400)) + ".");
         Assert.StartsWith("250", accepted, StringComparison.Ordinal);

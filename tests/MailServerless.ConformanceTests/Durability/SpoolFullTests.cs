@@ -17,11 +17,7 @@ public sealed class SpoolFullTests : IAsyncLifetime
     public async Task A_message_the_spool_cannot_hold_gets_4xx_at_data_and_the_next_one_is_accepted_and_delivered()
     {
         await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
-        await wire.ReadReplyAsync();
-        await wire.CommandAsync("EHLO full.example");
-        await wire.CommandAsync("MAIL FROM:<sender@remote.example>");
-        await wire.CommandAsync("RCPT TO:<user1@example.jp>");
-        Assert.StartsWith("354", await wire.CommandAsync("DATA"), StringComparison.Ordinal);
+        Assert.StartsWith("354", await wire.OpenDataAsync("full.example", "sender@remote.example", "user1@example.jp"), StringComparison.Ordinal);
         var line = new string('x', 998) + "\r\n";
         var body = "Subject: too big for the spool\r\n\r\n" + string.Concat(Enumerable.Repeat(line, 2000)) + ".";
         var refused = await wire.CommandAsync(body);

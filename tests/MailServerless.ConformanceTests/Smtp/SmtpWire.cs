@@ -60,6 +60,16 @@ internal sealed class SmtpWire : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads the greeting and opens a transaction to its DATA; returns the reply to DATA (354 when all went well).</summary>
+    public async Task<string> OpenDataAsync(string helo, string from, string to)
+    {
+        await ReadReplyAsync();
+        await CommandAsync($"EHLO {helo}");
+        await CommandAsync($"MAIL FROM:<{from}>");
+        await CommandAsync($"RCPT TO:<{to}>");
+        return await CommandAsync("DATA");
+    }
+
     /// <summary>Sends a command and returns the first line of its reply.</summary>
     public async Task<string> CommandAsync(string command)
     {
