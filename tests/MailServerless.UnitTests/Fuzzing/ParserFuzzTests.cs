@@ -1,0 +1,111 @@
+using CsCheck;
+using MailServerless.EdgeServer.Imap;
+using MailServerless.EdgeServer.Imap.Fetch;
+using MailServerless.EdgeServer.Imap.Parsing;
+using MailServerless.EdgeServer.Imap.Search;
+using MailServerless.EdgeServer.Protocol;
+
+namespace MailServerless.UnitTests.Fuzzing;
+
+/// <summary>
+/// Random input for the command parsers and the SASL decoders: each answers with its own syntax error or a
+/// result, never another exception, and never takes long. 3,000 cases per test here; a long run sets
+/// <c>MSL_FUZZ_ITERATIONS</c> (e.g. 1000000) and runs <c>dotnet test --filter ParserFuzzTests</c>.
+/// </summary>
+public sealed class ParserFuzzTests
+{
+    private static readonly long Iterations =
+        long.TryParse(Environment.GetEnvironmentVariable("MSL_FUZZ_ITERATIONS"), out var iterations) && iterations > 0 ? iterations : 3000;
+
+    private const string ImapAlphabet = " ()[]{}\"\\*%:,<>.0123456789+-$&ABCDEFHINORSTUXYZabcdefgklmnorstuxy\u00e9\0";
+    private static readonly Gen<string> ImapText = Gen.String[Gen.Char[ImapAlphabet], 0, 120];
+
+    /// <summary>Known words mixed in, so that the generator reaches past the first keyword.</summary>
+    private static readonly Gen<string> ImapCommand =
+        Gen.OneOf("ALL", "NOT", "OR", "UID", "BODY", "HEADER", "FLAGS", "BODY.PEEK[", "HEADER.FIELDS (", "1:*", "CHARSET", "TEXT", "MIME", "<0.10>", "(", ")", " ")
+            .Array[0, 12].Select(ImapText, (words, noise) => string.Join(' ', words) + noise);
+
+    private static IReadOnlyList<ImapLiteral> Literals(string text) =>
+        text.Count(c => c == ImapTokenizer.LiteralMarker) is var n and > 0
+            ? Enumerable.Range(0, n).Select(_ => new ImapLiteral(new MemoryStream("lit"u8.ToArray()), 3)).ToList()
+            : [];
+
+    [Fact]
+    public void Imap_tokenizer_and_argument_parsers_only_ever_refuse_with_a_syntax_error()
+    {
+        ImapCommand.Sample(text =>
+        {
+            List<ImapToken> tokens;
+            try
+            {
+                tokens = ImapTokenizer.Tokenize(text, Literals(text));
+            }
+            catch (ImapSyntaxException)
+            {
+                return;
+            }
+
+            Try(() => SearchQuery.Parse(tokens));
+            Try(() => FetchRequest.Parse(tokens.Count > 0 ? tokens[0] : ImapToken.Atom("ALL"), byUid: true));
+            Try(() => ImapFlags.Parse(tokens));
+            foreach (var token in tokens.Where(t => t.Kind == ImapTokenKind.Atom))
+            {
+                Try(() => SequenceSet.Parse(token.Text));
+                _ = MailboxNames.TryFromWire(token.Text, out _, out _);
+            }
+        }, iter: Iterations);
+    }
+
+    [Fact]
+    public void Body_sections_and_list_patterns_parse_or_refuse_quickly()
+    {
+        ImapText.Sample(text =>
+        {
+            Try(() => BodySection.Parse(text, string.Empty));
+            Try(() => BodySection.Parse("1", text));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            _ = MailboxNames.Pattern(string.Empty, text).IsMatch(new string('a', 200));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), text);
+        }, iter: Math.Max(1, Iterations / 8)); // each pattern compiles a regular expression: fewer cases
+    }
+
+    [Fact]
+    public void Sasl_decoders_never_throw()
+    {
+        Gen.String[Gen.Char["AZaz09+/=\0 \r\n-_!"], 0, 200].Sample(text =>
+        {
+            if (Sasl.TryDecodeBase64(text, out var decoded))
+            {
+                _ = Sasl.TryParsePlain(decoded, out _, out _);
+            }
+
+            _ = Sasl.TryParsePlain(text, out _, out _);
+        }, iter: Iterations);
+    }
+
+    [Fact]
+    public void Smtp_paths_parse_or_are_refused_with_a_reason()
+    {
+        Gen.String[Gen.Char["<>@.:,\"\\ abcz09-_[]()=+\u00e9\0"], 0, 200].Sample(text =>
+        {
+            if (!EdgeServer.Smtp.Parsing.SmtpPath.TryParse(text, allowNull: true, out _, out var error))
+            {
+                Assert.False(string.IsNullOrEmpty(error));
+            }
+        }, iter: Iterations);
+    }
+
+    private static void Try(Action parse)
+    {
+        try
+        {
+            parse();
+        }
+        catch (ImapSyntaxException)
+        {
+        }
+        catch (BadCharsetException)
+        {
+        }
+    }
+}
