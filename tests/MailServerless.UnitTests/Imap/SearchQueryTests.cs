@@ -70,6 +70,9 @@ public sealed class SearchQueryTests
         Assert.Throws<ImapSyntaxException>(() => SearchQuery.Parse(ImapTokenizer.Tokenize("LARGER big", [])));
         Assert.Throws<ImapSyntaxException>(() => SearchQuery.Parse(ImapTokenizer.Tokenize("FROM", [])));
         Assert.Throws<ImapSyntaxException>(() => SearchQuery.Parse(ImapTokenizer.Tokenize("", [])));
+        // Found by the fuzz run: OR whose first key eats the last token.
+        Assert.Throws<ImapSyntaxException>(() => SearchQuery.Parse(ImapTokenizer.Tokenize("OR BODY CHARSET", [])));
+        Assert.Throws<ImapSyntaxException>(() => SearchQuery.Parse(ImapTokenizer.Tokenize("NOT", [])));
     }
 
     [Fact]

@@ -60,6 +60,12 @@ public abstract class SearchQuery
             throw new ImapSyntaxException("Search criteria nested too deeply.");
         }
 
+        // OR's second key may be missing after a first one that took an argument ("OR BODY x").
+        if (position >= tokens.Count)
+        {
+            throw new ImapSyntaxException("Missing search key.");
+        }
+
         var token = tokens[position++];
         if (token.Kind == ImapTokenKind.List)
         {
