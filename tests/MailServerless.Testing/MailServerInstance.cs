@@ -66,14 +66,7 @@ public sealed class MailServerInstance : IAsyncDisposable
         var throughProxy = new MySqlConnector.MySqlConnectionStringBuilder(database) { Server = "127.0.0.1", Port = (uint)outage.Port }.ConnectionString;
         var server = new MailServerInstance { _mysql = database };
         await server.SeedAsync();
-        string[] arguments =
-        [
-            EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
-            "--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={throughProxy}",
-            $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
-            "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
-            $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
-        ];
+        var arguments = server.ServerArguments(["--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={throughProxy}", .. settings]);
         await server.LaunchAsync(arguments);
         return server;
     }
@@ -91,12 +84,8 @@ public sealed class MailServerInstance : IAsyncDisposable
             Directory.CreateDirectory(server.DataDirectory);
             try
             {
-                await server.LaunchAsync([
-                    EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
-                    "--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={connectionString}",
-                    $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
-                    "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
-                    $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", .. settings]);
+                await server.LaunchAsync(server.ServerArguments(
+                    ["--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={connectionString}", .. settings]));
                 server._mysql = connectionString;
                 return server;
             }
@@ -132,13 +121,7 @@ public sealed class MailServerInstance : IAsyncDisposable
         await server.SeedAsync();
         var mountPoint = Path.Combine(server.DataDirectory, directory);
         Directory.CreateDirectory(mountPoint);
-        string[] arguments =
-        [
-            EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
-            $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}", "--Mail:Listeners:Submission=0",
-            "--Mail:Listeners:Submissions=0", $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}",
-            $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
-        ];
+        var arguments = server.ServerArguments(settings);
         var command = $"mount -t tmpfs -o size={bytes} tmpfs '{mountPoint}' && exec dotnet " + string.Join(' ', arguments.Select(a => $"'{a}'"));
         server._program = "unshare";
         server._tmpfs = mountPoint;
@@ -198,14 +181,7 @@ public sealed class MailServerInstance : IAsyncDisposable
         }
 
         await server.SeedAsync();
-        string[] arguments =
-        [
-            EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={server.DataDirectory}", "--Mail:HostName=mx.example.jp",
-            $"--Mail:Listeners:Http={server.Http}", $"--Mail:Listeners:Smtp={server.Smtp}",
-            $"--Mail:Listeners:Submission={server.Submission}", $"--Mail:Listeners:Submissions={server.Submissions}",
-            $"--Mail:Listeners:Imap={server.Imap}", $"--Mail:Listeners:Imaps={server.Imaps}", $"--Mail:Listeners:Pop3={server.Pop3}", $"--Mail:Listeners:Pop3s={server.Pop3s}",
-            "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
-        ];
+        var arguments = server.ServerArguments(settings);
         try
         {
             await server.LaunchAsync(arguments);
@@ -233,6 +209,16 @@ public sealed class MailServerInstance : IAsyncDisposable
             workingDirectory: Path.GetDirectoryName(server.DataDirectory));
         return server;
     }
+
+    /// <summary>The server on this instance's data directory and free ports, quick retries and login delays, then <paramref name="settings"/>.</summary>
+    private string[] ServerArguments(string[] settings) =>
+    [
+        EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={DataDirectory}", "--Mail:HostName=mx.example.jp",
+        $"--Mail:Listeners:Http={Http}", $"--Mail:Listeners:Smtp={Smtp}",
+        $"--Mail:Listeners:Submission={Submission}", $"--Mail:Listeners:Submissions={Submissions}",
+        $"--Mail:Listeners:Imap={Imap}", $"--Mail:Listeners:Imaps={Imaps}", $"--Mail:Listeners:Pop3={Pop3}", $"--Mail:Listeners:Pop3s={Pop3s}",
+        "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
+    ];
 
     /// <summary>Kills the server process and starts it again on the same data (a cold start for benchmarks).</summary>
     public async Task RestartAsync()

@@ -16,7 +16,7 @@ public sealed class DirectoryAdministration(DirectoryDatabase database, Password
     /// <summary>PostfixAdmin multiplies a quota in MB by this to store bytes (<c>$CONF['quota_multiplier']</c>).</summary>
     public const long QuotaMultiplier = 1024000;
 
-    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private string Now => clock.DirectoryNow();
 
     public async Task<bool> AnySuperadminAsync(CancellationToken cancellationToken = default)
     {
@@ -149,6 +149,14 @@ public sealed class DirectoryAdministration(DirectoryDatabase database, Password
             "VALUES (@address, @gotoValue, @domain, @now, @now, @active)",
             new { address, gotoValue, domain, now = Now, active = active ? 1 : 0 },
             transaction, cancellationToken: cancellationToken));
+}
+
+/// <summary>Times as PostfixAdmin writes them into its datetime columns: local time, to the second.</summary>
+public static class DirectoryTime
+{
+    public static string DirectoryNow(this TimeProvider clock) => Format(clock.GetLocalNow().DateTime);
+
+    public static string Format(DateTime time) => time.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }
 
 /// <summary>A domain row's settings, with PostfixAdmin's defaults (<c>config.inc.php</c>).</summary>

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
+using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
 
 namespace MailServerless.Core.Administration;
@@ -23,7 +24,7 @@ public sealed class AdministrationLog(DirectoryDatabase database, TimeProvider c
             "INSERT INTO `log` (`timestamp`, `username`, `domain`, `action`, `data`) VALUES (@now, @username, @domain, @action, @data)",
             new
             {
-                now = clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                now = clock.DirectoryNow(),
                 username = actor.LogName,
                 domain,
                 action,
@@ -37,14 +38,7 @@ public sealed class AdministrationLog(DirectoryDatabase database, TimeProvider c
     public async Task<Page<LogEntry>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        actor.EnsureAdmin();
-        page = page.Checked();
-        if (page.Domain is not null)
-        {
-            actor.EnsureCanManage(page.Domain);
-        }
-
-        var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
+        (page, var domains) = page.For(actor);
         var filter = domains is null ? string.Empty : "WHERE `domain` IN @domains ";
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -12,6 +12,12 @@ public sealed class AdministrationOptions
     /// <summary>The shortest password a mailbox or admin may get.</summary>
     public int MinPasswordLength { get; set; } = 8;
 
+    /// <summary>The password a mailbox or admin is given, checked against <see cref="MinPasswordLength"/>.</summary>
+    public string CheckPassword(string? password) =>
+        password is null || password.Length < MinPasswordLength || password.Any(char.IsControl)
+            ? throw AdministrationException.Invalid("password", $"The password needs at least {MinPasswordLength} characters, without control characters.")
+            : password;
+
     /// <summary>Subject of the mail sent to every new mailbox (PostfixAdmin's <c>welcome_text</c>); empty: none is sent.</summary>
     public string WelcomeSubject { get; set; } = "Welcome";
 

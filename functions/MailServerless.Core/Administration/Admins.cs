@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
 using MailServerless.Core.Passwords;
 
@@ -16,7 +17,7 @@ public sealed record AdminInput(string? Username = null, string? Password = null
 /// </summary>
 public sealed class Admins(DirectoryDatabase database, PasswordService passwords, AdministrationLog log, AdministrationOptions options, TimeProvider clock)
 {
-    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private string Now => clock.DirectoryNow();
 
     public async Task<Page<AdminView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
@@ -54,7 +55,7 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
         ArgumentNullException.ThrowIfNull(input);
         actor.EnsureSuperadmin();
         var name = DirectoryNames.Address(input.Username, "username").Value;
-        var hash = passwords.Hash(CheckPassword(input.Password));
+        var hash = passwords.Hash(options.CheckPassword(input.Password));
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var domains = await CheckDomainsAsync(connection, transaction, input.Domains ?? [], cancellationToken);
@@ -88,7 +89,7 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
             await EnsureAnotherSuperadminAsync(connection, transaction, current.Username, cancellationToken);
         }
 
-        var hash = input.Password is null ? null : passwords.Hash(CheckPassword(input.Password));
+        var hash = input.Password is null ? null : passwords.Hash(options.CheckPassword(input.Password));
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE `admin` SET `superadmin` = @super, `active` = @active, `modified` = @now" + (hash is null ? string.Empty : ", `password` = @hash") +
             " WHERE `username` = @name",
@@ -121,16 +122,6 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
             "DELETE FROM `msl_api_key` WHERE `username` = @name", new { name = current.Username }, transaction, cancellationToken: cancellationToken));
         await log.WriteAsync(connection, transaction, actor, string.Empty, "delete_admin", current.Username, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-    }
-
-    private string CheckPassword(string? password)
-    {
-        if (password is null || password.Length < options.MinPasswordLength || password.Any(char.IsControl))
-        {
-            throw AdministrationException.Invalid("password", $"The password needs at least {options.MinPasswordLength} characters, without control characters.");
-        }
-
-        return password;
     }
 
     private static async Task<List<string>> CheckDomainsAsync(

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
 
 namespace MailServerless.Core.Administration;
@@ -15,19 +16,12 @@ public sealed record AliasDomainInput(string? AliasDomain = null, string? Target
 /// </summary>
 public sealed class AliasDomains(DirectoryDatabase database, AdministrationLog log, TimeProvider clock)
 {
-    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private string Now => clock.DirectoryNow();
 
     public async Task<Page<AliasDomainView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        actor.EnsureAdmin();
-        page = page.Checked();
-        if (page.Domain is not null)
-        {
-            actor.EnsureCanManage(page.Domain);
-        }
-
-        var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
+        (page, var domains) = page.For(actor);
         var filter = domains is null ? string.Empty : "WHERE `alias_domain` IN @domains OR `target_domain` IN @domains ";
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
 
 namespace MailServerless.Core.Administration;
@@ -19,20 +20,13 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, C
 {
     private const int LoopSearchLimit = 200;
 
-    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private string Now => clock.DirectoryNow();
 
     /// <summary>Aliases that are not mailboxes (PostfixAdmin lists those apart).</summary>
     public async Task<Page<AliasView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        actor.EnsureAdmin();
-        page = page.Checked();
-        if (page.Domain is not null)
-        {
-            actor.EnsureCanManage(page.Domain);
-        }
-
-        var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
+        (page, var domains) = page.For(actor);
         var filter = "WHERE a.`address` NOT IN (SELECT `username` FROM `mailbox`)" + (domains is null ? string.Empty : " AND a.`domain` IN @domains");
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -170,7 +164,7 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, C
         return checkedTargets;
     }
 
-    private string VacationAddress(string mailbox) => mailbox.Replace('@', '#') + "@" + mail.EffectiveVacationDomain;
+    private string VacationAddress(string mailbox) => Vacations.AddressFor(mailbox, mail.EffectiveVacationDomain);
 
     /// <summary>Addresses in the vacation domain trigger someone's auto-reply: only the vacation itself sets them.</summary>
     private void RefuseVacationTargets(IEnumerable<string> targets)

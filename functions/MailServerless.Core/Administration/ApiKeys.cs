@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
+using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
 
 namespace MailServerless.Core.Administration;
@@ -22,7 +23,7 @@ public sealed class ApiKeys(DirectoryDatabase database, AdministrationLog log, T
 {
     private const string Prefix = "msl_";
 
-    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private string Now => clock.DirectoryNow();
 
     public async Task<IReadOnlyList<ApiKeyView>> ListAsync(AdminActor actor, CancellationToken cancellationToken = default)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
 
 namespace MailServerless.Core.Administration;
@@ -22,18 +23,12 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
         "(SELECT COUNT(*) FROM `alias` a WHERE a.`domain` = d.`domain` AND a.`address` NOT IN (SELECT `username` FROM `mailbox` m WHERE m.`domain` = d.`domain`)) AS alias_count, " +
         "(SELECT COUNT(*) FROM `mailbox` m WHERE m.`domain` = d.`domain`) AS mailbox_count";
 
-    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private string Now => clock.DirectoryNow();
 
     public async Task<Page<DomainView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        actor.EnsureAdmin();
-        page = page.Checked();
-        var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
-        if (page.Domain is not null)
-        {
-            actor.EnsureCanManage(page.Domain);
-        }
+        (page, var domains) = page.For(actor);
 
         // PostfixAdmin keeps a pseudo-domain 'ALL' for superadmins in domain_admins, never in domain; skip it anyway.
         var filter = "WHERE d.`domain` <> 'ALL'" + (domains is null ? string.Empty : " AND d.`domain` IN @domains");

@@ -43,19 +43,12 @@ public sealed class Mailboxes(
     /// <summary>1 PB: far above any real mailbox, and sums of many stay far below <see cref="long.MaxValue"/>.</summary>
     public const long MaxQuotaBytes = 1_000_000_000_000_000;
 
-    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private string Now => clock.DirectoryNow();
 
     public async Task<Page<MailboxView>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        actor.EnsureAdmin();
-        page = page.Checked();
-        if (page.Domain is not null)
-        {
-            actor.EnsureCanManage(page.Domain);
-        }
-
-        var domains = page.Domain is not null ? [page.Domain] : actor.IsSuperadmin ? null : actor.Domains.ToArray();
+        (page, var domains) = page.For(actor);
         var filter = domains is null ? string.Empty : "WHERE `domain` IN @domains ";
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -82,7 +75,7 @@ public sealed class Mailboxes(
         ArgumentNullException.ThrowIfNull(input);
         var address = DirectoryNames.Address(input.Address, "address");
         actor.EnsureCanManage(address.Domain);
-        var password = CheckPassword(input.Password);
+        var password = options.CheckPassword(input.Password);
         var name = CheckName(input.Name ?? string.Empty);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -159,7 +152,7 @@ public sealed class Mailboxes(
         var name = CheckName(input.Name ?? current.Name);
         var quota = input.Quota ?? current.Quota;
         var active = input.Active ?? current.Active;
-        var hash = input.Password is null ? null : passwords.Hash(CheckPassword(input.Password));
+        var hash = input.Password is null ? null : passwords.Hash(options.CheckPassword(input.Password));
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (quota != current.Quota)
@@ -211,16 +204,6 @@ public sealed class Mailboxes(
         await log.WriteAsync(connection, transaction, actor, current.Domain, "delete_mailbox", current.Address, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await provisioning.DeletedAsync(current.Maildir, removeFiles, cancellationToken);
-    }
-
-    private string CheckPassword(string? password)
-    {
-        if (password is null || password.Length < options.MinPasswordLength || password.Any(char.IsControl))
-        {
-            throw AdministrationException.Invalid("password", $"The password needs at least {options.MinPasswordLength} characters, without control characters.");
-        }
-
-        return password;
     }
 
     private static string CheckName(string name) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapper;
+using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
 using MailServerless.Core.Configuration;
 
@@ -21,10 +22,12 @@ public sealed class Vacations(DirectoryDatabase database, AdministrationLog log,
     private static readonly DateTime DefaultFrom = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
     private static readonly DateTime DefaultUntil = new(2038, 1, 18, 0, 0, 0, DateTimeKind.Unspecified);
 
-    private string Now => clock.GetLocalNow().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    private string Now => clock.DirectoryNow();
 
     /// <summary>The vacation address PostfixAdmin puts in the alias: <c>user#example.jp@autoreply.example.jp</c>.</summary>
-    public string VacationAddress(string mailbox) => mailbox.Replace('@', '#') + "@" + mail.EffectiveVacationDomain;
+    public string VacationAddress(string mailbox) => AddressFor(mailbox, mail.EffectiveVacationDomain);
+
+    public static string AddressFor(string mailbox, string vacationDomain) => mailbox.Replace('@', '#') + "@" + vacationDomain;
 
     /// <summary>The mailbox's vacation; an inactive empty one when none was ever set.</summary>
     public async Task<VacationView> GetAsync(AdminActor actor, string address, CancellationToken cancellationToken = default)
@@ -89,8 +92,7 @@ public sealed class Vacations(DirectoryDatabase database, AdministrationLog log,
         var parameters = new
         {
             email = mailbox.Address, subject = next.Subject, body = next.Body, domain = mailbox.Domain, now = Now, active = next.Active ? 1 : 0,
-            from = next.ActiveFrom.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
-            until = next.ActiveUntil.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture), interval = next.IntervalTime,
+            from = DirectoryTime.Format(next.ActiveFrom), until = DirectoryTime.Format(next.ActiveUntil), interval = next.IntervalTime,
         };
         var updated = await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE `vacation` SET `subject` = @subject, `body` = @body, `active` = @active, `modified` = @now, `activefrom` = @from, " +
