@@ -10,16 +10,14 @@ public sealed class ImapConnectionHandler(ImapServices services, ILogger<ImapSes
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var protocol = new ProtocolConnection(connection);
-        if (!services.Connections.TryOpen(protocol.RemoteAddress))
+        var implicitTls = protocol.LocalPort == services.Mail.Listeners.Imaps;
+        if (!await ClientAdmission.TryAdmitAsync(protocol, services.Connections, implicitTls, "* BYE [UNAVAILABLE] Too many connections from your address.", logger))
         {
-            protocol.Write("* BYE [UNAVAILABLE] Too many connections from your address.");
-            await protocol.FlushAsync();
             return;
         }
 
         try
         {
-            var implicitTls = protocol.LocalPort == services.Mail.Listeners.Imaps;
             await using var session = new ImapSession(protocol, implicitTls, services, logger);
             await session.RunAsync(lifetime.ApplicationStopping);
         }

@@ -24,6 +24,12 @@ public sealed class ImapOptions
     /// <summary>The largest literal in any other command (a password, a search string).</summary>
     public int MaxLiteralSize { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Octets per second a literal must keep up on average: it gets the read timeout plus one second per
+    /// this many octets (as SMTP's <c>MinDataRate</c>), so a trickled APPEND cannot hold the connection.
+    /// </summary>
+    public int MinDataRate { get; set; } = 500;
+
     /// <summary>How often a session in IDLE looks for changes (new mail is reported within this).</summary>
     public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -14,6 +14,9 @@ public sealed partial class ImapSession
 
     private const int MaxLiteralsPerCommand = 64;
 
+    /// <summary>A literal gets the read timeout plus time for what arrives, at <see cref="ImapOptions.MinDataRate"/>.</summary>
+    private TransferDeadline LiteralDeadline() => new(ReadTimeout, _options.MinDataRate, TimeProvider.System);
+
     private TimeSpan ReadTimeout => _state == ImapState.NotAuthenticated ? _options.LoginTimeout : _options.IdleTimeout;
 
     /// <summary>The next command, or null when there is none to run (answered already, or the connection ended).</summary>
@@ -133,7 +136,7 @@ public sealed partial class ImapSession
                     : new MemoryStream((int)size);
                 var received = new ImapLiteral(content, size);
                 literals.Add(received);
-                if (!await connection.ReadExactAsync(size, content, ReadTimeout, cancellationToken))
+                if (!await connection.ReadExactAsync(size, content, LiteralDeadline(), cancellationToken))
                 {
                     // Cut off inside a literal (an APPEND that disconnects): nothing of it is kept.
                     _state = ImapState.Logout;
@@ -195,7 +198,7 @@ public sealed partial class ImapSession
             if (literals >= MaxLiteralsPerCommand ||
                 !long.TryParse(literal.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var size) ||
                 size > _options.MaxLiteralSize ||
-                !await connection.ReadExactAsync(size, Stream.Null, ReadTimeout, cancellationToken))
+                !await connection.ReadExactAsync(size, Stream.Null, LiteralDeadline(), cancellationToken))
             {
                 connection.Write("* BYE Literal of a refused command.");
                 _state = ImapState.Logout;

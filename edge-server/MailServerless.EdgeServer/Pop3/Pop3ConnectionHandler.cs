@@ -10,16 +10,14 @@ public sealed class Pop3ConnectionHandler(Pop3Services services, ILogger<Pop3Ses
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var protocol = new ProtocolConnection(connection);
-        if (!services.Connections.TryOpen(protocol.RemoteAddress))
+        var implicitTls = protocol.LocalPort == services.Mail.Listeners.Pop3s;
+        if (!await ClientAdmission.TryAdmitAsync(protocol, services.Connections, implicitTls, "-ERR [SYS/TEMP] Too many connections from your address.", logger))
         {
-            protocol.Write("-ERR [SYS/TEMP] Too many connections from your address.");
-            await protocol.FlushAsync();
             return;
         }
 
         try
         {
-            var implicitTls = protocol.LocalPort == services.Mail.Listeners.Pop3s;
             await using var session = new Pop3Session(protocol, implicitTls, services, logger);
             await session.RunAsync(lifetime.ApplicationStopping);
         }

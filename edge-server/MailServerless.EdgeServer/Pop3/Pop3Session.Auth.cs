@@ -140,6 +140,7 @@ public sealed partial class Pop3Session
         if (!result.Succeeded)
         {
             services.Throttle.RecordFailure(connection.RemoteAddress, user.ToLowerInvariant());
+            LogLoginFailed(connection.RemoteAddress, user);
             await Task.Delay(services.Throttle.Options.FailureDelay, cancellationToken);
             Error("[AUTH] Authentication failed.");
             return;

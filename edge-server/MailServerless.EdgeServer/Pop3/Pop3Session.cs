@@ -247,6 +247,9 @@ public sealed partial class Pop3Session(
         Message = "pop3 disconnect from [{Client}] user={User} retrieved={Retrieved} deleted={Deleted}")]
     private partial void LogDisconnect(System.Net.IPAddress client, string user, int retrieved, int deleted);
 
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "pop3 authentication failed from [{Client}] user={User}")]
+    private partial void LogLoginFailed(System.Net.IPAddress client, string user);
+
     [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "pop3 {User}: update at QUIT failed: {Reason}")]
     private partial void LogUpdateFailed(string user, string reason);
 }

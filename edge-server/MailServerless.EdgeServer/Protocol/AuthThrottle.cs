@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.Logging;
 
 namespace MailServerless.EdgeServer.Protocol;
 
@@ -21,9 +22,10 @@ public sealed class AuthThrottleOptions
 /// <summary>
 /// Slows down and then stops password guessing, for SMTP, IMAP and POP3 alike: each failure is
 /// answered after a delay, and too many failures from one address or for one account within the
-/// window refuse further attempts (even a right password) until the window has passed.
+/// window refuse further attempts (even a right password) until the window has passed. The moment
+/// a client address or an account becomes blocked is logged as a warning (for fail2ban and the like).
 /// </summary>
-public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock)
+public sealed partial class AuthThrottle(AuthThrottleOptions options, TimeProvider clock, ILogger<AuthThrottle> logger)
 {
     private readonly ConcurrentDictionary<string, Counter> _failures = new(StringComparer.OrdinalIgnoreCase);
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
@@ -41,10 +43,14 @@ public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock
     public void RecordFailure(IPAddress address, string? account)
     {
         ArgumentNullException.ThrowIfNull(address);
-        Increment("ip:" + address);
-        if (account is not null)
+        if (Increment("ip:" + address) == options.MaxFailuresPerAddress)
         {
-            Increment("user:" + AccountKey(account));
+            LogAddressBlocked(address, options.MaxFailuresPerAddress, options.Window);
+        }
+
+        if (account is not null && Increment("user:" + AccountKey(account)) == options.MaxFailuresPerAccount)
+        {
+            LogAccountBlocked(AccountKey(account), options.MaxFailuresPerAccount, options.Window, address);
         }
     }
 
@@ -55,10 +61,11 @@ public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock
     private int Count(string key) =>
         _failures.TryGetValue(key, out var counter) && clock.GetUtcNow() - counter.Since < options.Window ? counter.Failures : 0;
 
-    private void Increment(string key)
+    /// <summary>Counts one failure; returns the failures in the current window, this one included.</summary>
+    private int Increment(string key)
     {
         var now = clock.GetUtcNow();
-        _failures.AddOrUpdate(key, _ => new Counter(now, 1), (_, counter) =>
+        var counter = _failures.AddOrUpdate(key, _ => new Counter(now, 1), (_, counter) =>
             now - counter.Since < options.Window ? counter with { Failures = counter.Failures + 1 } : new Counter(now, 1));
 
         // A guessing campaign from many addresses must not grow this without bound: drop what has
@@ -71,7 +78,17 @@ public sealed class AuthThrottle(AuthThrottleOptions options, TimeProvider clock
                 _failures.TryRemove(expired, out _);
             }
         }
+
+        return counter.Failures;
     }
+
+    [LoggerMessage(EventId = 6030, Level = LogLevel.Warning,
+        Message = "authentication throttle: client [{Client}] blocked after {Failures} failed logins, for up to {Window}")]
+    private partial void LogAddressBlocked(IPAddress client, int failures, TimeSpan window);
+
+    [LoggerMessage(EventId = 6031, Level = LogLevel.Warning,
+        Message = "authentication throttle: account {Account} locked after {Failures} failed logins, for up to {Window} (last from [{Client}])")]
+    private partial void LogAccountBlocked(string account, int failures, TimeSpan window, IPAddress client);
 
     private sealed record Counter(DateTimeOffset Since, int Failures);
 }

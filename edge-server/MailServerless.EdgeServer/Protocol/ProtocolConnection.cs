@@ -151,16 +151,23 @@ public sealed class ProtocolConnection : IAsyncDisposable
 
     /// <summary>
     /// Reads exactly <paramref name="count"/> octets into <paramref name="destination"/> (an IMAP literal);
-    /// false when the client closed or stalled for <paramref name="timeout"/> before they all arrived.
+    /// false when the client closed, or did not send them within the <paramref name="deadline"/>.
     /// </summary>
-    public async Task<bool> ReadExactAsync(long count, Stream destination, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<bool> ReadExactAsync(long count, Stream destination, TransferDeadline deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(deadline);
         var remaining = count;
         while (remaining > 0)
         {
+            var wait = deadline.NextWait;
+            if (wait <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            idle.CancelAfter(timeout);
+            idle.CancelAfter(wait);
             ReadResult result;
             try
             {
@@ -183,6 +190,7 @@ public sealed class ProtocolConnection : IAsyncDisposable
             }
 
             remaining -= take.Length;
+            deadline.Credit(take.Length);
             Input.AdvanceTo(take.End);
             if (remaining > 0 && result.IsCompleted)
             {

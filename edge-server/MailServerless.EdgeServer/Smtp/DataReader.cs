@@ -43,14 +43,22 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
     /// <summary>Bytes of the message as written (CRLF line ends, after unstuffing).</summary>
     public long Size { get; private set; }
 
-    public async Task<DataOutcome> ReadAsync(TimeSpan idleTimeout, CancellationToken cancellationToken)
+    /// <param name="deadline">Bounds the whole transfer, not just each read, so that a trickle cannot hold the connection.</param>
+    public async Task<DataOutcome> ReadAsync(Protocol.TransferDeadline deadline, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(deadline);
         while (true)
         {
             ReadResult result;
             using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                idle.CancelAfter(idleTimeout);
+                var wait = deadline.NextWait;
+                if (wait <= TimeSpan.Zero)
+                {
+                    return DataOutcome.Closed;
+                }
+
+                idle.CancelAfter(wait);
                 try
                 {
                     result = await input.ReadAsync(idle.Token);
@@ -67,6 +75,7 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
 
             var buffer = result.Buffer;
             var (consumed, outcome) = Process(buffer);
+            deadline.Credit(buffer.Slice(0, consumed).Length);
             input.AdvanceTo(consumed, buffer.End);
             if (outcome is { } done)
             {

@@ -10,16 +10,16 @@ public sealed class SmtpConnectionHandler(SmtpServices services, ILogger<SmtpSes
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var protocol = new ProtocolConnection(connection);
-        if (!services.Connections.TryOpen(protocol.RemoteAddress))
+        var kind = services.KindOf(protocol.LocalPort);
+        var refusal = $"421 4.7.0 {services.Mail.EffectiveHostName} Error: too many connections from {protocol.RemoteAddress}";
+        if (!await ClientAdmission.TryAdmitAsync(protocol, services.Connections, kind == SmtpListenerKind.Submissions, refusal, logger))
         {
-            protocol.Write($"421 4.7.0 {services.Mail.EffectiveHostName} Error: too many connections from {protocol.RemoteAddress}");
-            await protocol.FlushAsync();
             return;
         }
 
         try
         {
-            var session = new SmtpSession(protocol, services.KindOf(protocol.LocalPort), services, logger);
+            var session = new SmtpSession(protocol, kind, services, logger);
             await session.RunAsync(lifetime.ApplicationStopping);
         }
         finally

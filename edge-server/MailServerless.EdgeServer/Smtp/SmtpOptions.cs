@@ -24,6 +24,12 @@ public sealed class SmtpOptions
     /// <summary>Postfix's <c>smtpd_timeout</c>.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>
+    /// Postfix's <c>smtpd_min_data_rate</c> (octets per second): DATA gets <see cref="IdleTimeout"/> plus one
+    /// second per this many octets received, so a client trickling its message cannot hold the connection.
+    /// </summary>
+    public int MinDataRate { get; set; } = 500;
+
     /// <summary>Postfix's <c>smtpd_sasl_authenticated_header</c>: name the authenticated user in Received:.</summary>
     public bool AuthenticatedUserInReceived { get; set; }
 }

@@ -147,7 +147,7 @@ public sealed partial class SmtpSession
         var stored = StoreAsync(id, body.Reader, cancellationToken);
         await body.Writer.WriteAsync(Encoding.UTF8.GetBytes(ReceivedHeader(id)), cancellationToken);
         var reader = new DataReader(connection.Input, body.Writer, _options.MaxMessageSize);
-        var outcome = await reader.ReadAsync(_options.IdleTimeout, cancellationToken);
+        var outcome = await reader.ReadAsync(new Protocol.TransferDeadline(_options.IdleTimeout, _options.MinDataRate, services.Clock), cancellationToken);
         if (outcome != DataOutcome.Complete)
         {
             await body.Writer.CompleteAsync(new OperationCanceledException("message not accepted"));

@@ -15,9 +15,9 @@ internal sealed class ImapWire : IAsyncDisposable
 
     public string Greeting { get; }
 
-    public static async Task<ImapWire> ConnectAsync(int port, bool implicitTls = false)
+    public static async Task<ImapWire> ConnectAsync(int port, bool implicitTls = false, System.Net.IPAddress? from = null)
     {
-        var wire = await SmtpWire.ConnectAsync(port, implicitTls);
+        var wire = await SmtpWire.ConnectAsync(port, implicitTls, from);
         var greeting = await ReadAsync(wire, TimeSpan.FromSeconds(15)) ?? "(closed)";
         return new ImapWire(wire, greeting);
     }

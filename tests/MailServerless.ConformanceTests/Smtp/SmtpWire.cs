@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
@@ -7,13 +8,20 @@ namespace MailServerless.ConformanceTests.Smtp;
 /// <summary>A bare SMTP client on a socket, for conversations no polite client would have.</summary>
 internal sealed class SmtpWire : IAsyncDisposable
 {
-    private readonly TcpClient _client = new();
+    private TcpClient _client = new();
     private Stream _stream = Stream.Null;
     private readonly List<byte> _pending = [];
 
-    public static async Task<SmtpWire> ConnectAsync(int port, bool implicitTls = false)
+    /// <param name="from">The loopback address to connect from (127.0.0.2, ...), to play another client.</param>
+    public static async Task<SmtpWire> ConnectAsync(int port, bool implicitTls = false, IPAddress? from = null)
     {
         var wire = new SmtpWire();
+        if (from is not null)
+        {
+            wire._client.Dispose();
+            wire._client = new TcpClient(new IPEndPoint(from, 0));
+        }
+
         await wire._client.ConnectAsync("127.0.0.1", port);
         wire._stream = wire._client.GetStream();
         if (implicitTls)

@@ -1,5 +1,6 @@
 using System.Net;
 using MailServerless.EdgeServer.Protocol;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace MailServerless.UnitTests.Smtp;
@@ -8,7 +9,7 @@ public class AuthThrottleTests
 {
     private readonly FakeTimeProvider _clock = new();
 
-    private AuthThrottle Throttle => new(new AuthThrottleOptions { MaxFailuresPerAddress = 100, MaxFailuresPerAccount = 3 }, _clock);
+    private AuthThrottle Throttle => new(new AuthThrottleOptions { MaxFailuresPerAddress = 100, MaxFailuresPerAccount = 3 }, _clock, NullLogger<AuthThrottle>.Instance);
 
     [Fact]
     public void Spelling_variants_of_one_account_share_one_budget()

@@ -1,3 +1,4 @@
+using MailServerless.EdgeServer.Protocol;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
@@ -13,7 +14,7 @@ public class DataReaderTests
         var network = new Pipe();
         var body = new Pipe();
         var reader = new DataReader(network.Reader, body.Writer, maxSize);
-        var reading = reader.ReadAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+        var reading = reader.ReadAsync(new TransferDeadline(TimeSpan.FromSeconds(5), 500, TimeProvider.System), CancellationToken.None);
         foreach (var piece in pieces)
         {
             await network.Writer.WriteAsync(Encoding.ASCII.GetBytes(piece));

@@ -1,0 +1,68 @@
+using System.Net;
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Attacks;
+
+/// <summary>
+/// Password guessing spread over SMTP AUTH, IMAP and POP3 draws on one budget per client address and one
+/// per account: past it even the right password is refused for a while, and the block is logged.
+/// </summary>
+public sealed class PasswordGuessingTests : IAsyncLifetime
+{
+    private const int PerAddress = 6;
+    private const int PerAccount = 5;
+    private MailServerInstance _server = null!;
+
+    public async Task InitializeAsync() => _server = await MailServerInstance.StartAsync(
+        "--Mail:Auth:FailureDelay=00:00:00.050",
+        $"--Mail:Auth:MaxFailuresPerAddress={PerAddress}",
+        $"--Mail:Auth:MaxFailuresPerAccount={PerAccount}");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private static IPAddress Loopback(int last) => IPAddress.Parse($"127.0.0.{last}");
+
+    private async Task AssertRefusedEverywhereAsync(IPAddress from, string user)
+    {
+        var password = MailServerInstance.Password;
+        Assert.StartsWith("454 4.7.0 Too many failed", await LoginAttempts.SmtpAsync(_server, from, user, password), StringComparison.Ordinal);
+        Assert.StartsWith("a NO [UNAVAILABLE] Too many failed", await LoginAttempts.ImapAsync(_server, from, user, password), StringComparison.Ordinal);
+        Assert.StartsWith("-ERR [SYS/TEMP] Too many failed", await LoginAttempts.Pop3Async(_server, from, user, password), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Guesses_from_one_address_over_all_three_protocols_block_that_address_and_no_other()
+    {
+        var attacker = Loopback(5);
+        for (var i = 0; i < PerAddress; i++)
+        {
+            // A different account each time: only the address's budget runs out.
+            var answer = await LoginAttempts.AnyAsync(i, _server, attacker, $"nobody{i}@example.jp", "guess");
+            Assert.Matches("^(535 5.7.8|a NO \\[AUTHENTICATIONFAILED\\]|-ERR \\[AUTH\\])", answer);
+        }
+
+        await AssertRefusedEverywhereAsync(attacker, "user1@example.jp");
+        Assert.StartsWith("a OK", await LoginAttempts.ImapAsync(_server, Loopback(6), "user1@example.jp", MailServerInstance.Password), StringComparison.Ordinal);
+
+        Assert.Contains($"client [{attacker}] blocked after {PerAddress} failed logins", _server.Output, StringComparison.Ordinal);
+        Assert.Contains($"smtp [{attacker}] authentication failed for nobody0@example.jp", _server.Output, StringComparison.Ordinal);
+        Assert.Contains($"imap authentication failed from [{attacker}] user=nobody1@example.jp", _server.Output, StringComparison.Ordinal);
+        Assert.Contains($"pop3 authentication failed from [{attacker}] user=nobody2@example.jp", _server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Guesses_at_one_account_from_many_addresses_lock_that_account_and_no_other()
+    {
+        for (var i = 0; i < PerAccount; i++)
+        {
+            // One guess from each address: no address runs out, the account does.
+            var answer = await LoginAttempts.AnyAsync(i, _server, Loopback(10 + i), "user2@example.jp", "guess" + i);
+            Assert.Matches("^(535 5.7.8|a NO \\[AUTHENTICATIONFAILED\\]|-ERR \\[AUTH\\])", answer);
+        }
+
+        var bystander = Loopback(20);
+        await AssertRefusedEverywhereAsync(bystander, "USER2@example.jp");
+        Assert.StartsWith("a OK", await LoginAttempts.ImapAsync(_server, bystander, "user3@example.jp", MailServerInstance.Password), StringComparison.Ordinal);
+        Assert.Contains($"account user2@example.jp locked after {PerAccount} failed logins", _server.Output, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text;
+using MailServerless.ConformanceTests.Smtp;
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Attacks;
+
+/// <summary>
+/// Slowloris: a client that keeps sending a byte now and then, never finishing its line, its message or
+/// its literal, is cut off after about the timeout, however busy it looks; nothing it sent is kept.
+/// </summary>
+public sealed class SlowClientTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+    private MailServerInstance _server = null!;
+
+    public async Task InitializeAsync() => _server = await MailServerInstance.StartAsync(
+        $"--Mail:Smtp:IdleTimeout={Timeout}",
+        $"--Mail:Pop3:IdleTimeout={Timeout}",
+        $"--Mail:Imap:LoginTimeout={Timeout}",
+        $"--Mail:Imap:IdleTimeout={Timeout}");
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    /// <summary>
+    /// Sends <paramref name="text"/> one byte per <see cref="Interval"/> (70 bytes: 14 s) while reading
+    /// what the server says; returns whether the server closed first, when, and its last line.
+    /// </summary>
+    private static async Task<(bool ClosedByServer, TimeSpan After, string? LastLine)> TrickleAsync(SmtpWire wire, string text)
+    {
+        using var reading = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var clock = Stopwatch.StartNew();
+        string? last = null;
+        var closedAt = TimeSpan.Zero;
+        var reader = Task.Run(async () =>
+        {
+            while (await wire.ReadLineAsync(reading.Token) is { } line)
+            {
+                last = line;
+            }
+
+            closedAt = clock.Elapsed;
+        });
+
+        foreach (var octet in Encoding.ASCII.GetBytes(text))
+        {
+            if (reader.IsCompleted)
+            {
+                break;
+            }
+
+            try
+            {
+                await wire.SendAsync([octet]);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.Delay(Interval);
+        }
+
+        var closed = reader.IsCompleted;
+        await reading.CancelAsync();
+        await reader.ContinueWith(_ => { }, TaskScheduler.Default);
+        return (closed, closedAt, last);
+    }
+
+    private static string Trickle(string start) => start + new string('x', 70 - start.Length);
+
+    private static void AssertCutOffAfterTheTimeout((bool ClosedByServer, TimeSpan After, string? LastLine) outcome)
+    {
+        Assert.True(outcome.ClosedByServer, "the server should close the connection while the client is still trickling");
+        Assert.InRange(outcome.After, Timeout - TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Smtp_command_line_trickled_a_byte_at_a_time_is_cut_off_with_421()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
+        await wire.ReadReplyAsync();
+        var outcome = await TrickleAsync(wire, Trickle("EHLO "));
+        AssertCutOffAfterTheTimeout(outcome);
+        Assert.StartsWith("421 4.4.2", outcome.LastLine, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Smtp_data_trickled_a_byte_at_a_time_is_cut_off_and_nothing_is_queued()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
+        Assert.StartsWith("354", await wire.OpenDataAsync("slow.example", "slow@remote.example", "user1@example.jp"), StringComparison.Ordinal);
+        var outcome = await TrickleAsync(wire, Trickle("Subject: slowloris\r\n\r\n"));
+        AssertCutOffAfterTheTimeout(outcome);
+
+        // Another client is served, and nothing of the trickled message reached the mailbox.
+        await using var next = await SmtpWire.ConnectAsync(_server.Smtp);
+        Assert.StartsWith("354", await next.OpenDataAsync("fast.example", "fast@remote.example", "user1@example.jp"), StringComparison.Ordinal);
+        Assert.StartsWith("250", await next.CommandAsync("Subject: after the slow one\r\n\r\nbody\r\n."), StringComparison.Ordinal);
+        await _server.WaitForMessageAsync("user1", "after the slow one");
+        Assert.DoesNotContain(_server.Inbox("user1"), message => message.Contains("slowloris", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Imap_line_before_login_trickled_a_byte_at_a_time_is_cut_off_with_bye()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Imaps, implicitTls: true);
+        await wire.ReadReplyAsync();
+        var outcome = await TrickleAsync(wire, Trickle("a LOGIN user1@example.jp "));
+        AssertCutOffAfterTheTimeout(outcome);
+        Assert.StartsWith("* BYE", outcome.LastLine, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Imap_append_literal_trickled_a_byte_at_a_time_is_cut_off_and_nothing_is_stored()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Imaps, implicitTls: true);
+        await wire.ReadReplyAsync();
+        Assert.StartsWith("a OK", await wire.CommandAsync($"a LOGIN user2@example.jp {MailServerInstance.Password}"), StringComparison.Ordinal);
+        Assert.StartsWith("+", await wire.CommandAsync("b APPEND INBOX {5000}"), StringComparison.Ordinal);
+        var outcome = await TrickleAsync(wire, Trickle("Subject: slowloris\r\n\r\n"));
+        AssertCutOffAfterTheTimeout(outcome);
+        Assert.Empty(_server.Inbox("user2"));
+    }
+
+    [Fact]
+    public async Task Pop3_command_line_trickled_a_byte_at_a_time_is_cut_off()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Pop3s, implicitTls: true);
+        await wire.ReadReplyAsync();
+        var outcome = await TrickleAsync(wire, Trickle("USER "));
+        AssertCutOffAfterTheTimeout(outcome);
+        Assert.StartsWith("-ERR", outcome.LastLine, StringComparison.Ordinal);
+    }
+}
