@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Queue;
@@ -18,8 +17,8 @@ public sealed partial class DeliverInbound(
     RecipientResolver resolver,
     MaildirStore store,
     IBlobStore blobs,
-    IMessageQueue inbound,
     IMessageQueue outbound,
+    NonDeliveryReports bounces,
     DeliveryOptions options,
     ILogger<DeliverInbound> logger) : IQueueFunction
 {
@@ -84,7 +83,7 @@ public sealed partial class DeliverInbound(
 
         await ForwardAsync(message, plan.Remote, MessagePurpose.Deliver, "fwd", cancellationToken);
         await ForwardAsync(message, plan.Vacation, MessagePurpose.Vacation, "vac", cancellationToken);
-        await BounceAsync(message, plan.Failures, cancellationToken);
+        await bounces.SendAsync(message, plan.Failures, cancellationToken);
 
         if (temporary.Count == 0)
         {
@@ -131,49 +130,6 @@ public sealed partial class DeliverInbound(
         LogQueuedOutbound(message.Id, purpose, recipients.Count);
     }
 
-    /// <summary>
-    /// Bounces to the sender through the inbound queue (a local sender gets it in its Maildir, an outside
-    /// one through the outbound side). Never to the null sender, so a bounce is never bounced.
-    /// </summary>
-    private async Task BounceAsync(QueuedMessage message, IReadOnlyList<FailedRecipient> failures, CancellationToken cancellationToken)
-    {
-        if (failures.Count == 0)
-        {
-            return;
-        }
-
-        if (string.IsNullOrEmpty(message.MailFrom))
-        {
-            LogNoBounce(message.Id, failures.Count);
-            return;
-        }
-
-        // One id per set of failures: a retry that fails the same recipients queues no second bounce.
-        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            string.Join('\n', failures.Select(f => f.FinalRecipient + "|" + f.OriginalRecipient).Order(StringComparer.Ordinal)))))[..12];
-        var id = $"{message.Id}.dsn{digest}";
-        MimeKit.MimeMessage dsn;
-        await using (var original = await blobs.OpenReadAsync(message.BodyKey, cancellationToken))
-        {
-            dsn = DeliveryStatusNotification.Build(options.HostName, message.MailFrom, message.Id, message.ReceivedAt, failures, original);
-        }
-
-        using var bytes = new MemoryStream();
-        await dsn.WriteToAsync(MimeKit.FormatOptions.Default, bytes, cancellationToken);
-        bytes.Position = 0;
-        var size = await blobs.PutAsync(id, bytes, cancellationToken);
-        await inbound.EnqueueAsync(new QueuedMessage
-        {
-            Id = id,
-            ReceivedAt = DateTimeOffset.UtcNow,
-            MailFrom = string.Empty,
-            Recipients = [message.MailFrom],
-            BodyKey = id,
-            Size = size,
-        }, cancellationToken);
-        LogBounceQueued(message.Id, id, message.MailFrom, failures.Count);
-    }
-
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "{Id}: to=<{Recipient}> mailbox={Mailbox} status=sent ({File})")]
     private partial void LogDelivered(string id, string recipient, string mailbox, string file);
 
@@ -183,9 +139,4 @@ public sealed partial class DeliverInbound(
     [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) queued outbound as {Purpose}")]
     private partial void LogQueuedOutbound(string id, MessagePurpose purpose, int count);
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "{Id}: sender non-delivery notification {Bounce} to <{Sender}> for {Count} recipient(s)")]
-    private partial void LogBounceQueued(string id, string bounce, string sender, int count);
-
-    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) failed; null sender, no bounce")]
-    private partial void LogNoBounce(string id, int count);
 }

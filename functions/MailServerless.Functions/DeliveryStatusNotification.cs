@@ -9,7 +9,8 @@ namespace MailServerless.Functions;
 /// <param name="OriginalRecipient">The envelope recipient as accepted.</param>
 /// <param name="Status">The RFC 3463 status, e.g. <c>5.2.2</c>.</param>
 /// <param name="Diagnostic">The SMTP-style diagnostic, e.g. <c>552 5.2.2 Sorry, …</c>.</param>
-public sealed record FailedRecipient(string FinalRecipient, string OriginalRecipient, string Status, string Diagnostic);
+/// <param name="RemoteMta">The host that refused, when one answered.</param>
+public sealed record FailedRecipient(string FinalRecipient, string OriginalRecipient, string Status, string Diagnostic, string? RemoteMta = null);
 
 /// <summary>
 /// Builds a bounce: an RFC 3464 delivery status notification (<c>multipart/report;
@@ -54,14 +55,20 @@ public static class DeliveryStatusNotification
         status.StatusGroups.Add(perMessage);
         foreach (var failure in failures)
         {
-            status.StatusGroups.Add(new HeaderList
+            var group = new HeaderList
             {
                 { "Final-Recipient", $"rfc822; {failure.FinalRecipient}" },
                 { "Original-Recipient", $"rfc822; {failure.OriginalRecipient}" },
                 { "Action", "failed" },
                 { "Status", failure.Status },
                 { "Diagnostic-Code", $"smtp; {failure.Diagnostic}" },
-            });
+            };
+            if (failure.RemoteMta is { } remote)
+            {
+                group.Add("Remote-MTA", $"dns; {remote}");
+            }
+
+            status.StatusGroups.Add(group);
         }
 
         report.Add(status);

@@ -43,8 +43,9 @@ internal static class SpoolBenchmark
             using var outbound = new SpoolQueue(spool, "outbound", TimeProvider.System, NullLogger<SpoolQueue>.Instance);
             var store = new MaildirStore(Path.Combine(dir, "virtual"), "bench.host", TimeProvider.System, NullLoggerFactory.Instance);
             var directory = new SqlAccountDirectory(database, passwords, NullLogger<SqlAccountDirectory>.Instance);
-            var function = new DeliverInbound(new RecipientResolver(directory, "autoreply.example.jp"), store, blobs, inbound, outbound,
-                new DeliveryOptions { HostName = "bench.host" }, NullLogger<DeliverInbound>.Instance);
+            var delivery = new DeliveryOptions { HostName = "bench.host" };
+            var function = new DeliverInbound(new RecipientResolver(directory, "autoreply.example.jp"), store, blobs, outbound,
+                new NonDeliveryReports(blobs, inbound, delivery, NullLogger<NonDeliveryReports>.Instance), delivery, NullLogger<DeliverInbound>.Instance);
 
             var body = Encoding.ASCII.GetBytes(Message());
             var watch = Stopwatch.StartNew();

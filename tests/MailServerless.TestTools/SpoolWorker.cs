@@ -31,8 +31,9 @@ internal static class SpoolWorker
         using var inbound = new SpoolQueue(spool, "inbound", TimeProvider.System, NullLogger<SpoolQueue>.Instance);
         using var outbound = new SpoolQueue(spool, "outbound", TimeProvider.System, NullLogger<SpoolQueue>.Instance);
         var store = new MaildirStore(Path.Combine(dataDirectory, "virtual"), "tools.host", TimeProvider.System, NullLoggerFactory.Instance);
-        var deliver = new DeliverInbound(new RecipientResolver(directory, "autoreply.example.jp"), store, blobs, inbound, outbound,
-            new DeliveryOptions { HostName = "tools.host" }, NullLogger<DeliverInbound>.Instance);
+        var delivery = new DeliveryOptions { HostName = "tools.host" };
+        var deliver = new DeliverInbound(new RecipientResolver(directory, "autoreply.example.jp"), store, blobs, outbound,
+            new NonDeliveryReports(blobs, inbound, delivery, NullLogger<NonDeliveryReports>.Instance), delivery, NullLogger<DeliverInbound>.Instance);
         IQueueFunction function = new Wrapped(deliver, crash, slow);
         var processor = new QueueProcessor(inbound, blobs, function,
             new QueueProcessorOptions { Workers = 2, MinBackoff = TimeSpan.FromMilliseconds(100), MaxBackoff = TimeSpan.FromSeconds(1) },

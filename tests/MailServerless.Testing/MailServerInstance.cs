@@ -217,7 +217,9 @@ public sealed class MailServerInstance : IAsyncDisposable
         $"--Mail:Listeners:Http={Http}", $"--Mail:Listeners:Smtp={Smtp}",
         $"--Mail:Listeners:Submission={Submission}", $"--Mail:Listeners:Submissions={Submissions}",
         $"--Mail:Listeners:Imap={Imap}", $"--Mail:Listeners:Imaps={Imaps}", $"--Mail:Listeners:Pop3={Pop3}", $"--Mail:Listeners:Pop3s={Pop3s}",
-        "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", .. settings,
+        "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01",
+        // Outbound mail stays queued (deferred: nothing listens on port 1) unless a test names a relay.
+        "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", "--Mail:Relay:Port=1", "--Mail:Relay:RequireTls=false", .. settings,
     ];
 
     /// <summary>Kills the server process and starts it again on the same data (a cold start for benchmarks).</summary>

@@ -1,4 +1,5 @@
 using MailServerless.Core.Administration;
+using MailServerless.Functions.Outbound;
 
 namespace MailServerless.EdgeServer.Api;
 
@@ -41,6 +42,12 @@ public static class AdminApi
 
             return TypedResults.NoContent();
         });
+
+        // DKIM: the domain's key (made on first use) as the TXT record to publish, and its rotation.
+        domains.MapGet("/{domain}/dkim", async (HttpContext c, Domains d, DkimKeys k, string domain, CancellationToken ct) =>
+            DkimRecord.Of(await k.GetOrCreateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, ct))).WithTags("DKIM");
+        domains.MapPost("/{domain}/dkim/rotate", async (HttpContext c, Domains d, DkimKeys k, string domain, DkimRotation? input, CancellationToken ct) =>
+            DkimRecord.Of(await k.RotateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, input?.Algorithm, ct))).WithTags("DKIM");
 
         var mailboxes = api.MapGroup("/mailboxes").WithTags("Mailboxes");
         mailboxes.MapGet("/", (HttpContext c, Mailboxes m, string? domain, int? offset, int? limit, CancellationToken ct) =>
@@ -138,6 +145,15 @@ public static class AdminApi
 
         api.MapGet("/log", (HttpContext c, AdministrationLog log, string? domain, int? offset, int? limit, CancellationToken ct) =>
             log.ListAsync(Actor(c), Page(domain, offset, limit), ct)).WithTags("Log");
+    }
+
+    /// <summary>A domain the caller manages and whose mail is signed here (a backup-MX domain's is not).</summary>
+    private static async Task<DomainView> SigningDomainAsync(HttpContext context, Domains domains, string domain, CancellationToken cancellationToken)
+    {
+        var view = await domains.GetAsync(Actor(context), domain, cancellationToken);
+        return view.BackupMx
+            ? throw AdministrationException.Invalid("domain", $"{view.Domain} is a backup MX domain: its mail is not sent from here.")
+            : view;
     }
 
     /// <summary>Authenticates the call, and turns a refused change into its problem details.</summary>

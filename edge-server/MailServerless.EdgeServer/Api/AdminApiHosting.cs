@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MailServerless.Core.Administration;
 using MailServerless.Core.Queue;
 using MailServerless.Core.Storage;
@@ -23,6 +24,8 @@ public static class AdminApiHosting
         services.AddSingleton<Admins>();
         services.AddSingleton<Vacations>();
         services.AddSingleton<ApiKeys>();
+        services.TryAddSingleton(configuration.GetSection("Mail:Dkim").Get<Functions.Outbound.DkimOptions>() ?? new Functions.Outbound.DkimOptions());
+        services.TryAddSingleton<Functions.Outbound.DkimKeys>();
         services.AddSingleton<AdminAuthenticator>();
         services.AddSingleton<ApiAuthentication>();
         services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(

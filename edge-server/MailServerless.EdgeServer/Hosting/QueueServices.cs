@@ -1,14 +1,17 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Queue;
 using MailServerless.Core.Storage;
 using MailServerless.Functions;
+using MailServerless.Functions.Outbound;
 
 namespace MailServerless.EdgeServer.Hosting;
 
 /// <summary>
 /// The one-machine pipeline: the on-disk spool (<c>&lt;DataDirectory&gt;/spool</c>) with its inbound and
-/// outbound queues and bodies, and in-process workers running <see cref="DeliverInbound"/>.
+/// outbound queues and bodies, and in-process workers running <see cref="DeliverInbound"/> on the
+/// inbound queue and <see cref="RelayOutbound"/> on the outbound one.
 /// </summary>
 public static class QueueServices
 {
@@ -37,17 +40,67 @@ public static class QueueServices
             services.AddKeyedSingleton<IMessageQueue>(name, (sp, key) => sp.GetRequiredKeyedService<SpoolQueue>(key));
         }
 
+        services.AddSingleton(sp => new NonDeliveryReports(
+            sp.GetRequiredService<IBlobStore>(), sp.GetRequiredKeyedService<IMessageQueue>(Inbound), deliveryOptions,
+            sp.GetRequiredService<ILogger<NonDeliveryReports>>()));
         services.AddSingleton(sp => new DeliverInbound(
             sp.GetRequiredService<RecipientResolver>(),
             sp.GetRequiredService<MaildirStore>(),
             sp.GetRequiredService<IBlobStore>(),
-            sp.GetRequiredKeyedService<IMessageQueue>(Inbound),
             sp.GetRequiredKeyedService<IMessageQueue>(Outbound),
+            sp.GetRequiredService<NonDeliveryReports>(),
             deliveryOptions,
             sp.GetRequiredService<ILogger<DeliverInbound>>()));
+        services.AddOutboundRelay(options, configuration);
         services.AddHostedService<InboundDeliveryService>();
+        services.AddHostedService<OutboundRelayService>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = processorOptions.ShutdownGrace + TimeSpan.FromSeconds(5));
         return services;
+    }
+}
+
+/// <summary>The outbound side: the relay transport of <c>Mail:Relay</c>, DKIM signing (<c>Mail:Dkim</c>) and vacation replies.</summary>
+public static class OutboundServices
+{
+    public static IServiceCollection AddOutboundRelay(this IServiceCollection services, MailOptions options, IConfiguration configuration)
+    {
+        var relay = configuration.GetSection("Mail:Relay").Get<RelayOptions>() ?? new RelayOptions();
+        if (relay.Mode == RelayMode.Smarthost && string.IsNullOrWhiteSpace(relay.Host))
+        {
+            throw new InvalidOperationException("Mail:Relay:Mode is Smarthost but Mail:Relay:Host is empty");
+        }
+
+        services.AddSingleton(relay);
+        services.TryAddSingleton(configuration.GetSection("Mail:Dkim").Get<DkimOptions>() ?? new DkimOptions());
+        services.TryAddSingleton<DkimKeys>();
+        services.AddSingleton<DkimSigning>();
+        services.AddSingleton(sp => new SmtpSender(relay, options.EffectiveHostName, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SmtpSender>>()));
+        services.AddSingleton<IRelayTransport>(sp => relay.Mode == RelayMode.Smarthost
+            ? new SmarthostTransport(relay, sp.GetRequiredService<SmtpSender>())
+            : new DirectTransport(relay, new MxResolver(relay), sp.GetRequiredService<SmtpSender>()));
+        services.AddSingleton(sp => new VacationResponder(
+            sp.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>(), sp.GetRequiredService<IBlobStore>(),
+            sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<VacationResponder>>()));
+        services.AddSingleton(sp => new RelayOutbound(
+            sp.GetRequiredService<IRelayTransport>(), sp.GetRequiredService<DkimSigning>(), sp.GetRequiredService<VacationResponder>(),
+            sp.GetRequiredService<NonDeliveryReports>(), sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<IBlobStore>(),
+            sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<QueueProcessorOptions>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RelayOutbound>>()));
+        return services;
+    }
+}
+
+/// <summary>Runs the outbound workers (<see cref="RelayOutbound"/>) for the life of the host.</summary>
+public sealed class OutboundRelayService(IServiceProvider services) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var processor = new QueueProcessor(
+            services.GetRequiredKeyedService<SpoolQueue>(QueueServices.Outbound), services.GetRequiredService<SpoolBlobStore>(),
+            services.GetRequiredService<RelayOutbound>(), services.GetRequiredService<QueueProcessorOptions>(),
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<QueueProcessor>>());
+        await processor.RunAsync(stoppingToken);
     }
 }
 

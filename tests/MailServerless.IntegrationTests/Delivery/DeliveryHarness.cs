@@ -13,6 +13,8 @@ internal sealed class DeliveryHarness : IDisposable
 {
     private int _sequence;
 
+    private static readonly DeliveryOptions Options = new() { HostName = "mx.example.jp" };
+
     public DeliveryHarness(IAccountDirectory directory)
     {
         Spool = Path.Combine(Path.GetTempPath(), "msl-spool-" + Guid.NewGuid().ToString("N"));
@@ -20,8 +22,8 @@ internal sealed class DeliveryHarness : IDisposable
         Inbound = new SpoolQueue(Spool, "inbound", TimeProvider.System, NullLogger<SpoolQueue>.Instance);
         Outbound = new SpoolQueue(Spool, "outbound", TimeProvider.System, NullLogger<SpoolQueue>.Instance);
         Function = new DeliverInbound(
-            new RecipientResolver(directory, "autoreply.example.jp"), Store.Store, Blobs, Inbound, Outbound,
-            new DeliveryOptions { HostName = "mx.example.jp" }, NullLogger<DeliverInbound>.Instance);
+            new RecipientResolver(directory, "autoreply.example.jp"), Store.Store, Blobs, Outbound,
+            new NonDeliveryReports(Blobs, Inbound, Options, NullLogger<NonDeliveryReports>.Instance), Options, NullLogger<DeliverInbound>.Instance);
     }
 
     public string Spool { get; }

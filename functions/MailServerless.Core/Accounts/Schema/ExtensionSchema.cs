@@ -31,5 +31,21 @@ public static class ExtensionSchema
         Collation: "utf8mb4_general_ci",
         Comment: "MailServerless - admin API keys");
 
-    public static IReadOnlyList<TableDefinition> Tables { get; } = [Meta, ApiKey];
+    /// <summary>
+    /// DKIM signing keys, one per local domain, shaped like PostfixAdmin 4's <c>dkim</c> table (its
+    /// <c>description</c> names the algorithm; <c>public_key</c> is the DNS record's <c>p=</c> value).
+    /// </summary>
+    public static TableDefinition Dkim { get; } = new(
+        Prefix + "dkim",
+        [
+            new("domain_name", "varchar(255)"), new("description", "varchar(255)", Default: "''"), new("selector", "varchar(63)"),
+            new("private_key", "text"), new("public_key", "text"),
+            new("created", "datetime", Default: "'2000-01-01 00:00:00'"), new("modified", "datetime", Default: "'2000-01-01 00:00:00'"),
+        ],
+        ["domain_name"],
+        Charset: "utf8mb4",
+        Collation: "utf8mb4_general_ci",
+        Comment: "MailServerless - DKIM signing keys");
+
+    public static IReadOnlyList<TableDefinition> Tables { get; } = [Meta, ApiKey, Dkim];
 }

@@ -1,0 +1,61 @@
+using System.Globalization;
+using MailServerless.Core.Accounts;
+using MimeKit;
+using MimeKit.Cryptography;
+
+namespace MailServerless.Functions.Outbound;
+
+/// <summary>
+/// Signs outbound mail whose From: is in a local domain with that domain's key (RFC 6376, relaxed/relaxed),
+/// so that receivers can check it and DMARC aligns. Mail from other domains (a forward) is sent as it came.
+/// </summary>
+public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDirectory directory)
+{
+    /// <summary>The headers a signature covers (RFC 6376 §5.4.1's list, as far as the message has them).</summary>
+    private static readonly string[] SignedHeaders =
+    [
+        "From", "Reply-To", "Subject", "Date", "To", "Cc", "Message-ID", "In-Reply-To", "References",
+        "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Sender", "Auto-Submitted", "List-Id", "List-Unsubscribe",
+    ];
+
+    private static readonly IdnMapping Idn = new();
+
+    /// <summary>Signs the message when its author's domain is ours; false when it is not signed.</summary>
+    public async Task<bool> SignAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!options.Enabled || message.From.Mailboxes.FirstOrDefault() is not { Domain.Length: > 0 } author)
+        {
+            return false;
+        }
+
+        string domain;
+        try
+        {
+            domain = Idn.GetAscii(author.Domain).ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+
+        if (await directory.GetDomainKindAsync(domain, cancellationToken) != DomainKind.Local)
+        {
+            return false;
+        }
+
+        var key = await keys.GetOrCreateAsync(domain, cancellationToken);
+        var signer = new DkimSigner(key.ReadPrivateKey(), domain, key.Selector,
+            key.Algorithm == DkimAlgorithm.Ed25519 ? DkimSignatureAlgorithm.Ed25519Sha256 : DkimSignatureAlgorithm.RsaSha256)
+        {
+            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+        };
+
+        // What is signed must be what is sent: make the body 7-bit safe first, so that no relay (nor
+        // MailKit, for a server without 8BITMIME) has to re-encode it afterwards.
+        message.Prepare(EncodingConstraint.SevenBit);
+        signer.Sign(message, SignedHeaders.Where(h => message.Headers.Contains(h)).ToList());
+        return true;
+    }
+}

@@ -1,0 +1,119 @@
+using System.Net;
+using DnsClient;
+using DnsClient.Protocol;
+
+namespace MailServerless.Functions.Outbound;
+
+/// <summary>Where mail for a domain goes, or why it cannot go anywhere.</summary>
+/// <param name="Hosts">The MX hosts in the order to try, each with its addresses.</param>
+/// <param name="Failure">When there are none: the status and the reason.</param>
+public sealed record MxRoute(IReadOnlyList<(string Host, IReadOnlyList<IPAddress> Addresses)> Hosts, RecipientOutcome? Failure);
+
+/// <summary>
+/// MX look-ups as RFC 5321 §5.1 has them: MX records by preference (equal ones in random order), the
+/// domain's own A/AAAA records when it has no MX, a null MX (RFC 7505) or a domain that does not exist
+/// refused for good, and a resolver that does not answer a reason to try again.
+/// </summary>
+public sealed class MxResolver
+{
+    private readonly LookupClient _dns;
+
+    public MxResolver(RelayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var settings = string.IsNullOrWhiteSpace(options.DnsServer)
+            ? new LookupClientOptions()
+            : new LookupClientOptions(ParseServer(options.DnsServer));
+        settings.UseCache = true;
+        settings.Timeout = TimeSpan.FromSeconds(5);
+        settings.Retries = 2;
+        settings.ThrowDnsErrors = false;
+        settings.ContinueOnDnsError = false;
+        _dns = new LookupClient(settings);
+    }
+
+    private static IPEndPoint ParseServer(string server) =>
+        IPEndPoint.TryParse(server, out var endpoint)
+            ? endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint
+            : throw new InvalidOperationException($"Mail:Relay:DnsServer '{server}' is not an address[:port]");
+
+    /// <summary>The route for mail to <paramref name="domain"/>; its failure, if any, is for the recipient <paramref name="recipient"/>.</summary>
+    public async Task<MxRoute> ResolveAsync(string domain, string recipient, CancellationToken cancellationToken)
+    {
+        IDnsQueryResponse mx;
+        try
+        {
+            mx = await _dns.QueryAsync(domain, QueryType.MX, cancellationToken: cancellationToken);
+        }
+        catch (DnsResponseException e)
+        {
+            return Failed(RecipientOutcome.Temporary(recipient, "4.4.3", $"Host or domain name lookup failed for {domain}: {e.Message}"));
+        }
+
+        if (mx.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
+        {
+            return Failed(RecipientOutcome.Permanent(recipient, "5.4.4", $"Host or domain name not found. Name service error for name={domain} type=MX: Host not found"));
+        }
+
+        if (mx.HasError)
+        {
+            return Failed(RecipientOutcome.Temporary(recipient, "4.4.3", $"Host or domain name lookup failed for {domain} type=MX: {mx.ErrorMessage}"));
+        }
+
+        var records = mx.Answers.MxRecords().ToList();
+        if (records.Any(r => r.Exchange.Value is "." or ""))
+        {
+            return Failed(RecipientOutcome.Permanent(recipient, "5.1.10", $"Domain {domain} does not accept mail (null MX, RFC 7505)"));
+        }
+
+        if (records.Count == 0)
+        {
+            // No MX: the domain itself is the host (RFC 5321 §5.1, "implicit MX").
+            var own = await AddressesAsync(domain, cancellationToken);
+            return own.Count > 0
+                ? new MxRoute([(domain, own)], null)
+                : Failed(RecipientOutcome.Permanent(recipient, "5.4.4", $"Host or domain name not found: {domain} has no MX and no address record"));
+        }
+
+        var hosts = new List<(string, IReadOnlyList<IPAddress>)>();
+        foreach (var record in records.GroupBy(r => r.Preference).OrderBy(g => g.Key).SelectMany(g => g.OrderBy(_ => Random.Shared.Next())))
+        {
+            var name = record.Exchange.Value.TrimEnd('.');
+            var addresses = await AddressesAsync(name, cancellationToken);
+            if (addresses.Count > 0)
+            {
+                hosts.Add((name, addresses));
+            }
+        }
+
+        return hosts.Count > 0
+            ? new MxRoute(hosts, null)
+            : Failed(RecipientOutcome.Temporary(recipient, "4.4.4", $"No MX host of {domain} has an address ({string.Join(", ", records.Select(r => r.Exchange.Value))})"));
+    }
+
+    private async Task<IReadOnlyList<IPAddress>> AddressesAsync(string host, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            return [literal];
+        }
+
+        var addresses = new List<IPAddress>();
+        foreach (var type in new[] { QueryType.A, QueryType.AAAA })
+        {
+            try
+            {
+                var response = await _dns.QueryAsync(host, type, cancellationToken: cancellationToken);
+                addresses.AddRange(response.Answers.OfType<AddressRecord>().Select(a => a.Address));
+            }
+            catch (DnsResponseException)
+            {
+                // Unresolvable for now: this host is skipped, the next one tried.
+            }
+        }
+
+        return addresses;
+    }
+
+    private static MxRoute Failed(RecipientOutcome failure) => new([], failure);
+}

@@ -1,0 +1,72 @@
+using MailKit.Net.Smtp;
+using MimeKit;
+
+namespace MailServerless.Functions.Outbound;
+
+/// <summary>MailKit's SMTP client, told to note refused recipients instead of giving up on the whole message.</summary>
+internal sealed class RelayClient : SmtpClient
+{
+    public List<(string Address, SmtpResponse Response)> Refused { get; } = [];
+
+    protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
+        Refused.Add((mailbox.Address, response));
+
+    protected override void OnNoRecipientsAccepted(MimeMessage message) => throw new NoRecipientAcceptedException();
+}
+
+/// <summary>Every RCPT TO was refused: the reasons are in <see cref="RelayClient.Refused"/>.</summary>
+internal sealed class NoRecipientAcceptedException : Exception
+{
+    public NoRecipientAcceptedException()
+        : base("no recipient was accepted")
+    {
+    }
+
+    public NoRecipientAcceptedException(string message)
+        : base(message)
+    {
+    }
+
+    public NoRecipientAcceptedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// No SMTP session came about with one host (no connection, TLS or AUTH failed, the greeting refused):
+/// the next MX may be tried; when none is left, every recipient gets this status.
+/// </summary>
+public sealed class RelayConnectionException : Exception
+{
+    public RelayConnectionException(string status, string diagnostic, string? remoteMta)
+        : base(diagnostic)
+    {
+        Status = status;
+        RemoteMta = remoteMta;
+    }
+
+    public RelayConnectionException()
+    {
+        Status = "4.4.1";
+    }
+
+    public RelayConnectionException(string message)
+        : base(message)
+    {
+        Status = "4.4.1";
+    }
+
+    public RelayConnectionException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Status = "4.4.1";
+    }
+
+    /// <summary>The enhanced status code to report.</summary>
+    public string Status { get; }
+
+    public string? RemoteMta { get; }
+
+    public bool IsPermanent => Status.StartsWith('5');
+}

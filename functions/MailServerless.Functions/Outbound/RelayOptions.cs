@@ -1,0 +1,55 @@
+namespace MailServerless.Functions.Outbound;
+
+/// <summary>How outbound mail leaves: straight to each domain's MX, or through one relay.</summary>
+public enum RelayMode
+{
+    /// <summary>Look up the recipient domain's MX (Postfix's default transport).</summary>
+    Direct,
+
+    /// <summary>Hand everything to one relay (Postfix's <c>relayhost</c>): SES's SMTP interface or any other.</summary>
+    Smarthost,
+}
+
+/// <summary>The <c>Mail:Relay</c> settings.</summary>
+public sealed class RelayOptions
+{
+    public RelayMode Mode { get; set; } = RelayMode.Direct;
+
+    /// <summary>The smarthost (e.g. <c>email-smtp.eu-west-1.amazonaws.com</c>).</summary>
+    public string Host { get; set; } = string.Empty;
+
+    /// <summary>The smarthost's port (587 by default; 465 is TLS from the first byte), or the port of every MX in direct mode (25).</summary>
+    public int? Port { get; set; }
+
+    public string Username { get; set; } = string.Empty;
+
+    public string Password { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Refuse to send without TLS. Default: on for a smarthost (credentials travel), off for direct
+    /// delivery, which uses STARTTLS when offered (Postfix's <c>smtp_tls_security_level = may</c>).
+    /// </summary>
+    public bool? RequireTls { get; set; }
+
+    /// <summary>Accept a smarthost whose certificate does not verify (a test relay); never the default.</summary>
+    public bool AllowInvalidCertificate { get; set; }
+
+    /// <summary>A resolver for MX look-ups as <c>address[:port]</c>; empty: the system's.</summary>
+    public string DnsServer { get; set; } = string.Empty;
+
+    /// <summary>Connections open at once to one destination (Postfix's <c>default_destination_concurrency_limit</c>).</summary>
+    public int MaxConnectionsPerDestination { get; set; } = 20;
+
+    /// <summary>How long an idle connection is kept for the next message to the same destination.</summary>
+    public TimeSpan ConnectionReuseTime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Giving up on a connection attempt (Postfix's <c>smtp_connect_timeout</c>).</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Waiting for any one reply (Postfix's <c>smtp_data_done_timeout</c> is the longest: 600 s).</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    public int EffectivePort => Port ?? (Mode == RelayMode.Smarthost ? 587 : 25);
+
+    public bool EffectiveRequireTls => RequireTls ?? Mode == RelayMode.Smarthost;
+}

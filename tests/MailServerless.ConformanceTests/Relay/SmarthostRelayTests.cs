@@ -1,0 +1,68 @@
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Relay;
+
+/// <summary>
+/// Submitted mail to outside addresses goes out through a smarthost (Postfix's smtp-sink standing in for
+/// SES's SMTP interface): DKIM-signed, retried while the relay answers 4xx, bounced when it answers 5xx.
+/// </summary>
+public sealed class SmarthostRelayTests
+{
+    private static Task<MailServerInstance> StartAsync(SmtpSink sink, params string[] settings) => MailServerInstance.StartAsync(
+        ["--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", $"--Mail:Relay:Port={sink.Port}", "--Mail:Relay:RequireTls=false", .. settings]);
+
+    [Fact]
+    public async Task Submitted_mail_reaches_the_relay_with_the_envelope_and_a_dkim_signature_that_verifies_against_the_published_key()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var server = await StartAsync(sink);
+        await RelayScenario.SubmitAsync(server, "user1", "friend@remote.example", "signed and sent");
+
+        var dump = await sink.WaitForMessageAsync("signed and sent");
+        Assert.Contains("X-Mail-Args: <user1@example.jp>", dump, StringComparison.Ordinal);
+        Assert.Contains("X-Rcpt-Args: <friend@remote.example>", dump, StringComparison.Ordinal);
+        var message = RelayScenario.Parse(dump);
+        var (name, txt) = await RelayScenario.DkimRecordAsync(server);
+        Assert.StartsWith("v=DKIM1; k=rsa; p=", txt, StringComparison.Ordinal);
+        Assert.EndsWith("._domainkey.example.jp", name, StringComparison.Ordinal);
+        Assert.True(await RelayScenario.DkimVerifiesAsync(message, name, txt), "the DKIM signature should verify:\n" + dump);
+        Assert.Matches("status=sent", server.Output);
+    }
+
+    [Fact]
+    public async Task A_relay_answering_4xx_gets_the_message_again_until_it_takes_it()
+    {
+        await using var sink = await SmtpSink.StartAsync("-r", "RCPT");
+        await using var server = await StartAsync(sink);
+        await RelayScenario.SubmitAsync(server, "user1", "later@remote.example", "deferred then sent");
+
+        for (var i = 0; i < 100 && !server.Output.Contains("to=<later@remote.example> relay=127.0.0.1", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Contains("status=deferred (450 4.3.0", server.Output, StringComparison.Ordinal);
+        Assert.Empty(sink.Messages());
+        await sink.RestartAsync();
+        var dump = await sink.WaitForMessageAsync("deferred then sent");
+        Assert.Contains("X-Rcpt-Args: <later@remote.example>", dump, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Inbox("user1"), m => m.Contains("Undelivered Mail", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_relay_answering_5xx_makes_a_delivery_status_notification_in_the_senders_maildir()
+    {
+        await using var sink = await SmtpSink.StartAsync("-f", "RCPT");
+        await using var server = await StartAsync(sink);
+        await RelayScenario.SubmitAsync(server, "user1", "nobody@remote.example", "refused for good");
+
+        var (report, recipient) = await RelayScenario.BounceAsync(server, "user1", "Undelivered Mail Returned to Sender");
+        Assert.Equal("rfc822; nobody@remote.example", recipient["Final-Recipient"]);
+        Assert.Equal("failed", recipient["Action"]);
+        Assert.StartsWith("5.", recipient["Status"], StringComparison.Ordinal);
+        Assert.Contains("500 5.3.0", recipient["Diagnostic-Code"], StringComparison.Ordinal);
+        Assert.Equal("text/rfc822-headers", report.Last().ContentType.MimeType);
+        Assert.Contains("refused for good", report.Last().ToString(), StringComparison.Ordinal);
+        Assert.Empty(sink.Messages());
+    }
+}

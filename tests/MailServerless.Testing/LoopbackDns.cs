@@ -1,0 +1,70 @@
+using System.Diagnostics;
+
+namespace MailServerless.Testing;
+
+/// <summary>
+/// dnsmasq on a loopback port, answering for the <c>.test</c> zone only (RFC 2606): MX records for test
+/// domains, an A record for each MX host, NXDOMAIN for every other name under <c>.test</c>, and a domain
+/// whose look-ups fail (its server does not answer), for the outbound relay in direct mode.
+/// </summary>
+public sealed class LoopbackDns : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private LoopbackDns(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>The value for <c>Mail:Relay:DnsServer</c>.</summary>
+    public string Server => $"127.0.0.1:{Port}";
+
+    /// <param name="records">dnsmasq options such as <c>--mx-host=remote.test,mx.remote.test,10</c> and <c>--host-record=mx.remote.test,127.0.0.1</c>.</param>
+    public static async Task<LoopbackDns> StartAsync(params string[] records)
+    {
+        var port = EdgeServerProcess.FreePort();
+        var start = new ProcessStartInfo(File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : "dnsmasq")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in (string[])
+                 [
+                     "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll", "--pid-file=",
+                     "--listen-address=127.0.0.1", "--bind-interfaces", $"--port={port}", "--local=/test/",
+                     "--server=/unreachable.test/127.0.0.1#9", .. records,
+                 ])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dnsmasq did not start");
+        var dns = new LoopbackDns(process, port);
+        for (var i = 0; i < 100 && !process.HasExited; i++)
+        {
+            var probe = await ProcessRunner.RunAsync("sh", ["-c", $"ss -lun | grep -q '127.0.0.1:{port} '"], timeout: TimeSpan.FromSeconds(5));
+            if (probe.ExitCode == 0)
+            {
+                return dns;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new InvalidOperationException($"dnsmasq is not listening on {port}: {await process.StandardError.ReadToEndAsync()}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
