@@ -3,7 +3,8 @@
 #
 #   1. installs what the tests need when it is missing (as root, from Debian's packages):
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols
-#      are compared with), and the real mail clients the conformance tests drive;
+#      are compared with), the real mail clients the conformance tests drive, and Postfix's
+#      smtp-sink and dnsmasq for the outbound relay's tests;
 #   2. starts a throwaway MariaDB on its own datadir, socket and port;
 #   3. runs `dotnet test` on the whole solution against it;
 #   4. stops what it started and prints one line "N passed, N failed, N skipped".
@@ -31,6 +32,8 @@ have python3 || missing+=(python3)
 have fetchmail || missing+=(fetchmail)
 have getmail || missing+=(getmail6)
 have mbsync || missing+=(isync)
+have smtp-sink || missing+=(postfix)        # its smtp-sink is the relay/MX the outbound tests send to
+have dnsmasq || missing+=(dnsmasq-base)     # a loopback DNS server with MX records for direct delivery
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2

@@ -30,12 +30,19 @@ internal static class RelayScenario
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
     }
 
+    /// <summary>The admin API, as <paramref name="user"/> (the superadmin by default).</summary>
+    public static HttpClient AdminApi(MailServerInstance server, string user = "admin@example.jp")
+    {
+        var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Http}/") };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{MailServerInstance.Password}")));
+        return api;
+    }
+
     /// <summary>The DKIM TXT record the admin API tells the domain's owner to publish.</summary>
     public static async Task<(string Name, string Value)> DkimRecordAsync(MailServerInstance server, string domain = "example.jp")
     {
-        using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Http}/") };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin@example.jp:{MailServerInstance.Password}")));
+        using var api = AdminApi(server);
         var record = await api.GetFromJsonAsync<JsonElement>($"api/domains/{domain}/dkim");
         return (record.GetProperty("name").GetString()!, record.GetProperty("value").GetString()!);
     }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Relay;
@@ -64,5 +65,30 @@ public sealed class SmarthostRelayTests
         Assert.Equal("text/rfc822-headers", report.Last().ContentType.MimeType);
         Assert.Contains("refused for good", report.Last().ToString(), StringComparison.Ordinal);
         Assert.Empty(sink.Messages());
+    }
+
+    [Fact]
+    public async Task A_rotated_key_has_a_new_selector_and_record_and_ed25519_signatures_verify_too()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var server = await StartAsync(sink);
+        var (firstName, _) = await RelayScenario.DkimRecordAsync(server);
+        using var api = RelayScenario.AdminApi(server);
+
+        var rotated = await api.PostAsJsonAsync("api/domains/example.jp/dkim/rotate", new { algorithm = "Ed25519" });
+        Assert.Equal(System.Net.HttpStatusCode.OK, rotated.StatusCode);
+        var (name, txt) = await RelayScenario.DkimRecordAsync(server);
+        Assert.NotEqual(firstName, name);
+        Assert.StartsWith("v=DKIM1; k=ed25519; p=", txt, StringComparison.Ordinal);
+
+        await RelayScenario.SubmitAsync(server, "user1", "friend@remote.example", "signed with ed25519");
+        var message = RelayScenario.Parse(await sink.WaitForMessageAsync("signed with ed25519"));
+        Assert.Contains("a=ed25519-sha256", message.Headers[MimeKit.HeaderId.DkimSignature], StringComparison.Ordinal);
+        Assert.True(await RelayScenario.DkimVerifiesAsync(message, name, txt));
+
+        // Only for domains signed here, by those who manage them.
+        Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, (await api.GetAsync("api/domains/backup.example/dkim")).StatusCode);
+        using var owner = RelayScenario.AdminApi(server, "user1@example.jp");
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await owner.PostAsync("api/domains/example.jp/dkim/rotate", null)).StatusCode);
     }
 }

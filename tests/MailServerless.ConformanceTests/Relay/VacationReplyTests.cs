@@ -1,6 +1,4 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Relay;
@@ -18,10 +16,8 @@ public sealed class VacationReplyTests
         await using var server = await MailServerInstance.StartAsync(
             "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", $"--Mail:Relay:Port={sink.Port}", "--Mail:Relay:RequireTls=false",
             "--Mail:Directory:CacheLifetime=00:00:00");
-        using (var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Http}/") })
+        using (var api = RelayScenario.AdminApi(server, "user1@example.jp"))
         {
-            api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-                "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"user1@example.jp:{MailServerInstance.Password}")));
             var set = await api.PutAsJsonAsync("api/mailboxes/user1@example.jp/vacation",
                 new { active = true, subject = "Away: $SUBJECT", body = "Back on Monday.", intervalTime = 0 });
             Assert.True(set.IsSuccessStatusCode, await set.Content.ReadAsStringAsync());

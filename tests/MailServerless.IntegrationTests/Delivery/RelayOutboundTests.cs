@@ -1,0 +1,67 @@
+using MailServerless.Core.Queue;
+using MailServerless.Functions;
+using MailServerless.Functions.Outbound;
+using MailServerless.IntegrationTests.Accounts;
+using MailServerless.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MailServerless.IntegrationTests.Delivery;
+
+/// <summary>The outbound function on the spool, the seeded directory and Postfix's smtp-sink as the smarthost.</summary>
+public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFixture<SqliteSeededDirectory>, IAsyncLifetime, IDisposable
+{
+    private readonly DeliveryHarness _harness = new(seeded.Test.Directory);
+    private SmtpSink _sink = null!;
+    private RelayOutbound _relay = null!;
+    private SmtpSender _sender = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sink = await SmtpSink.StartAsync();
+        var options = new RelayOptions { Mode = RelayMode.Smarthost, Host = "127.0.0.1", Port = _sink.Port, RequireTls = false };
+        _sender = new SmtpSender(options, "mx.example.jp", TimeProvider.System, NullLogger<SmtpSender>.Instance);
+        var delivery = new DeliveryOptions { HostName = "mx.example.jp" };
+        var dkim = new DkimOptions();
+        _relay = new RelayOutbound(
+            new SmarthostTransport(options, _sender),
+            new DkimSigning(new DkimKeys(seeded.Test.Database, dkim, TimeProvider.System), dkim, seeded.Test.Directory),
+            new VacationResponder(seeded.Test.Database, _harness.Blobs, _harness.Inbound, TimeProvider.System, NullLogger<VacationResponder>.Instance),
+            new NonDeliveryReports(_harness.Blobs, _harness.Inbound, delivery, NullLogger<NonDeliveryReports>.Instance),
+            seeded.Test.Directory, _harness.Blobs, _harness.Inbound, new QueueProcessorOptions(), TimeProvider.System, NullLogger<RelayOutbound>.Instance);
+    }
+
+    public async Task DisposeAsync() => await _sink.DisposeAsync();
+
+    public void Dispose()
+    {
+        _sender.Dispose();
+        _harness.Dispose();
+    }
+
+    [Fact]
+    public async Task Recipients_in_a_local_domain_go_to_local_delivery_once_and_only_the_others_are_relayed()
+    {
+        var message = await _harness.AcceptAsync("sender@remote.example", ["user1@example.jp", "friend@remote.example", "USER1@example.com"]);
+
+        Assert.Equal(FunctionOutcome.Done, (await _relay.HandleAsync(message, CancellationToken.None)).Outcome);
+        Assert.Equal(FunctionOutcome.Done, (await _relay.HandleAsync(message, CancellationToken.None)).Outcome);
+
+        var local = Assert.Single(await DeliveryHarness.DrainAsync(_harness.Inbound));
+        Assert.Equal(["user1@example.jp", "USER1@example.com"], local.Message.Recipients);
+        Assert.Equal(MessagePurpose.Deliver, local.Message.Purpose);
+        var dumps = _sink.Messages();
+        Assert.Equal(2, dumps.Length); // handled twice: relayed twice (the queue, not the function, makes it once)
+        Assert.All(dumps, d => Assert.Contains("X-Rcpt-Args: <friend@remote.example>\n", d.ReplaceLineEndings("\n"), StringComparison.Ordinal));
+        Assert.All(dumps, d => Assert.DoesNotContain("user1@", d.Split("\n\n")[0], StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task A_missing_body_is_dead_lettered_with_the_reason()
+    {
+        var message = await _harness.AcceptAsync("sender@remote.example", ["friend@remote.example"]);
+        await _harness.Blobs.DeleteAsync(message.BodyKey);
+        var result = await _relay.HandleAsync(message, CancellationToken.None);
+        Assert.Equal(FunctionOutcome.DeadLetter, result.Outcome);
+        Assert.Contains("missing", result.Reason, StringComparison.Ordinal);
+    }
+}
