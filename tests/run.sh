@@ -5,7 +5,8 @@
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols
 #      are compared with), the real mail clients the conformance tests drive, and Postfix's
 #      smtp-sink and dnsmasq for the outbound relay's tests;
-#   2. starts a throwaway MariaDB on its own datadir, socket and port;
+#   2. starts a throwaway MariaDB on its own datadir, socket and port, and the SQS/S3 emulator
+#      (npm's fauxqs, installed into ~/.cache/mailserverless) on loopback;
 #   3. runs `dotnet test` on the whole solution against it;
 #   4. stops what it started and prints one line "N passed, N failed, N skipped".
 #
@@ -34,6 +35,8 @@ have getmail || missing+=(getmail6)
 have mbsync || missing+=(isync)
 have smtp-sink || missing+=(postfix)        # its smtp-sink is the relay/MX the outbound tests send to
 have dnsmasq || missing+=(dnsmasq-base)     # a loopback DNS server with MX records for direct delivery
+have node || missing+=(nodejs)               # the SQS/S3 emulator (fauxqs, from npm)
+have npm || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2
@@ -49,7 +52,9 @@ export PATH="$PATH:/usr/sbin"
 # ----------------------------------------------------------------- MariaDB --
 RUN_DIR="$(mktemp -d /tmp/msl-t.XXXXXX)"   # short: unix socket paths are limited
 DB_PID=""
+AWS_PID=""
 cleanup() {
+  if [ -n "$AWS_PID" ]; then kill "$AWS_PID" 2>/dev/null; wait "$AWS_PID" 2>/dev/null; fi
   if [ -n "$DB_PID" ] && kill -0 "$DB_PID" 2>/dev/null; then
     mariadb-admin --no-defaults -S "$RUN_DIR/sock" -uroot shutdown >/dev/null 2>&1 || kill "$DB_PID" 2>/dev/null
     wait "$DB_PID" 2>/dev/null
@@ -83,6 +88,27 @@ CREATE USER 'msl'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
 GRANT ALL PRIVILEGES ON *.* TO 'msl'@'127.0.0.1';
 SQL
 export MAILSERVERLESS_TEST_MYSQL="Server=127.0.0.1;Port=$DB_PORT;User ID=msl;Password=$DB_PASSWORD"
+
+# ------------------------------------------------------- SQS/S3 emulator --
+# fauxqs 1.9.2: the 2.x line needs Node >= 22.5 (Debian 12 has 20).
+EMULATOR_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/mailserverless/fauxqs-1.9.2"
+if [ ! -d "$EMULATOR_DIR/node_modules/fauxqs" ]; then
+  log "installing fauxqs 1.9.2 from npm into $EMULATOR_DIR"
+  mkdir -p "$EMULATOR_DIR"
+  (cd "$EMULATOR_DIR" && npm install --no-audit --no-fund --silent fauxqs@1.9.2 >/dev/null) || {
+    echo "npm install fauxqs@1.9.2 failed" >&2; exit 1; }
+fi
+cp "$ROOT/tests/emulator/fauxqs-loopback.mjs" "$EMULATOR_DIR/"
+AWS_PORT="$(free_port)"
+log "starting the SQS/S3 emulator on 127.0.0.1:$AWS_PORT"
+node "$EMULATOR_DIR/fauxqs-loopback.mjs" "$AWS_PORT" >"$RUN_DIR/fauxqs.log" 2>&1 &
+AWS_PID=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$AWS_PORT/_fauxqs/queues" >/dev/null 2>&1 && break
+  kill -0 "$AWS_PID" 2>/dev/null || { cat "$RUN_DIR/fauxqs.log" >&2; exit 1; }
+  sleep 0.1
+done
+export MAILSERVERLESS_TEST_AWS="http://127.0.0.1:$AWS_PORT"
 
 # -------------------------------------------------------------------- tests --
 RESULTS="$RUN_DIR/results"
