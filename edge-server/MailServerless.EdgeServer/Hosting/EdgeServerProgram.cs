@@ -60,14 +60,32 @@ public static class EdgeServerProgram
         }
 
         var options = builder.Configuration.GetSection(MailOptions.SectionName).Get<MailOptions>() ?? new MailOptions();
+        // The admin and setup commands work on the directory whatever the mode.
+        var mode = commandLine ? ServerMode.AllInOne : ServerModes.Parse(options.Mode);
+        var queues = QueueServices.Settings(builder.Configuration);
+        if (mode is ServerMode.Edge or ServerMode.Worker && queues.Provider != QueueProvider.Sqs)
+        {
+            throw new ArgumentException($"Mail:Mode {mode} shares its queues with other machines: set Mail:Queue:Provider to Sqs.");
+        }
+
         builder.Services.AddMailDirectory(options);
         builder.Services.AddMailQueues(options, builder.Configuration);
+        builder.Services.AddMailFunctions(options, builder.Configuration);
+        if (mode.RunsWorkers() && !commandLine)
+        {
+            builder.Services.AddQueueWorkers(builder.Configuration.GetSection("Mail:Queue").Get<Core.Queue.QueueProcessorOptions>() ?? new());
+        }
+
         builder.Services.AddMailProtocols(builder.Configuration);
         builder.Services.AddAdminApi(builder.Configuration, deliverWelcomeDirectly: commandLine);
-        builder.WebHost.ConfigureMailListeners(options);
+        builder.WebHost.ConfigureMailListeners(options, mode.ServesMail());
         var app = builder.Build();
         app.MapStatusEndpoints();
-        app.MapAdminEndpoints();
+        if (mode.ServesApi())
+        {
+            app.MapAdminEndpoints();
+        }
+
         return app;
     }
 

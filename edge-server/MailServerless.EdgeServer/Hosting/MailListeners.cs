@@ -7,7 +7,8 @@ namespace MailServerless.EdgeServer.Hosting;
 /// <summary>Binds Kestrel to the configured ports (explicit binds replace ASP.NET's default URLs).</summary>
 public static class MailListeners
 {
-    public static IWebHostBuilder ConfigureMailListeners(this IWebHostBuilder webHost, MailOptions options)
+    /// <param name="mail">False: only the HTTP listener (a worker's or the admin API's process).</param>
+    public static IWebHostBuilder ConfigureMailListeners(this IWebHostBuilder webHost, MailOptions options, bool mail = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!IPAddress.TryParse(options.Listeners.Address, out var address))
@@ -20,6 +21,11 @@ public static class MailListeners
             if (options.Listeners.Http > 0)
             {
                 kestrel.Listen(address, options.Listeners.Http);
+            }
+
+            if (!mail)
+            {
+                return;
             }
 
             foreach (var (_, port) in SmtpHosting.SmtpPorts(options))
@@ -48,12 +54,13 @@ public static class ListenerReport
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(console);
+        var mode = ServerModes.Parse(options.Mode);
         if (options.Listeners.Http > 0)
         {
-            console.WriteLine($"Listening: http http://{options.Listeners.Address}:{options.Listeners.Http} (status, admin API)");
+            console.WriteLine($"Listening: http http://{options.Listeners.Address}:{options.Listeners.Http} ({(mode.ServesApi() ? "status, admin API" : "status")})");
         }
 
-        foreach (var (name, port) in SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.ImapPorts(options)).Concat(SmtpHosting.Pop3Ports(options)))
+        foreach (var (name, port) in mode.ServesMail() ? SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.ImapPorts(options)).Concat(SmtpHosting.Pop3Ports(options)) : [])
         {
             console.WriteLine($"Listening: {name} {options.Listeners.Address}:{port}");
         }

@@ -1,0 +1,50 @@
+using MailServerless.Core.Queue;
+using MailServerless.Functions;
+using MailServerless.Functions.Outbound;
+
+namespace MailServerless.EdgeServer.Hosting;
+
+/// <summary>
+/// The workers that run the functions over their queues for the life of the host (all-in-one, or an
+/// EC2 worker polling SQS): <see cref="DeliverInbound"/> on the inbound queue, <see cref="RelayOutbound"/>
+/// on the outbound one. A stop lets messages being handled finish within <c>Mail:Queue:ShutdownGrace</c>.
+/// </summary>
+public static class QueueWorkers
+{
+    public static IServiceCollection AddQueueWorkers(this IServiceCollection services, QueueProcessorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddHostedService<InboundDeliveryService>();
+        services.AddHostedService<OutboundRelayService>();
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGrace + TimeSpan.FromSeconds(5));
+        return services;
+    }
+
+    internal static QueueProcessor Processor(IServiceProvider services, string queue, IQueueFunction function) => new(
+        services.GetRequiredKeyedService<IMessageQueue>(queue), services.GetRequiredService<IBlobStore>(), function,
+        services.GetRequiredService<QueueProcessorOptions>(), services.GetRequiredService<TimeProvider>(),
+        services.GetRequiredService<ILogger<QueueProcessor>>());
+}
+
+/// <summary>Runs <see cref="DeliverInbound"/>; on the spool, first removes bodies no envelope refers to.</summary>
+public sealed class InboundDeliveryService(IServiceProvider services) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (services.GetService<SpoolBlobStore>() is { } blobs)
+        {
+            var inbound = services.GetRequiredKeyedService<SpoolQueue>(QueueServices.Inbound);
+            var outbound = services.GetRequiredKeyedService<SpoolQueue>(QueueServices.Outbound);
+            blobs.RemoveOrphans([inbound.ReferencedBodyKeys(), outbound.ReferencedBodyKeys()], TimeSpan.FromHours(1));
+        }
+
+        await QueueWorkers.Processor(services, QueueServices.Inbound, services.GetRequiredService<DeliverInbound>()).RunAsync(stoppingToken);
+    }
+}
+
+/// <summary>Runs <see cref="RelayOutbound"/>.</summary>
+public sealed class OutboundRelayService(IServiceProvider services) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        QueueWorkers.Processor(services, QueueServices.Outbound, services.GetRequiredService<RelayOutbound>()).RunAsync(stoppingToken);
+}
