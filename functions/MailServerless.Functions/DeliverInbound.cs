@@ -107,7 +107,7 @@ public sealed partial class DeliverInbound(
             mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), message.Id, message.ReceivedAt, content, cancellationToken: cancellationToken);
     }
 
-    /// <summary>Queues a copy for the outbound side (forwarding aliases, vacation replies), once per message.</summary>
+    /// <summary>Queues a copy for the outbound side (forwarding aliases, vacation replies), once per message and set of targets.</summary>
     private async Task ForwardAsync(
         QueuedMessage message, IReadOnlyCollection<string> recipients, MessagePurpose purpose, string suffix, CancellationToken cancellationToken)
     {
@@ -116,6 +116,7 @@ public sealed partial class DeliverInbound(
             return;
         }
 
+        suffix += TargetSet.Digest(recipients);
         var key = $"{message.BodyKey}.{suffix}";
         await blobs.CopyAsync(message.BodyKey, key, cancellationToken);
         await outbound.EnqueueAsync(message with

@@ -6,7 +6,7 @@ namespace MailServerless.Functions;
 
 /// <summary>One recipient a bounce reports.</summary>
 /// <param name="FinalRecipient">The address delivery was tried to (after alias expansion).</param>
-/// <param name="OriginalRecipient">The envelope recipient as accepted.</param>
+/// <param name="OriginalRecipient">The envelope recipient as accepted; empty when not known (a relayed copy).</param>
 /// <param name="Status">The RFC 3463 status, e.g. <c>5.2.2</c>.</param>
 /// <param name="Diagnostic">The SMTP-style diagnostic, e.g. <c>552 5.2.2 Sorry, …</c>.</param>
 /// <param name="RemoteMta">The host that refused, when one answered.</param>
@@ -58,11 +58,16 @@ public static class DeliveryStatusNotification
             var group = new HeaderList
             {
                 { "Final-Recipient", $"rfc822; {failure.FinalRecipient}" },
-                { "Original-Recipient", $"rfc822; {failure.OriginalRecipient}" },
                 { "Action", "failed" },
                 { "Status", failure.Status },
                 { "Diagnostic-Code", $"smtp; {failure.Diagnostic}" },
             };
+            if (failure.OriginalRecipient.Length > 0)
+            {
+                // RFC 3464 §2.3.1: the recipient as the sender gave it, when it is known.
+                group.Insert(1, new Header("Original-Recipient", $"rfc822; {failure.OriginalRecipient}"));
+            }
+
             if (failure.RemoteMta is { } remote)
             {
                 group.Add("Remote-MTA", $"dns; {remote}");

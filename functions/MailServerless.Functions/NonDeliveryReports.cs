@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using MailServerless.Core.Queue;
 using Microsoft.Extensions.Logging;
 
@@ -27,9 +25,7 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
             return;
         }
 
-        var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-            string.Join('\n', failures.Select(f => f.FinalRecipient + "|" + f.OriginalRecipient).Order(StringComparer.Ordinal)))))[..12];
-        var id = $"{message.Id}.dsn{digest}";
+        var id = $"{message.Id}.dsn{TargetSet.Digest(failures.Select(f => f.FinalRecipient + "|" + f.OriginalRecipient))}";
         MimeKit.MimeMessage dsn;
         await using (var original = await blobs.OpenReadAsync(message.BodyKey, cancellationToken))
         {

@@ -30,7 +30,9 @@ public static class AutoReplyRules
             return $"sender {envelopeSender} is a daemon or list address";
         }
 
-        if (headers["Auto-Submitted"] is { } submitted && !submitted.Trim().StartsWith("no", StringComparison.OrdinalIgnoreCase))
+        // RFC 3834 §5: anything but the keyword "no" (perhaps with a comment or parameters) is automatic.
+        if (headers["Auto-Submitted"] is { } submitted &&
+            !submitted.Split([';', '(', ' ', '\t'], 2, StringSplitOptions.TrimEntries)[0].Trim().Equals("no", StringComparison.OrdinalIgnoreCase))
         {
             return $"Auto-Submitted: {submitted.Trim()}";
         }

@@ -6,8 +6,10 @@ using MimeKit.Cryptography;
 namespace MailServerless.Functions.Outbound;
 
 /// <summary>
-/// Signs outbound mail whose From: is in a local domain with that domain's key (RFC 6376, relaxed/relaxed),
-/// so that receivers can check it and DMARC aligns. Mail from other domains (a forward) is sent as it came.
+/// Signs outbound mail written here — submitted by an authenticated user, or an auto-reply — whose From:
+/// is in a local domain, with that domain's key (RFC 6376, relaxed/relaxed), so that receivers can check it
+/// and DMARC aligns. Anything else (a forward of outside mail, even one claiming a local From:) goes out
+/// as it came: signing it would vouch for a sender nobody checked.
 /// </summary>
 public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDirectory directory)
 {
@@ -20,11 +22,12 @@ public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDire
 
     private static readonly IdnMapping Idn = new();
 
-    /// <summary>Signs the message when its author's domain is ours; false when it is not signed.</summary>
-    public async Task<bool> SignAsync(MimeMessage message, CancellationToken cancellationToken)
+    /// <summary>Signs the message when it was written here and its author's domain is ours; false when it is not signed.</summary>
+    /// <param name="authenticatedUser">Who submitted it (or whose auto-reply it is); null for mail that came from outside.</param>
+    public async Task<bool> SignAsync(MimeMessage message, string? authenticatedUser, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (!options.Enabled || message.From.Mailboxes.FirstOrDefault() is not { Domain.Length: > 0 } author)
+        if (!options.Enabled || string.IsNullOrEmpty(authenticatedUser) || message.From.Mailboxes.FirstOrDefault() is not { Domain.Length: > 0 } author)
         {
             return false;
         }

@@ -69,9 +69,9 @@ public sealed class MxResolver
         if (records.Count == 0)
         {
             // No MX: the domain itself is the host (RFC 5321 §5.1, "implicit MX").
-            var own = await AddressesAsync(domain, cancellationToken);
-            return own.Count > 0
-                ? new MxRoute([(domain, own)], null)
+            var (own, failed) = await AddressesAsync(domain, cancellationToken);
+            return own.Count > 0 ? new MxRoute([(domain, own)], null)
+                : failed ? Failed(RecipientOutcome.Temporary(recipient, "4.4.3", $"Host or domain name lookup failed for {domain} type=A/AAAA"))
                 : Failed(RecipientOutcome.Permanent(recipient, "5.4.4", $"Host or domain name not found: {domain} has no MX and no address record"));
         }
 
@@ -79,7 +79,7 @@ public sealed class MxResolver
         foreach (var record in records.GroupBy(r => r.Preference).OrderBy(g => g.Key).SelectMany(g => g.OrderBy(_ => Random.Shared.Next())))
         {
             var name = record.Exchange.Value.TrimEnd('.');
-            var addresses = await AddressesAsync(name, cancellationToken);
+            var (addresses, _) = await AddressesAsync(name, cancellationToken);
             if (addresses.Count > 0)
             {
                 hosts.Add((name, addresses));
@@ -91,28 +91,32 @@ public sealed class MxResolver
             : Failed(RecipientOutcome.Temporary(recipient, "4.4.4", $"No MX host of {domain} has an address ({string.Join(", ", records.Select(r => r.Exchange.Value))})"));
     }
 
-    private async Task<IReadOnlyList<IPAddress>> AddressesAsync(string host, CancellationToken cancellationToken)
+    /// <summary>The host's A and AAAA addresses; <c>Failed</c> when a look-up got no answer (as opposed to "none").</summary>
+    private async Task<(IReadOnlyList<IPAddress> Addresses, bool Failed)> AddressesAsync(string host, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(host, out var literal))
         {
-            return [literal];
+            return ([literal], false);
         }
 
         var addresses = new List<IPAddress>();
+        var failed = false;
         foreach (var type in new[] { QueryType.A, QueryType.AAAA })
         {
             try
             {
                 var response = await _dns.QueryAsync(host, type, cancellationToken: cancellationToken);
+                failed |= response.HasError && response.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain;
                 addresses.AddRange(response.Answers.OfType<AddressRecord>().Select(a => a.Address));
             }
             catch (DnsResponseException)
             {
-                // Unresolvable for now: this host is skipped, the next one tried.
+                // No answer for now: this host is skipped (the next one tried), and "none" is not concluded.
+                failed = true;
             }
         }
 
-        return addresses;
+        return (addresses, failed);
     }
 
     private static MxRoute Failed(RecipientOutcome failure) => new([], failure);

@@ -3,34 +3,16 @@ using MimeKit;
 
 namespace MailServerless.Functions.Outbound;
 
-/// <summary>MailKit's SMTP client, told to note refused recipients instead of giving up on the whole message.</summary>
+/// <summary>
+/// MailKit's SMTP client, told to note refused recipients instead of giving up on the whole message (when
+/// none is accepted, MailKit resets the session and throws its own <see cref="SmtpCommandException"/>).
+/// </summary>
 internal sealed class RelayClient : SmtpClient
 {
     public List<(string Address, SmtpResponse Response)> Refused { get; } = [];
 
     protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
         Refused.Add((mailbox.Address, response));
-
-    protected override void OnNoRecipientsAccepted(MimeMessage message) => throw new NoRecipientAcceptedException();
-}
-
-/// <summary>Every RCPT TO was refused: the reasons are in <see cref="RelayClient.Refused"/>.</summary>
-internal sealed class NoRecipientAcceptedException : Exception
-{
-    public NoRecipientAcceptedException()
-        : base("no recipient was accepted")
-    {
-    }
-
-    public NoRecipientAcceptedException(string message)
-        : base(message)
-    {
-    }
-
-    public NoRecipientAcceptedException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
 }
 
 /// <summary>

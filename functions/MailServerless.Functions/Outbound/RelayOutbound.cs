@@ -25,6 +25,9 @@ public sealed partial class RelayOutbound(
     TimeProvider clock,
     ILogger<RelayOutbound> logger) : IQueueFunction
 {
+    /// <summary>Postfix's <c>hopcount_limit</c>.</summary>
+    private const int MaxHops = 50;
+
     public async Task<FunctionResult> HandleAsync(QueuedMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -74,8 +77,11 @@ public sealed partial class RelayOutbound(
             mime = await MimeMessage.LoadAsync(body, cancellationToken);
         }
 
-        await dkim.SignAsync(mime, cancellationToken);
-        var outcomes = await transport.SendAsync(message.MailFrom, remote, mime, cancellationToken);
+        // RFC 5321 §6.3: a message that has passed through too many hosts is in a loop; it goes no further.
+        var hops = mime.Headers.Count(h => h.Id == HeaderId.Received);
+        var outcomes = hops > MaxHops
+            ? remote.Select(r => RecipientOutcome.Permanent(r, "5.4.6", $"too many hops ({hops} Received: headers): mail forwarding loop")).ToList()
+            : await SignAndSendAsync(message, mime, remote, cancellationToken);
 
         var expired = clock.GetUtcNow() - message.ReceivedAt >= queue.MaxLifetime;
         var failures = new List<FailedRecipient>();
@@ -98,12 +104,23 @@ public sealed partial class RelayOutbound(
                         ? $"{outcome.Diagnostic} (delivery time expired after {queue.MaxLifetime})"
                         : outcome.Diagnostic;
                     LogBounced(message.Id, outcome.Recipient, outcome.RemoteMta ?? "-", diagnostic);
-                    failures.Add(new FailedRecipient(outcome.Recipient, outcome.Recipient, outcome.Status, diagnostic, outcome.RemoteMta));
+                    failures.Add(new FailedRecipient(outcome.Recipient, string.Empty, outcome.Status, diagnostic.ReplaceLineEndings(" "), outcome.RemoteMta));
                     break;
             }
         }
 
-        await bounces.SendAsync(message, failures, cancellationToken);
+        try
+        {
+            await bounces.SendAsync(message, failures, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The bounce could not be queued: those recipients are tried once more later (and bounced then),
+            // while the delivered ones are not sent again.
+            LogBounceFailed(message.Id, e.Message);
+            retry.AddRange(failures.Select(f => RecipientOutcome.Temporary(f.FinalRecipient, f.Status, f.Diagnostic)));
+        }
+
         if (retry.Count == 0)
         {
             return FunctionResult.Done;
@@ -113,14 +130,30 @@ public sealed partial class RelayOutbound(
         return FunctionResult.Retry(string.Join("; ", retry.Select(r => r.Diagnostic).Distinct()), remaining);
     }
 
+    /// <summary>Signs (when written here) and sends; a failure of the signing or the transport leaves every recipient waiting.</summary>
+    private async Task<IReadOnlyList<RecipientOutcome>> SignAndSendAsync(
+        QueuedMessage message, MimeMessage mime, IReadOnlyList<string> remote, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await dkim.SignAsync(mime, message.AuthenticatedUser, cancellationToken);
+            return await transport.SendAsync(message.MailFrom, remote, mime, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e is not DirectoryUnavailableException)
+        {
+            return remote.Select(r => RecipientOutcome.Temporary(r, "4.3.0", $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" "))).ToList();
+        }
+    }
+
     /// <summary>A copy for the inbound queue (once per message: the queue drops a second enqueue of one id).</summary>
     private async Task HandToLocalDeliveryAsync(QueuedMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
     {
-        var key = $"{message.BodyKey}.local";
+        var suffix = "local" + TargetSet.Digest(recipients);
+        var key = $"{message.BodyKey}.{suffix}";
         await blobs.CopyAsync(message.BodyKey, key, cancellationToken);
         await inbound.EnqueueAsync(message with
         {
-            Id = $"{message.Id}.local",
+            Id = $"{message.Id}.{suffix}",
             BodyKey = key,
             Recipients = recipients.ToList(),
             Attempt = 0,
@@ -137,6 +170,9 @@ public sealed partial class RelayOutbound(
 
     [LoggerMessage(EventId = 5112, Level = LogLevel.Information, Message = "{Id}: to=<{Recipient}> relay={Relay} status=bounced ({Reason})")]
     private partial void LogBounced(string id, string recipient, string relay, string reason);
+
+    [LoggerMessage(EventId = 5114, Level = LogLevel.Warning, Message = "{Id}: the non-delivery notification could not be queued: {Reason}")]
+    private partial void LogBounceFailed(string id, string reason);
 
     [LoggerMessage(EventId = 5113, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) in a local domain handed to local delivery")]
     private partial void LogLocal(string id, int count);

@@ -42,30 +42,38 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
                 continue;
             }
 
-            outcomes.AddRange(await SendToDomainAsync(route, envelopeSender, list, message, cancellationToken));
+            try
+            {
+                outcomes.AddRange(await SendToDomainAsync(route, envelopeSender, list, message, cancellationToken));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Whatever went wrong with this domain, the others' outcomes stand: only its recipients wait.
+                outcomes.AddRange(list.Select(r => RecipientOutcome.Temporary(r, "4.4.0", $"delivery to {group.Key} failed: {e.Message}".ReplaceLineEndings(" "))));
+            }
         }
 
         return outcomes;
     }
+
+    /// <summary>Addresses tried per domain and message (Postfix's <c>smtp_mx_address_limit</c>): a domain of dead hosts cannot hold a worker for long.</summary>
+    private const int MaxAddressesTried = 5;
 
     /// <summary>Each address of each MX in turn until one takes the session; when none does, the last reason for all.</summary>
     private async Task<IReadOnlyList<RecipientOutcome>> SendToDomainAsync(
         MxRoute route, string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, CancellationToken cancellationToken)
     {
         RelayConnectionException? last = null;
-        foreach (var (host, addresses) in route.Hosts)
+        foreach (var (host, address) in route.Hosts.SelectMany(h => h.Addresses.Select(a => (h.Host, a))).Take(MaxAddressesTried))
         {
-            foreach (var address in addresses)
+            var target = new SmtpTarget(host, address, options.EffectivePort, ImplicitTls: false, options.EffectiveRequireTls, VerifyCertificate: false);
+            try
             {
-                var target = new SmtpTarget(host, address, options.EffectivePort, ImplicitTls: false, options.EffectiveRequireTls, VerifyCertificate: false);
-                try
-                {
-                    return await sender.SendAsync(target, envelopeSender, recipients, message, cancellationToken);
-                }
-                catch (RelayConnectionException e)
-                {
-                    last = e;
-                }
+                return await sender.SendAsync(target, envelopeSender, recipients, message, cancellationToken);
+            }
+            catch (RelayConnectionException e)
+            {
+                last = e;
             }
         }
 

@@ -17,6 +17,7 @@ namespace MailServerless.Functions.Outbound;
 public sealed partial class SmtpSender(RelayOptions options, string heloName, TimeProvider clock, ILogger<SmtpSender> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Destination> _destinations = new(StringComparer.OrdinalIgnoreCase);
+    private long _lastSweep;
 
     /// <summary>
     /// Sends <paramref name="message"/> to <paramref name="recipients"/> through <paramref name="target"/>; a
@@ -26,6 +27,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         SmtpTarget target, string sender, IReadOnlyList<string> recipients, MimeMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
+        SweepIdle();
         var destination = _destinations.GetOrAdd(target.Destination, _ => new Destination(Math.Max(1, options.MaxConnectionsPerDestination)));
         await destination.Slots.WaitAsync(cancellationToken);
         try
@@ -39,7 +41,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
                 }
                 catch (RelayConnectionException)
                 {
-                    // The kept connection had gone stale: try once more on a new one.
+                    // The kept connection had gone stale before any of the message went out: try once more on a new one.
                 }
             }
 
@@ -59,12 +61,13 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         var remote = target.Description;
         client.Refused.Clear();
         var keep = false;
+        var progress = new TransferWatch();
         try
         {
             var reply = await client.SendAsync(
-                FormatOptions.Default, message, Mailbox(sender), recipients.Select(Mailbox), cancellationToken);
+                FormatOptions.Default, message, Mailbox(sender), recipients.Select(Mailbox), cancellationToken, progress);
             keep = true;
-            return Outcomes(client, recipients, r => RecipientOutcome.Delivered(r, "250 " + reply, remote));
+            return Outcomes(client, recipients, remote, r => RecipientOutcome.Delivered(r, "250 " + reply, remote));
         }
         catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.SenderNotAccepted)
         {
@@ -73,15 +76,19 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         catch (SmtpCommandException e)
         {
             // Refused at DATA or after it (size, content): every recipient that got past RCPT shares the answer.
-            return Outcomes(client, recipients, r => RecipientOutcome.FromReply(r, (int)e.StatusCode, e.Message, remote));
+            return Outcomes(client, recipients, remote, r => RecipientOutcome.FromReply(r, (int)e.StatusCode, e.Message, remote));
         }
-        catch (NoRecipientAcceptedException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            return Outcomes(client, recipients, r => RecipientOutcome.Temporary(r, "4.0.0", "no reason given", remote));
-        }
-        catch (Exception e) when (e is IOException or SmtpProtocolException or ServiceNotConnectedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            throw new RelayConnectionException("4.4.2", $"lost connection with {remote} while sending the message: {e.Message}", remote);
+            var reason = $"lost connection with {remote} while sending the message: {e.Message}".ReplaceLineEndings(" ");
+            if (progress.Started)
+            {
+                // Some of the message went out and the answer was lost: it may have been taken. Neither this
+                // host nor another gets it now; it is tried again later (a duplicate is better than a loss, RFC 1047).
+                return recipients.Select(r => RecipientOutcome.Temporary(r, "4.4.2", reason, remote)).ToList();
+            }
+
+            throw new RelayConnectionException("4.4.2", reason, remote);
         }
         finally
         {
@@ -97,9 +104,9 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
     }
 
     /// <summary>The refused recipients with their own RCPT answers, the others with <paramref name="accepted"/>.</summary>
-    private static List<RecipientOutcome> Outcomes(RelayClient client, IReadOnlyList<string> recipients, Func<string, RecipientOutcome> accepted) =>
+    private static List<RecipientOutcome> Outcomes(RelayClient client, IReadOnlyList<string> recipients, string remote, Func<string, RecipientOutcome> accepted) =>
         recipients.Select(r => client.Refused.FirstOrDefault(x => string.Equals(x.Address, r, StringComparison.OrdinalIgnoreCase)) is { Response: { } refusal }
-                ? RecipientOutcome.FromReply(r, (int)refusal.StatusCode, refusal.Response, null)
+                ? RecipientOutcome.FromReply(r, (int)refusal.StatusCode, refusal.Response, remote)
                 : accepted(r))
             .ToList();
 
@@ -107,6 +114,22 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
     private static MailboxAddress Mailbox(string address) => new(string.Empty, address);
 
     private async Task<RelayClient> ConnectAsync(SmtpTarget target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ConnectAsync(target, target.ImplicitTls ? SecureSocketOptions.SslOnConnect
+                : target.RequireTls ? SecureSocketOptions.StartTls
+                : SecureSocketOptions.StartTlsWhenAvailable, cancellationToken);
+        }
+        catch (RelayConnectionException e) when (e.Status == "4.7.5" && !target.RequireTls && !target.ImplicitTls)
+        {
+            // Opportunistic TLS that fails (an old server, a broken certificate chain): plaintext, as
+            // Postfix's "may" level does, rather than no delivery at all.
+            return await ConnectAsync(target, SecureSocketOptions.None, cancellationToken);
+        }
+    }
+
+    private async Task<RelayClient> ConnectAsync(SmtpTarget target, SecureSocketOptions security, CancellationToken cancellationToken)
     {
         var remote = target.Description;
         var client = new RelayClient
@@ -125,9 +148,6 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
 #pragma warning restore CA5359
         }
 
-        var security = target.ImplicitTls ? SecureSocketOptions.SslOnConnect
-            : target.RequireTls ? SecureSocketOptions.StartTls
-            : SecureSocketOptions.StartTlsWhenAvailable;
         using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         connectTimeout.CancelAfter(options.ConnectTimeout);
         try
@@ -164,15 +184,16 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             await DisconnectQuietlyAsync(client);
             var failure = e switch
             {
-                SslHandshakeException => new RelayConnectionException("4.7.5", $"TLS with {remote} failed (certificate not trusted or handshake refused): {e.Message}", remote),
+                SslHandshakeException => new RelayConnectionException(
+                    "4.7.5", $"TLS with {remote} failed (certificate not trusted or handshake refused): {e.Message}".ReplaceLineEndings(" "), remote),
                 NotSupportedException when target.RequireTls && !client.IsSecure =>
                     new RelayConnectionException("4.7.4", $"TLS is required, but was not offered by {remote}", remote),
                 NotSupportedException => new RelayConnectionException("4.7.0", $"{remote} does not offer authentication: {e.Message}", remote),
                 MailKit.Security.AuthenticationException => new RelayConnectionException("4.7.8", $"SASL authentication failed with {remote}: {e.Message}", remote),
                 SmtpCommandException command => new RelayConnectionException(
                     "4.4.2", $"{remote} refused the session: {(int)command.StatusCode} {command.Message}", remote),
-                OperationCanceledException => new RelayConnectionException("4.4.1", $"connect to {remote}: timed out", remote),
-                _ => new RelayConnectionException("4.4.1", $"connect to {remote}: {e.Message}", remote),
+                OperationCanceledException or TimeoutException => new RelayConnectionException("4.4.1", $"connect to {remote}: timed out", remote),
+                _ => new RelayConnectionException("4.4.1", $"connect to {remote}: {e.Message}".ReplaceLineEndings(" "), remote),
             };
             LogConnectFailed(remote, failure.Message);
             throw failure;
@@ -196,6 +217,27 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         finally
         {
             client.Dispose();
+        }
+    }
+
+    /// <summary>At most every 30 s: closes idle connections past their reuse time and forgets empty destinations.</summary>
+    private void SweepIdle()
+    {
+        var now = clock.GetTimestamp();
+        var last = Interlocked.Read(ref _lastSweep);
+        if (clock.GetElapsedTime(last, now) < TimeSpan.FromSeconds(30) || Interlocked.CompareExchange(ref _lastSweep, now, last) != last)
+        {
+            return;
+        }
+
+        var stale = clock.GetUtcNow() - options.ConnectionReuseTime;
+        foreach (var (key, destination) in _destinations)
+        {
+            destination.CloseStale(stale);
+            if (destination.IsUnused)
+            {
+                _destinations.TryRemove(key, out _);
+            }
         }
     }
 
@@ -239,5 +281,41 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         }
 
         public void ReturnIdle(RelayClient client, DateTimeOffset now) => _idle.Push((client, now));
+
+        /// <summary>No connection in use and none idle (a removed destination's semaphore is simply dropped).</summary>
+        public bool IsUnused => _idle.IsEmpty && Slots.CurrentCount == limit;
+
+        public void CloseStale(DateTimeOffset freshSince)
+        {
+            var keep = new List<(RelayClient, DateTimeOffset)>();
+            while (_idle.TryPop(out var idle))
+            {
+                if (idle.Since >= freshSince && idle.Client.IsConnected)
+                {
+                    keep.Add(idle);
+                }
+                else
+                {
+                    idle.Client.Dispose();
+                }
+            }
+
+            foreach (var idle in Enumerable.Reverse(keep))
+            {
+                _idle.Push(idle);
+            }
+        }
+    }
+
+    /// <summary>Tells whether any of the message has gone out (then a lost answer must not lead to a second copy at once).</summary>
+    private sealed class TransferWatch : ITransferProgress
+    {
+        private long _bytes;
+
+        public bool Started => Interlocked.Read(ref _bytes) > 0;
+
+        public void Report(long bytesTransferred, long totalSize) => Interlocked.Exchange(ref _bytes, bytesTransferred);
+
+        public void Report(long bytesTransferred) => Interlocked.Exchange(ref _bytes, bytesTransferred);
     }
 }

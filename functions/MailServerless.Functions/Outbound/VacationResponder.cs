@@ -1,7 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Dapper;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Accounts.Sql;
@@ -85,17 +83,24 @@ public sealed partial class VacationResponder(
         }
 
         var sender = message.MailFrom.ToLowerInvariant();
-        var notified = await connection.QuerySingleOrDefaultAsync<object>(new CommandDefinition(
-            "SELECT `notified_at` FROM `vacation_notification` WHERE `on_vacation` = @mailbox AND `notified` = @sender",
-            new { mailbox, sender }, cancellationToken: cancellationToken));
-        if (notified is not null && (vacation.interval_time <= 0 || now - Time(notified) < TimeSpan.FromSeconds(vacation.interval_time)))
+        if (!await ClaimAsync(connection, mailbox, sender, TimeSpan.FromSeconds(vacation.interval_time), now, cancellationToken))
         {
             LogNoReply(message.Id, $"{mailbox} has answered {sender} already");
             return;
         }
 
-        var reply = BuildReply(mailbox, message.MailFrom, headers, vacation);
-        var id = $"{message.Id}.vr{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(mailbox.ToLowerInvariant())))[..8]}";
+        MimeMessage reply;
+        try
+        {
+            reply = BuildReply(mailbox, message.MailFrom, headers, vacation);
+        }
+        catch (ParseException)
+        {
+            LogNoReply(message.Id, $"sender {message.MailFrom} cannot be answered");
+            return;
+        }
+
+        var id = $"{message.Id}.vr{TargetSet.Digest([mailbox])}";
         using (var bytes = new MemoryStream())
         {
             await reply.WriteToAsync(FormatOptions.Default, bytes, cancellationToken);
@@ -113,19 +118,37 @@ public sealed partial class VacationResponder(
             }, cancellationToken);
         }
 
-        // Remembered only after the reply is queued: a crash in between sends it again under the same id, which the queue drops.
+        LogReplied(message.Id, mailbox, message.MailFrom, id);
+    }
+
+    /// <summary>
+    /// Takes the right to answer this sender now, as vacation.pl does (the notification row first): a row
+    /// inserted, or an old one moved on when the interval has passed (never again when it is 0). Two
+    /// workers with the same message cannot both win.
+    /// </summary>
+    private async Task<bool> ClaimAsync(
+        DbConnection connection, string mailbox, string sender, TimeSpan interval, DateTime now, CancellationToken cancellationToken)
+    {
         var at = DirectoryTime.Format(now);
-        var updated = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE `vacation_notification` SET `notified_at` = @at WHERE `on_vacation` = @mailbox AND `notified` = @sender",
-            new { mailbox, sender, at }, cancellationToken: cancellationToken));
-        if (updated == 0)
+        var notified = await connection.ExecuteScalarAsync<object>(new CommandDefinition(
+            "SELECT `notified_at` FROM `vacation_notification` WHERE `on_vacation` = @mailbox AND `notified` = @sender",
+            new { mailbox, sender }, cancellationToken: cancellationToken));
+        if (notified is null or DBNull)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            return await connection.ExecuteAsync(new CommandDefinition(
                 $"{database.Dialect.InsertIgnore} INTO `vacation_notification` (`on_vacation`, `notified`, `notified_at`) VALUES (@mailbox, @sender, @at)",
-                new { mailbox, sender, at }, cancellationToken: cancellationToken));
+                new { mailbox, sender, at }, cancellationToken: cancellationToken)) == 1;
         }
 
-        LogReplied(message.Id, mailbox, message.MailFrom, id);
+        var last = Time(notified);
+        if (interval <= TimeSpan.Zero || now - last < interval)
+        {
+            return false;
+        }
+
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE `vacation_notification` SET `notified_at` = @at WHERE `on_vacation` = @mailbox AND `notified` = @sender AND `notified_at` = @last",
+            new { mailbox, sender, at, last = DirectoryTime.Format(last) }, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>The reply: the vacation's subject (PostfixAdmin's <c>$SUBJECT</c> is the original's) and text, threaded under the original.</summary>

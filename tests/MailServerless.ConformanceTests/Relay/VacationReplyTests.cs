@@ -34,7 +34,7 @@ public sealed class VacationReplyTests
             await Task.Delay(100);
         }
 
-        Assert.Contains("has answered user2@example.jp already", server.Output, StringComparison.Ordinal);
+        Assert.True(server.Output.Contains("has answered user2@example.jp already", StringComparison.Ordinal), server.Output);
         Assert.Single(server.Inbox("user2"), m => m.Contains("Away:", StringComparison.Ordinal));
 
         await RelayScenario.SubmitAsync(server, "user3", "user1@example.jp", "newsletter", "Precedence: bulk");

@@ -64,4 +64,38 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
         Assert.Equal(FunctionOutcome.DeadLetter, result.Outcome);
         Assert.Contains("missing", result.Reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Vacation_answers_a_sender_again_only_after_the_interval_and_never_a_list()
+    {
+        await seeded.Test.ExecuteAsync("DELETE FROM vacation_notification WHERE on_vacation = 'away@example.jp'");
+        await seeded.Test.ExecuteAsync("DELETE FROM vacation WHERE email = 'away@example.jp'");
+        await seeded.Test.ExecuteAsync(
+            "INSERT INTO vacation (email, subject, body, cache, domain, created, active, modified, activefrom, activeuntil, interval_time) " +
+            "VALUES ('away@example.jp', 'Re: $SUBJECT', 'Away.', '', 'example.jp', '2020-01-01 00:00:00', 1, '2020-01-01 00:00:00', '2000-01-01 00:00:00', '2038-01-18 00:00:00', 3600)");
+        async Task<int> RepliesAfterAsync(string sender, string? extraHeader = null)
+        {
+            var body = $"From: {sender}\r\nTo: away@example.jp\r\nSubject: question\r\nMessage-ID: <{Guid.NewGuid():N}@remote.example>\r\n{extraHeader}\r\nHello.\r\n";
+            var message = await _harness.AcceptAsync(sender, ["away#example.jp@autoreply.example.jp"], body) with { Purpose = MessagePurpose.Vacation };
+            Assert.Equal(FunctionOutcome.Done, (await _relay.HandleAsync(message, CancellationToken.None)).Outcome);
+            var replies = await DeliveryHarness.DrainAsync(_harness.Inbound);
+            foreach (var reply in replies)
+            {
+                Assert.Equal(string.Empty, reply.Message.MailFrom);
+                Assert.Equal([sender], reply.Message.Recipients);
+                await _harness.Inbound.CompleteAsync(reply);
+            }
+
+            return replies.Count;
+        }
+
+        Assert.Equal(1, await RepliesAfterAsync("friend@remote.example"));
+        Assert.Equal(0, await RepliesAfterAsync("friend@remote.example"));
+        await seeded.Test.ExecuteAsync("UPDATE vacation_notification SET notified_at = '2001-01-01 00:00:00' WHERE on_vacation = 'away@example.jp'");
+        Assert.Equal(1, await RepliesAfterAsync("FRIEND@remote.example"));
+        Assert.Equal(0, await RepliesAfterAsync("list@remote.example", "List-Id: <news.remote.example>\r\n"));
+        Assert.Equal(0, await RepliesAfterAsync("robot@remote.example", "Auto-Submitted: auto-generated\r\n"));
+        Assert.Equal(1, await RepliesAfterAsync("human@remote.example", "Auto-Submitted: no (a person wrote this)\r\n"));
+        Assert.Equal(0, await RepliesAfterAsync("owner-news@remote.example"));
+    }
 }
