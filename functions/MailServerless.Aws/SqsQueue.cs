@@ -142,6 +142,14 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
         await MoveToDeadLetterAsync((lease.Message with { DeadLetterReason = reason }).ToJson(), lease.ReceiptHandle, reason, cancellationToken);
     }
 
+    /// <summary>Sets a message that is no envelope aside, as it came, with the reason (a Lambda batch's poison message).</summary>
+    public Task DeadLetterRawAsync(string body, string receiptHandle, string reason, CancellationToken cancellationToken = default) =>
+        MoveToDeadLetterAsync(body, receiptHandle, reason, cancellationToken);
+
+    /// <summary>Keeps a received message hidden for <paramref name="delay"/> (at most 12 hours): one not due yet.</summary>
+    public Task HideAsync(string receiptHandle, TimeSpan delay, CancellationToken cancellationToken = default) =>
+        _sqs.ChangeMessageVisibilityAsync(_url, receiptHandle, (int)Math.Ceiling(Math.Clamp(delay.TotalSeconds, 0, MaxVisibility.TotalSeconds)), cancellationToken);
+
     private async Task MoveToDeadLetterAsync(string body, string receiptHandle, string reason, CancellationToken cancellationToken)
     {
         await _sqs.SendMessageAsync(new SendMessageRequest

@@ -86,8 +86,11 @@ public sealed partial class QueueProcessor(
         }
     }
 
-    /// <summary>Handles one leased message to the end (exposed for hosts that receive themselves).</summary>
-    public async Task HandleOneAsync(QueueLease lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles one leased message to the end (exposed for hosts that receive themselves, such as a Lambda
+    /// batch); true when its outcome is recorded, false when it was given back or left for another try.
+    /// </summary>
+    public async Task<bool> HandleOneAsync(QueueLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         var message = lease.Message;
@@ -99,7 +102,7 @@ public sealed partial class QueueProcessor(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopped mid-way: the message stays queued and is handled again after the restart.
-            return;
+            return false;
         }
         catch (Exception e)
         {
@@ -110,12 +113,14 @@ public sealed partial class QueueProcessor(
         try
         {
             await SettleAsync(lease, result);
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The queue could not record the outcome (disk full): hand the message back; it is done again later.
             LogSettleFailed(queue.Name, message.Id, e);
             await queue.ReleaseAsync(lease, CancellationToken.None);
+            return false;
         }
     }
 
