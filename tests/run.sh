@@ -110,6 +110,16 @@ for _ in $(seq 1 100); do
 done
 export MAILSERVERLESS_TEST_AWS="http://127.0.0.1:$AWS_PORT"
 
+# CloudFormation's resource specification, which the template tests check template.yaml against.
+CFNSPEC_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/mailserverless/cfnspec-2.72.1"
+if [ ! -f "$CFNSPEC_DIR/node_modules/@aws-cdk/cfnspec/spec/specification.json" ]; then
+  log "installing @aws-cdk/cfnspec 2.72.1 from npm into $CFNSPEC_DIR"
+  mkdir -p "$CFNSPEC_DIR"
+  (cd "$CFNSPEC_DIR" && npm install --no-audit --no-fund --silent @aws-cdk/cfnspec@2.72.1 >/dev/null) || {
+    echo "npm install @aws-cdk/cfnspec@2.72.1 failed" >&2; exit 1; }
+fi
+export MAILSERVERLESS_TEST_CFNSPEC="$CFNSPEC_DIR/node_modules/@aws-cdk/cfnspec/spec/specification.json"
+
 # -------------------------------------------------------------------- tests --
 RESULTS="$RUN_DIR/results"
 log "dotnet test"
