@@ -5,6 +5,21 @@ using System.Text.RegularExpressions;
 
 namespace MailServerless.Testing;
 
+/// <summary>What the fault harness sends to, kills and reads: one all-in-one server, or edge servers and workers.</summary>
+public interface IFaultTarget
+{
+    /// <summary>The SMTP (MX) ports to send to; senders take turns.</summary>
+    IReadOnlyList<int> SmtpPorts { get; }
+
+    /// <summary>Kills a process of the system with SIGKILL and starts it again on the same data.</summary>
+    Task KillAndRestartAsync(Random random);
+
+    string MaildirRoot(string localPart);
+
+    /// <summary>Waits until nothing accepted is still waiting for delivery.</summary>
+    Task WaitUntilDeliveredAsync(TimeSpan timeout);
+}
+
 /// <summary>What a fault run found: messages whose 250 reached the client, and how many are lost or doubled.</summary>
 public sealed record FaultReport(int Acknowledged, int Unacknowledged, int Lost, int Duplicated, int KillCycles, IReadOnlyList<string> Problems);
 
@@ -19,7 +34,7 @@ public static partial class FaultHarness
     private static readonly string[] Users = ["user1", "user2", "user3", "user4", "user5"];
 
     /// <param name="messages">At least this many; sending goes on until the last kill.</param>
-    public static async Task<FaultReport> RunAsync(MailServerInstance server, int messages, int senders, int killCycles, int seed = 1)
+    public static async Task<FaultReport> RunAsync(IFaultTarget server, int messages, int senders, int killCycles, int seed = 1)
     {
         ArgumentNullException.ThrowIfNull(server);
         var acknowledged = new ConcurrentDictionary<string, string[]>();
@@ -44,7 +59,7 @@ public static partial class FaultHarness
                 string[] recipients = [Users[n % Users.Length], Users[(n + 2) % Users.Length]];
                 for (var attempt = 0; ; attempt++)
                 {
-                    var result = await TrySendAsync(server.Smtp, token, recipients);
+                    var result = await TrySendAsync(server.SmtpPorts[n % server.SmtpPorts.Count], token, recipients);
                     if (result == true)
                     {
                         acknowledged[token] = recipients;
@@ -69,14 +84,14 @@ public static partial class FaultHarness
         while (cycles < killCycles)
         {
             await Task.Delay(random.Next(300, 1500));
-            await server.RestartAsync();
+            await server.KillAndRestartAsync(random);
             cycles++;
         }
 
         Volatile.Write(ref killing, 0);
 
         await Task.WhenAll(sending);
-        await WaitForEmptyQueueAsync(server, TimeSpan.FromMinutes(2));
+        await server.WaitUntilDeliveredAsync(TimeSpan.FromMinutes(2));
         return Check(server, acknowledged, unacknowledged, cycles);
     }
 
@@ -139,18 +154,8 @@ public static partial class FaultHarness
         }
     }
 
-    private static async Task WaitForEmptyQueueAsync(MailServerInstance server, TimeSpan timeout)
-    {
-        var queue = Path.Combine(server.DataDirectory, "spool", "inbound", "queue");
-        var deadline = DateTime.UtcNow + timeout;
-        while (Directory.Exists(queue) && Directory.EnumerateFiles(queue).Any() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
-    }
-
     private static FaultReport Check(
-        MailServerInstance server, ConcurrentDictionary<string, string[]> acknowledged, ConcurrentDictionary<string, string[]> unacknowledged, int cycles)
+        IFaultTarget server, ConcurrentDictionary<string, string[]> acknowledged, ConcurrentDictionary<string, string[]> unacknowledged, int cycles)
     {
         var problems = new List<string>();
         var counts = new Dictionary<(string User, string Token), int>();

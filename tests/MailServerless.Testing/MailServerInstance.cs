@@ -11,7 +11,7 @@ namespace MailServerless.Testing;
 /// MD5-CRYPT as the classic stack stores it), info → user1,user2, sales → user3, full@ (over
 /// quota), example.com as an alias domain of example.jp, and backup.example as a backup-MX domain.
 /// </summary>
-public sealed class MailServerInstance : IAsyncDisposable
+public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
 {
     public const string Password = "secret";
 
@@ -259,6 +259,16 @@ public sealed class MailServerInstance : IAsyncDisposable
         var database = _mysql is not null
             ? DirectoryDatabase.MySql(_mysql)
             : DirectoryDatabase.Sqlite($"Data Source={Path.Combine(DataDirectory, "directory.db")}");
+        await SeedDirectoryAsync(database, Path.Combine(DataDirectory, "virtual"));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    /// <summary>
+    /// The test directory: superadmin admin@example.jp, example.jp (user1…user5, full@ over its quota, info@ and
+    /// sales@ aliases), example.com as its alias domain, backup.example as a backup MX; every password <see cref="Password"/>.
+    /// </summary>
+    internal static async Task SeedDirectoryAsync(DirectoryDatabase database, string storePath)
+    {
         await new SchemaInstaller(database, NullLogger<SchemaInstaller>.Instance).EnsureSchemaAsync();
         var passwords = new PasswordService("MD5-CRYPT", "MD5-CRYPT", NullLogger<PasswordService>.Instance);
         var admin = new DirectoryAdministration(database, passwords, TimeProvider.System);
@@ -276,14 +286,28 @@ public sealed class MailServerInstance : IAsyncDisposable
         await admin.CreateAliasAsync("info@example.jp", ["user1@example.jp", "user2@example.jp"]);
         await admin.CreateAliasAsync("sales@example.jp", ["user3@example.jp"]);
         // full@ already holds more than its 100-byte quota.
-        var full = Path.Combine(DataDirectory, "virtual", "example.jp", "full");
+        var full = Path.Combine(storePath, "example.jp", "full");
         foreach (var sub in new[] { "tmp", "new", "cur" })
         {
             Directory.CreateDirectory(Path.Combine(full, sub));
         }
 
         await File.WriteAllTextAsync(Path.Combine(full, "cur", "1700000000.M1P1.h,S=500,W=510:2,S"), new string('x', 500));
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    IReadOnlyList<int> IFaultTarget.SmtpPorts => [Smtp];
+
+    Task IFaultTarget.KillAndRestartAsync(Random random) => RestartAsync();
+
+    /// <summary>Waits until the spool's inbound queue is empty.</summary>
+    public async Task WaitUntilDeliveredAsync(TimeSpan timeout)
+    {
+        var queue = Path.Combine(DataDirectory, "spool", "inbound", "queue");
+        var deadline = DateTime.UtcNow + timeout;
+        while (Directory.Exists(queue) && Directory.EnumerateFiles(queue).Any() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>The Maildir root of a mailbox (example.jp/&lt;localPart&gt;/ under the store).</summary>

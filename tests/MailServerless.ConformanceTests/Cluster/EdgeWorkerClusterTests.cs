@@ -1,0 +1,69 @@
+using MailKit;
+using MailKit.Net.Imap;
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Cluster;
+
+/// <summary>
+/// Two edge servers and two workers as separate processes on SQS + S3 (the emulator), one MariaDB and one
+/// shared Maildir base: what AWS runs on EC2, Lambda and EFS, here on one machine.
+/// </summary>
+public sealed class EdgeWorkerClusterTests : IAsyncLifetime
+{
+    private MailCluster _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await MailCluster.StartAsync(edges: 2, workers: 2, "--Mail:Queue:VisibilityTimeout=00:00:05");
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    private static async Task<IList<IMessageSummary>> InboxAsync(MailCluster.Node edge, string user)
+    {
+        using var imap = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
+        await imap.ConnectAsync("127.0.0.1", edge.Imaps, MailKit.Security.SecureSocketOptions.SslOnConnect);
+        await imap.AuthenticateAsync($"{user}@example.jp", MailServerInstance.Password);
+        await imap.Inbox.OpenAsync(FolderAccess.ReadOnly);
+        var summaries = imap.Inbox.Count == 0 ? [] : await imap.Inbox.FetchAsync(0, -1, MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope);
+        await imap.DisconnectAsync(true);
+        return summaries;
+    }
+
+    [Fact]
+    public async Task Mail_sent_to_either_edge_appears_once_with_distinct_uids_over_imap_on_the_other()
+    {
+        var subjects = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var edge = _cluster.Edges[i % 2];
+            var subject = $"via {edge.Name} number {i}";
+            subjects.Add(subject);
+            var swaks = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{edge.Smtp}", "--from", "a@remote.example",
+                "--to", "user1@example.jp", "--header", $"Subject: {subject}"]);
+            Assert.True(swaks.ExitCode == 0, swaks.Output);
+        }
+
+        IList<IMessageSummary> seen = [];
+        for (var attempt = 0; attempt < 100 && seen.Count < subjects.Count; attempt++)
+        {
+            await Task.Delay(200);
+            seen = await InboxAsync(_cluster.Edges[1], "user1");
+        }
+
+        Assert.True(seen.Count == subjects.Count, _cluster.Output);
+        Assert.Equal(subjects.Order(), seen.Select(s => s.Envelope!.Subject).Order());
+        Assert.Equal(seen.Count, seen.Select(s => s.UniqueId).Distinct().Count());
+        var other = await InboxAsync(_cluster.Edges[0], "user1");
+        Assert.Equal(seen.Select(s => (s.UniqueId, s.Envelope!.Subject)), other.Select(s => (s.UniqueId, s.Envelope!.Subject)));
+        // Both workers took part (the queue is shared), and the edges delivered nothing themselves.
+        Assert.All(_cluster.Edges, e => Assert.DoesNotContain("status=sent", e.Output, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Workers_killed_mid_batch_lose_nothing_and_duplicate_nothing()
+    {
+        var report = await FaultHarness.RunAsync(_cluster, messages: 300, senders: 6, killCycles: 3);
+        Assert.True(report.Lost == 0 && report.Duplicated == 0,
+            $"lost: {report.Lost}, duplicated: {report.Duplicated}\n{string.Join('\n', report.Problems.Take(20))}\n{_cluster.Output[^Math.Min(_cluster.Output.Length, 20000)..]}");
+        Assert.True(report.Acknowledged >= 300);
+        Assert.Equal(3, report.KillCycles);
+    }
+}
