@@ -4,6 +4,7 @@ using MailServerless.Benchmarks;
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- spool [--messages N] [--workers N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- smtp [--messages N] [--sessions N] [--idle N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- fault [--messages N] [--senders N] [--cycles N]
+// bash tests/MailServerless.Benchmarks/cluster-bench.sh [--messages N] [--senders N]   (starts MariaDB and the SQS/S3 emulator)
 return args switch
 {
     ["maildir", .. var rest] => await MaildirBenchmark.RunAsync(rest),
@@ -11,12 +12,13 @@ return args switch
     ["smtp", .. var rest] => await SmtpBenchmark.RunAsync(rest),
     ["serve"] => await SmtpBenchmark.ServeAsync(),
     ["fault", .. var rest] => await FaultRun.RunAsync(rest),
+    ["cluster", .. var rest] => await ClusterBenchmark.RunAsync(rest),
     ["open-folder", var root, var folder] => await MaildirBenchmark.OpenInFreshProcessAsync(root, folder),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] | fault [--messages N] [--senders N] [--cycles N]");
+    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N]");
     return 64;
 }

@@ -96,7 +96,7 @@ public static partial class FaultHarness
     }
 
     /// <summary>True: 250 after the body; false: refused before DATA or no connection; null: cut off after the body was sent.</summary>
-    private static async Task<bool?> TrySendAsync(int port, string token, string[] recipients)
+    public static async Task<bool?> TrySendAsync(int port, string token, string[] recipients)
     {
         var bodySent = false;
         try
