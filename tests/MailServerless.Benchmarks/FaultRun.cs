@@ -7,7 +7,8 @@ namespace MailServerless.Benchmarks;
 /// <summary>
 /// The fault harness at length: <c>fault [--messages 5000] [--senders 16] [--cycles 10]</c> sends at least that many
 /// messages (two recipients each) while killing the server with SIGKILL that many times, then prints
-/// <c>lost: N, duplicated: N</c> (both must be 0) and exits 1 otherwise.
+/// <c>lost: N, duplicated: N</c> (both must be 0) and exits 1 otherwise. With <c>--cluster</c> the target is two edge
+/// servers and two workers on SQS + S3, and the workers are the processes killed (run it through cluster-bench.sh).
 /// </summary>
 public static class FaultRun
 {
@@ -16,9 +17,12 @@ public static class FaultRun
         var messages = Option(args, "--messages", 5000);
         var senders = Option(args, "--senders", 16);
         var cycles = Option(args, "--cycles", 10);
-        await using var server = await MailServerInstance.StartAsync("--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000");
+        string[] settings = ["--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000"];
+        await using IAsyncDisposable target = args.Contains("--cluster")
+            ? await MailCluster.StartAsync(2, 2, [.. settings, "--Mail:Queue:VisibilityTimeout=00:00:05"])
+            : await MailServerInstance.StartAsync(settings);
         var clock = Stopwatch.StartNew();
-        var report = await FaultHarness.RunAsync(server, messages, senders, cycles, seed: Environment.TickCount);
+        var report = await FaultHarness.RunAsync((IFaultTarget)target, messages, senders, cycles, seed: Environment.TickCount);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fault run: {report.KillCycles} SIGKILLs, {report.Acknowledged} messages acknowledged, {report.Unacknowledged} cut off, {clock.Elapsed.TotalSeconds:F1} s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lost: {report.Lost}, duplicated: {report.Duplicated}"));
