@@ -32,6 +32,9 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
     /// <param name="visibility">How long a received message stays hidden; renewed while its lease is held.</param>
     public SqsQueue(IAmazonSQS sqs, string name, string url, S3SeenIds seen, TimeSpan visibility, TimeProvider clock, ILogger<SqsQueue> logger)
     {
+        // SQS takes 0 s to 12 h; under a few seconds every worker would get every message.
+        ArgumentOutOfRangeException.ThrowIfLessThan(visibility, TimeSpan.FromSeconds(5));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(visibility, MaxVisibility);
         _sqs = sqs;
         Name = name;
         _url = url;
@@ -191,20 +194,23 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
         _ = Task.Run(async () =>
         {
             var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, _visibility.Ticks / 2));
-            try
+            while (!stopping.IsCancellationRequested)
             {
-                while (true)
+                try
                 {
                     await Task.Delay(period, _clock, stopping);
                     await _sqs.ChangeMessageVisibilityAsync(_url, lease.ReceiptHandle, (int)_visibility.TotalSeconds, stopping);
                 }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (AmazonSQSException e)
-            {
-                LogHeartbeatFailed(Name, lease.Message.Id, e.Message);
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    // A failed renewal (network, throttling, a timeout) is tried again at the next beat: giving
+                    // up would let a second worker take a message this one is still delivering.
+                    LogHeartbeatFailed(Name, lease.Message.Id, e.Message);
+                }
             }
         });
     }

@@ -178,11 +178,20 @@ public sealed partial class SmtpSession
             _accepted++;
             LogQueued(id, connection.RemoteAddress.ToString(), _user ?? "-", _mailFrom.Address, string.Join(",", _recipients), size);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            await services.Blobs.DeleteAsync(id, CancellationToken.None);
+            // Whatever failed (a full disk, S3 or SQS unreachable or refusing), nothing was acknowledged: the
+            // client is told to try again, and the body is removed if it can be.
             LogQueueFailed(id, e.Message);
             Reply("451 4.3.0 Error: queue file write error");
+            try
+            {
+                await services.Blobs.DeleteAsync(id, CancellationToken.None);
+            }
+            catch (Exception cleanup) when (cleanup is not OperationCanceledException)
+            {
+                LogQueueFailed(id, cleanup.Message);
+            }
         }
 
         ResetTransaction();

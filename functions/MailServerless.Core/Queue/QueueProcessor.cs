@@ -74,9 +74,24 @@ public sealed partial class QueueProcessor(
             {
                 leases = await queue.ReceiveAsync(1, TimeSpan.FromSeconds(5), stopping);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // The queue did not answer (network, throttling, a timeout): this worker waits and asks again.
+                LogReceiveFailed(queue.Name, e.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(5), clock, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
             }
 
             foreach (var lease in leases)
@@ -115,11 +130,20 @@ public sealed partial class QueueProcessor(
             await SettleAsync(lease, result);
             return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e)
         {
-            // The queue could not record the outcome (disk full): hand the message back; it is done again later.
+            // The queue could not record the outcome (disk full, SQS unreachable): hand the message back; it is
+            // done again later (idempotently). If even that fails, its lease runs out and it comes back anyway.
             LogSettleFailed(queue.Name, message.Id, e);
-            await queue.ReleaseAsync(lease, CancellationToken.None);
+            try
+            {
+                await queue.ReleaseAsync(lease, CancellationToken.None);
+            }
+            catch (Exception release)
+            {
+                LogSettleFailed(queue.Name, message.Id, release);
+            }
+
             return false;
         }
     }
@@ -166,6 +190,9 @@ public sealed partial class QueueProcessor(
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Error, Message = "Queue {Queue}: could not record the outcome for {Id}")]
     private partial void LogSettleFailed(string queue, string id, Exception exception);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Warning, Message = "Queue {Queue}: receiving failed, trying again in 5 s: {Reason}")]
+    private partial void LogReceiveFailed(string queue, string reason);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Queue {Queue}: {Id} deferred for {Delay}: {Reason}")]
     private partial void LogRetry(string queue, string id, TimeSpan delay, string reason);

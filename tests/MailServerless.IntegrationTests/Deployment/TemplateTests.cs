@@ -179,10 +179,11 @@ public sealed class TemplateTests
     public void Queues_outlast_six_function_timeouts_redrive_after_several_receives_and_triggers_report_partial_failures()
     {
         var resources = Template.Resources.ToDictionary(r => r.Name, r => r.Node);
-        var timeout = int.Parse(SamTemplate.Scalar(SamTemplate.Child(SamTemplate.Child(Template.Root, "Globals")!, "Function")!, "Timeout")!, System.Globalization.CultureInfo.InvariantCulture);
+        var globalTimeout = SamTemplate.Scalar(SamTemplate.Child(SamTemplate.Child(Template.Root, "Globals")!, "Function")!, "Timeout")!;
         var triggers = 0;
         foreach (var (name, _, node) in Template.Resources.Where(r => r.Type == "AWS::Serverless::Function"))
         {
+            var timeout = int.Parse(SamTemplate.Scalar(SamTemplate.Child(node, "Properties")!, "Timeout") ?? globalTimeout, System.Globalization.CultureInfo.InvariantCulture);
             foreach (var trigger in ((YamlMappingNode?)SamTemplate.Child(SamTemplate.Child(node, "Properties")!, "Events"))?.Children.Values ?? [])
             {
                 if (SamTemplate.Scalar(trigger, "Type") != "SQS")
