@@ -148,10 +148,14 @@ public sealed class LambdaHandlerTests : IAsyncLifetime, IDisposable
 
         var blobs = new S3BlobStore(_s3, _bucket);
         await blobs.PutAsync("lambda1", new MemoryStream(Encoding.UTF8.GetBytes("From: a@remote.example\r\nSubject: through lambda\r\n\r\nHello.\r\n")));
-        var eventJson = await RecordedEventAsync(Envelope("lambda1").ToJson());
+        // The second envelope's body is not in S3: dead-lettered with the reason, not retried, not a failed batch.
+        var eventJson = await RecordedEventAsync(Envelope("lambda1").ToJson(), Envelope("no-such-body").ToJson());
 
         await using var response = await new DeliverInboundHandler().HandleAsync(new MemoryStream(Encoding.UTF8.GetBytes(eventJson)));
         Assert.Empty(Failures(await new StreamReader(response).ReadToEndAsync()));
+        var dead = Assert.Single((await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest { QueueUrl = _deadLetterUrl, WaitTimeSeconds = 1, MessageAttributeNames = ["All"] })).Messages);
+        Assert.Contains("no-such-body", dead.Body, StringComparison.Ordinal);
+        Assert.Contains("missing", dead.MessageAttributes["DeadLetterReason"].StringValue, StringComparison.Ordinal);
         var inbox = Path.Combine(data, "virtual", "example.jp", "user1", "new");
         var delivered = File.ReadAllText(Assert.Single(Directory.GetFiles(inbox)));
         Assert.Contains("Subject: through lambda", delivered, StringComparison.Ordinal);

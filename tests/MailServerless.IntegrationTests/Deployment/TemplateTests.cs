@@ -225,4 +225,22 @@ public sealed class TemplateTests
             Assert.NotNull(SamTemplate.Scalar(node, "ConstraintDescription"));
         }
     }
+
+    [Fact]
+    public void Samconfig_has_a_default_environment_with_stack_region_capabilities_and_a_changeset_to_confirm()
+    {
+        var lines = File.ReadAllLines(Path.Combine(SamTemplate.RepositoryRoot, "samconfig.toml"))
+            .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        string? Value(string section, string key) =>
+            lines.SkipWhile(l => l != $"[{section}]").Skip(1).TakeWhile(l => !l.StartsWith('[')).Where(l => l.StartsWith(key + " =", StringComparison.Ordinal))
+                .Select(l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim().Trim('"')).FirstOrDefault();
+
+        Assert.Equal("0.1", Value("", "version") ?? lines.Single(l => l.StartsWith("version", StringComparison.Ordinal)).Split('=')[1].Trim());
+        Assert.Equal("mailserverless", Value("default.global.parameters", "stack_name"));
+        Assert.Matches("^[a-z]{2}-[a-z]+-[0-9]$", Value("default.global.parameters", "region"));
+        Assert.Contains("CAPABILITY_IAM", Value("default.deploy.parameters", "capabilities"), StringComparison.Ordinal);
+        Assert.Equal("true", Value("default.deploy.parameters", "confirm_changeset"));
+        var overrides = Value("default.deploy.parameters", "parameter_overrides")!;
+        Assert.All(overrides.Split(' ').Select(o => o.Split('=')[0]), name => Assert.Contains(name, Template.Parameters));
+    }
 }
