@@ -9,7 +9,7 @@ namespace MailServerless.Testing;
 /// </summary>
 public sealed class LoopbackDns : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
 
     private LoopbackDns(Process process, int port)
     {
@@ -26,6 +26,18 @@ public sealed class LoopbackDns : IAsyncDisposable
     public static async Task<LoopbackDns> StartAsync(params string[] records)
     {
         var port = EdgeServerProcess.FreePort();
+        return new LoopbackDns(await LaunchAsync(port, records), port);
+    }
+
+    /// <summary>Starts again on the same port with other records (a zone that changed).</summary>
+    public async Task RestartAsync(params string[] records)
+    {
+        await StopAsync();
+        _process = await LaunchAsync(Port, records);
+    }
+
+    private static async Task<Process> LaunchAsync(int port, string[] records)
+    {
         var start = new ProcessStartInfo(File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : "dnsmasq")
         {
             RedirectStandardOutput = true,
@@ -42,13 +54,12 @@ public sealed class LoopbackDns : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dnsmasq did not start");
-        var dns = new LoopbackDns(process, port);
         for (var i = 0; i < 100 && !process.HasExited; i++)
         {
             var probe = await ProcessRunner.RunAsync("sh", ["-c", $"ss -lun | grep -q '127.0.0.1:{port} '"], timeout: TimeSpan.FromSeconds(5));
             if (probe.ExitCode == 0)
             {
-                return dns;
+                return process;
             }
 
             await Task.Delay(50);
@@ -57,7 +68,7 @@ public sealed class LoopbackDns : IAsyncDisposable
         throw new InvalidOperationException($"dnsmasq is not listening on {port}: {await process.StandardError.ReadToEndAsync()}");
     }
 
-    public async ValueTask DisposeAsync()
+    private async Task StopAsync()
     {
         if (!_process.HasExited)
         {
@@ -67,4 +78,6 @@ public sealed class LoopbackDns : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
 }

@@ -44,10 +44,16 @@ public static class AdminApi
         });
 
         // DKIM: the domain's key (made on first use) as the TXT record to publish, and its rotation.
+        // A rotation's key is pending until its record is found in DNS (or activated), so mail is never signed
+        // with a key receivers cannot look up.
         domains.MapGet("/{domain}/dkim", async (HttpContext c, Domains d, DkimKeys k, string domain, CancellationToken ct) =>
-            DkimRecord.Of(await k.GetOrCreateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, ct))).WithTags("DKIM");
+            DkimRecord.Of(await k.GetStateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, ct))).WithTags("DKIM");
         domains.MapPost("/{domain}/dkim/rotate", async (HttpContext c, Domains d, DkimKeys k, string domain, DkimRotation? input, CancellationToken ct) =>
             DkimRecord.Of(await k.RotateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, input?.Algorithm, ct))).WithTags("DKIM");
+        domains.MapPost("/{domain}/dkim/activate", async (HttpContext c, Domains d, DkimKeys k, string domain, CancellationToken ct) =>
+            await k.ActivateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, ct) is { } state
+                ? DkimRecord.Of(state)
+                : throw AdministrationException.Conflict($"{domain} has no pending DKIM key: rotate first.")).WithTags("DKIM");
 
         var mailboxes = api.MapGroup("/mailboxes").WithTags("Mailboxes");
         mailboxes.MapGet("/", (HttpContext c, Mailboxes m, string? domain, int? offset, int? limit, CancellationToken ct) =>

@@ -4,12 +4,19 @@ namespace MailServerless.EdgeServer.Api;
 
 /// <summary>What to publish for a domain's DKIM key: a TXT record named <see cref="Name"/> with <see cref="Value"/>.</summary>
 /// <param name="Value">The record's text; longer than 255 characters (RSA), it goes into DNS as several quoted strings, which resolvers join.</param>
-public sealed record DkimRecord(string Domain, string Selector, string Algorithm, string Name, string Type, string Value, DateTime Created)
+/// <param name="Pending">A rotation's next key: publish it too; it signs once it is found in DNS (or is activated).</param>
+public sealed record DkimRecord(string Domain, string Selector, string Algorithm, string Name, string Type, string Value, DateTime Created, DkimRecord? Pending = null)
 {
     public static DkimRecord Of(DkimKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
         return new(key.Domain, key.Selector, key.Algorithm == DkimAlgorithm.Ed25519 ? "ed25519-sha256" : "rsa-sha256", key.DnsName, "TXT", key.TxtRecord, key.Created);
+    }
+
+    public static DkimRecord Of(DkimState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return Of(state.Active) with { Pending = state.Pending is { } pending ? Of(pending) : null };
     }
 }
 

@@ -45,6 +45,7 @@ public static class FunctionServices
         services.AddSingleton(relay);
         services.TryAddSingleton(configuration.GetSection("Mail:Dkim").Get<DkimOptions>() ?? new DkimOptions());
         services.TryAddSingleton<DkimKeys>();
+        services.AddSingleton<IDkimPublication>(new DnsDkimPublication(relay));
         services.AddSingleton<DkimSigning>();
         services.AddSingleton(sp => new SmtpSender(relay, options.EffectiveHostName, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SmtpSender>>()));
         services.AddSingleton<IRelayTransport>(sp => relay.Mode == RelayMode.Smarthost

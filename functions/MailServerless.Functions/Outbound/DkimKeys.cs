@@ -29,7 +29,13 @@ public sealed class DkimOptions
 
     /// <summary>The algorithm of keys made from now on.</summary>
     public DkimAlgorithm Algorithm { get; set; } = DkimAlgorithm.Rsa2048;
+
+    /// <summary>How often a rotation's pending key is looked for in DNS; found, it starts signing.</summary>
+    public TimeSpan PublishedCheckInterval { get; set; } = TimeSpan.FromMinutes(5);
 }
+
+/// <summary>A domain's signing key, and a rotation's next key waiting for its record to be published.</summary>
+public sealed record DkimState(DkimKey Active, DkimKey? Pending);
 
 /// <summary>A domain's signing key and the DNS record that publishes it.</summary>
 public sealed record DkimKey(string Domain, string Selector, DkimAlgorithm Algorithm, string PrivateKeyPem, string PublicKey, DateTime Created)
@@ -54,26 +60,33 @@ public sealed record DkimKey(string Domain, string Selector, DkimAlgorithm Algor
 }
 
 /// <summary>
-/// DKIM keys per local domain in <c>msl_dkim</c>: made the first time a domain's mail is signed (or its
-/// record asked for), replaced by <see cref="RotateAsync"/> under a new selector.
+/// DKIM keys per local domain in <c>msl_dkim</c>. A domain's first key is made the first time its mail is
+/// signed (or its record asked for). <see cref="RotateAsync"/> makes the next key <i>pending</i>: mail stays
+/// signed with the published key until the new record is found in DNS (<see cref="PromoteIfPublishedAsync"/>)
+/// or <see cref="ActivateAsync"/> switches at once, so no mail is signed with a key nobody can look up.
 /// </summary>
 public sealed class DkimKeys(DirectoryDatabase database, DkimOptions options, TimeProvider clock)
 {
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(1);
-    private readonly ConcurrentDictionary<string, (DkimKey Key, DateTimeOffset Loaded)> _cache = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, (DkimState State, DateTimeOffset Loaded)> _cache = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastPublishedCheck = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The domain's key, made now if it has none.</summary>
-    public async Task<DkimKey> GetOrCreateAsync(string domain, CancellationToken cancellationToken = default)
+    /// <summary>The domain's signing key, made now if it has none.</summary>
+    public async Task<DkimKey> GetOrCreateAsync(string domain, CancellationToken cancellationToken = default) =>
+        (await GetStateAsync(domain, cancellationToken)).Active;
+
+    /// <summary>The domain's signing key (made now if it has none) and its pending successor, if any.</summary>
+    public async Task<DkimState> GetStateAsync(string domain, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
         if (_cache.TryGetValue(domain, out var cached) && now - cached.Loaded < CacheLifetime)
         {
-            return cached.Key;
+            return cached.State;
         }
 
         await using var connection = await database.OpenAsync(cancellationToken);
-        var key = await FindAsync(connection, domain, cancellationToken);
-        if (key is null)
+        var state = await FindAsync(connection, domain, cancellationToken);
+        if (state is null)
         {
             // Two workers may both get here: the first row wins, and both use it.
             var made = Generate(domain, options.Algorithm);
@@ -81,32 +94,65 @@ public sealed class DkimKeys(DirectoryDatabase database, DkimOptions options, Ti
                 $"{database.Dialect.InsertIgnore} INTO `msl_dkim` (`domain_name`, `description`, `selector`, `private_key`, `public_key`, `created`, `modified`) " +
                 "VALUES (@domain, @description, @selector, @private, @public, @now, @now)",
                 Parameters(made), cancellationToken: cancellationToken));
-            key = await FindAsync(connection, domain, cancellationToken) ?? made;
+            state = await FindAsync(connection, domain, cancellationToken) ?? new DkimState(made, null);
         }
 
-        _cache[domain] = (key, now);
-        return key;
+        _cache[domain] = (state, now);
+        return state;
     }
 
-    /// <summary>A new key under a new selector; the old record may be removed from DNS once mail signed with it has arrived.</summary>
-    public async Task<DkimKey> RotateAsync(string domain, DkimAlgorithm? algorithm = null, CancellationToken cancellationToken = default)
+    /// <summary>Makes the next key under a new selector, pending until its record is published (or activated).</summary>
+    public async Task<DkimState> RotateAsync(string domain, DkimAlgorithm? algorithm = null, CancellationToken cancellationToken = default)
     {
+        await GetStateAsync(domain, cancellationToken);
         var made = Generate(domain, algorithm ?? options.Algorithm);
         await using var connection = await database.OpenAsync(cancellationToken);
-        var updated = await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE `msl_dkim` SET `description` = @description, `selector` = @selector, `private_key` = @private, `public_key` = @public, `modified` = @now " +
-            "WHERE `domain_name` = @domain",
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE `msl_dkim` SET `pending_description` = @description, `pending_selector` = @selector, `pending_private_key` = @private, " +
+            "`pending_public_key` = @public, `modified` = @now WHERE `domain_name` = @domain",
             Parameters(made), cancellationToken: cancellationToken));
-        if (updated == 0)
+        return await ReloadAsync(connection, domain, cancellationToken);
+    }
+
+    /// <summary>The pending key signs from now on (its record should be published); null when there is none.</summary>
+    public async Task<DkimState?> ActivateAsync(string domain, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var promoted = await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE `msl_dkim` SET `description` = `pending_description`, `selector` = `pending_selector`, `private_key` = `pending_private_key`, " +
+            "`public_key` = `pending_public_key`, `created` = @now, `modified` = @now, `pending_selector` = '', `pending_description` = '', " +
+            "`pending_private_key` = NULL, `pending_public_key` = NULL WHERE `domain_name` = @domain AND `pending_selector` <> ''",
+            new { domain, now = clock.DirectoryNow() }, cancellationToken: cancellationToken));
+        return promoted == 0 ? null : await ReloadAsync(connection, domain, cancellationToken);
+    }
+
+    /// <summary>
+    /// At most every <see cref="DkimOptions.PublishedCheckInterval"/>: when the pending key's record can be found
+    /// in DNS, it becomes the signing key.
+    /// </summary>
+    public async Task PromoteIfPublishedAsync(string domain, IDkimPublication publication, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(publication);
+        var state = await GetStateAsync(domain, cancellationToken);
+        var now = clock.GetUtcNow();
+        if (state.Pending is not { } pending ||
+            (_lastPublishedCheck.TryGetValue(domain, out var last) && now - last < options.PublishedCheckInterval))
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO `msl_dkim` (`domain_name`, `description`, `selector`, `private_key`, `public_key`, `created`, `modified`) " +
-                "VALUES (@domain, @description, @selector, @private, @public, @now, @now)",
-                Parameters(made), cancellationToken: cancellationToken));
+            return;
         }
 
-        _cache[domain] = (made, clock.GetUtcNow());
-        return made;
+        _lastPublishedCheck[domain] = now;
+        if (await publication.IsPublishedAsync(pending, cancellationToken))
+        {
+            await ActivateAsync(domain, cancellationToken);
+        }
+    }
+
+    private async Task<DkimState> ReloadAsync(System.Data.Common.DbConnection connection, string domain, CancellationToken cancellationToken)
+    {
+        var state = await FindAsync(connection, domain, cancellationToken) ?? throw new InvalidOperationException($"no DKIM key for {domain}");
+        _cache[domain] = (state, clock.GetUtcNow());
+        return state;
     }
 
     private object Parameters(DkimKey key) => new
@@ -115,16 +161,28 @@ public sealed class DkimKeys(DirectoryDatabase database, DkimOptions options, Ti
         @public = key.PublicKey, now = clock.DirectoryNow(),
     };
 
-    private static async Task<DkimKey?> FindAsync(System.Data.Common.DbConnection connection, string domain, CancellationToken cancellationToken)
+    private static async Task<DkimState?> FindAsync(System.Data.Common.DbConnection connection, string domain, CancellationToken cancellationToken)
     {
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            "SELECT `domain_name`, `description`, `selector`, `private_key`, `public_key`, `created` FROM `msl_dkim` WHERE `domain_name` = @domain",
+            "SELECT `domain_name`, `description`, `selector`, `private_key`, `public_key`, `created`, `modified`, " +
+            "`pending_selector`, `pending_description`, `pending_private_key`, `pending_public_key` FROM `msl_dkim` WHERE `domain_name` = @domain",
             new { domain }, cancellationToken: cancellationToken));
-        return row is null
+        if (row is null)
+        {
+            return null;
+        }
+
+        var active = new DkimKey(row.domain_name, row.selector, AlgorithmOf(row.description), row.private_key, row.public_key,
+            Convert.ToDateTime(row.created, System.Globalization.CultureInfo.InvariantCulture));
+        var pending = row.pending_selector.Length == 0 || row.pending_private_key is null || row.pending_public_key is null
             ? null
-            : new DkimKey(row.domain_name, row.selector, row.description == Describe(DkimAlgorithm.Ed25519) ? DkimAlgorithm.Ed25519 : DkimAlgorithm.Rsa2048,
-                row.private_key, row.public_key, Convert.ToDateTime(row.created, System.Globalization.CultureInfo.InvariantCulture));
+            : new DkimKey(row.domain_name, row.pending_selector, AlgorithmOf(row.pending_description), row.pending_private_key, row.pending_public_key,
+                Convert.ToDateTime(row.modified, System.Globalization.CultureInfo.InvariantCulture));
+        return new DkimState(active, pending);
     }
+
+    private static DkimAlgorithm AlgorithmOf(string description) =>
+        description == Describe(DkimAlgorithm.Ed25519) ? DkimAlgorithm.Ed25519 : DkimAlgorithm.Rsa2048;
 
     private static string Describe(DkimAlgorithm algorithm) => algorithm == DkimAlgorithm.Ed25519 ? "ed25519" : "rsa-2048";
 
@@ -165,5 +223,15 @@ public sealed class DkimKeys(DirectoryDatabase database, DkimOptions options, Ti
         public string public_key { get; set; } = string.Empty;
 
         public object created { get; set; } = string.Empty;
+
+        public object modified { get; set; } = string.Empty;
+
+        public string pending_selector { get; set; } = string.Empty;
+
+        public string pending_description { get; set; } = string.Empty;
+
+        public string? pending_private_key { get; set; }
+
+        public string? pending_public_key { get; set; }
     }
 }

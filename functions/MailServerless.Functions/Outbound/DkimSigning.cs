@@ -11,7 +11,7 @@ namespace MailServerless.Functions.Outbound;
 /// and DMARC aligns. Anything else (a forward of outside mail, even one claiming a local From:) goes out
 /// as it came: signing it would vouch for a sender nobody checked.
 /// </summary>
-public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDirectory directory)
+public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDirectory directory, IDkimPublication publication)
 {
     /// <summary>The headers a signature covers (RFC 6376 §5.4.1's list, as far as the message has them).</summary>
     private static readonly string[] SignedHeaders =
@@ -47,6 +47,7 @@ public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDire
             return false;
         }
 
+        await keys.PromoteIfPublishedAsync(domain, publication, cancellationToken);
         var key = await keys.GetOrCreateAsync(domain, cancellationToken);
         var signer = new DkimSigner(key.ReadPrivateKey(), domain, key.Selector,
             key.Algorithm == DkimAlgorithm.Ed25519 ? DkimSignatureAlgorithm.Ed25519Sha256 : DkimSignatureAlgorithm.RsaSha256)

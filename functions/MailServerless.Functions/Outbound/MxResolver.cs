@@ -32,7 +32,7 @@ public sealed class MxResolver
         _dns = new LookupClient(settings);
     }
 
-    private static IPEndPoint ParseServer(string server) =>
+    internal static IPEndPoint ParseServer(string server) =>
         IPEndPoint.TryParse(server, out var endpoint)
             ? endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint
             : throw new InvalidOperationException($"Mail:Relay:DnsServer '{server}' is not an address[:port]");

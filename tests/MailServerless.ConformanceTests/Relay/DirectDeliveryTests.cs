@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Relay;
@@ -51,5 +52,26 @@ public sealed class DirectDeliveryTests
         Assert.Contains("delivery time expired", recipient["Diagnostic-Code"], StringComparison.Ordinal);
         Assert.Contains("to=<someone@nowhere.test> relay=- status=deferred", server.Output, StringComparison.Ordinal);
         Assert.Empty(sink.Messages());
+    }
+
+    [Fact]
+    public async Task A_rotated_key_starts_signing_once_its_record_is_found_in_dns()
+    {
+        string[] zone = ["--mx-host=remote.test,mx.remote.test,10", "--host-record=mx.remote.test,127.0.0.1"];
+        await using var dns = await LoopbackDns.StartAsync(zone);
+        await using var sink = await SmtpSink.StartAsync();
+        await using var server = await StartAsync(sink, dns, "--Mail:Dkim:PublishedCheckInterval=00:00:00");
+        using var api = RelayScenario.AdminApi(server);
+        var state = await (await api.PostAsJsonAsync("api/domains/example.jp/dkim/rotate", new { algorithm = "Ed25519" }))
+            .Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        var pending = state.GetProperty("pending");
+        var (name, txt) = (pending.GetProperty("name").GetString()!, pending.GetProperty("value").GetString()!);
+
+        await dns.RestartAsync([.. zone, $"--txt-record={name},{txt}"]);
+        await RelayScenario.SubmitAsync(server, "user1", "friend@remote.test", "after publishing");
+
+        var message = RelayScenario.Parse(await sink.WaitForMessageAsync("after publishing"));
+        Assert.True(await RelayScenario.DkimVerifiesAsync(message, name, txt), message.Headers[MimeKit.HeaderId.DkimSignature]);
+        Assert.Equal((name, txt), await RelayScenario.DkimRecordAsync(server));
     }
 }

@@ -68,18 +68,30 @@ public sealed class SmarthostRelayTests
     }
 
     [Fact]
-    public async Task A_rotated_key_has_a_new_selector_and_record_and_ed25519_signatures_verify_too()
+    public async Task A_rotated_key_waits_until_activated_then_signs_and_ed25519_signatures_verify_too()
     {
         await using var sink = await SmtpSink.StartAsync();
         await using var server = await StartAsync(sink);
-        var (firstName, _) = await RelayScenario.DkimRecordAsync(server);
+        var (firstName, firstTxt) = await RelayScenario.DkimRecordAsync(server);
         using var api = RelayScenario.AdminApi(server);
 
         var rotated = await api.PostAsJsonAsync("api/domains/example.jp/dkim/rotate", new { algorithm = "Ed25519" });
         Assert.Equal(System.Net.HttpStatusCode.OK, rotated.StatusCode);
-        var (name, txt) = await RelayScenario.DkimRecordAsync(server);
+        var state = await rotated.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(firstName, state.GetProperty("name").GetString());
+        var pending = state.GetProperty("pending");
+        var (name, txt) = (pending.GetProperty("name").GetString()!, pending.GetProperty("value").GetString()!);
         Assert.NotEqual(firstName, name);
         Assert.StartsWith("v=DKIM1; k=ed25519; p=", txt, StringComparison.Ordinal);
+
+        // Not published (nor activated) yet: mail is still signed with the key receivers can find.
+        await RelayScenario.SubmitAsync(server, "user1", "friend@remote.example", "before the switch");
+        var before = RelayScenario.Parse(await sink.WaitForMessageAsync("before the switch"));
+        Assert.True(await RelayScenario.DkimVerifiesAsync(before, firstName, firstTxt));
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await api.PostAsync("api/domains/example.jp/dkim/activate", null)).StatusCode);
+        Assert.Equal((name, txt), await RelayScenario.DkimRecordAsync(server));
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, (await api.PostAsync("api/domains/example.jp/dkim/activate", null)).StatusCode);
 
         await RelayScenario.SubmitAsync(server, "user1", "friend@remote.example", "signed with ed25519");
         var message = RelayScenario.Parse(await sink.WaitForMessageAsync("signed with ed25519"));

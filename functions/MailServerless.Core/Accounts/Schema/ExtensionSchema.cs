@@ -33,7 +33,8 @@ public static class ExtensionSchema
 
     /// <summary>
     /// DKIM signing keys, one per local domain, shaped like PostfixAdmin 4's <c>dkim</c> table (its
-    /// <c>description</c> names the algorithm; <c>public_key</c> is the DNS record's <c>p=</c> value).
+    /// <c>description</c> names the algorithm; <c>public_key</c> is the DNS record's <c>p=</c> value), with
+    /// room for a rotation's next key (<c>pending_*</c>) until its record is published.
     /// </summary>
     public static TableDefinition Dkim { get; } = new(
         Prefix + "dkim",
@@ -41,6 +42,9 @@ public static class ExtensionSchema
             new("domain_name", "varchar(255)"), new("description", "varchar(255)", Default: "''"), new("selector", "varchar(63)"),
             new("private_key", "text"), new("public_key", "text"),
             new("created", "datetime", Default: "'2000-01-01 00:00:00'"), new("modified", "datetime", Default: "'2000-01-01 00:00:00'"),
+            // A rotation's new key, waiting until its record is published before it signs.
+            new("pending_selector", "varchar(63)", Default: "''"), new("pending_description", "varchar(255)", Default: "''"),
+            new("pending_private_key", "text", Nullable: true), new("pending_public_key", "text", Nullable: true),
         ],
         ["domain_name"],
         Charset: "utf8mb4",
