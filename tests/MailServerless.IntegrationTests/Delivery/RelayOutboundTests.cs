@@ -98,4 +98,35 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
         Assert.Equal(1, await RepliesAfterAsync("human@remote.example", "Auto-Submitted: no (a person wrote this)\r\n"));
         Assert.Equal(0, await RepliesAfterAsync("owner-news@remote.example"));
     }
+
+    [Fact]
+    public async Task A_relay_that_refuses_for_good_and_hangs_up_gets_the_message_bounced_not_retried()
+    {
+        // A server that greets, takes EHLO, answers MAIL with 554 and closes at once (as some do to spam).
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var serving = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            using var reader = new StreamReader(stream);
+            async Task SayAsync(string line) => await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(line + "\r\n"));
+            await SayAsync("220 hostile.example ESMTP");
+            await reader.ReadLineAsync();
+            await SayAsync("250 hostile.example");
+            await reader.ReadLineAsync();
+            await SayAsync("554 5.7.1 Service unavailable; client host blocked");
+        });
+        var options = new RelayOptions { Mode = RelayMode.Smarthost, Host = "127.0.0.1", Port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port, RequireTls = false };
+        using var sender = new SmtpSender(options, "mx.example.jp", TimeProvider.System, NullLogger<SmtpSender>.Instance);
+        var transport = new SmarthostTransport(options, sender);
+
+        var mime = MimeKit.MimeMessage.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(DeliveryHarness.Message())));
+        var outcome = Assert.Single(await transport.SendAsync("user1@example.jp", ["friend@remote.example"], mime, CancellationToken.None));
+        await serving;
+
+        Assert.Equal(OutcomeKind.Permanent, outcome.Kind);
+        Assert.Equal("5.7.1", outcome.Status);
+        Assert.Contains("client host blocked", outcome.Diagnostic, StringComparison.Ordinal);
+    }
 }
