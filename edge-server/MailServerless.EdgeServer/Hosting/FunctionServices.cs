@@ -50,7 +50,7 @@ public static class FunctionServices
         services.AddSingleton(sp => new SmtpSender(relay, options.EffectiveHostName, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SmtpSender>>()));
         services.AddSingleton<IRelayTransport>(sp => relay.Mode == RelayMode.Smarthost
             ? new SmarthostTransport(relay, sp.GetRequiredService<SmtpSender>())
-            : new DirectTransport(relay, new MxResolver(relay), sp.GetRequiredService<SmtpSender>()));
+            : new DirectTransport(relay, new MxResolver(relay, options.EffectiveHostName), sp.GetRequiredService<SmtpSender>()));
         services.AddSingleton(sp => new VacationResponder(
             sp.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>(), sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<TimeProvider>(),

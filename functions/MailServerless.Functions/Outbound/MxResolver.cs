@@ -12,15 +12,20 @@ public sealed record MxRoute(IReadOnlyList<(string Host, IReadOnlyList<IPAddress
 /// <summary>
 /// MX look-ups as RFC 5321 §5.1 has them: MX records by preference (equal ones in random order), the
 /// domain's own A/AAAA records when it has no MX, a null MX (RFC 7505) or a domain that does not exist
-/// refused for good, and a resolver that does not answer a reason to try again.
+/// refused for good, and a resolver that does not answer a reason to try again. Our own host in the list
+/// ends it there (§5.1: it and every MX of lower preference are dropped), so a backup MX never sends mail
+/// to itself.
 /// </summary>
 public sealed class MxResolver
 {
     private readonly LookupClient _dns;
+    private readonly string _localHost;
 
-    public MxResolver(RelayOptions options)
+    /// <param name="localHost">This server's name (<c>Mail:HostName</c>), as other domains' MX records would name it.</param>
+    public MxResolver(RelayOptions options, string localHost)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _localHost = localHost.TrimEnd('.');
         var settings = string.IsNullOrWhiteSpace(options.DnsServer)
             ? new LookupClientOptions()
             : new LookupClientOptions(ParseServer(options.DnsServer));
@@ -73,6 +78,15 @@ public sealed class MxResolver
             return own.Count > 0 ? new MxRoute([(domain, own)], null)
                 : failed ? Failed(RecipientOutcome.Temporary(recipient, "4.4.3", $"Host or domain name lookup failed for {domain} type=A/AAAA"))
                 : Failed(RecipientOutcome.Permanent(recipient, "5.4.4", $"Host or domain name not found: {domain} has no MX and no address record"));
+        }
+
+        if (records.FirstOrDefault(r => string.Equals(r.Exchange.Value.TrimEnd('.'), _localHost, StringComparison.OrdinalIgnoreCase)) is { } self)
+        {
+            records = records.Where(r => r.Preference < self.Preference).ToList();
+            if (records.Count == 0)
+            {
+                return Failed(RecipientOutcome.Permanent(recipient, "5.4.6", $"mail for {domain} loops back to myself ({_localHost} is its best MX)"));
+            }
         }
 
         var hosts = new List<(string, IReadOnlyList<IPAddress>)>();

@@ -12,7 +12,9 @@ public sealed class DirectDeliveryTests
 {
     private static Task<LoopbackDns> DnsAsync() => LoopbackDns.StartAsync(
         "--mx-host=remote.test,mx.remote.test,10", "--host-record=mx.remote.test,127.0.0.1",
-        "--mx-host=nowhere.test,mx.nowhere.test,10");
+        "--mx-host=nowhere.test,mx.nowhere.test,10",
+        // We (mx.example.jp) are the best MX of loop.test: sending there would come back to us.
+        "--mx-host=loop.test,mx.example.jp,10", "--mx-host=loop.test,mx.remote.test,20");
 
     private static Task<MailServerInstance> StartAsync(SmtpSink sink, LoopbackDns dns, params string[] settings) => MailServerInstance.StartAsync(
         ["--Mail:Relay:Mode=Direct", $"--Mail:Relay:Port={sink.Port}", $"--Mail:Relay:DnsServer={dns.Server}", .. settings]);
@@ -23,18 +25,23 @@ public sealed class DirectDeliveryTests
         await using var dns = await DnsAsync();
         await using var sink = await SmtpSink.StartAsync();
         await using var server = await StartAsync(sink, dns);
-        await RelayScenario.SubmitAsync(server, "user1", "friend@remote.test,ghost@nxdomain.test", "straight to the mx");
+        await RelayScenario.SubmitAsync(server, "user1", "friend@remote.test,ghost@nxdomain.test,someone@loop.test", "straight to the mx");
 
         var dump = await sink.WaitForMessageAsync("straight to the mx");
         Assert.Contains("X-Rcpt-Args: <friend@remote.test>", dump, StringComparison.Ordinal);
         Assert.DoesNotContain("nxdomain.test>", dump, StringComparison.Ordinal);
         Assert.Contains("DKIM-Signature:", dump, StringComparison.Ordinal);
-        Assert.Contains("relay=mx.remote.test[127.0.0.1]", server.Output, StringComparison.Ordinal);
+        await RelayScenario.WaitForLogAsync(server, "relay=mx.remote.test[127.0.0.1]");
 
-        var (_, recipient) = await RelayScenario.BounceAsync(server, "user1", "Undelivered Mail Returned to Sender");
-        Assert.Equal("rfc822; ghost@nxdomain.test", recipient["Final-Recipient"]);
-        Assert.Equal("5.4.4", recipient["Status"]);
-        Assert.Contains("Host or domain name not found", recipient["Diagnostic-Code"], StringComparison.Ordinal);
+        Assert.DoesNotContain("loop.test>", dump, StringComparison.Ordinal);
+
+        var (report, _) = await RelayScenario.BounceAsync(server, "user1", "Undelivered Mail Returned to Sender");
+        var groups = report.OfType<MimeKit.MessageDeliveryStatus>().Single().StatusGroups.Where(g => g.Contains("Final-Recipient")).ToDictionary(g => g["Final-Recipient"]!);
+        Assert.Equal(2, groups.Count);
+        Assert.Equal("5.4.4", groups["rfc822; ghost@nxdomain.test"]["Status"]);
+        Assert.Contains("Host or domain name not found", groups["rfc822; ghost@nxdomain.test"]["Diagnostic-Code"], StringComparison.Ordinal);
+        Assert.Equal("5.4.6", groups["rfc822; someone@loop.test"]["Status"]);
+        Assert.Contains("loops back to myself", groups["rfc822; someone@loop.test"]["Diagnostic-Code"], StringComparison.Ordinal);
     }
 
     [Fact]
