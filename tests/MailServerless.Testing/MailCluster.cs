@@ -27,6 +27,13 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
 
     public List<Node> Workers { get; } = [];
 
+    /// <summary>Admin API processes (<c>Mail:Mode=Api</c>), started by <see cref="StartApiAsync"/>.</summary>
+    public List<Node> Apis { get; } = [];
+
+    private List<string> Shared { get; init; } = [];
+
+    private string Root => Path.GetDirectoryName(StorePath)!;
+
     public IReadOnlyList<int> SmtpPorts => Edges.Select(e => e.Smtp).ToList();
 
     public string Output => string.Join("\n", Edges.Concat(Workers).Select(n => $"--- {n.Name}\n{n.Output}"));
@@ -50,7 +57,7 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
             $"--Mail:Blob:Bucket={bucket}", $"--Mail:Aws:ServiceUrl={AwsEmulator.ServiceUrl}", "--Mail:Queue:MinBackoff=00:00:01",
             "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", "--Mail:Relay:Port=1", "--Mail:Relay:RequireTls=false", .. settings,
         ];
-        var cluster = new MailCluster(store, inbound, sqs);
+        var cluster = new MailCluster(store, inbound, sqs) { Shared = shared };
         try
         {
             for (var i = 0; i < edges; i++)
@@ -73,6 +80,14 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
     }
 
     public string MaildirRoot(string localPart) => Path.Combine(StorePath, "example.jp", localPart);
+
+    /// <summary>Adds an admin API process, as the API's Lambda function runs it.</summary>
+    public async Task<Node> StartApiAsync()
+    {
+        var node = await Node.StartAsync($"api{Apis.Count}", Path.Combine(Root, $"api{Apis.Count}"), "Api", Shared);
+        Apis.Add(node);
+        return node;
+    }
 
     /// <summary>A worker, killed with SIGKILL (whatever it held is handed out again when its visibility ends) and started again.</summary>
     public async Task KillAndRestartAsync(Random random)
@@ -98,7 +113,7 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in Edges.Concat(Workers))
+        foreach (var node in Edges.Concat(Workers).Concat(Apis))
         {
             await node.DisposeAsync();
         }
@@ -119,13 +134,14 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
         private readonly List<string> _arguments;
         private EdgeServerProcess _process;
 
-        private Node(string name, List<string> arguments, EdgeServerProcess process, int smtp, int imaps)
+        private Node(string name, List<string> arguments, EdgeServerProcess process, int smtp, int imaps, int http)
         {
             Name = name;
             _arguments = arguments;
             _process = process;
             Smtp = smtp;
             Imaps = imaps;
+            Http = http;
         }
 
         public string Name { get; }
@@ -134,14 +150,16 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
 
         public int Imaps { get; }
 
+        public int Http { get; }
+
         public string Output => _process.Output;
 
         public int ProcessId => _process.ProcessId;
 
         internal static async Task<Node> StartAsync(string name, string dataDirectory, string mode, IEnumerable<string> shared)
         {
-            var (smtp, imaps) = (EdgeServerProcess.FreePort(), EdgeServerProcess.FreePort());
-            var arguments = EdgeServerProcess.Arguments(dataDirectory, EdgeServerProcess.FreePort(), [$"--Mail:Mode={mode}", .. shared]);
+            var (smtp, imaps, http) = (EdgeServerProcess.FreePort(), EdgeServerProcess.FreePort(), EdgeServerProcess.FreePort());
+            var arguments = EdgeServerProcess.Arguments(dataDirectory, http, [$"--Mail:Mode={mode}", .. shared]);
             if (mode == "Edge")
             {
                 arguments.AddRange([$"--Mail:Listeners:Smtp={smtp}", $"--Mail:Listeners:Imaps={imaps}"]);
@@ -155,7 +173,7 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
                 throw new InvalidOperationException($"{name} did not start:\n{output}");
             }
 
-            return new Node(name, arguments, process, smtp, imaps);
+            return new Node(name, arguments, process, smtp, imaps, http);
         }
 
         public async Task RestartAsync()

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using MailKit;
 using MailKit.Net.Imap;
 using MailServerless.Testing;
@@ -65,5 +66,38 @@ public sealed class EdgeWorkerClusterTests : IAsyncLifetime
             $"lost: {report.Lost}, duplicated: {report.Duplicated}\n{string.Join('\n', report.Problems.Take(20))}\n{_cluster.Output[^Math.Min(_cluster.Output.Length, 20000)..]}");
         Assert.True(report.Acknowledged >= 300);
         Assert.Equal(3, report.KillCycles);
+    }
+
+    [Fact]
+    public async Task A_mailbox_made_through_the_api_process_gets_its_welcome_mail_through_the_queue_and_each_mode_serves_only_its_part()
+    {
+        var api = await _cluster.StartApiAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{api.Http}/") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin@example.jp:{MailServerInstance.Password}")));
+        var created = await http.PostAsync("api/mailboxes", JsonContent.Create(new { address = "newcomer@example.jp", password = "a-long-password", name = "Newcomer" }));
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+
+        IList<IMessageSummary> inbox = [];
+        for (var attempt = 0; attempt < 100 && inbox.Count == 0; attempt++)
+        {
+            await Task.Delay(200);
+            using var imap = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
+            await imap.ConnectAsync("127.0.0.1", _cluster.Edges[0].Imaps, MailKit.Security.SecureSocketOptions.SslOnConnect);
+            await imap.AuthenticateAsync("newcomer@example.jp", "a-long-password");
+            await imap.Inbox.OpenAsync(FolderAccess.ReadOnly);
+            inbox = imap.Inbox.Count == 0 ? [] : await imap.Inbox.FetchAsync(0, -1, MessageSummaryItems.Envelope);
+        }
+
+        Assert.True(inbox.Count == 1, _cluster.Output);
+        Assert.Equal("Welcome", inbox[0].Envelope!.Subject);
+
+        // An edge serves no admin API, a worker serves neither; both answer /health.
+        using var edge = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_cluster.Edges[0].Http}/") };
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await edge.GetAsync("api/domains")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await edge.GetAsync("health")).StatusCode);
+        using var worker = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_cluster.Workers[0].Http}/") };
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await worker.GetAsync("api/domains")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await worker.GetAsync("health")).StatusCode);
     }
 }
