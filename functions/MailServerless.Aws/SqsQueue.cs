@@ -9,7 +9,7 @@ namespace MailServerless.Aws;
 
 /// <summary>
 /// <see cref="IMessageQueue"/> on SQS: the envelope is the message body (the body itself is in S3).
-/// Long polling; a lease's visibility is extended while it is held (a long delivery is not handed to a
+/// Long polling; completed messages deleted in batches (<see cref="SqsDeleteBatcher"/>); a lease's visibility is extended while it is held (a long delivery is not handed to a
 /// second worker); a retry is a new message delayed by up to 15 minutes, re-hidden on receipt until
 /// its due time when the delay is longer; a dead letter goes to the queue's redrive target with the
 /// reason in an attribute. An id already taken is not queued again (<see cref="S3SeenIds"/>).
@@ -27,6 +27,7 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<SqsQueue> _logger;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _heartbeats = new();
+    private readonly SqsDeleteBatcher _deletes;
     private string? _deadLetterUrl;
 
     /// <param name="visibility">How long a received message stays hidden; renewed while its lease is held.</param>
@@ -42,6 +43,7 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
         _visibility = visibility;
         _clock = clock;
         _logger = logger;
+        _deletes = new SqsDeleteBatcher(sqs, url);
     }
 
     public string Name { get; }
@@ -118,7 +120,7 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
     {
         ArgumentNullException.ThrowIfNull(lease);
         StopHeartbeat(lease);
-        await _sqs.DeleteMessageAsync(_url, lease.ReceiptHandle, cancellationToken);
+        await _deletes.DeleteAsync(lease.ReceiptHandle, cancellationToken);
     }
 
     public async Task RetryAsync(QueueLease lease, TimeSpan delay, QueuedMessage? remaining = null, CancellationToken cancellationToken = default)
@@ -225,6 +227,7 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
 
     public void Dispose()
     {
+        _deletes.DisposeAsync().AsTask().GetAwaiter().GetResult();
         foreach (var stop in _heartbeats.Values)
         {
             stop.Cancel();
