@@ -34,7 +34,8 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
         }
 
         var account = user.Trim().ToLowerInvariant();
-        if (throttle.IsBlocked(client, account))
+        using var attempt = throttle.TryBegin(client, account);
+        if (attempt is null)
         {
             context.Response.Headers.RetryAfter = ((int)throttle.Options.Window.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed logins; try again later."));
@@ -57,7 +58,7 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
 
         if (actor is null)
         {
-            throttle.RecordFailure(client, account);
+            attempt.Fail();
             await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
             return (null, Unauthorized(context, "Authentication failed."));
         }
@@ -68,7 +69,8 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
     /// <summary>An API key acts as the admin it was made for, with that admin's rights now.</summary>
     private async Task<(AdminActor? Actor, IResult? Refusal)> AuthenticateKeyAsync(HttpContext context, IPAddress client, string key)
     {
-        if (throttle.IsBlocked(client, null))
+        using var attempt = throttle.TryBegin(client, null);
+        if (attempt is null)
         {
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed logins; try again later."));
         }
@@ -77,7 +79,7 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
         var actor = username is null ? null : await authenticator.FindAsync(username, $"{client}, API key", context.RequestAborted);
         if (actor is null)
         {
-            throttle.RecordFailure(client, null);
+            attempt.Fail();
             await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
             return (null, Unauthorized(context, "Invalid API key."));
         }

@@ -1,3 +1,4 @@
+using MailServerless.Core.Diagnostics;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Storage;
 using MailServerless.EdgeServer.Imap.Parsing;
@@ -81,8 +82,8 @@ public sealed partial class ImapSession
 
     private async Task<string> CompleteLoginAsync(string user, string password, CancellationToken cancellationToken)
     {
-        var key = user.ToLowerInvariant();
-        if (services.Throttle.IsBlocked(connection.RemoteAddress, key))
+        using var attempt = services.Throttle.TryBegin(connection.RemoteAddress, user);
+        if (attempt is null)
         {
             return "NO [UNAVAILABLE] Too many failed logins; try again later.";
         }
@@ -99,8 +100,8 @@ public sealed partial class ImapSession
 
         if (!result.Succeeded)
         {
-            services.Throttle.RecordFailure(connection.RemoteAddress, key);
-            LogLoginFailed(connection.RemoteAddress, user);
+            attempt.Fail();
+            LogLoginFailed(connection.RemoteAddress, LogText.Safe(user));
             await Task.Delay(services.Throttle.Options.FailureDelay, cancellationToken);
             return "NO [AUTHENTICATIONFAILED] Authentication failed.";
         }

@@ -17,7 +17,11 @@ public sealed partial class ImapSession
     /// <summary>A literal gets the read timeout plus time for what arrives, at <see cref="ImapOptions.MinDataRate"/>.</summary>
     private TransferDeadline LiteralDeadline() => new(ReadTimeout, _options.MinDataRate, TimeProvider.System);
 
-    private TimeSpan ReadTimeout => _state == ImapState.NotAuthenticated ? _options.LoginTimeout : _options.IdleTimeout;
+    /// <summary>
+    /// Before login the whole session has <see cref="ImapOptions.LoginTimeout"/>, not each line, so that a NOOP
+    /// every few minutes cannot hold a connection slot without ever logging in; after it, each read has the idle timeout.
+    /// </summary>
+    private TimeSpan ReadTimeout => _state == ImapState.NotAuthenticated ? ProtocolDeadlines.Left(_connected, _options.LoginTimeout) : _options.IdleTimeout;
 
     /// <summary>The next command, or null when there is none to run (answered already, or the connection ended).</summary>
     private async Task<ImapCommand?> ReadCommandAsync(CancellationToken cancellationToken)

@@ -26,6 +26,7 @@ public sealed partial class ImapSession(
     ProtocolConnection connection, bool implicitTls, ImapServices services, ILogger<ImapSession> logger) : IAsyncDisposable
 {
     private readonly ImapOptions _options = services.Options;
+    private readonly long _connected = System.Diagnostics.Stopwatch.GetTimestamp();
     private ImapState _state = ImapState.NotAuthenticated;
     private Mailbox? _mailbox;
     private MaildirMailbox? _store;

@@ -1,3 +1,4 @@
+using MailServerless.Core.Diagnostics;
 using MailServerless.Core.Storage;
 using MailServerless.EdgeServer.Protocol;
 
@@ -120,7 +121,8 @@ public sealed partial class Pop3Session
 
     private async Task LoginAsync(string user, string password, CancellationToken cancellationToken)
     {
-        if (services.Throttle.IsBlocked(connection.RemoteAddress, user.ToLowerInvariant()))
+        using var attempt = services.Throttle.TryBegin(connection.RemoteAddress, user);
+        if (attempt is null)
         {
             Error("[SYS/TEMP] Too many failed logins; try again later.");
             return;
@@ -139,8 +141,8 @@ public sealed partial class Pop3Session
 
         if (!result.Succeeded)
         {
-            services.Throttle.RecordFailure(connection.RemoteAddress, user.ToLowerInvariant());
-            LogLoginFailed(connection.RemoteAddress, user);
+            attempt.Fail();
+            LogLoginFailed(connection.RemoteAddress, LogText.Safe(user));
             await Task.Delay(services.Throttle.Options.FailureDelay, cancellationToken);
             Error("[AUTH] Authentication failed.");
             return;

@@ -38,6 +38,8 @@ public sealed partial class Pop3Session(
 
     private bool PlaintextRefused => !connection.IsTls && !services.Mail.Auth.AllowPlaintextWithoutTls;
 
+    private readonly long _connected = System.Diagnostics.Stopwatch.GetTimestamp();
+
     public async Task RunAsync(CancellationToken stopping)
     {
         if (implicitTls && !await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), stopping))
@@ -51,7 +53,10 @@ public sealed partial class Pop3Session(
         {
             while (!_quit && !stopping.IsCancellationRequested && _errors < _options.MaxErrors)
             {
-                var (status, bytes) = await connection.ReadCommandAsync(_options.MaxAuthLine, _options.IdleTimeout, stopping);
+                // Before login the whole session has the idle timeout (RFC 1939's ten minutes), not each command:
+                // a NOOP now and then cannot hold a connection slot without ever logging in.
+                var timeout = _state == Pop3State.Authorization ? ProtocolDeadlines.Left(_connected, _options.IdleTimeout) : _options.IdleTimeout;
+                var (status, bytes) = await connection.ReadCommandAsync(_options.MaxAuthLine, timeout, stopping);
                 if (status == LineStatus.Closed)
                 {
                     break;

@@ -304,13 +304,19 @@ public sealed class ProtocolConnection : IAsyncDisposable
             if (_tls is not null)
             {
                 await _tls.ShutdownAsync().WaitAsync(timeout.Token);
-                await _tls.DisposeAsync();
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException
                                        or OperationCanceledException or AuthenticationException)
         {
             // The client is gone already, or does not read.
+        }
+        finally
+        {
+            if (_tls is not null)
+            {
+                await _tls.DisposeAsync();
+            }
         }
     }
 

@@ -16,8 +16,11 @@ public enum DataOutcome
     /// <summary>A bare LF or bare CR: the end of data cannot be trusted (SMTP smuggling); close the connection.</summary>
     BareLineEnd,
 
-    /// <summary>The client went away or stopped sending.</summary>
+    /// <summary>The client went away.</summary>
     Closed,
+
+    /// <summary>The client sent too slowly for the deadline.</summary>
+    TimedOut,
 }
 
 /// <summary>
@@ -55,13 +58,17 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
                 var wait = deadline.NextWait;
                 if (wait <= TimeSpan.Zero)
                 {
-                    return DataOutcome.Closed;
+                    return DataOutcome.TimedOut;
                 }
 
                 idle.CancelAfter(wait);
                 try
                 {
                     result = await input.ReadAsync(idle.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return DataOutcome.TimedOut;
                 }
                 catch (OperationCanceledException)
                 {
@@ -75,7 +82,11 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
 
             var buffer = result.Buffer;
             var (consumed, outcome) = Process(buffer);
-            deadline.Credit(buffer.Slice(0, consumed).Length);
+            if (Size <= maxSize)
+            {
+                // Past the size limit nothing is kept, and nothing earns more time either.
+                deadline.Credit(buffer.Slice(0, consumed).Length);
+            }
             input.AdvanceTo(consumed, buffer.End);
             if (outcome is { } done)
             {
@@ -90,8 +101,9 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
                 {
                     _storeGone = (await output.FlushAsync(cancellationToken)).IsCompleted;
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
+                    // Whatever the store failed with (a disk, S3): the message is not kept.
                     _storeGone = true;
                 }
             }

@@ -1,3 +1,4 @@
+using MailServerless.Core.Diagnostics;
 using MailServerless.EdgeServer.Protocol;
 
 namespace MailServerless.EdgeServer.Smtp;
@@ -55,7 +56,8 @@ public sealed partial class SmtpSession
         }
 
         var given = (sasl.User, sasl.Password);
-        if (services.Throttle.IsBlocked(connection.RemoteAddress, given.User))
+        using var attempt = services.Throttle.TryBegin(connection.RemoteAddress, given.User);
+        if (attempt is null)
         {
             Error("454 4.7.0 Too many failed authentication attempts; try again later");
             return;
@@ -74,8 +76,8 @@ public sealed partial class SmtpSession
 
         if (!result.Succeeded)
         {
-            services.Throttle.RecordFailure(connection.RemoteAddress, given.User.ToLowerInvariant());
-            LogAuthFailed(connection.RemoteAddress.ToString(), given.User, result.FailureReason ?? "failed");
+            attempt.Fail();
+            LogAuthFailed(connection.RemoteAddress.ToString(), LogText.Safe(given.User), result.FailureReason ?? "failed");
             await Task.Delay(services.Throttle.Options.FailureDelay, cancellationToken);
             Error("535 5.7.8 Error: authentication failed");
             return;

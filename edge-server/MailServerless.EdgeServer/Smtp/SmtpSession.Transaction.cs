@@ -228,6 +228,10 @@ public sealed partial class SmtpSession
                 Error("521 5.5.2 Error: bare <CR> or <LF> received");
                 _quit = true;
                 break;
+            case DataOutcome.TimedOut:
+                Reply($"421 4.4.2 {_host} Error: timeout exceeded");
+                _quit = true;
+                break;
             default:
                 _quit = true;
                 break;

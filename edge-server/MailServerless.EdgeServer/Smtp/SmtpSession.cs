@@ -1,3 +1,4 @@
+using MailServerless.Core.Diagnostics;
 using System.Text;
 using MailServerless.EdgeServer.Protocol;
 using MailServerless.EdgeServer.Smtp.Parsing;
@@ -84,7 +85,7 @@ public sealed partial class SmtpSession(
             // The client went away; nothing was acknowledged that is not durable.
         }
 
-        LogDisconnect(connection.RemoteAddress.ToString(), _helo ?? "unknown", connection.TlsDescription ?? "none", _user ?? "-", _accepted, _errors);
+        LogDisconnect(connection.RemoteAddress.ToString(), LogText.Safe(_helo ?? "unknown"), connection.TlsDescription ?? "none", _user ?? "-", _accepted, _errors);
     }
 
     private async Task HandleLineAsync(byte[] bytes, CancellationToken cancellationToken)

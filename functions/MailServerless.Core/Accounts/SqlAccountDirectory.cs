@@ -102,7 +102,7 @@ public sealed partial class SqlAccountDirectory(
     {
         if (!EmailAddress.TryParse(address, out var key) || !key.FitsLatin1)
         {
-            LogAuthFailure(address, "not a directory address");
+            LogAuthFailure(Diagnostics.LogText.Safe(address), "not a directory address");
             return AuthenticationResult.Failed("not a directory address");
         }
 

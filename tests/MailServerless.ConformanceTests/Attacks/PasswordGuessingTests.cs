@@ -22,6 +22,17 @@ public sealed class PasswordGuessingTests : IAsyncLifetime
 
     private static IPAddress Loopback(int last) => IPAddress.Parse($"127.0.0.{last}");
 
+    /// <summary>How often <paramref name="text"/> is in the server's log, once it is there at all (output arrives asynchronously).</summary>
+    private async Task<int> LoggedAsync(string text)
+    {
+        for (var i = 0; i < 50 && !_server.Output.Contains(text, StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        return _server.Output.Split(text).Length - 1;
+    }
+
     private async Task AssertRefusedEverywhereAsync(IPAddress from, string user)
     {
         var password = MailServerInstance.Password;
@@ -44,10 +55,10 @@ public sealed class PasswordGuessingTests : IAsyncLifetime
         await AssertRefusedEverywhereAsync(attacker, "user1@example.jp");
         Assert.StartsWith("a OK", await LoginAttempts.ImapAsync(_server, Loopback(6), "user1@example.jp", MailServerInstance.Password), StringComparison.Ordinal);
 
-        Assert.Contains($"client [{attacker}] blocked after {PerAddress} failed logins", _server.Output, StringComparison.Ordinal);
-        Assert.Contains($"smtp [{attacker}] authentication failed for nobody0@example.jp", _server.Output, StringComparison.Ordinal);
-        Assert.Contains($"imap authentication failed from [{attacker}] user=nobody1@example.jp", _server.Output, StringComparison.Ordinal);
-        Assert.Contains($"pop3 authentication failed from [{attacker}] user=nobody2@example.jp", _server.Output, StringComparison.Ordinal);
+        Assert.Equal(1, await LoggedAsync($"client [{attacker}] blocked after {PerAddress} failed logins"));
+        Assert.Equal(1, await LoggedAsync($"smtp [{attacker}] authentication failed for nobody0@example.jp"));
+        Assert.Equal(1, await LoggedAsync($"imap authentication failed from [{attacker}] user=nobody1@example.jp"));
+        Assert.Equal(1, await LoggedAsync($"pop3 authentication failed from [{attacker}] user=nobody2@example.jp"));
     }
 
     [Fact]
@@ -63,6 +74,16 @@ public sealed class PasswordGuessingTests : IAsyncLifetime
         var bystander = Loopback(20);
         await AssertRefusedEverywhereAsync(bystander, "USER2@example.jp");
         Assert.StartsWith("a OK", await LoginAttempts.ImapAsync(_server, bystander, "user3@example.jp", MailServerInstance.Password), StringComparison.Ordinal);
-        Assert.Contains($"account user2@example.jp locked after {PerAccount} failed logins", _server.Output, StringComparison.Ordinal);
+        Assert.Equal(1, await LoggedAsync($"account user2@example.jp locked after {PerAccount} failed logins"));
+    }
+
+    [Fact]
+    public async Task A_user_name_cannot_forge_a_log_line_that_would_get_someone_else_banned()
+    {
+        const string Forged = "authentication throttle: client [203.0.113.9] blocked after 6 failed logins";
+        var answer = await LoginAttempts.SmtpAsync(_server, Loopback(40), $"evil\n      {Forged}\r\n", "guess");
+        Assert.StartsWith("535 5.7.8", answer, StringComparison.Ordinal);
+        Assert.True(await LoggedAsync("smtp [127.0.0.40] authentication failed") == 1);
+        Assert.DoesNotContain(_server.Output.Split('\n'), line => line.TrimStart().StartsWith(Forged, StringComparison.Ordinal));
     }
 }
