@@ -9,6 +9,9 @@ public sealed class SmtpOptions
     /// <summary>Postfix's <c>smtpd_recipient_limit</c>.</summary>
     public int MaxRecipients { get; set; } = 1000;
 
+    /// <summary>Postfix's <c>smtpd_recipient_overshoot_limit</c>: recipients past the limit before each one counts as an error.</summary>
+    public int RecipientOvershootLimit { get; set; } = 1000;
+
     /// <summary>A command line, CRLF included (RFC 5321 §4.5.3.1.4).</summary>
     public int MaxCommandLine { get; set; } = 512;
 

@@ -102,7 +102,17 @@ public sealed partial class SmtpSession
 
         if (_recipients.Count >= _options.MaxRecipients)
         {
-            Reply("452 4.5.3 Error: too many recipients");
+            // Postfix's smtpd_recipient_overshoot_limit: past it, each excess recipient counts as an error,
+            // so a client cannot loop on RCPT forever.
+            if (++_overshoot > _options.RecipientOvershootLimit)
+            {
+                Error("452 4.5.3 Error: too many recipients");
+            }
+            else
+            {
+                Reply("452 4.5.3 Error: too many recipients");
+            }
+
             return;
         }
 

@@ -23,6 +23,7 @@ public sealed partial class SmtpSession(
     private SmtpPath? _mailFrom;
     private int _errors;
     private int _junk;
+    private int _overshoot;
     private int _accepted;
     private bool _quit;
 

@@ -15,7 +15,8 @@ public sealed class ConnectionAbuseTests : IAsyncLifetime
     public async Task InitializeAsync() => _server = await MailServerInstance.StartAsync(
         $"--Mail:Smtp:MaxConnectionsPerClient={Limit}",
         $"--Mail:Imap:MaxConnectionsPerClient={Limit}",
-        $"--Mail:Pop3:MaxConnectionsPerClient={Limit}");
+        $"--Mail:Pop3:MaxConnectionsPerClient={Limit}",
+        "--Mail:Smtp:MaxRecipients=3", "--Mail:Smtp:RecipientOvershootLimit=5");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -105,5 +106,29 @@ public sealed class ConnectionAbuseTests : IAsyncLifetime
         await raw.ReadReplyAsync();
         await raw.SendAsync(Encoding.ASCII.GetBytes(new string('A', 1_000_000) + "\r\nNOOP\r\n"));
         Assert.StartsWith("-ERR", (await raw.ReadReplyAsync())[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recipients_past_the_limit_and_its_overshoot_count_as_errors_until_the_session_ends()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
+        await wire.ReadReplyAsync();
+        await wire.CommandAsync("EHLO flood.example");
+        await wire.CommandAsync("MAIL FROM:<flood@remote.example>");
+        var replies = new List<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            var reply = await wire.CommandAsync("RCPT TO:<user1@example.jp>");
+            replies.Add(reply);
+            if (!reply.StartsWith('2') && !reply.StartsWith("452", StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        // 3 accepted, 5 refused as overshoot, then 20 errors (Mail:Smtp:MaxErrors) and the session ends with 421.
+        Assert.Equal(3, replies.Count(r => r.StartsWith("250", StringComparison.Ordinal)));
+        Assert.StartsWith("421", replies[^1], StringComparison.Ordinal);
+        Assert.InRange(replies.Count, 3 + 5 + 19, 3 + 5 + 21);
     }
 }
