@@ -81,10 +81,18 @@ public sealed class ProtocolConnection : IAsyncDisposable
     /// <summary>A client that stops reading (a zero window) is given up after this, not waited for forever.</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Octets per second a client must read on average: a flush gets 30 s plus a second per this many octets
+    /// queued (at most <see cref="WriteTimeout"/>), so a client reading a little now and then cannot hold a
+    /// connection and its buffers (the write side of slowloris).
+    /// </summary>
+    public const int MinReadRate = 500;
+
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(WriteTimeout);
+        var allowed = TimeSpan.FromSeconds(30 + ((double)UnflushedBytes / MinReadRate));
+        timeout.CancelAfter(allowed < WriteTimeout ? allowed : WriteTimeout);
         await Output.FlushAsync(timeout.Token);
     }
 
