@@ -83,7 +83,21 @@ public sealed class EdgeServerProcess : IAsyncDisposable
     public async Task<bool> WaitUntilListeningAsync(TimeSpan timeout)
     {
         var finished = await Task.WhenAny(_listening.Task, Task.Delay(timeout));
-        return finished == _listening.Task && !_process.HasExited;
+        if (_process.HasExited)
+        {
+            // Exited at start (a port taken meanwhile, say): let its last output arrive before anyone reads why.
+            try
+            {
+                await WaitForExitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            return false;
+        }
+
+        return finished == _listening.Task;
     }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
