@@ -116,18 +116,7 @@ public sealed partial class DeliverInbound(
             return;
         }
 
-        suffix += TargetSet.Digest(recipients);
-        var key = $"{message.BodyKey}.{suffix}";
-        await blobs.CopyAsync(message.BodyKey, key, cancellationToken);
-        await outbound.EnqueueAsync(message with
-        {
-            Id = $"{message.Id}.{suffix}",
-            BodyKey = key,
-            Recipients = recipients.ToList(),
-            Purpose = purpose,
-            Attempt = 0,
-            NotBefore = null,
-        }, cancellationToken);
+        await QueuedCopies.EnqueueAsync(blobs, outbound, message, recipients, suffix, purpose, cancellationToken);
         LogQueuedOutbound(message.Id, purpose, recipients.Count);
     }
 

@@ -347,6 +347,21 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         throw new TimeoutException($"no message with '{marker}' reached {localPart}:\n{Output}");
     }
 
+    /// <summary>
+    /// Waits until <paramref name="text"/> is in the server's output (it arrives asynchronously); returns how
+    /// many times it is there, 0 when it did not come in time.
+    /// </summary>
+    public async Task<int> WaitForOutputAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (!Output.Contains(text, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        return Output.Split(text).Length - 1;
+    }
+
     /// <summary>Envelopes waiting in the outbound queue (forwards, relayed submissions).</summary>
     public string[] OutboundEnvelopes()
     {

@@ -36,12 +36,13 @@ public sealed partial class AuthThrottle(AuthThrottleOptions options, TimeProvid
 
     public AuthThrottleOptions Options => options;
 
-    /// <summary>True when attempts from this client, or for this account, are refused for now.</summary>
+    /// <summary>True when a new attempt from this client, or for this account, would be refused now.</summary>
     public bool IsBlocked(IPAddress address, string? account)
     {
         ArgumentNullException.ThrowIfNull(address);
-        return Count(AddressKey(address)) >= options.MaxFailuresPerAddress ||
-               (account is not null && Count(AccountKey(account)) >= options.MaxFailuresPerAccount);
+        var accountKey = account is null ? null : AccountKey(account);
+        var addressKey = AddressKey(address);
+        return Refuses(addressKey, accountKey, InFlight(addressKey) + 1, accountKey is null ? 0 : InFlight(accountKey) + 1);
     }
 
     /// <summary>
@@ -56,8 +57,7 @@ public sealed partial class AuthThrottle(AuthThrottleOptions options, TimeProvid
         var attempt = new Attempt(this, address, addressKey, accountKey);
         var addressInFlight = _inFlight.AddOrUpdate(addressKey, 1, (_, n) => n + 1);
         var accountInFlight = accountKey is null ? 0 : _inFlight.AddOrUpdate(accountKey, 1, (_, n) => n + 1);
-        if (Count(addressKey) + addressInFlight > options.MaxFailuresPerAddress ||
-            (accountKey is not null && Count(accountKey) + accountInFlight > options.MaxFailuresPerAccount))
+        if (Refuses(addressKey, accountKey, addressInFlight, accountInFlight))
         {
             attempt.Dispose();
             return null;
@@ -65,6 +65,13 @@ public sealed partial class AuthThrottle(AuthThrottleOptions options, TimeProvid
 
         return attempt;
     }
+
+    /// <summary>The rule: failures in the window plus attempts under way (this one included) over either budget.</summary>
+    private bool Refuses(string addressKey, string? accountKey, int addressInFlight, int accountInFlight) =>
+        Count(addressKey) + addressInFlight > options.MaxFailuresPerAddress ||
+        (accountKey is not null && Count(accountKey) + accountInFlight > options.MaxFailuresPerAccount);
+
+    private int InFlight(string key) => _inFlight.TryGetValue(key, out var n) ? n : 0;
 
     /// <summary>One login attempt in progress.</summary>
     public sealed class Attempt : IDisposable

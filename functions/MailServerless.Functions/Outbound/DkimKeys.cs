@@ -71,10 +71,6 @@ public sealed class DkimKeys(DirectoryDatabase database, DkimOptions options, Ti
     private readonly ConcurrentDictionary<string, (DkimState State, DateTimeOffset Loaded)> _cache = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastPublishedCheck = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The domain's signing key, made now if it has none.</summary>
-    public async Task<DkimKey> GetOrCreateAsync(string domain, CancellationToken cancellationToken = default) =>
-        (await GetStateAsync(domain, cancellationToken)).Active;
-
     /// <summary>The domain's signing key (made now if it has none) and its pending successor, if any.</summary>
     public async Task<DkimState> GetStateAsync(string domain, CancellationToken cancellationToken = default)
     {
@@ -127,10 +123,10 @@ public sealed class DkimKeys(DirectoryDatabase database, DkimOptions options, Ti
     }
 
     /// <summary>
-    /// At most every <see cref="DkimOptions.PublishedCheckInterval"/>: when the pending key's record can be found
-    /// in DNS, it becomes the signing key.
+    /// The key to sign the domain's mail with now: a pending key whose record can be found in DNS (looked for at
+    /// most every <see cref="DkimOptions.PublishedCheckInterval"/>) becomes it first.
     /// </summary>
-    public async Task PromoteIfPublishedAsync(string domain, IDkimPublication publication, CancellationToken cancellationToken)
+    public async Task<DkimKey> SigningKeyAsync(string domain, IDkimPublication publication, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(publication);
         var state = await GetStateAsync(domain, cancellationToken);
@@ -138,14 +134,13 @@ public sealed class DkimKeys(DirectoryDatabase database, DkimOptions options, Ti
         if (state.Pending is not { } pending ||
             (_lastPublishedCheck.TryGetValue(domain, out var last) && now - last < options.PublishedCheckInterval))
         {
-            return;
+            return state.Active;
         }
 
         _lastPublishedCheck[domain] = now;
-        if (await publication.IsPublishedAsync(pending, cancellationToken))
-        {
-            await ActivateAsync(domain, cancellationToken);
-        }
+        return await publication.IsPublishedAsync(pending, cancellationToken) && await ActivateAsync(domain, cancellationToken) is { } promoted
+            ? promoted.Active
+            : state.Active;
     }
 
     private async Task<DkimState> ReloadAsync(System.Data.Common.DbConnection connection, string domain, CancellationToken cancellationToken)

@@ -14,9 +14,8 @@ public interface IDkimPublication
 /// </summary>
 public sealed class DnsDkimPublication(RelayOptions options) : IDkimPublication
 {
-    private readonly LookupClient _dns = new(string.IsNullOrWhiteSpace(options.DnsServer)
-        ? new LookupClientOptions { UseCache = false, Timeout = TimeSpan.FromSeconds(5) }
-        : new LookupClientOptions(MxResolver.ParseServer(options.DnsServer)) { UseCache = false, Timeout = TimeSpan.FromSeconds(5) });
+    // Not cached: the point is to see the record as soon as it is published.
+    private readonly LookupClient _dns = MxResolver.Resolver(options, useCache: false);
 
     public async Task<bool> IsPublishedAsync(DkimKey key, CancellationToken cancellationToken)
     {

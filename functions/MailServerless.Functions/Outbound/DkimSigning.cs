@@ -22,6 +22,9 @@ public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDire
 
     private static readonly IdnMapping Idn = new();
 
+    /// <summary>Keys parsed once per selector, not once per message.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Domain, string Selector), Org.BouncyCastle.Crypto.AsymmetricKeyParameter> _parsed = new();
+
     /// <summary>Signs the message when it was written here and its author's domain is ours; false when it is not signed.</summary>
     /// <param name="authenticatedUser">Who submitted it (or whose auto-reply it is); null for mail that came from outside.</param>
     public async Task<bool> SignAsync(MimeMessage message, string? authenticatedUser, CancellationToken cancellationToken)
@@ -47,9 +50,9 @@ public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDire
             return false;
         }
 
-        await keys.PromoteIfPublishedAsync(domain, publication, cancellationToken);
-        var key = await keys.GetOrCreateAsync(domain, cancellationToken);
-        var signer = new DkimSigner(key.ReadPrivateKey(), domain, key.Selector,
+        var key = await keys.SigningKeyAsync(domain, publication, cancellationToken);
+        var privateKey = _parsed.GetOrAdd((domain, key.Selector), _ => key.ReadPrivateKey());
+        var signer = new DkimSigner(privateKey, domain, key.Selector,
             key.Algorithm == DkimAlgorithm.Ed25519 ? DkimSignatureAlgorithm.Ed25519Sha256 : DkimSignatureAlgorithm.RsaSha256)
         {
             HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,

@@ -26,18 +26,24 @@ public sealed class MxResolver
     {
         ArgumentNullException.ThrowIfNull(options);
         _localHost = localHost.TrimEnd('.');
+        _dns = Resolver(options, useCache: true);
+    }
+
+    /// <summary>A DNS client on <c>Mail:Relay:DnsServer</c> when set (a loopback resolver in tests), else the system's.</summary>
+    internal static LookupClient Resolver(RelayOptions options, bool useCache)
+    {
         var settings = string.IsNullOrWhiteSpace(options.DnsServer)
             ? new LookupClientOptions()
             : new LookupClientOptions(ParseServer(options.DnsServer));
-        settings.UseCache = true;
+        settings.UseCache = useCache;
         settings.Timeout = TimeSpan.FromSeconds(5);
         settings.Retries = 2;
         settings.ThrowDnsErrors = false;
         settings.ContinueOnDnsError = false;
-        _dns = new LookupClient(settings);
+        return new LookupClient(settings);
     }
 
-    internal static IPEndPoint ParseServer(string server) =>
+    private static IPEndPoint ParseServer(string server) =>
         IPEndPoint.TryParse(server, out var endpoint)
             ? endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint
             : throw new InvalidOperationException($"Mail:Relay:DnsServer '{server}' is not an address[:port]");

@@ -51,4 +51,7 @@ public sealed class RelayConnectionException : Exception
     public string? RemoteMta { get; }
 
     public bool IsPermanent => Status.StartsWith('5');
+
+    /// <summary>The status as a reason to try again: a session that did not come about says nothing final about the recipients.</summary>
+    public string TemporaryStatus => IsPermanent ? "4" + Status[1..] : Status;
 }

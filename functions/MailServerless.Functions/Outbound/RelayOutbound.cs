@@ -145,20 +145,10 @@ public sealed partial class RelayOutbound(
         }
     }
 
-    /// <summary>A copy for the inbound queue (once per message: the queue drops a second enqueue of one id).</summary>
+    /// <summary>A copy for the inbound queue, once per message and set of recipients.</summary>
     private async Task HandToLocalDeliveryAsync(QueuedMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
     {
-        var suffix = "local" + TargetSet.Digest(recipients);
-        var key = $"{message.BodyKey}.{suffix}";
-        await blobs.CopyAsync(message.BodyKey, key, cancellationToken);
-        await inbound.EnqueueAsync(message with
-        {
-            Id = $"{message.Id}.{suffix}",
-            BodyKey = key,
-            Recipients = recipients.ToList(),
-            Attempt = 0,
-            NotBefore = null,
-        }, cancellationToken);
+        await QueuedCopies.EnqueueAsync(blobs, inbound, message, recipients, "local", MessagePurpose.Deliver, cancellationToken);
         LogLocal(message.Id, recipients.Count);
     }
 

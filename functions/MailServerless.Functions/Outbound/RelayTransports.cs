@@ -20,7 +20,7 @@ public sealed class SmarthostTransport(RelayOptions options, SmtpSender sender) 
         {
             // A relay that cannot be reached, will not do TLS or refuses our login is our problem, not the
             // recipient's: try again later (Postfix defers on these too).
-            return recipients.Select(r => RecipientOutcome.Temporary(r, e.Status.StartsWith('5') ? "4" + e.Status[1..] : e.Status, e.Message, e.RemoteMta)).ToList();
+            return recipients.Select(r => RecipientOutcome.Temporary(r, e.TemporaryStatus, e.Message, e.RemoteMta)).ToList();
         }
     }
 }
@@ -77,8 +77,7 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
             }
         }
 
-        var status = last is null ? "4.4.1" : last.Status.StartsWith('5') ? "4" + last.Status[1..] : last.Status;
-        return recipients.Select(r => RecipientOutcome.Temporary(r, status, last?.Message ?? "no MX host could be tried", last?.RemoteMta)).ToList();
+        return recipients.Select(r => RecipientOutcome.Temporary(r, last?.TemporaryStatus ?? "4.4.1", last?.Message ?? "no MX host could be tried", last?.RemoteMta)).ToList();
     }
 
     private static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..];

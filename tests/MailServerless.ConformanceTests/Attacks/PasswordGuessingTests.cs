@@ -22,16 +22,7 @@ public sealed class PasswordGuessingTests : IAsyncLifetime
 
     private static IPAddress Loopback(int last) => IPAddress.Parse($"127.0.0.{last}");
 
-    /// <summary>How often <paramref name="text"/> is in the server's log, once it is there at all (output arrives asynchronously).</summary>
-    private async Task<int> LoggedAsync(string text)
-    {
-        for (var i = 0; i < 50 && !_server.Output.Contains(text, StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(100);
-        }
-
-        return _server.Output.Split(text).Length - 1;
-    }
+    private Task<int> LoggedAsync(string text) => _server.WaitForOutputAsync(text, TimeSpan.FromSeconds(5));
 
     private async Task AssertRefusedEverywhereAsync(IPAddress from, string user)
     {

@@ -31,15 +31,8 @@ internal static class RelayScenario
     }
 
     /// <summary>Waits for a line in the server's log (a sink may have the message a moment before the server logs it).</summary>
-    public static async Task WaitForLogAsync(MailServerInstance server, string text)
-    {
-        for (var i = 0; i < 150 && !server.Output.Contains(text, StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.True(server.Output.Contains(text, StringComparison.Ordinal), $"'{text}' not in the log:\n{server.Output}");
-    }
+    public static async Task WaitForLogAsync(MailServerInstance server, string text) =>
+        Assert.True(await server.WaitForOutputAsync(text) > 0, $"'{text}' not in the log:\n{server.Output}");
 
     /// <summary>The admin API, as <paramref name="user"/> (the superadmin by default).</summary>
     public static HttpClient AdminApi(MailServerInstance server, string user = "admin@example.jp")

@@ -37,11 +37,7 @@ public sealed class SmarthostRelayTests
         await using var server = await StartAsync(sink);
         await RelayScenario.SubmitAsync(server, "user1", "later@remote.example", "deferred then sent");
 
-        for (var i = 0; i < 100 && !server.Output.Contains("to=<later@remote.example> relay=127.0.0.1", StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(100);
-        }
-
+        await RelayScenario.WaitForLogAsync(server, "to=<later@remote.example> relay=127.0.0.1");
         Assert.Contains("status=deferred (450 4.3.0", server.Output, StringComparison.Ordinal);
         Assert.Empty(sink.Messages());
         await sink.RestartAsync();

@@ -19,23 +19,12 @@ public sealed class SmarthostSecurityTests : IAsyncLifetime
         ["--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", $"--Mail:Relay:Port={_relay.Submission}", "--Mail:Relay:RequireTls=true",
          "--Mail:Relay:Username=user1@example.jp", .. settings]);
 
-    private static async Task<string> WaitForLogAsync(MailServerInstance server, string text)
-    {
-        for (var i = 0; i < 150 && !server.Output.Contains(text, StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(100);
-        }
-
-        Assert.Contains(text, server.Output, StringComparison.Ordinal);
-        return server.Output;
-    }
-
     [Fact]
     public async Task A_relay_certificate_that_does_not_verify_is_refused_and_the_mail_waits()
     {
         await using var sender = await SenderAsync($"--Mail:Relay:Password={MailServerInstance.Password}");
         await RelayScenario.SubmitAsync(sender, "user1", "friend@remote.example", "untrusted relay");
-        await WaitForLogAsync(sender, "status=deferred (TLS with 127.0.0.1");
+        await RelayScenario.WaitForLogAsync(sender, "status=deferred (TLS with 127.0.0.1");
         Assert.DoesNotContain(_relay.OutboundEnvelopes(), e => e.Contains("friend@remote.example", StringComparison.Ordinal));
         Assert.DoesNotContain(sender.Inbox("user1"), m => m.Contains("Undelivered", StringComparison.Ordinal));
     }
@@ -45,7 +34,7 @@ public sealed class SmarthostSecurityTests : IAsyncLifetime
     {
         await using var sender = await SenderAsync("--Mail:Relay:Password=wrong", "--Mail:Relay:AllowInvalidCertificate=true");
         await RelayScenario.SubmitAsync(sender, "user1", "friend@remote.example", "wrong password");
-        await WaitForLogAsync(sender, "status=deferred (SASL authentication failed");
+        await RelayScenario.WaitForLogAsync(sender, "status=deferred (SASL authentication failed");
         Assert.DoesNotContain(_relay.OutboundEnvelopes(), e => e.Contains("friend@remote.example", StringComparison.Ordinal));
     }
 
