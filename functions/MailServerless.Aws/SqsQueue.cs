@@ -100,9 +100,7 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
             if (message.NotBefore is { } due && due > _clock.GetUtcNow())
             {
                 // Longer than SQS's 15-minute delay: hide it again until it is due.
-                var hide = due - _clock.GetUtcNow();
-                await _sqs.ChangeMessageVisibilityAsync(_url, received.ReceiptHandle,
-                    (int)Math.Ceiling(Math.Min(hide.TotalSeconds, MaxVisibility.TotalSeconds)), CancellationToken.None);
+                await HideAsync(received.ReceiptHandle, due - _clock.GetUtcNow(), CancellationToken.None);
                 continue;
             }
 
