@@ -19,24 +19,26 @@ log() { printf '[tests] %s\n' "$*"; }
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
 
 # ---------------------------------------------------------------- packages --
+# Every Debian package a test uses, with the libraries each tool only *recommends* (installing with
+# --no-install-recommends leaves those out, and the tool then fails at run time: swaks has no TLS without
+# libnet-ssleay-perl/libio-socket-ssl-perl). Checked with `apt-cache depends <tool>`; a package is installed
+# when dpkg does not list it as installed, so a missing library is caught as well as a missing program.
+packages=(
+  mariadb-server mariadb-client                             # the directory on MySQL (tests/services.sh)
+  dovecot-core dovecot-imapd dovecot-pop3d dovecot-mysql    # the reference IMAP/POP3/Maildir implementation
+  swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl libnet-dns-perl   # swaks and its TLS, IPv6, DNS
+  curl openssl ca-certificates                              # curl's smtp/imap/pop3, openssl s_client
+  python3                                                   # smtplib/imaplib/poplib, free ports
+  fetchmail getmail6 isync libsasl2-modules                 # POP3/IMAP clients; mbsync's SASL mechanisms
+  postfix                                                   # its smtp-sink is the relay/MX the outbound tests send to
+  dnsmasq-base                                              # a loopback DNS server with MX records for direct delivery
+)
 missing=()
-have mariadbd || missing+=(mariadb-server)
-have mariadb || missing+=(mariadb-client)
-have doveadm || missing+=(dovecot-core)
-[ -x /usr/lib/dovecot/imap ] || missing+=(dovecot-imapd)
-[ -x /usr/lib/dovecot/pop3 ] || missing+=(dovecot-pop3d)
-[ -e /usr/lib/dovecot/modules/libdriver_mysql.so ] || missing+=(dovecot-mysql)
-have swaks || missing+=(swaks)
-have curl || missing+=(curl)
-have openssl || missing+=(openssl)
-have python3 || missing+=(python3)
-have fetchmail || missing+=(fetchmail)
-have getmail || missing+=(getmail6)
-have mbsync || missing+=(isync)
-have smtp-sink || missing+=(postfix)        # its smtp-sink is the relay/MX the outbound tests send to
-have dnsmasq || missing+=(dnsmasq-base)     # a loopback DNS server with MX records for direct delivery
-have node || missing+=(nodejs)               # the SQS/S3 emulator (fauxqs, from npm)
-have npm || missing+=(npm)
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+# Node.js and npm run the SQS/S3 emulator (fauxqs, from npm); a Node.js from elsewhere (with its npm) will do.
+{ have node && have npm; } || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2

@@ -54,7 +54,9 @@ public sealed class EdgeServerProcess : IAsyncDisposable
     ];
 
     /// <param name="program">What runs the server: <c>dotnet</c>, or a wrapper such as <c>unshare</c> that ends by running it.</param>
-    public static EdgeServerProcess Start(IEnumerable<string> arguments, string? workingDirectory = null, string program = "dotnet")
+    /// <param name="environment">Variables to set for the server (settings as <c>Mail__Listeners__Smtp</c>, say).</param>
+    public static EdgeServerProcess Start(
+        IEnumerable<string> arguments, string? workingDirectory = null, string program = "dotnet", IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(program)
         {
@@ -66,6 +68,11 @@ public sealed class EdgeServerProcess : IAsyncDisposable
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };

@@ -17,16 +17,15 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
 
     private EdgeServerProcess? _process;
     private string? _mysql;
-    private (IEnumerable<string> Arguments, string? WorkingDirectory) _launch;
+    private (IEnumerable<string> Arguments, string? WorkingDirectory, IReadOnlyDictionary<string, string>? Environment) _launch;
     private string _program = "dotnet";
     private string? _tmpfs;
 
-    private MailServerInstance(string? readmeDataDirectory = null)
+    private MailServerInstance(string? dataDirectory = null)
     {
-        if (readmeDataDirectory is not null)
+        if (dataDirectory is not null)
         {
-            DataDirectory = readmeDataDirectory;
-            (Smtp, Submission, Submissions, Http, Pop3, Pop3s, Imap, Imaps) = (2525, 2587, 2465, 8080, 2110, 2995, 2143, 2993);
+            DataDirectory = dataDirectory;
         }
     }
 
@@ -196,19 +195,48 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
     }
 
     /// <summary>
-    /// The README's run command exactly (<c>dotnet run --project edge-server/MailServerless.EdgeServer</c>,
-    /// built already), with the default ports (SMTP 2525, submission 2587, submissions 2465), run
-    /// from <see cref="DataDirectory"/>'s parent so that its <c>./data</c> is the seeded one.
+    /// The README's run command exactly (<c>dotnet run --project edge-server/MailServerless.EdgeServer</c>, built
+    /// already), run from <see cref="DataDirectory"/>'s parent so that its default <c>./data</c> is this instance's,
+    /// with free ports given the documented way (<c>Mail__Listeners__Smtp=...</c> in the environment). Seeded with
+    /// the test directory, or, when <paramref name="seeded"/> is false, left for the server to create as on a first run.
     /// </summary>
-    public static async Task<MailServerInstance> StartAsReadmeSaysAsync(string repositoryRoot)
+    public static async Task<MailServerInstance> StartAsReadmeSaysAsync(string repositoryRoot, bool seeded = true)
     {
-        var server = new MailServerInstance(Path.Combine(Path.GetTempPath(), "msl-readme-" + Guid.NewGuid().ToString("N"), "data"));
-        await server.SeedAsync();
-        await server.LaunchAsync(
-            ["run", "--no-build", "--project", Path.Combine(repositoryRoot, "edge-server", "MailServerless.EdgeServer")],
-            workingDirectory: Path.GetDirectoryName(server.DataDirectory));
-        return server;
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new MailServerInstance(Path.Combine(Path.GetTempPath(), "msl-readme-" + Guid.NewGuid().ToString("N"), "data"));
+            if (seeded)
+            {
+                await server.SeedAsync();
+            }
+
+            try
+            {
+                await server.LaunchAsync(
+                    ["run", "--no-build", "--project", Path.Combine(repositoryRoot, "edge-server", "MailServerless.EdgeServer")],
+                    workingDirectory: Path.GetDirectoryName(server.DataDirectory),
+                    environment: server.ListenerEnvironment());
+                return server;
+            }
+            catch (PortTakenException) when (attempt < 5)
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
+
+    /// <summary>This instance's ports as environment variables, the way the README documents for settings.</summary>
+    public IReadOnlyDictionary<string, string> ListenerEnvironment() => new Dictionary<string, string>
+    {
+        ["Mail__Listeners__Http"] = Http.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Listeners__Smtp"] = Smtp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Listeners__Submission"] = Submission.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Listeners__Submissions"] = Submissions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Listeners__Imap"] = Imap.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Listeners__Imaps"] = Imaps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Listeners__Pop3"] = Pop3.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Listeners__Pop3s"] = Pop3s.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     /// <summary>The server on this instance's data directory and free ports, quick retries and login delays, then <paramref name="settings"/>.</summary>
     private string[] ServerArguments(string[] settings) =>
@@ -230,14 +258,15 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
             await _process.DisposeAsync();
         }
 
-        await LaunchAsync(_launch.Arguments, _launch.WorkingDirectory);
+        await LaunchAsync(_launch.Arguments, _launch.WorkingDirectory, _launch.Environment);
     }
 
-    private async Task LaunchAsync(IEnumerable<string> arguments, string? workingDirectory = null)
+    private async Task LaunchAsync(
+        IEnumerable<string> arguments, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        _launch = (arguments.ToList(), workingDirectory);
+        _launch = (arguments.ToList(), workingDirectory, environment);
         var server = this;
-        server._process = EdgeServerProcess.Start(arguments, workingDirectory, _program);
+        server._process = EdgeServerProcess.Start(arguments, workingDirectory, _program, environment);
         if (!await server._process.WaitUntilListeningAsync(TimeSpan.FromSeconds(60)))
         {
             throw server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)

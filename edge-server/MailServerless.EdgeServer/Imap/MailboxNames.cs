@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.RegularExpressions;
 using MailServerless.Core.Storage;
 
 namespace MailServerless.EdgeServer.Imap;
@@ -58,32 +56,86 @@ public static class MailboxNames
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(pattern);
-        var full = NormalizeInbox(Decode(reference) + Decode(pattern));
-        var regex = new StringBuilder("^");
-        foreach (var c in full)
-        {
-            regex.Append(c switch
-            {
-                '*' => ".*",
-                '%' => "[^.]*",
-                _ => Regex.Escape(c.ToString()),
-            });
-        }
-
-        regex.Append('$');
-        // Linear time whatever the pattern (a pattern of many * and % must not backtrack).
-        const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.Singleline | RegexOptions.NonBacktracking;
-        return new ListPattern(
-            new Regex(regex.ToString(), Options, TimeSpan.FromSeconds(1)),
-            new Regex(regex.ToString(), Options | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1)));
+        return new ListPattern(NormalizeInbox(Decode(reference) + Decode(pattern)));
     }
 
     private static string Decode(string wire) => wire.All(char.IsAscii) && ModifiedUtf7.TryDecode(wire, out var decoded) ? decoded : wire;
 }
 
-/// <summary>A compiled LIST pattern.</summary>
-public sealed class ListPattern(Regex exact, Regex ignoringCase)
+/// <summary>
+/// A LIST pattern, matched by walking all its positions at once over the name (a Thompson NFA): at most
+/// (pattern + 1) × (name + 1) steps whatever the pattern, so a pattern of many <c>*</c> and <c>%</c> cannot
+/// make a client's LIST expensive, as backtracking would.
+/// </summary>
+public sealed class ListPattern(string pattern)
 {
-    public bool IsMatch(string folder) =>
-        exact.IsMatch(folder) || (MaildirLayout.IsInbox(folder) && ignoringCase.IsMatch(folder));
+    public bool IsMatch(string folder) => IsMatch(folder, out _);
+
+    /// <summary>Whether <paramref name="folder"/> matches; <paramref name="steps"/> counts the positions visited.</summary>
+    public bool IsMatch(string folder, out long steps)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        steps = 0;
+        if (Matches(folder, ignoreCase: false, ref steps))
+        {
+            return true;
+        }
+
+        return MaildirLayout.IsInbox(folder) && Matches(folder, ignoreCase: true, ref steps);
+    }
+
+    private bool Matches(string folder, bool ignoreCase, ref long steps)
+    {
+        // live[i]: the first i characters of the pattern can match what was read so far.
+        var live = new bool[pattern.Length + 1];
+        var next = new bool[pattern.Length + 1];
+        live[0] = true;
+        Close(live, ref steps);
+        foreach (var c in folder)
+        {
+            Array.Clear(next);
+            var any = false;
+            for (var i = 0; i < pattern.Length; i++)
+            {
+                steps++;
+                if (!live[i])
+                {
+                    continue;
+                }
+
+                var p = pattern[i];
+                if (p == '*' || (p == '%' && c != MaildirLayout.Delimiter))
+                {
+                    next[i] = any = true; // a wildcard takes this character and stays
+                }
+                else if (p != '%' && (p == c || (ignoreCase && char.ToUpperInvariant(p) == char.ToUpperInvariant(c))))
+                {
+                    next[i + 1] = any = true;
+                }
+            }
+
+            if (!any)
+            {
+                return false;
+            }
+
+            (live, next) = (next, live);
+            Close(live, ref steps);
+        }
+
+        return live[pattern.Length];
+    }
+
+    /// <summary>A wildcard may also match nothing: whoever stands before one stands after it too.</summary>
+    private void Close(bool[] live, ref long steps)
+    {
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            steps++;
+            if (live[i] && pattern[i] is '*' or '%')
+            {
+                live[i + 1] = true;
+            }
+        }
+    }
 }
