@@ -36,6 +36,8 @@ public static class AdminApiHosting
             sp.GetRequiredService<Core.Configuration.MailOptions>().EffectiveHostName,
             sp.GetRequiredService<TimeProvider>()));
         services.AddProblemDetails();
+        // A body that does not bind (bad JSON, a size such as "12X") is answered 400 with its reason (UnreadableBody).
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi();
         return services;
     }
@@ -44,6 +46,7 @@ public static class AdminApiHosting
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseStatusCodePages();
+        app.Use(UnreadableBody.AnswerAsync);
         app.MapOpenApi();
         app.MapAdminApi();
         app.MapAutoconfig();

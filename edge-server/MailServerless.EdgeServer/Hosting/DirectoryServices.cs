@@ -25,8 +25,9 @@ public static class DirectoryServices
             ? new CachingAccountDirectory(sp.GetRequiredService<SqlAccountDirectory>(), options.Directory.CacheLifetime, sp.GetRequiredService<TimeProvider>())
             : sp.GetRequiredService<SqlAccountDirectory>());
         services.AddSingleton<DirectoryAdministration>();
+        services.AddSingleton(sp => new ServerPostmaster(sp.GetRequiredService<IAccountDirectory>(), options.Postmaster, options.EffectiveHostName));
         services.AddSingleton(sp => new RecipientResolver(
-            sp.GetRequiredService<IAccountDirectory>(), options.EffectiveVacationDomain));
+            sp.GetRequiredService<IAccountDirectory>(), options.EffectiveVacationDomain, sp.GetRequiredService<ServerPostmaster>()));
         services.AddSingleton(sp => new MaildirStore(
             options.EffectiveStorePath, options.EffectiveHostName, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));

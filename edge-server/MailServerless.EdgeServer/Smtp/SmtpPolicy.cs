@@ -9,8 +9,26 @@ namespace MailServerless.EdgeServer.Smtp;
 /// have to bounce later: no open relay, unknown users and full mailboxes refused up front, and an
 /// authenticated sender held to its own addresses (Postfix's <c>reject_sender_login_mismatch</c>).
 /// </summary>
-public sealed class SmtpPolicy(IAccountDirectory directory, RecipientResolver resolver, MaildirStore store)
+public sealed class SmtpPolicy(IAccountDirectory directory, RecipientResolver resolver, MaildirStore store, ServerPostmaster? postmaster = null)
 {
+    /// <summary>
+    /// Where <c>RCPT TO:&lt;postmaster&gt;</c> goes (RFC 5321 §4.1.1.3: the bare name, in any case, must be taken):
+    /// the server's postmaster; else null and the refusal (never an accepted address that would bounce).
+    /// </summary>
+    public async Task<(string? Address, string Refusal)> ServerPostmasterAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return postmaster is not null && await postmaster.AddressAsync(cancellationToken) is { } address
+                ? (address, string.Empty)
+                : (null, "550 5.1.1 <postmaster>: Recipient address rejected: no postmaster address here (Mail:Postmaster)");
+        }
+        catch (DirectoryUnavailableException)
+        {
+            return (null, "451 4.3.0 <postmaster>: Temporary lookup failure");
+        }
+    }
+
     /// <summary>The reply to RCPT TO for <paramref name="address"/>; 250 when it is accepted.</summary>
     public async Task<string> CheckRecipientAsync(string address, bool authenticated, bool smtpUtf8, CancellationToken cancellationToken)
     {

@@ -88,7 +88,7 @@ public sealed partial class SmtpSession
         }
 
         if (!argument.StartsWith("TO:", StringComparison.OrdinalIgnoreCase) ||
-            !SmtpPath.TryParse(argument[3..], allowNull: false, out var path, out _))
+            !SmtpPath.TryParse(argument[3..], allowNull: false, out var path, out _, allowPostmaster: true))
         {
             Error($"501 {(argument.StartsWith("TO:", StringComparison.OrdinalIgnoreCase) ? "5.1.3 Bad recipient address syntax" : "5.5.4 Syntax: RCPT TO:<address>")}");
             return;
@@ -116,15 +116,31 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var reply = await services.Policy.CheckRecipientAsync(path.Address, _user is not null, _smtpUtf8, cancellationToken);
+        var recipient = path.Address;
+        var mayRelay = _user is not null;
+        if (path.IsPostmaster)
+        {
+            var (postmaster, refusal) = await services.Policy.ServerPostmasterAsync(cancellationToken);
+            if (postmaster is null)
+            {
+                LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, recipient, refusal);
+                Error(refusal);
+                return;
+            }
+
+            // The operator chose this address for postmaster's mail: it is taken even where it is not local.
+            (recipient, mayRelay) = (postmaster, true);
+        }
+
+        var reply = await services.Policy.CheckRecipientAsync(recipient, mayRelay, _smtpUtf8, cancellationToken);
         if (reply.StartsWith("250", StringComparison.Ordinal))
         {
-            _recipients.Add(path.Address);
+            _recipients.Add(recipient);
             Reply(reply);
         }
         else
         {
-            LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, path.Address, reply);
+            LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, recipient, reply);
             Error(reply);
         }
     }

@@ -14,7 +14,11 @@ namespace MailServerless.Core.Accounts;
 /// <item>duplicates are delivered once.</item>
 /// </list>
 /// </summary>
-public sealed class RecipientResolver(IAccountDirectory directory, string vacationDomain)
+/// <remarks>
+/// <c>postmaster@</c> a local domain that resolves to no one goes to the <see cref="ServerPostmaster"/>, so that
+/// every domain's postmaster takes mail (RFC 5321 §4.5.1).
+/// </remarks>
+public sealed class RecipientResolver(IAccountDirectory directory, string vacationDomain, ServerPostmaster? postmaster = null)
 {
     /// <summary>Postfix's <c>virtual_alias_expansion_limit</c>.</summary>
     public const int ExpansionLimit = 1000;
@@ -23,6 +27,21 @@ public sealed class RecipientResolver(IAccountDirectory directory, string vacati
     public const int RecursionLimit = 1000;
 
     public async Task<RecipientResolution> ResolveAsync(string recipient, CancellationToken cancellationToken = default)
+    {
+        var resolution = await ExpandAsync(recipient, cancellationToken);
+        if (postmaster is not null && resolution.Recipients is [{ Kind: RecipientKind.UnknownUser }] &&
+            EmailAddress.TryParse(recipient.Trim(), out var parsed) && ServerPostmaster.IsPostmaster(parsed.LocalPart) &&
+            await postmaster.AddressAsync(cancellationToken) is { } server &&
+            !string.Equals(server, parsed.Value, StringComparison.OrdinalIgnoreCase))
+        {
+            var forwarded = await ExpandAsync(server, cancellationToken);
+            return forwarded with { Original = resolution.Original };
+        }
+
+        return resolution;
+    }
+
+    private async Task<RecipientResolution> ExpandAsync(string recipient, CancellationToken cancellationToken)
     {
         var addresses = new List<string> { recipient.Trim() };
         var final = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

@@ -6,8 +6,23 @@ public sealed class AdministrationOptions
     /// <summary>Local parts created as aliases with every new domain (PostfixAdmin's <c>default_aliases</c>; RFC 2142).</summary>
     public IReadOnlyList<string> DefaultAliases { get; set; } = ["abuse", "hostmaster", "postmaster", "webmaster"];
 
-    /// <summary>Where the default aliases point; empty: the admin who creates the domain.</summary>
+    /// <summary>
+    /// Where the default aliases of a new domain point when <c>domain add</c> names no postmaster: a mailbox or an
+    /// outside address. Empty: they are made with the domain's first mailbox, pointing at it.
+    /// </summary>
     public string? DefaultAliasTarget { get; set; }
+
+    /// <summary>Aliases a new domain may have (PostfixAdmin's <c>$CONF['aliases']</c>); 0 unlimited, -1 none.</summary>
+    public int DomainAliases { get; set; } = 10;
+
+    /// <summary>Mailboxes a new domain may have (PostfixAdmin's <c>$CONF['mailboxes']</c>); 0 unlimited, -1 none.</summary>
+    public int DomainMailboxes { get; set; } = 10;
+
+    /// <summary>A new domain's largest mailbox (PostfixAdmin's <c>$CONF['maxquota']</c>, 10 MB); a size (<see cref="Sizes"/>), 0 unlimited.</summary>
+    public string DomainMaxQuota { get; set; } = "10M";
+
+    /// <summary>A new domain's total of mailbox quotas (PostfixAdmin's <c>$CONF['domain_quota_default']</c>, 2048 MB); 0 unlimited.</summary>
+    public string DomainQuota { get; set; } = "2048M";
 
     /// <summary>The shortest password a mailbox or admin may get.</summary>
     public int MinPasswordLength { get; set; } = 8;

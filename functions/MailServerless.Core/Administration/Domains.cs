@@ -7,19 +7,25 @@ namespace MailServerless.Core.Administration;
 
 /// <summary>A domain as the API shows it: PostfixAdmin's columns (quotas in MB, limits with -1 = none allowed, 0 = unlimited).</summary>
 public sealed record DomainView(
-    string Domain, string Description, int Aliases, int Mailboxes, long MaxQuota, long Quota, bool BackupMx, bool Active,
+    string Domain, string Description, int Aliases, int Mailboxes, long MaxQuota, long Quota, string Transport, bool BackupMx, bool Active,
     long AliasCount, long MailboxCount);
 
-/// <summary>Fields of a domain to create or change; null leaves a field as it is (or at PostfixAdmin's default on create).</summary>
+/// <summary>
+/// Fields of a domain to create or change; null leaves a field as it is (or at PostfixAdmin's default on create).
+/// <see cref="MaxQuota"/> and <see cref="Quota"/> are megabytes, or sizes with a unit in JSON (<c>"1G"</c>);
+/// <see cref="Postmaster"/> is where the default aliases point (on a change: where they point from now on).
+/// </summary>
 public sealed record DomainInput(
-    string? Domain = null, string? Description = null, int? Aliases = null, int? Mailboxes = null, long? MaxQuota = null,
-    long? Quota = null, bool? BackupMx = null, bool? Active = null);
+    string? Domain = null, string? Description = null, int? Aliases = null, int? Mailboxes = null,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(MegabytesJsonConverter))] long? MaxQuota = null,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(MegabytesJsonConverter))] long? Quota = null,
+    bool? BackupMx = null, bool? Active = null, string? Transport = null, string? Postmaster = null);
 
 /// <summary>Domains (PostfixAdmin's <c>domain</c> table): created and deleted by superadmins, edited by their admins.</summary>
 public sealed class Domains(DirectoryDatabase database, AdministrationLog log, AdministrationOptions options, TimeProvider clock)
 {
     private const string Columns =
-        "d.`domain`, d.`description`, d.`aliases`, d.`mailboxes`, d.`maxquota`, d.`quota`, d.`backupmx`, d.`active`, " +
+        "d.`domain`, d.`description`, d.`aliases`, d.`mailboxes`, d.`maxquota`, d.`quota`, d.`transport`, d.`backupmx`, d.`active`, " +
         "(SELECT COUNT(*) FROM `alias` a WHERE a.`domain` = d.`domain` AND a.`address` NOT IN (SELECT `username` FROM `mailbox` m WHERE m.`domain` = d.`domain`)) AS alias_count, " +
         "(SELECT COUNT(*) FROM `mailbox` m WHERE m.`domain` = d.`domain`) AS mailbox_count";
 
@@ -51,9 +57,11 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
     }
 
     /// <summary>
-    /// Adds a domain with PostfixAdmin's defaults and its default aliases (abuse, hostmaster, postmaster,
-    /// webmaster; RFC 2142) pointing at <see cref="AdministrationOptions.DefaultAliasTarget"/>, or else at the
-    /// creating admin — never at themselves, so that postmaster works (RFC 5321 §4.5.1).
+    /// Adds a domain with the configured defaults (PostfixAdmin's) and its default aliases (abuse, hostmaster,
+    /// postmaster, webmaster; RFC 2142). They point at <see cref="DomainInput.Postmaster"/>, else at
+    /// <see cref="AdministrationOptions.DefaultAliasTarget"/>, which must be a mailbox or an outside address, so that
+    /// postmaster reaches a person (RFC 5321 §4.5.1); with neither, the domain's first mailbox gets them
+    /// (<see cref="Mailboxes.CreateAsync"/>).
     /// </summary>
     public async Task<DomainView> CreateAsync(AdminActor actor, DomainInput input, CancellationToken cancellationToken = default)
     {
@@ -61,7 +69,7 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
         ArgumentNullException.ThrowIfNull(input);
         actor.EnsureSuperadmin();
         var domain = DirectoryNames.Domain(input.Domain, "domain");
-        var values = Validate(input, new DomainView(domain, string.Empty, 10, 10, 10, 2048, false, true, 0, 0));
+        var values = Validate(input, Defaults(domain));
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var taken = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -72,34 +80,66 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
             throw AdministrationException.Conflict($"The domain {domain} exists already (as a domain or an alias domain).");
         }
 
+        var postmaster = values.BackupMx ? null : await PostmasterAsync(connection, transaction, domain, input.Postmaster, creating: true, cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "INSERT INTO `domain` (`domain`, `description`, `aliases`, `mailboxes`, `maxquota`, `quota`, `transport`, `backupmx`, " +
-            "`created`, `modified`, `active`) VALUES (@domain, @description, @aliases, @mailboxes, @maxQuota, @quota, 'virtual', " +
+            "`created`, `modified`, `active`) VALUES (@domain, @description, @aliases, @mailboxes, @maxQuota, @quota, @transport, " +
             "@backupMx, @now, @now, @active)",
             new
             {
                 domain, description = values.Description, aliases = values.Aliases, mailboxes = values.Mailboxes,
-                maxQuota = values.MaxQuota, quota = values.Quota, backupMx = values.BackupMx ? 1 : 0, now = Now, active = values.Active ? 1 : 0,
+                maxQuota = values.MaxQuota, quota = values.Quota, transport = values.Transport, backupMx = values.BackupMx ? 1 : 0,
+                now = Now, active = values.Active ? 1 : 0,
             },
             transaction, cancellationToken: cancellationToken));
-        var target = options.DefaultAliasTarget ?? (actor.Username.Contains('@', StringComparison.Ordinal) ? actor.Username : null);
-        if (!values.BackupMx && target is not null)
+        if (postmaster is not null)
         {
-            foreach (var local in options.DefaultAliases)
-            {
-                var address = $"{local}@{domain}";
-                if (!string.Equals(address, target, StringComparison.OrdinalIgnoreCase))
-                {
-                    await connection.ExecuteAsync(new CommandDefinition(
-                        "INSERT INTO `alias` (`address`, `goto`, `domain`, `created`, `modified`, `active`) VALUES (@address, @target, @domain, @now, @now, 1)",
-                        new { address, target, domain, now = Now }, transaction, cancellationToken: cancellationToken));
-                }
-            }
+            await DefaultAliases.WriteAsync(connection, transaction, domain, postmaster, options.DefaultAliases, Now, replace: false, cancellationToken);
         }
 
         await log.WriteAsync(connection, transaction, actor, domain, "create_domain", domain, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (await FindAsync(connection, domain, cancellationToken))!;
+    }
+
+    /// <summary>A new domain's limits: the configured defaults (PostfixAdmin's <c>$CONF</c> values).</summary>
+    private DomainView Defaults(string domain) => new(
+        domain, string.Empty, options.DomainAliases, options.DomainMailboxes,
+        Sizes.Megabytes(options.DomainMaxQuota, "Mail:Admin:DomainMaxQuota"), Sizes.Megabytes(options.DomainQuota, "Mail:Admin:DomainQuota"),
+        "virtual", false, true, 0, 0);
+
+    /// <summary>
+    /// Where the default aliases of <paramref name="domain"/> point: the given address, else (for a new domain) the
+    /// configured one, else none yet. It must take mail: an outside address, or a mailbox or alias here (for a new
+    /// domain not one of its own, since it has none yet).
+    /// </summary>
+    private async Task<string?> PostmasterAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string domain, string? given,
+        bool creating, CancellationToken cancellationToken)
+    {
+        var field = given is null ? "Mail:Admin:DefaultAliasTarget" : "postmaster";
+        var text = given ?? (creating ? options.DefaultAliasTarget : null);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var target = DirectoryNames.Address(text, field);
+        if (creating && target.Domain == domain)
+        {
+            throw AdministrationException.Invalid(field,
+                $"{target.Value} is in the new domain, which has no mailboxes yet: leave the postmaster out, and the domain's first mailbox gets its mail.");
+        }
+
+        var here = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM `domain` WHERE `domain` = @domain) + (SELECT COUNT(*) FROM `alias_domain` WHERE `alias_domain` = @domain)",
+            new { domain = target.Domain }, transaction, cancellationToken: cancellationToken));
+        var exists = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT (SELECT COUNT(*) FROM `mailbox` WHERE `username` = @address) + (SELECT COUNT(*) FROM `alias` WHERE `address` = @address)",
+            new { address = target.Value }, transaction, cancellationToken: cancellationToken));
+        return here == 0 || exists > 0
+            ? target.Value
+            : throw AdministrationException.Invalid(field, $"{target.Value} is neither a mailbox nor an alias here: mail to postmaster would bounce.");
     }
 
     /// <summary>Changes a domain's settings; limits only by a superadmin, description and active also by its admins.</summary>
@@ -113,7 +153,7 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
             throw AdministrationException.Invalid("domain", "A domain cannot be renamed.");
         }
 
-        if (!actor.IsSuperadmin && (input.Aliases ?? input.Mailboxes ?? (object?)input.MaxQuota ?? (object?)input.Quota ?? input.BackupMx) is not null)
+        if (!actor.IsSuperadmin && (input.Aliases ?? input.Mailboxes ?? (object?)input.MaxQuota ?? (object?)input.Quota ?? input.BackupMx ?? (object?)input.Transport) is not null)
         {
             throw AdministrationException.Forbidden("Only a superadmin may change a domain's limits.");
         }
@@ -123,13 +163,25 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE `domain` SET `description` = @description, `aliases` = @aliases, `mailboxes` = @mailboxes, `maxquota` = @maxQuota, " +
-            "`quota` = @quota, `backupmx` = @backupMx, `active` = @active, `modified` = @now WHERE `domain` = @domain",
+            "`quota` = @quota, `transport` = @transport, `backupmx` = @backupMx, `active` = @active, `modified` = @now WHERE `domain` = @domain",
             new
             {
                 domain = current.Domain, description = values.Description, aliases = values.Aliases, mailboxes = values.Mailboxes,
-                maxQuota = values.MaxQuota, quota = values.Quota, backupMx = values.BackupMx ? 1 : 0, active = values.Active ? 1 : 0, now = Now,
+                maxQuota = values.MaxQuota, quota = values.Quota, transport = values.Transport, backupMx = values.BackupMx ? 1 : 0,
+                active = values.Active ? 1 : 0, now = Now,
             },
             transaction, cancellationToken: cancellationToken));
+        if (input.Postmaster is not null)
+        {
+            if (values.BackupMx)
+            {
+                throw AdministrationException.Invalid("postmaster", $"{current.Domain} is a backup MX domain: its postmaster is at the primary.");
+            }
+
+            var postmaster = await PostmasterAsync(connection, transaction, current.Domain, input.Postmaster, creating: false, cancellationToken);
+            await DefaultAliases.WriteAsync(connection, transaction, current.Domain, postmaster!, options.DefaultAliases, Now, replace: true, cancellationToken);
+        }
+
         await log.WriteAsync(connection, transaction, actor, current.Domain, "edit_domain", current.Domain, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (await FindAsync(connection, current.Domain, cancellationToken))!;
@@ -193,9 +245,16 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
         static long Megabytes(long? value, long current, string field) =>
             value is null ? current : value is >= -1 and <= 1_000_000_000 ? value.Value : throw AdministrationException.Invalid(field, $"{field} is -1, 0 (unlimited) or megabytes (at most 10^9).");
 
+        var transport = input.Transport?.Trim() ?? current.Transport;
+        if (transport.Length is 0 or > 255 || transport.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || !char.IsAscii(c)))
+        {
+            throw AdministrationException.Invalid("transport", "The transport is Postfix's transport (virtual, or such as relay:[host]:25), without spaces.");
+        }
+
         return current with
         {
             Description = description,
+            Transport = transport,
             Aliases = Limit(input.Aliases, current.Aliases, "aliases"),
             Mailboxes = Limit(input.Mailboxes, current.Mailboxes, "mailboxes"),
             MaxQuota = Megabytes(input.MaxQuota, current.MaxQuota, "maxQuota"),
@@ -228,6 +287,8 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
 
         public long quota { get; set; }
 
+        public string? transport { get; set; }
+
         public long backupmx { get; set; }
 
         public long active { get; set; }
@@ -237,6 +298,6 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
         public long mailbox_count { get; set; }
 
         public DomainView View() => new(
-            domain, description, (int)aliases, (int)mailboxes, maxquota, quota, backupmx != 0, active != 0, alias_count, mailbox_count);
+            domain, description, (int)aliases, (int)mailboxes, maxquota, quota, transport ?? string.Empty, backupmx != 0, active != 0, alias_count, mailbox_count);
     }
 }

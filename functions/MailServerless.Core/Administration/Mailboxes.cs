@@ -15,8 +15,10 @@ public sealed record MailboxView(string Address, string Name, long Quota, bool A
 
 public sealed record MailboxUsage(long Bytes, long Messages);
 
-/// <summary>Fields of a mailbox to create or change; null leaves a field as it is.</summary>
-public sealed record MailboxInput(string? Address = null, string? Password = null, string? Name = null, long? Quota = null, bool? Active = null);
+/// <summary>Fields of a mailbox to create or change; null leaves a field as it is. <see cref="Quota"/> is bytes, or a size with a unit in JSON (<c>"100M"</c>).</summary>
+public sealed record MailboxInput(
+    string? Address = null, string? Password = null, string? Name = null,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(BytesJsonConverter))] long? Quota = null, bool? Active = null);
 
 /// <summary>What happens on disk and in the queue when a mailbox comes or goes (Maildir, welcome mail).</summary>
 public interface IMailboxProvisioning
@@ -123,6 +125,12 @@ public sealed class Mailboxes(
             "INSERT INTO `alias` (`address`, `goto`, `domain`, `created`, `modified`, `active`) VALUES (@address, @address, @domain, @now, @now, @active)",
             new { address = address.Value, domain = address.Domain, now = Now, active = input.Active ?? true ? 1 : 0 },
             transaction, cancellationToken: cancellationToken));
+        if (domain.MailboxCount == 0)
+        {
+            // The domain's first mailbox gets postmaster's mail (and abuse's...) where no one else was named for it.
+            await DefaultAliases.WriteAsync(connection, transaction, address.Domain, address.Value, options.DefaultAliases, Now, replace: false, cancellationToken);
+        }
+
         await log.WriteAsync(connection, transaction, actor, address.Domain, "create_mailbox", address.Value, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (input.Active ?? true)

@@ -18,6 +18,12 @@ public sealed class MailOptions
     /// <summary><c>AllInOne</c> (the default); later modes split the system across hosts.</summary>
     public string Mode { get; set; } = "AllInOne";
 
+    /// <summary>
+    /// Where mail for the bare <c>postmaster</c> goes, and for <c>postmaster@</c> a local domain without such an
+    /// address; empty: <c>postmaster@</c> the host name or its domain, whichever is local here.
+    /// </summary>
+    public string? Postmaster { get; set; }
+
     /// <summary>PostfixAdmin's <c>vacation_domain</c>; <c>autoreply.</c> + the host's domain when empty.</summary>
     public string? VacationDomain { get; set; }
 

@@ -69,14 +69,17 @@ public abstract class AdminApiTests : IAsyncLifetime
     public async Task Domains_are_created_with_idn_names_and_default_aliases_refused_twice_and_deleted_only_with_cascade()
     {
         using var api = Api();
-        var created = await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "Bücher.Example", description = "x'); DROP TABLE domain; --", mailboxes = 5 }),
+        var created = await JsonAsync(await api.PostAsJsonAsync("api/domains",
+                new { domain = "Bücher.Example", description = "x'); DROP TABLE domain; --", mailboxes = 5, maxQuota = "1G", quota = 4096 }),
             HttpStatusCode.Created);
         Assert.Equal("xn--bcher-kva.example", created.GetProperty("domain").GetString());
         Assert.Equal("x'); DROP TABLE domain; --", created.GetProperty("description").GetString());
         Assert.Equal(5, created.GetProperty("mailboxes").GetInt32());
-        var postmaster = await JsonAsync(await api.GetAsync("api/aliases/postmaster@xn--bcher-kva.example"), HttpStatusCode.OK);
-        Assert.Equal(["admin@example.jp"], postmaster.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(4, (await JsonAsync(await api.GetAsync("api/aliases?domain=xn--bcher-kva.example"), HttpStatusCode.OK)).GetProperty("total").GetInt64());
+        Assert.Equal(1024, created.GetProperty("maxQuota").GetInt64()); // PostfixAdmin's MB
+        Assert.Equal(4096, created.GetProperty("quota").GetInt64());
+        Assert.Equal("virtual", created.GetProperty("transport").GetString());
+        // No postmaster was named: the default aliases wait for the domain's first mailbox (nothing points at a non-mailbox).
+        Assert.Equal(0, (await JsonAsync(await api.GetAsync("api/aliases?domain=xn--bcher-kva.example"), HttpStatusCode.OK)).GetProperty("total").GetInt64());
 
         await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "bücher.example" }), HttpStatusCode.Conflict);
         await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "example.com" }), HttpStatusCode.Conflict);
@@ -87,7 +90,15 @@ public abstract class AdminApiTests : IAsyncLifetime
         Assert.Equal("Books", edited.GetProperty("description").GetString());
         Assert.Equal(50, edited.GetProperty("maxQuota").GetInt64());
 
-        await JsonAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "reader@bücher.example", password = "long enough", quota = 1024000 }), HttpStatusCode.Created);
+        await ProblemAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "reader@bücher.example", password = "long enough", quota = "51M" }),
+            HttpStatusCode.UnprocessableEntity, "quota");
+        await JsonAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "reader@bücher.example", password = "long enough", quota = "1M" }), HttpStatusCode.Created);
+        foreach (var local in new[] { "abuse", "hostmaster", "postmaster", "webmaster" })
+        {
+            var alias = await JsonAsync(await api.GetAsync($"api/aliases/{local}@xn--bcher-kva.example"), HttpStatusCode.OK);
+            Assert.Equal(["reader@xn--bcher-kva.example"], alias.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+        }
+
         // Its welcome mail is delivered first (a delivery after the delete would make the Maildir again).
         var inbox = Path.Combine(_server.DataDirectory, "virtual", "xn--bcher-kva.example", "reader", "new");
         for (var i = 0; i < 200 && !(Directory.Exists(inbox) && Directory.GetFiles(inbox).Length > 0); i++)
@@ -100,6 +111,38 @@ public abstract class AdminApiTests : IAsyncLifetime
         await ProblemAsync(await api.GetAsync("api/domains/xn--bcher-kva.example"), HttpStatusCode.NotFound);
         await ProblemAsync(await api.GetAsync("api/mailboxes/reader@xn--bcher-kva.example"), HttpStatusCode.NotFound);
         Assert.False(Directory.Exists(Path.Combine(_server.DataDirectory, "virtual", "xn--bcher-kva.example", "reader")));
+    }
+
+    [Fact]
+    public async Task A_domains_postmaster_is_a_mailbox_or_an_outside_address_never_one_that_would_bounce()
+    {
+        using var api = Api();
+        await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "own.example", postmaster = "boss@own.example" }),
+            HttpStatusCode.UnprocessableEntity, "postmaster");
+        await ProblemAsync(await api.PostAsJsonAsync("api/domains", new { domain = "own.example", postmaster = "nobody@example.jp" }),
+            HttpStatusCode.UnprocessableEntity, "postmaster");
+        var notWholeMegabytes = await api.PostAsJsonAsync("api/domains", new { domain = "own.example", maxQuota = "100000000" });
+        Assert.Contains("whole number of megabytes", await notWholeMegabytes.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await ProblemAsync(notWholeMegabytes, HttpStatusCode.BadRequest);
+        await ProblemAsync(await api.GetAsync("api/domains/own.example"), HttpStatusCode.NotFound);
+
+        await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "own.example", postmaster = "user1@example.jp" }), HttpStatusCode.Created);
+        await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "outside.example", postmaster = "ops@provider.example" }), HttpStatusCode.Created);
+        foreach (var local in new[] { "abuse", "hostmaster", "postmaster", "webmaster" })
+        {
+            var own = await JsonAsync(await api.GetAsync($"api/aliases/{local}@own.example"), HttpStatusCode.OK);
+            Assert.Equal(["user1@example.jp"], own.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+            var outside = await JsonAsync(await api.GetAsync($"api/aliases/{local}@outside.example"), HttpStatusCode.OK);
+            Assert.Equal(["ops@provider.example"], outside.GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        // The first mailbox leaves named aliases alone; a change of postmaster moves them all.
+        await JsonAsync(await api.PostAsJsonAsync("api/mailboxes", new { address = "boss@own.example", password = "long enough", quota = "1M" }), HttpStatusCode.Created);
+        Assert.Equal(["user1@example.jp"], (await JsonAsync(await api.GetAsync("api/aliases/abuse@own.example"), HttpStatusCode.OK))
+            .GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
+        await JsonAsync(await api.PatchAsJsonAsync("api/domains/own.example", new { postmaster = "boss@own.example" }), HttpStatusCode.OK);
+        Assert.Equal(["boss@own.example"], (await JsonAsync(await api.GetAsync("api/aliases/abuse@own.example"), HttpStatusCode.OK))
+            .GetProperty("goto").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]
@@ -217,11 +260,6 @@ public abstract class AdminApiTests : IAsyncLifetime
     {
         using var api = Api();
         await JsonAsync(await api.PostAsJsonAsync("api/domains", new { domain = "alias.example" }), HttpStatusCode.Created);
-        // The new domain got default aliases; an alias domain holds none of its own.
-        foreach (var local in new[] { "abuse", "hostmaster", "postmaster", "webmaster" })
-        {
-            await api.DeleteAsync($"api/aliases/{local}@alias.example");
-        }
 
         var created = await JsonAsync(await api.PostAsJsonAsync("api/alias-domains", new { aliasDomain = "alias.example", targetDomain = "example.jp" }), HttpStatusCode.Created);
         Assert.Equal("example.jp", created.GetProperty("targetDomain").GetString());

@@ -11,7 +11,12 @@ public sealed record SmtpPath(string Address, IReadOnlyDictionary<string, string
 {
     public bool IsNull => Address.Length == 0;
 
-    public static bool TryParse(string text, bool allowNull, [NotNullWhen(true)] out SmtpPath? path, out string error)
+    /// <summary>The bare <c>postmaster</c> (any case), which RCPT TO takes without a domain (RFC 5321 §4.1.1.3).</summary>
+    public bool IsPostmaster => Core.Accounts.ServerPostmaster.IsPostmaster(Address);
+
+    /// <param name="allowPostmaster">Take <c>&lt;postmaster&gt;</c> without a domain (RCPT TO).</param>
+    public static bool TryParse(
+        string text, bool allowNull, [NotNullWhen(true)] out SmtpPath? path, out string error, bool allowPostmaster = false)
     {
         path = null;
         error = "5.5.2 Syntax error in address";
@@ -55,7 +60,7 @@ public sealed record SmtpPath(string Address, IReadOnlyDictionary<string, string
                 return false;
             }
         }
-        else if (!IsMailbox(address))
+        else if (!IsMailbox(address) && !(allowPostmaster && Core.Accounts.ServerPostmaster.IsPostmaster(address)))
         {
             return false;
         }
