@@ -1,4 +1,4 @@
-using MailServerless.EdgeServer.Hosting;
+using MailServerless.EdgeServer.Cli;
 
-// One process, every role: `setup` prepares the directory and exits; anything else runs the server.
-return await EdgeServerProgram.RunAsync(args);
+// One program, every role: without a command it runs the server; `setup` and `admin` work on the directory.
+return await MailServerlessCommandLine.RunAsync(args, Console.In, Console.Out, Console.Error);

@@ -62,7 +62,7 @@ internal static class SpoolBenchmark
 
             Report("spool_enqueue_durable", messages / watch.Elapsed.TotalSeconds, "msg/s");
 
-            var processor = new QueueProcessor(inbound, blobs, function, new QueueProcessorOptions { Workers = workers },
+            var processor = new QueueProcessor(inbound, blobs, function, new QueueOptions { Workers = workers },
                 TimeProvider.System, NullLogger<QueueProcessor>.Instance);
             using var stop = new CancellationTokenSource();
             watch.Restart();

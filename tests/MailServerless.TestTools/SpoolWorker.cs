@@ -36,7 +36,7 @@ internal static class SpoolWorker
             new NonDeliveryReports(blobs, inbound, delivery, NullLogger<NonDeliveryReports>.Instance), delivery, NullLogger<DeliverInbound>.Instance);
         IQueueFunction function = new Wrapped(deliver, crash, slow);
         var processor = new QueueProcessor(inbound, blobs, function,
-            new QueueProcessorOptions { Workers = 2, MinBackoff = TimeSpan.FromMilliseconds(100), MaxBackoff = TimeSpan.FromSeconds(1) },
+            new QueueOptions { Workers = 2, MinBackoff = TimeSpan.FromMilliseconds(100), MaxBackoff = TimeSpan.FromSeconds(1) },
             TimeProvider.System, NullLogger<QueueProcessor>.Instance);
 
         using var stop = new CancellationTokenSource();

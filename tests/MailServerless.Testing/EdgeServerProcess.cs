@@ -38,11 +38,21 @@ public sealed class EdgeServerProcess : IAsyncDisposable
             ? published
             : Path.Combine(AppContext.BaseDirectory, "MailServerless.EdgeServer.dll");
 
-    public static int FreePort()
+    public static int FreePort() => FreePorts(1)[0];
+
+    /// <summary><paramref name="count"/> different free ports (all held open while they are chosen, so none comes twice).</summary>
+    public static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
     }
 
     /// <summary>Settings that keep a test server on loopback, on free ports, with its data in <paramref name="dataDirectory"/>.</summary>

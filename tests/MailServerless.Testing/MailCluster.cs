@@ -158,7 +158,8 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
 
         internal static async Task<Node> StartAsync(string name, string dataDirectory, string mode, IEnumerable<string> shared)
         {
-            var (smtp, imaps, http) = (EdgeServerProcess.FreePort(), EdgeServerProcess.FreePort(), EdgeServerProcess.FreePort());
+            var ports = EdgeServerProcess.FreePorts(3);
+            var (smtp, imaps, http) = (ports[0], ports[1], ports[2]);
             var arguments = EdgeServerProcess.Arguments(dataDirectory, http, [$"--Mail:Mode={mode}", .. shared]);
             if (mode == "Edge")
             {

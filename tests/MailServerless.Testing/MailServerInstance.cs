@@ -31,21 +31,23 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "msl-srv-" + Guid.NewGuid().ToString("N"));
 
-    public int Smtp { get; } = EdgeServerProcess.FreePort();
+    private readonly int[] _ports = EdgeServerProcess.FreePorts(8);
 
-    public int Submission { get; } = EdgeServerProcess.FreePort();
+    public int Smtp => _ports[0];
 
-    public int Submissions { get; } = EdgeServerProcess.FreePort();
+    public int Submission => _ports[1];
 
-    public int Http { get; } = EdgeServerProcess.FreePort();
+    public int Submissions => _ports[2];
 
-    public int Pop3 { get; } = EdgeServerProcess.FreePort();
+    public int Http => _ports[3];
 
-    public int Imap { get; } = EdgeServerProcess.FreePort();
+    public int Pop3 => _ports[4];
 
-    public int Imaps { get; } = EdgeServerProcess.FreePort();
+    public int Imap => _ports[5];
 
-    public int Pop3s { get; } = EdgeServerProcess.FreePort();
+    public int Imaps => _ports[6];
+
+    public int Pop3s => _ports[7];
 
     public string Output => _process?.Output ?? string.Empty;
 

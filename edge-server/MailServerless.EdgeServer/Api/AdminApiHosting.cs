@@ -10,12 +10,12 @@ namespace MailServerless.EdgeServer.Api;
 /// <summary>Registers the administration services, the API's authentication, problem details and the OpenAPI document.</summary>
 public static class AdminApiHosting
 {
+    /// <summary>What PostfixAdmin does, over the directory: shared by the admin API and the command line.</summary>
     /// <param name="deliverWelcomeDirectly">
     /// For the command line: the running server owns the spool, so the welcome mail goes straight into the new Maildir.
     /// </param>
-    public static IServiceCollection AddAdminApi(this IServiceCollection services, IConfiguration configuration, bool deliverWelcomeDirectly = false)
+    public static IServiceCollection AddAdministration(this IServiceCollection services, bool deliverWelcomeDirectly = false)
     {
-        services.AddSingleton(configuration.GetSection("Mail:Admin").Get<AdministrationOptions>() ?? new AdministrationOptions());
         services.AddSingleton<AdministrationLog>();
         services.AddSingleton<Domains>();
         services.AddSingleton<Mailboxes>();
@@ -24,10 +24,7 @@ public static class AdminApiHosting
         services.AddSingleton<Admins>();
         services.AddSingleton<Vacations>();
         services.AddSingleton<ApiKeys>();
-        services.TryAddSingleton(configuration.GetSection("Mail:Dkim").Get<Functions.Outbound.DkimOptions>() ?? new Functions.Outbound.DkimOptions());
         services.TryAddSingleton<Functions.Outbound.DkimKeys>();
-        services.AddSingleton<AdminAuthenticator>();
-        services.AddSingleton<ApiAuthentication>();
         services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(
             sp.GetRequiredService<MaildirStore>(),
             deliverWelcomeDirectly ? null : sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound),
@@ -35,6 +32,14 @@ public static class AdminApiHosting
             sp.GetRequiredService<AdministrationOptions>(),
             sp.GetRequiredService<Core.Configuration.MailOptions>().EffectiveHostName,
             sp.GetRequiredService<TimeProvider>()));
+        return services;
+    }
+
+    public static IServiceCollection AddAdminApi(this IServiceCollection services)
+    {
+        services.AddAdministration();
+        services.AddSingleton<AdminAuthenticator>();
+        services.AddSingleton<ApiAuthentication>();
         services.AddProblemDetails();
         // A body that does not bind (bad JSON, a size such as "12X") is answered 400 with its reason (UnreadableBody).
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -1,85 +1,62 @@
+using System.Text.RegularExpressions;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Configuration;
 using MailServerless.EdgeServer.Api;
+using MailServerless.EdgeServer.Hosting.Settings;
 
 namespace MailServerless.EdgeServer.Hosting;
 
-/// <summary>Builds the host from configuration and runs the requested command.</summary>
-public static class EdgeServerProgram
+/// <summary>Builds the server from its settings and runs it until it is stopped.</summary>
+public static partial class EdgeServerProgram
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs the server; a setting that cannot work (a taken port among them) is one <c>error:</c> line and exit code 2.</summary>
+    public static async Task<int> ServeAsync(string[] settings, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var isSetup = args.Length > 0 && string.Equals(args[0], "setup", StringComparison.OrdinalIgnoreCase);
-        var isAdmin = args.Length > 0 && string.Equals(args[0], "admin", StringComparison.OrdinalIgnoreCase);
-        WebApplication app;
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
         try
         {
-            // The admin command's own words and options are not host settings; --Key=value ones are.
-            app = isAdmin
-                ? BuildApplication(args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal) &&
-                                                      a[..a.IndexOf('=', StringComparison.Ordinal)].Contains(':', StringComparison.Ordinal)).ToArray(), commandLine: true)
-                : BuildApplication(isSetup ? args[1..] : args);
+            await using var app = BuildApplication(settings);
+            return await ServeAsync(app, output);
         }
-        catch (Exception e) when (e is DirectoryConfigurationException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is DirectoryConfigurationException or SettingsException)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return 2;
-        }
-
-        try
-        {
-            if (isAdmin)
-            {
-                StartupTasks.EnsureDataDirectory(app.Services.GetRequiredService<MailOptions>());
-                return await Cli.AdminCommand.RunAsync(app.Services, args[1..], Console.In, Console.Out, Console.Error);
-            }
-
-            return isSetup
-                ? await SetupCommand.RunAsync(app.Services, app.Configuration, Console.In, Console.Out, CancellationToken.None)
-                : await ServeAsync(app);
-        }
-        catch (DirectoryConfigurationException e)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return 2;
+            await error.WriteLineAsync($"error: {e.Message}");
+            return Cli.MailServerlessCommandLine.BadSetting;
         }
     }
 
-    public static WebApplication BuildApplication(string[] args, bool commandLine = false)
+    /// <param name="settings">Settings as on the command line (<c>--Mail:DataDirectory=...</c>).</param>
+    /// <exception cref="SettingsException">A setting is unknown or cannot work.</exception>
+    public static WebApplication BuildApplication(string[] settings)
     {
         // appsettings.json ships beside the binary; relative paths in settings are from the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = settings,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        if (commandLine)
+        // Exactly the sources the command line reads (HostSettings), so both find the same directory.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddMailSources(settings);
+
+        // The mode decides what is registered; a bad one is named by the settings check below.
+        var mode = ServerModes.TryParse(builder.Configuration["Mail:Mode"]) ?? ServerMode.AllInOne;
+        builder.Services.AddMailSettings(builder.Configuration);
+        builder.Services.AddMailDirectory();
+        builder.Services.AddMailQueues();
+        builder.Services.AddMailFunctions();
+        if (mode.RunsWorkers())
         {
-            // Standard output is the command's answer (perhaps JSON): only warnings and errors are logged.
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddQueueWorkers();
         }
 
-        var options = builder.Configuration.GetSection(MailOptions.SectionName).Get<MailOptions>() ?? new MailOptions();
-        // The admin and setup commands work on the directory whatever the mode.
-        var mode = commandLine ? ServerMode.AllInOne : ServerModes.Parse(options.Mode);
-        var queues = QueueServices.Settings(builder.Configuration);
-        if (mode is ServerMode.Edge or ServerMode.Worker && queues.Provider != QueueProvider.Sqs)
-        {
-            throw new ArgumentException($"Mail:Mode {mode} shares its queues with other machines: set Mail:Queue:Provider to Sqs.");
-        }
-
-        builder.Services.AddMailDirectory(options);
-        builder.Services.AddMailQueues(options, builder.Configuration);
-        builder.Services.AddMailFunctions(options, builder.Configuration);
-        if (mode.RunsWorkers() && !commandLine)
-        {
-            builder.Services.AddQueueWorkers(builder.Configuration.GetSection("Mail:Queue").Get<Core.Queue.QueueProcessorOptions>() ?? new());
-        }
-
-        builder.Services.AddMailProtocols(builder.Configuration);
-        builder.Services.AddAdminApi(builder.Configuration, deliverWelcomeDirectly: commandLine);
-        builder.WebHost.ConfigureMailListeners(options, mode.ServesMail());
-        var app = builder.Build();
+        builder.Services.AddMailProtocols();
+        builder.Services.AddAdminApi();
+        builder.WebHost.ConfigureMailListeners(mode.ServesMail());
+        // Building makes the server, whose listeners read the settings: bad ones stop it here, each named.
+        var app = SettingsRegistration.Checked(builder.Build);
+        SettingsRegistration.ValidateAtStart(app.Services);
         app.MapStatusEndpoints();
         if (mode.ServesApi())
         {
@@ -89,13 +66,49 @@ public static class EdgeServerProgram
         return app;
     }
 
-    private static async Task<int> ServeAsync(WebApplication app)
+    private static async Task<int> ServeAsync(WebApplication app, TextWriter console)
     {
         var options = app.Services.GetRequiredService<MailOptions>();
-        await StartupTasks.PrepareAsync(app.Services, Console.Out, app.Lifetime.ApplicationStopping);
-        await app.StartAsync();
-        ListenerReport.Print(app, options, Console.Out);
+        var mode = ServerModes.Parse(options.Mode);
+        // Each port is tried first, so that a taken one is one line naming its setting (Kestrel would log a trace first).
+        foreach (var (setting, port, _) in MailListeners.Listeners(options, mode.ServesMail()))
+        {
+            if (MailListeners.TryBind(options.Listeners.Address, port) is { } refusal)
+            {
+                throw new SettingsException($"Mail:Listeners:{setting}: cannot listen on {options.Listeners.Address}:{port}: {refusal}");
+            }
+        }
+
+        await StartupTasks.PrepareAsync(app.Services, console, app.Lifetime.ApplicationStopping);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException e)
+        {
+            throw new SettingsException(ListenerFailure(options, e), e);
+        }
+
+        ListenerReport.Print(app, options, console);
         await app.WaitForShutdownAsync();
         return 0;
     }
+
+    /// <summary>
+    /// A listener that could not bind, named by its setting: Kestrel says "Failed to bind to address
+    /// http://127.0.0.1:2525: address already in use."
+    /// </summary>
+    private static string ListenerFailure(MailOptions options, IOException error)
+    {
+        var cause = (error.InnerException ?? error).Message.TrimEnd('.');
+        var port = BoundPort().Match(error.Message) is { Success: true } match ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : -1;
+        var mode = ServerModes.Parse(options.Mode);
+        var setting = MailListeners.Listeners(options, mode.ServesMail()).Where(l => l.Port == port).Select(l => $"Mail:Listeners:{l.Setting}").FirstOrDefault();
+        return setting is null
+            ? $"cannot listen: {error.Message.TrimEnd('.')}"
+            : $"{setting}: cannot listen on {options.Listeners.Address}:{port}: {cause}";
+    }
+
+    [GeneratedRegex(@":(\d{1,5})(?:[^\d]|$)")]
+    private static partial Regex BoundPort();
 }

@@ -15,17 +15,10 @@ namespace MailServerless.EdgeServer.Hosting;
 /// </summary>
 public static class FunctionServices
 {
-    public static IServiceCollection AddMailFunctions(this IServiceCollection services, MailOptions options, IConfiguration configuration)
+    public static IServiceCollection AddMailFunctions(this IServiceCollection services)
     {
-        var deliveryOptions = configuration.GetSection("Mail:Delivery").Get<DeliveryOptions>() ?? new DeliveryOptions();
-        if (configuration["Mail:Delivery:HostName"] is null)
-        {
-            deliveryOptions.HostName = options.EffectiveHostName;
-        }
-
-        services.AddSingleton(deliveryOptions);
         services.AddSingleton(sp => new NonDeliveryReports(
-            sp.GetRequiredService<IBlobStore>(), sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), deliveryOptions,
+            sp.GetRequiredService<IBlobStore>(), sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<DeliveryOptions>(),
             sp.GetRequiredService<ILogger<NonDeliveryReports>>()));
         services.AddSingleton(sp => new DeliverInbound(
             sp.GetRequiredService<RecipientResolver>(),
@@ -33,24 +26,22 @@ public static class FunctionServices
             sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Outbound),
             sp.GetRequiredService<NonDeliveryReports>(),
-            deliveryOptions,
+            sp.GetRequiredService<DeliveryOptions>(),
             sp.GetRequiredService<ILogger<DeliverInbound>>()));
 
-        var relay = configuration.GetSection("Mail:Relay").Get<RelayOptions>() ?? new RelayOptions();
-        if (relay.Mode == RelayMode.Smarthost && string.IsNullOrWhiteSpace(relay.Host))
-        {
-            throw new InvalidOperationException("Mail:Relay:Mode is Smarthost but Mail:Relay:Host is empty");
-        }
-
-        services.AddSingleton(relay);
-        services.TryAddSingleton(configuration.GetSection("Mail:Dkim").Get<DkimOptions>() ?? new DkimOptions());
         services.TryAddSingleton<DkimKeys>();
-        services.AddSingleton<IDkimPublication>(new DnsDkimPublication(relay));
+        services.AddSingleton<IDkimPublication>(sp => new DnsDkimPublication(sp.GetRequiredService<RelayOptions>()));
         services.AddSingleton<DkimSigning>();
-        services.AddSingleton(sp => new SmtpSender(relay, options.EffectiveHostName, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SmtpSender>>()));
-        services.AddSingleton<IRelayTransport>(sp => relay.Mode == RelayMode.Smarthost
-            ? new SmarthostTransport(relay, sp.GetRequiredService<SmtpSender>())
-            : new DirectTransport(relay, new MxResolver(relay, options.EffectiveHostName), sp.GetRequiredService<SmtpSender>()));
+        services.AddSingleton(sp => new SmtpSender(
+            sp.GetRequiredService<RelayOptions>(), sp.GetRequiredService<MailOptions>().EffectiveHostName, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SmtpSender>>()));
+        services.AddSingleton<IRelayTransport>(sp =>
+        {
+            var relay = sp.GetRequiredService<RelayOptions>();
+            return relay.Mode == RelayMode.Smarthost
+                ? new SmarthostTransport(relay, sp.GetRequiredService<SmtpSender>())
+                : new DirectTransport(relay, new MxResolver(relay, sp.GetRequiredService<MailOptions>().EffectiveHostName), sp.GetRequiredService<SmtpSender>());
+        });
         services.AddSingleton(sp => new VacationResponder(
             sp.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>(), sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<TimeProvider>(),
@@ -58,7 +49,7 @@ public static class FunctionServices
         services.AddSingleton(sp => new RelayOutbound(
             sp.GetRequiredService<IRelayTransport>(), sp.GetRequiredService<DkimSigning>(), sp.GetRequiredService<VacationResponder>(),
             sp.GetRequiredService<NonDeliveryReports>(), sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<IBlobStore>(),
-            sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<QueueProcessorOptions>(),
+            sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<QueueOptions>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RelayOutbound>>()));
         return services;
     }

@@ -8,41 +8,68 @@ namespace MailServerless.EdgeServer.Hosting;
 public static class MailListeners
 {
     /// <param name="mail">False: only the HTTP listener (a worker's or the admin API's process).</param>
-    public static IWebHostBuilder ConfigureMailListeners(this IWebHostBuilder webHost, MailOptions options, bool mail = true)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (!IPAddress.TryParse(options.Listeners.Address, out var address))
+    public static IWebHostBuilder ConfigureMailListeners(this IWebHostBuilder webHost, bool mail = true) =>
+        webHost.ConfigureKestrel(kestrel =>
         {
-            throw new ArgumentException($"Mail:Listeners:Address '{options.Listeners.Address}' is not an IP address.");
-        }
-
-        return webHost.ConfigureKestrel(kestrel =>
-        {
-            if (options.Listeners.Http > 0)
+            // The settings as bound and checked at start (SettingsRegistration), read when the server is made.
+            var options = kestrel.ApplicationServices.GetRequiredService<MailOptions>();
+            foreach (var (_, port, handler) in Listeners(options, mail))
             {
-                kestrel.Listen(address, options.Listeners.Http);
-            }
-
-            if (!mail)
-            {
-                return;
-            }
-
-            foreach (var (_, port) in SmtpHosting.SmtpPorts(options))
-            {
-                kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Smtp.SmtpConnectionHandler>());
-            }
-
-            foreach (var (_, port) in SmtpHosting.ImapPorts(options))
-            {
-                kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Imap.ImapConnectionHandler>());
-            }
-
-            foreach (var (_, port) in SmtpHosting.Pop3Ports(options))
-            {
-                kestrel.Listen(address, port, listen => listen.UseConnectionHandler<Pop3.Pop3ConnectionHandler>());
+                var address = IPAddress.Parse(options.Listeners.Address);
+                if (handler is null)
+                {
+                    kestrel.Listen(address, port);
+                }
+                else
+                {
+                    kestrel.Listen(address, port, handler);
+                }
             }
         });
+
+    /// <summary>
+    /// Null when a listening socket can be made on the port now (then closed again), else why not ("Address already
+    /// in use", "Permission denied"). Kestrel binds the same way (SO_REUSEADDR on Unix), so the two agree.
+    /// </summary>
+    public static string? TryBind(string address, int port)
+    {
+        var endpoint = new IPEndPoint(IPAddress.Parse(address), port);
+        using var socket = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
+            }
+
+            socket.Bind(endpoint);
+            socket.Listen();
+            return null;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Each listener that is on: its setting's name, its port and what serves it (null: HTTP).</summary>
+    public static IEnumerable<(string Setting, int Port, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>? Handler)> Listeners(
+        MailOptions options, bool mail)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var listeners = options.Listeners;
+        (string, int, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>?)[] all =
+        [
+            ("Http", listeners.Http, null),
+            ("Smtp", mail ? listeners.Smtp : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
+            ("Submission", mail ? listeners.Submission : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
+            ("Submissions", mail ? listeners.Submissions : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
+            ("Imap", mail ? listeners.Imap : 0, l => l.UseConnectionHandler<Imap.ImapConnectionHandler>()),
+            ("Imaps", mail ? listeners.Imaps : 0, l => l.UseConnectionHandler<Imap.ImapConnectionHandler>()),
+            ("Pop3", mail ? listeners.Pop3 : 0, l => l.UseConnectionHandler<Pop3.Pop3ConnectionHandler>()),
+            ("Pop3s", mail ? listeners.Pop3s : 0, l => l.UseConnectionHandler<Pop3.Pop3ConnectionHandler>()),
+        ];
+        return all.Where(l => l.Item2 > 0);
     }
 }
 

@@ -6,91 +6,49 @@ using MailServerless.Core.Queue;
 
 namespace MailServerless.EdgeServer.Hosting;
 
-/// <summary>Where the queues and bodies live (<c>Mail:Queue:Provider</c>).</summary>
-public enum QueueProvider
-{
-    /// <summary>The on-disk spool in <c>&lt;DataDirectory&gt;/spool</c>: one machine.</summary>
-    Spool,
-
-    /// <summary>SQS queues with the bodies in an S3 bucket: edge servers and workers on several machines.</summary>
-    Sqs,
-}
-
-/// <summary>The <c>Mail:Queue</c> settings beyond the workers' own.</summary>
-public sealed class QueueSettings
-{
-    public QueueProvider Provider { get; set; } = QueueProvider.Spool;
-
-    public string InboundUrl { get; set; } = string.Empty;
-
-    public string OutboundUrl { get; set; } = string.Empty;
-
-    /// <summary>How long a received SQS message stays hidden; renewed while a worker holds it.</summary>
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
-}
-
 /// <summary>
 /// Registers the inbound and outbound queues (keyed <see cref="Inbound"/> / <see cref="Outbound"/>) and the
-/// blob store: the spool on one machine, or SQS + S3 (<c>Mail:Queue:InboundUrl</c>, <c>OutboundUrl</c>,
-/// <c>Mail:Blob:Bucket</c>, <c>Mail:Aws:ServiceUrl</c> for an emulator).
+/// blob store, chosen by <c>Mail:Queue:Provider</c> when first used: the spool on one machine, or SQS + S3
+/// (<c>Mail:Queue:InboundUrl</c>, <c>OutboundUrl</c>, <c>Mail:Blob:Bucket</c>, <c>Mail:Aws:ServiceUrl</c> for an emulator).
 /// </summary>
 public static class QueueServices
 {
     public const string Inbound = "inbound";
     public const string Outbound = "outbound";
 
-    public static QueueSettings Settings(IConfiguration configuration) =>
-        configuration.GetSection("Mail:Queue").Get<QueueSettings>() ?? new QueueSettings();
-
-    public static IServiceCollection AddMailQueues(this IServiceCollection services, MailOptions options, IConfiguration configuration)
+    public static IServiceCollection AddMailQueues(this IServiceCollection services)
     {
-        var settings = Settings(configuration);
-        var processorOptions = configuration.GetSection("Mail:Queue").Get<QueueProcessorOptions>() ?? new QueueProcessorOptions();
-        services.AddSingleton(settings);
-        services.AddSingleton(processorOptions);
-        return settings.Provider == QueueProvider.Sqs
-            ? services.AddSqsQueues(settings, configuration)
-            : services.AddSpool(options, processorOptions);
-    }
-
-    private static IServiceCollection AddSpool(this IServiceCollection services, MailOptions options, QueueProcessorOptions processorOptions)
-    {
-        var spool = Path.Combine(options.EffectiveDataDirectory, "spool");
-        services.AddSingleton(_ => new SpoolBlobStore(Path.Combine(spool, "bodies")));
-        services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<SpoolBlobStore>());
+        services.AddSingleton(sp => new SpoolBlobStore(Path.Combine(SpoolFolder(sp), "bodies")));
+        services.AddSingleton<IAmazonSQS>(sp => sp.GetRequiredService<AwsOptions>().CreateSqsClient());
+        services.AddSingleton<IAmazonS3>(sp => sp.GetRequiredService<AwsOptions>().CreateS3Client());
+        services.AddSingleton<IBlobStore>(sp => UsesSqs(sp)
+            ? new S3BlobStore(sp.GetRequiredService<IAmazonS3>(), sp.GetRequiredService<BlobOptions>().Bucket)
+            : sp.GetRequiredService<SpoolBlobStore>());
         foreach (var name in new[] { Inbound, Outbound })
         {
             services.AddKeyedSingleton(name, (sp, _) => new SpoolQueue(
-                spool, name, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SpoolQueue>>(),
-                processorOptions.MaxLifetime + TimeSpan.FromDays(1)));
-            services.AddKeyedSingleton<IMessageQueue>(name, (sp, key) => sp.GetRequiredKeyedService<SpoolQueue>(key));
+                SpoolFolder(sp), name, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SpoolQueue>>(),
+                sp.GetRequiredService<QueueOptions>().MaxLifetime + TimeSpan.FromDays(1)));
+            services.AddKeyedSingleton<IMessageQueue>(name, (sp, key) => UsesSqs(sp) ? Sqs(sp, name) : sp.GetRequiredKeyedService<SpoolQueue>(key));
         }
 
         return services;
     }
 
-    private static IServiceCollection AddSqsQueues(this IServiceCollection services, QueueSettings settings, IConfiguration configuration)
+    /// <summary>True when the queues are SQS and the bodies in S3 (<c>Mail:Queue:Provider=Sqs</c>).</summary>
+    public static bool UsesSqs(IServiceProvider services) =>
+        services.GetRequiredService<QueueOptions>().Provider == QueueProvider.Sqs;
+
+    private static string SpoolFolder(IServiceProvider services) =>
+        Path.Combine(services.GetRequiredService<MailOptions>().EffectiveDataDirectory, "spool");
+
+    private static SqsQueue Sqs(IServiceProvider services, string name)
     {
-        var aws = configuration.GetSection("Mail:Aws").Get<AwsOptions>() ?? new AwsOptions();
-        var bucket = configuration["Mail:Blob:Bucket"];
-        foreach (var (key, value) in new[] { ("Mail:Queue:InboundUrl", settings.InboundUrl), ("Mail:Queue:OutboundUrl", settings.OutboundUrl), ("Mail:Blob:Bucket", bucket) })
-        {
-            if (string.IsNullOrWhiteSpace(value))
-            {
-                throw new InvalidOperationException($"Mail:Queue:Provider is Sqs but {key} is empty");
-            }
-        }
-
-        services.AddSingleton<IAmazonSQS>(_ => aws.CreateSqsClient());
-        services.AddSingleton<IAmazonS3>(_ => aws.CreateS3Client());
-        services.AddSingleton<IBlobStore>(sp => new S3BlobStore(sp.GetRequiredService<IAmazonS3>(), bucket!));
-        foreach (var (name, url) in new[] { (Inbound, settings.InboundUrl), (Outbound, settings.OutboundUrl) })
-        {
-            services.AddKeyedSingleton<IMessageQueue>(name, (sp, _) => new SqsQueue(
-                sp.GetRequiredService<IAmazonSQS>(), name, url, new S3SeenIds(sp.GetRequiredService<IAmazonS3>(), bucket!, name),
-                settings.VisibilityTimeout, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqsQueue>>()));
-        }
-
-        return services;
+        var options = services.GetRequiredService<QueueOptions>();
+        var bucket = services.GetRequiredService<BlobOptions>().Bucket;
+        return new SqsQueue(
+            services.GetRequiredService<IAmazonSQS>(), name, name == Inbound ? options.InboundUrl : options.OutboundUrl,
+            new S3SeenIds(services.GetRequiredService<IAmazonS3>(), bucket, name), options.VisibilityTimeout,
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SqsQueue>>());
     }
 }

@@ -11,18 +11,17 @@ namespace MailServerless.EdgeServer.Hosting;
 /// </summary>
 public static class QueueWorkers
 {
-    public static IServiceCollection AddQueueWorkers(this IServiceCollection services, QueueProcessorOptions options)
+    public static IServiceCollection AddQueueWorkers(this IServiceCollection services)
     {
-        ArgumentNullException.ThrowIfNull(options);
         services.AddHostedService<InboundDeliveryService>();
         services.AddHostedService<OutboundRelayService>();
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownGrace + TimeSpan.FromSeconds(5));
+        services.AddOptions<HostOptions>().Configure<QueueOptions>((host, queue) => host.ShutdownTimeout = queue.ShutdownGrace + TimeSpan.FromSeconds(5));
         return services;
     }
 
     internal static QueueProcessor Processor(IServiceProvider services, string queue, IQueueFunction function) => new(
         services.GetRequiredKeyedService<IMessageQueue>(queue), services.GetRequiredService<IBlobStore>(), function,
-        services.GetRequiredService<QueueProcessorOptions>(), services.GetRequiredService<TimeProvider>(),
+        services.GetRequiredService<QueueOptions>(), services.GetRequiredService<TimeProvider>(),
         services.GetRequiredService<ILogger<QueueProcessor>>());
 }
 
@@ -31,8 +30,9 @@ public sealed class InboundDeliveryService(IServiceProvider services) : Backgrou
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (services.GetService<SpoolBlobStore>() is { } blobs)
+        if (!QueueServices.UsesSqs(services))
         {
+            var blobs = services.GetRequiredService<SpoolBlobStore>();
             var inbound = services.GetRequiredKeyedService<SpoolQueue>(QueueServices.Inbound);
             var outbound = services.GetRequiredKeyedService<SpoolQueue>(QueueServices.Outbound);
             blobs.RemoveOrphans([inbound.ReferencedBodyKeys(), outbound.ReferencedBodyKeys()], TimeSpan.FromHours(1));

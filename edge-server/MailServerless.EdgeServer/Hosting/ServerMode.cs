@@ -18,6 +18,10 @@ public enum ServerMode
 
 public static class ServerModes
 {
+    /// <summary>The mode named by <paramref name="mode"/>, or null (the settings check then names the bad value).</summary>
+    public static ServerMode? TryParse(string? mode) =>
+        Enum.TryParse<ServerMode>(mode ?? nameof(ServerMode.AllInOne), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) ? parsed : null;
+
     public static ServerMode Parse(string? mode) =>
         Enum.TryParse<ServerMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
             ? parsed

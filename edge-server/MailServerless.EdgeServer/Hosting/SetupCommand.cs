@@ -1,38 +1,47 @@
+using System.CommandLine;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Addresses;
+using MailServerless.Core.Administration;
+using MailServerless.EdgeServer.Cli;
 
 namespace MailServerless.EdgeServer.Hosting;
 
 /// <summary>
-/// <c>setup --superadmin EMAIL</c>: creates the directory schema and a superadmin (or resets
-/// its password), reading the password from the first line of standard input.
+/// <c>setup --superadmin EMAIL</c>: makes the directory (data folder, schema) where the server will find it, and a
+/// superadmin (or resets its password), reading the password from standard input under the same policy as the API.
 /// </summary>
 public static class SetupCommand
 {
-    public static async Task<int> RunAsync(
-        IServiceProvider services, IConfiguration arguments, TextReader input, TextWriter output, CancellationToken cancellationToken)
+    public static Command Create(CliContext context)
     {
-        ArgumentNullException.ThrowIfNull(arguments);
-        var username = arguments["superadmin"];
-        if (string.IsNullOrWhiteSpace(username) || !EmailAddress.TryParse(username, out var address))
+        ArgumentNullException.ThrowIfNull(context);
+        var superadmin = new Option<string>("--superadmin")
         {
-            await output.WriteLineAsync("usage: setup --superadmin EMAIL   (the password is read from standard input)");
-            return 64;
-        }
-
-        var password = (await input.ReadLineAsync(cancellationToken))?.TrimEnd('\r');
-        if (string.IsNullOrEmpty(password))
+            Description = "The superadmin's login (an address); the password is the first line of standard input.",
+            Required = true,
+        };
+        var command = new Command("setup", "Makes the directory (data folder and tables) and a superadmin, or resets the superadmin's password.") { superadmin };
+        command.SetAction((parse, cancellationToken) => MailServerlessCommandLine.GuardAsync(context, async () =>
         {
-            await output.WriteLineAsync("error: no password on standard input");
-            return 65;
-        }
+            if (!EmailAddress.TryParse(parse.GetValue(superadmin), out var address))
+            {
+                throw new CliException($"--superadmin '{parse.GetValue(superadmin)}' is not an email address");
+            }
 
-        StartupTasks.EnsureDataDirectory(services.GetRequiredService<Core.Configuration.MailOptions>());
-        var created = await services.GetRequiredService<SchemaInstaller>().EnsureSchemaAsync(cancellationToken);
-        await services.GetRequiredService<DirectoryAdministration>()
-            .CreateOrResetSuperadminAsync(address.Value, password, cancellationToken);
-        await output.WriteLineAsync(
-            $"Directory ready ({created.Count} table(s) created); superadmin {address.Value} set.");
-        return 0;
+            await using var services = CliHost.Build(context.Settings);
+            var password = (await context.Input.ReadLineAsync(cancellationToken))?.TrimEnd('\r');
+            if (string.IsNullOrEmpty(password))
+            {
+                throw new CliException("no password on standard input (give it as the first line)");
+            }
+
+            services.GetRequiredService<AdministrationOptions>().CheckPassword(password);
+            StartupTasks.EnsureDataDirectory(services.GetRequiredService<Core.Configuration.MailOptions>());
+            var created = await services.GetRequiredService<SchemaInstaller>().EnsureSchemaAsync(cancellationToken);
+            await services.GetRequiredService<DirectoryAdministration>().CreateOrResetSuperadminAsync(address.Value, password, cancellationToken);
+            await context.Output.WriteLineAsync($"Directory ready ({created.Count} table(s) created); superadmin {address.Value} set.");
+            return 0;
+        }));
+        return command;
     }
 }

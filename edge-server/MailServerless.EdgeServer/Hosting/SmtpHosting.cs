@@ -7,17 +7,13 @@ namespace MailServerless.EdgeServer.Hosting;
 /// <summary>Registers the protocol layer (TLS certificate, auth throttle) and the SMTP, IMAP and POP3 services.</summary>
 public static class SmtpHosting
 {
-    public static IServiceCollection AddMailProtocols(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddMailProtocols(this IServiceCollection services)
     {
-        services.AddSingleton(configuration.GetSection("Mail:Smtp").Get<SmtpOptions>() ?? new SmtpOptions());
-        services.AddSingleton(configuration.GetSection("Mail:Auth").Get<AuthThrottleOptions>() ?? new AuthThrottleOptions());
         services.AddSingleton<TlsCertificateProvider>();
         services.AddSingleton<AuthThrottle>();
         services.AddSingleton<SmtpPolicy>();
         services.AddSingleton<SmtpServices>();
-        services.AddSingleton(configuration.GetSection("Mail:Pop3").Get<Pop3.Pop3Options>() ?? new Pop3.Pop3Options());
         services.AddSingleton<Pop3.Pop3Services>();
-        services.AddSingleton(configuration.GetSection("Mail:Imap").Get<Imap.ImapOptions>() ?? new Imap.ImapOptions());
         services.AddSingleton<Imap.ImapServices>();
         return services;
     }

@@ -34,7 +34,7 @@ public sealed partial class ImapSession(
     private (string User, System.Net.IPAddress Client)? _userSlot;
     private int _errors;
 
-    private bool PlaintextRefused => !connection.IsTls && !services.Mail.Auth.AllowPlaintextWithoutTls;
+    private bool PlaintextRefused => !connection.IsTls && !services.Throttle.Options.AllowPlaintextWithoutTls;
 
     public async Task RunAsync(CancellationToken stopping)
     {

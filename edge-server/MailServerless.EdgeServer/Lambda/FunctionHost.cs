@@ -2,6 +2,7 @@ using MailServerless.Aws;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Queue;
 using MailServerless.EdgeServer.Hosting;
+using MailServerless.EdgeServer.Hosting.Settings;
 
 namespace MailServerless.EdgeServer.Lambda;
 
@@ -40,19 +41,21 @@ public static class FunctionHost
 
     private static ServiceProvider Build(IConfiguration configuration)
     {
-        var options = configuration.GetSection(MailOptions.SectionName).Get<MailOptions>() ?? new MailOptions();
-        if (QueueServices.Settings(configuration).Provider != QueueProvider.Sqs)
-        {
-            throw new InvalidOperationException("a Lambda function works on SQS: set Mail__Queue__Provider=Sqs");
-        }
-
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
         services.AddSingleton(configuration);
-        services.AddMailDirectory(options);
-        services.AddMailQueues(options, configuration);
-        services.AddMailFunctions(options, configuration);
-        return services.BuildServiceProvider();
+        services.AddMailSettings(configuration);
+        services.AddMailDirectory();
+        services.AddMailQueues();
+        services.AddMailFunctions();
+        var provider = services.BuildServiceProvider();
+        SettingsRegistration.ValidateAtStart(provider);
+        if (!QueueServices.UsesSqs(provider))
+        {
+            throw new SettingsException("a Lambda function works on SQS: set Mail__Queue__Provider=Sqs");
+        }
+
+        return provider;
     }
 
     /// <summary>Runs one invocation's SQS event through <paramref name="function"/> on the queue it is bound to.</summary>

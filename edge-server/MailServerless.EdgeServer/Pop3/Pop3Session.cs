@@ -36,7 +36,7 @@ public sealed partial class Pop3Session(
     private int _junk;
     private bool _quit;
 
-    private bool PlaintextRefused => !connection.IsTls && !services.Mail.Auth.AllowPlaintextWithoutTls;
+    private bool PlaintextRefused => !connection.IsTls && !services.Throttle.Options.AllowPlaintextWithoutTls;
 
     private readonly long _connected = System.Diagnostics.Stopwatch.GetTimestamp();
 

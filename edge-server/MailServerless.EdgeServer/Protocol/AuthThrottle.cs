@@ -5,21 +5,6 @@ using Microsoft.Extensions.Logging;
 
 namespace MailServerless.EdgeServer.Protocol;
 
-/// <summary>The <c>Mail:Auth</c> throttling settings.</summary>
-public sealed class AuthThrottleOptions
-{
-    /// <summary>Every failed login is answered only after this (Dovecot's <c>auth_failure_delay</c>: 2 s).</summary>
-    public TimeSpan FailureDelay { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Failures from one client address within <see cref="Window"/> before it may not try for the rest of it.</summary>
-    public int MaxFailuresPerAddress { get; set; } = 10;
-
-    /// <summary>Failures for one account within <see cref="Window"/> before it is locked for the rest of it.</summary>
-    public int MaxFailuresPerAccount { get; set; } = 20;
-
-    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(15);
-}
-
 /// <summary>
 /// Slows down and then stops password guessing, for SMTP, IMAP, POP3 and the admin API alike: each failure
 /// is answered after a delay, and too many failures from one client (an IPv4 address or an IPv6 /64) or for
@@ -27,14 +12,14 @@ public sealed class AuthThrottleOptions
 /// passed. Attempts still being checked count too, so parallel connections cannot guess past the budget.
 /// The moment a client or an account becomes blocked is logged as a warning (for fail2ban and the like).
 /// </summary>
-public sealed partial class AuthThrottle(AuthThrottleOptions options, TimeProvider clock, ILogger<AuthThrottle> logger)
+public sealed partial class AuthThrottle(AuthOptions options, TimeProvider clock, ILogger<AuthThrottle> logger)
 {
     private const int MaxAccountLength = 320;
     private readonly ConcurrentDictionary<string, Counter> _failures = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.OrdinalIgnoreCase);
     private DateTimeOffset _lastSweep = DateTimeOffset.MinValue;
 
-    public AuthThrottleOptions Options => options;
+    public AuthOptions Options => options;
 
     /// <summary>True when a new attempt from this client, or for this account, would be refused now.</summary>
     public bool IsBlocked(IPAddress address, string? account)

@@ -27,7 +27,7 @@ public sealed partial class SmtpSession(
     private int _accepted;
     private bool _quit;
 
-    private bool TlsRequiredForAuth => !connection.IsTls && !services.Mail.Auth.AllowPlaintextWithoutTls;
+    private bool TlsRequiredForAuth => !connection.IsTls && !services.Throttle.Options.AllowPlaintextWithoutTls;
 
     public async Task RunAsync(CancellationToken stopping)
     {

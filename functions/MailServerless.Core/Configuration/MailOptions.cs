@@ -35,8 +35,6 @@ public sealed class MailOptions
 
     public TlsOptions Tls { get; set; } = new();
 
-    public AuthOptions Auth { get; set; } = new();
-
     public AutoconfigOptions Autoconfig { get; set; } = new();
 
     public string EffectiveDataDirectory => Path.GetFullPath(DataDirectory);
@@ -129,12 +127,6 @@ public sealed class TlsOptions
     public string? CertificatePath { get; set; }
 
     public string? KeyPath { get; set; }
-}
-
-public sealed class AuthOptions
-{
-    /// <summary>Allow AUTH/LOGIN/USER before TLS (off by default).</summary>
-    public bool AllowPlaintextWithoutTls { get; set; }
 }
 
 /// <summary>The <c>Mail:Autoconfig</c> settings.</summary>

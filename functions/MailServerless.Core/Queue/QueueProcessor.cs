@@ -29,31 +29,13 @@ public interface IQueueFunction
     Task<FunctionResult> HandleAsync(QueuedMessage message, CancellationToken cancellationToken);
 }
 
-public sealed class QueueProcessorOptions
-{
-    /// <summary>Messages handled at once.</summary>
-    public int Workers { get; set; } = 4;
-
-    /// <summary>First retry delay (Postfix's <c>minimal_backoff_time</c>: 300 s); doubled per attempt.</summary>
-    public TimeSpan MinBackoff { get; set; } = TimeSpan.FromSeconds(300);
-
-    /// <summary>Longest retry delay (Postfix's <c>maximal_backoff_time</c>: 4000 s).</summary>
-    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(4000);
-
-    /// <summary>After this, a message still failing is dead-lettered (Postfix's <c>maximal_queue_lifetime</c>: 5 days).</summary>
-    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromDays(5);
-
-    /// <summary>How long a stop waits for messages being handled.</summary>
-    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(30);
-}
-
 /// <summary>
 /// Runs a function over a queue with a number of workers: done → completed and the body removed;
 /// a temporary failure or an exception → retried with exponential backoff until the maximum
 /// lifetime, then dead-lettered; a permanent problem → dead-lettered at once.
 /// </summary>
 public sealed partial class QueueProcessor(
-    IMessageQueue queue, IBlobStore blobs, IQueueFunction function, QueueProcessorOptions options, TimeProvider clock,
+    IMessageQueue queue, IBlobStore blobs, IQueueFunction function, QueueOptions options, TimeProvider clock,
     ILogger<QueueProcessor> logger)
 {
     /// <summary>Runs until <paramref name="stopping"/> fires, then lets handled messages finish within the grace time.</summary>

@@ -21,7 +21,7 @@ public sealed partial class RelayOutbound(
     IAccountDirectory directory,
     IBlobStore blobs,
     IMessageQueue inbound,
-    QueueProcessorOptions queue,
+    QueueOptions queue,
     TimeProvider clock,
     ILogger<RelayOutbound> logger) : IQueueFunction
 {

@@ -70,8 +70,9 @@ public sealed class AdminCommandTests : IAsyncLifetime
         Assert.Contains("is not a domain name", invalid.Error, StringComparison.Ordinal);
         Assert.Equal(1, noPassword.ExitCode);
         Assert.Equal(64, usage.ExitCode);
-        Assert.StartsWith("usage: admin", usage.Error, StringComparison.Ordinal);
+        Assert.StartsWith("error: Required command was not provided ('mailserverless admin mailbox'", usage.Error, StringComparison.Ordinal);
         Assert.Equal(64, unknown.ExitCode);
+        Assert.StartsWith("error: unknown command 'frobnicate' for 'mailserverless admin'", unknown.Error, StringComparison.Ordinal);
         Assert.Equal(64, overflow.ExitCode);
         Assert.True(named.ExitCode == 0, named.Output + named.Error);
         Assert.Contains("named@example.jp\tTaro Yamada\tquota 1000", named.Output, StringComparison.Ordinal);

@@ -87,7 +87,7 @@ public sealed class LambdaHandlerTests : IAsyncLifetime, IDisposable
         var queue = new SqsQueue(_sqs, "inbound", _url, new S3SeenIds(_s3, _bucket, "inbound"), TimeSpan.FromSeconds(30), TimeProvider.System, NullLogger<SqsQueue>.Instance);
         var function = new ScriptedFunction();
         var processor = new QueueProcessor(queue, new S3BlobStore(_s3, _bucket), function,
-            new QueueProcessorOptions { MinBackoff = TimeSpan.FromSeconds(1) }, TimeProvider.System, NullLogger<QueueProcessor>.Instance);
+            new QueueOptions { MinBackoff = TimeSpan.FromSeconds(1) }, TimeProvider.System, NullLogger<QueueProcessor>.Instance);
         var handler = new SqsBatchHandler(processor, queue, TimeProvider.System, NullLogger<SqsBatchHandler>.Instance);
 
         var eventJson = await RecordedEventAsync(
@@ -123,7 +123,7 @@ public sealed class LambdaHandlerTests : IAsyncLifetime, IDisposable
     public async Task An_event_that_is_not_from_sqs_fails_the_invocation()
     {
         var queue = new SqsQueue(_sqs, "inbound", _url, new S3SeenIds(_s3, _bucket, "inbound"), TimeSpan.FromSeconds(30), TimeProvider.System, NullLogger<SqsQueue>.Instance);
-        var processor = new QueueProcessor(queue, new S3BlobStore(_s3, _bucket), new ScriptedFunction(), new QueueProcessorOptions(), TimeProvider.System, NullLogger<QueueProcessor>.Instance);
+        var processor = new QueueProcessor(queue, new S3BlobStore(_s3, _bucket), new ScriptedFunction(), new QueueOptions(), TimeProvider.System, NullLogger<QueueProcessor>.Instance);
         var handler = new SqsBatchHandler(processor, queue, TimeProvider.System, NullLogger<SqsBatchHandler>.Instance);
         await Assert.ThrowsAsync<FormatException>(() => handler.HandleAsync("{\"detail-type\":\"Scheduled Event\"}", CancellationToken.None));
         queue.Dispose();

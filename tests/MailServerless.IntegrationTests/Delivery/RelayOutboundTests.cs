@@ -27,7 +27,7 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
             new DkimSigning(new DkimKeys(seeded.Test.Database, dkim, TimeProvider.System), dkim, seeded.Test.Directory, new DnsDkimPublication(options)),
             new VacationResponder(seeded.Test.Database, _harness.Blobs, _harness.Inbound, TimeProvider.System, NullLogger<VacationResponder>.Instance),
             new NonDeliveryReports(_harness.Blobs, _harness.Inbound, delivery, NullLogger<NonDeliveryReports>.Instance),
-            seeded.Test.Directory, _harness.Blobs, _harness.Inbound, new QueueProcessorOptions(), TimeProvider.System, NullLogger<RelayOutbound>.Instance);
+            seeded.Test.Directory, _harness.Blobs, _harness.Inbound, new QueueOptions(), TimeProvider.System, NullLogger<RelayOutbound>.Instance);
     }
 
     public async Task DisposeAsync() => await _sink.DisposeAsync();

@@ -100,7 +100,7 @@ public sealed class EdgeServerStartupTests : IDisposable
             [EdgeServerProcess.ServerDll, "setup", "--superadmin", "boss@example.jp", $"--Mail:DataDirectory={_data}"], input: "");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("no password on standard input", result.Output, StringComparison.Ordinal);
+        Assert.Contains("error: no password on standard input", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class QueueProcessorTests : IDisposable
         Directory.Delete(_spool, recursive: true);
     }
 
-    private static QueueProcessorOptions Fast => new()
+    private static QueueOptions Fast => new()
     {
         Workers = 2,
         MinBackoff = TimeSpan.FromMilliseconds(50),
@@ -30,7 +30,7 @@ public sealed class QueueProcessorTests : IDisposable
         ShutdownGrace = TimeSpan.FromSeconds(10),
     };
 
-    private QueueProcessor Processor(IQueueFunction function, QueueProcessorOptions? options = null) =>
+    private QueueProcessor Processor(IQueueFunction function, QueueOptions? options = null) =>
         new(_queue, _blobs, function, options ?? Fast, TimeProvider.System, NullLogger<QueueProcessor>.Instance);
 
     private async Task<QueuedMessage> EnqueueAsync(string id, DateTimeOffset? received = null)
@@ -103,7 +103,7 @@ public sealed class QueueProcessorTests : IDisposable
         await EnqueueAsync("m1");
         await EnqueueAsync("m2");
 
-        await RunUntilAsync(Processor(function, new QueueProcessorOptions { Workers = 1 }), () => _queue.Count == 0);
+        await RunUntilAsync(Processor(function, new QueueOptions { Workers = 1 }), () => _queue.Count == 0);
 
         Assert.Single(_queue.DeadLetters());
         Assert.Equal(2, function.Calls);
@@ -129,7 +129,7 @@ public sealed class QueueProcessorTests : IDisposable
     [Fact]
     public void Backoff_doubles_from_the_minimum_up_to_the_maximum()
     {
-        var processor = Processor(new ScriptedFunction(FunctionResult.Done), new QueueProcessorOptions
+        var processor = Processor(new ScriptedFunction(FunctionResult.Done), new QueueOptions
         {
             MinBackoff = TimeSpan.FromSeconds(300), MaxBackoff = TimeSpan.FromSeconds(4000),
         });

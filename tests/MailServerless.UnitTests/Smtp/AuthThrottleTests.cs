@@ -9,7 +9,7 @@ public class AuthThrottleTests
 {
     private readonly FakeTimeProvider _clock = new();
 
-    private AuthThrottle Throttle => new(new AuthThrottleOptions { MaxFailuresPerAddress = 100, MaxFailuresPerAccount = 3 }, _clock, NullLogger<AuthThrottle>.Instance);
+    private AuthThrottle Throttle => new(new AuthOptions { MaxFailuresPerAddress = 100, MaxFailuresPerAccount = 3 }, _clock, NullLogger<AuthThrottle>.Instance);
 
     private static void Fail(AuthThrottle throttle, IPAddress client, string account)
     {
@@ -37,7 +37,7 @@ public class AuthThrottleTests
     [Fact]
     public void An_ipv6_client_is_its_whole_64()
     {
-        var throttle = new AuthThrottle(new AuthThrottleOptions { MaxFailuresPerAddress = 2, MaxFailuresPerAccount = 100 }, _clock, NullLogger<AuthThrottle>.Instance);
+        var throttle = new AuthThrottle(new AuthOptions { MaxFailuresPerAddress = 2, MaxFailuresPerAccount = 100 }, _clock, NullLogger<AuthThrottle>.Instance);
         Fail(throttle, IPAddress.Parse("2001:db8:1:2::1"), "a@example.jp");
         Fail(throttle, IPAddress.Parse("2001:db8:1:2:ffff::9"), "b@example.jp");
         Assert.True(throttle.IsBlocked(IPAddress.Parse("2001:db8:1:2:1234::1"), "c@example.jp"));

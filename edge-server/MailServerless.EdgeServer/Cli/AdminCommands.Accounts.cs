@@ -1,0 +1,156 @@
+using System.CommandLine;
+using MailServerless.Core.Administration;
+using MailServerless.EdgeServer.Api;
+using MailServerless.Functions.Outbound;
+
+namespace MailServerless.EdgeServer.Cli;
+
+/// <summary>Admins, API keys, vacations, forwarding, DKIM keys and the log: the rest of what the admin API does.</summary>
+public static partial class AdminCommands
+{
+    private static Command Admins(Verbs verbs)
+    {
+        var username = Name("USERNAME", "The admin's login (an address).");
+        var superadmin = Flag("--superadmin", "A superadmin: every domain, and domains, admins and API keys themselves.");
+        var setSuperadmin = Switch("--superadmin", "A superadmin");
+        var domains = new Option<string[]>("--domain") { Description = "A domain the admin manages (repeat for more; on edit, replaces the list).", Arity = ArgumentArity.OneOrMore };
+        var inactive = Flag("--inactive", "Make the admin inactive (no login).");
+        var active = Switch("--active", "Active");
+        var domain = DomainFilter();
+        var limit = Limit();
+        var offset = Offset();
+
+        // Not "admin admin": a command cannot share its name with the command it is in.
+        return Group("administrator", "Admins (PostfixAdmin's admin and domain_admins tables); passwords are read from standard input.",
+            verbs.Verb("add", "Adds an admin; the password is the first line of standard input.", async run => (object)await run.Get<Admins>().CreateAsync(
+                    run.Actor, new AdminInput(run.Value(username), await run.PasswordAsync(), run.Value(superadmin), run.Value(domains) ?? [], !run.Value(inactive)),
+                    run.Cancellation),
+                username, superadmin, domains, inactive),
+            verbs.Verb("edit", "Changes an admin's role, domains or state; what is not given stays.", run => run.Get<Admins>().UpdateAsync(
+                    run.Actor, run.Value(username), new AdminInput(null, null, run.Value(setSuperadmin), run.Value(domains), run.Value(active)), run.Cancellation).Boxed(),
+                username, setSuperadmin, domains, active),
+            verbs.Verb("password", "Sets an admin's password from the first line of standard input.", async run => (object)await run.Get<Admins>().UpdateAsync(
+                    run.Actor, run.Value(username), new AdminInput(Password: await run.PasswordAsync()), run.Cancellation),
+                username),
+            verbs.Verb("show", "Shows an admin.", run => run.Get<Admins>().GetAsync(run.Actor, run.Value(username), run.Cancellation).Boxed(), username),
+            verbs.Verb("list", "Lists the admins.", async run =>
+                    (object)(await run.Get<Admins>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit), run.Value(domain)), run.Cancellation)).Items,
+                domain, limit, offset),
+            verbs.Verb("delete", "Deletes an admin.", async run =>
+                {
+                    await run.Get<Admins>().DeleteAsync(run.Actor, run.Value(username), run.Cancellation);
+                    return $"deleted {run.Value(username)}";
+                },
+                username));
+    }
+
+    private static Command ApiKeys(Verbs verbs)
+    {
+        var name = Text("--name", "What the key is for.");
+        var username = Text("--admin", "The admin whose rights the key has (left out: the acting superadmin).");
+        var id = Name("ID", "The key's id (as listed).");
+
+        return Group("key", "API keys for automation (Authorization: Bearer ...); a key is shown once, when made.",
+            verbs.Verb("add", "Makes an API key for an admin and prints it (this once).", run => run.Get<ApiKeys>().CreateAsync(
+                    run.Actor, new ApiKeyInput(run.Value(name), run.Value(username)), run.Cancellation).Boxed(),
+                name, username),
+            verbs.Verb("list", "Lists the API keys (never their secrets).", run => run.Get<ApiKeys>().ListAsync(run.Actor, run.Cancellation).Boxed()),
+            verbs.Verb("delete", "Deletes an API key.", async run =>
+                {
+                    await run.Get<ApiKeys>().DeleteAsync(run.Actor, run.Value(id), run.Cancellation);
+                    return $"deleted key {run.Value(id)}";
+                },
+                id));
+    }
+
+    private static Command Vacations(Verbs verbs)
+    {
+        var address = Name("ADDRESS", "The mailbox.");
+        var subject = Text("--subject", "The reply's subject.");
+        var body = Text("--body", "The reply's text; - reads it from standard input.");
+        var from = new Option<DateTime?>("--from") { Description = "First day it answers (yyyy-mm-dd)." };
+        var until = new Option<DateTime?>("--until") { Description = "Last day it answers (yyyy-mm-dd)." };
+        var interval = Count("--interval", "Seconds before the same sender is answered again (0: once).");
+        var active = Switch("--active", "Answering (set turns it on unless --active false)");
+
+        return Group("vacation", "Vacation auto-replies (PostfixAdmin's vacation table).",
+            verbs.Verb("show", "Shows a mailbox's vacation reply.", run => run.Get<Vacations>().GetAsync(run.Actor, run.Value(address), run.Cancellation).Boxed(), address),
+            verbs.Verb("set", "Sets a mailbox's vacation reply and turns it on; what is not given stays.", async run => (object)await run.Get<Vacations>().SetAsync(
+                    run.Actor, run.Value(address),
+                    new VacationInput(run.Value(active) ?? true, run.Value(subject),
+                        run.Value(body) == "-" ? await run.Input.ReadToEndAsync(run.Cancellation) : run.Value(body),
+                        run.Value(from), run.Value(until), run.Value(interval)),
+                    run.Cancellation),
+                address, subject, body, from, until, interval, active),
+            verbs.Verb("delete", "Turns a mailbox's vacation reply off and forgets it.", async run =>
+                {
+                    await run.Get<Vacations>().DeleteAsync(run.Actor, run.Value(address), run.Cancellation);
+                    return $"deleted the vacation of {run.Value(address)}";
+                },
+                address));
+    }
+
+    private static Command Forwarding(Verbs verbs)
+    {
+        var address = Name("ADDRESS", "The mailbox.");
+        var targets = new Argument<string[]>("TARGET") { Description = "Where its mail goes.", Arity = ArgumentArity.OneOrMore };
+        var keep = Flag("--keep", "Keep a copy in the mailbox too.");
+
+        return Group("forward", "A mailbox's forwarding (its own row in PostfixAdmin's alias table).",
+            verbs.Verb("show", "Shows where a mailbox's mail goes.", run => run.Get<Aliases>().GetAsync(run.Actor, Mailbox(run.Value(address)), run.Cancellation).Boxed(), address),
+            verbs.Verb("set", "Forwards a mailbox's mail (with --keep, keeping a copy).", run =>
+                {
+                    var mailbox = Mailbox(run.Value(address));
+                    var goto_ = run.Value(keep) ? run.Value(targets).Prepend(mailbox).ToArray() : run.Value(targets);
+                    return run.Get<Aliases>().UpdateAsync(run.Actor, mailbox, new AliasInput(Goto: goto_), run.Cancellation).Boxed();
+                },
+                address, targets, keep),
+            verbs.Verb("delete", "Stops forwarding: the mailbox's mail stays in it.", run =>
+                {
+                    var mailbox = Mailbox(run.Value(address));
+                    return run.Get<Aliases>().UpdateAsync(run.Actor, mailbox, new AliasInput(Goto: [mailbox]), run.Cancellation).Boxed();
+                },
+                address));
+
+        static string Mailbox(string address) => DirectoryNames.Address(address, "address").Value;
+    }
+
+    private static Command Dkim(Verbs verbs)
+    {
+        var domain = Name("DOMAIN", "The domain whose mail is signed.");
+        var algorithm = new Option<DkimAlgorithm?>("--algorithm") { Description = "The new key's algorithm (Rsa2048 or Ed25519; left out: Mail:Dkim:Algorithm)." };
+
+        return Group("dkim", "DKIM signing keys and the TXT records to publish for them.",
+            verbs.Verb("show", "Shows the domain's key as the TXT record to publish (made on first use).", async run =>
+                    (object)DkimRecord.Of(await run.Get<DkimKeys>().GetStateAsync((await SigningDomainAsync(run, run.Value(domain))).Domain, run.Cancellation)),
+                domain),
+            verbs.Verb("rotate", "Makes the next key; it signs once its record is found in DNS (or on activate).", async run =>
+                    (object)DkimRecord.Of(await run.Get<DkimKeys>().RotateAsync((await SigningDomainAsync(run, run.Value(domain))).Domain, run.Value(algorithm), run.Cancellation)),
+                domain, algorithm),
+            verbs.Verb("activate", "Signs with the pending key from now on, found in DNS or not.", async run =>
+                    await run.Get<DkimKeys>().ActivateAsync((await SigningDomainAsync(run, run.Value(domain))).Domain, run.Cancellation) is { } state
+                        ? DkimRecord.Of(state)
+                        : throw AdministrationException.Conflict($"{run.Value(domain)} has no pending DKIM key: rotate first."),
+                domain));
+    }
+
+    /// <summary>A domain the actor manages and whose mail is signed here (a backup MX domain's is not), as the API has it.</summary>
+    private static async Task<DomainView> SigningDomainAsync(Invocation run, string domain)
+    {
+        var view = await run.Get<Domains>().GetAsync(run.Actor, domain, run.Cancellation);
+        return view.BackupMx
+            ? throw AdministrationException.Invalid("domain", $"{view.Domain} is a backup MX domain: its mail is not sent from here.")
+            : view;
+    }
+
+    private static Command Log(Verbs verbs)
+    {
+        var domain = DomainFilter();
+        var limit = new Option<int>("--limit") { Description = $"The last this many entries (1 to {PageRequest.MaxLimit}).", DefaultValueFactory = _ => 20 };
+        var offset = Offset();
+        var log = verbs.Verb("log", "Shows the administration log (PostfixAdmin's log table), newest first.", async run =>
+                (object)(await run.Get<AdministrationLog>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit), run.Value(domain)), run.Cancellation)).Items,
+            domain, limit, offset);
+        return log;
+    }
+}

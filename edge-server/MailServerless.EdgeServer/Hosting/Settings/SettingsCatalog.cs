@@ -1,0 +1,130 @@
+using System.Collections;
+using System.Reflection;
+using MailServerless.Aws;
+using MailServerless.Core.Administration;
+using MailServerless.Core.Configuration;
+using MailServerless.Core.Queue;
+using MailServerless.EdgeServer.Imap;
+using MailServerless.EdgeServer.Pop3;
+using MailServerless.EdgeServer.Protocol;
+using MailServerless.EdgeServer.Smtp;
+using MailServerless.Functions;
+using MailServerless.Functions.Outbound;
+
+namespace MailServerless.EdgeServer.Hosting.Settings;
+
+/// <summary>One section of the settings and the class it is bound to.</summary>
+public sealed record SettingsSection(string Path, Type Type);
+
+/// <summary>
+/// Every <c>Mail:*</c> section and the one class each is bound to: the list the host binds, the unknown-key check
+/// reads and docs/configuration.md is checked against. A setting is a public property with a setter; a nested
+/// class is a subsection (<c>Mail:Directory:Provider</c>); a list takes indexes (<c>Mail:Admin:DefaultAliases:0</c>).
+/// </summary>
+public static class SettingsCatalog
+{
+    public const string Root = "Mail";
+
+    public static IReadOnlyList<SettingsSection> Sections { get; } =
+    [
+        new(Root, typeof(MailOptions)),
+        new("Mail:Auth", typeof(AuthOptions)),
+        new("Mail:Smtp", typeof(SmtpOptions)),
+        new("Mail:Imap", typeof(ImapOptions)),
+        new("Mail:Pop3", typeof(Pop3Options)),
+        new("Mail:Queue", typeof(QueueOptions)),
+        new("Mail:Blob", typeof(BlobOptions)),
+        new("Mail:Aws", typeof(AwsOptions)),
+        new("Mail:Delivery", typeof(DeliveryOptions)),
+        new("Mail:Relay", typeof(RelayOptions)),
+        new("Mail:Dkim", typeof(DkimOptions)),
+        new("Mail:Admin", typeof(AdministrationOptions)),
+    ];
+
+    /// <summary>Every setting's key (a list as <c>Key:0</c>), in catalogue order.</summary>
+    public static IReadOnlyList<string> Keys { get; } = Sections.SelectMany(s => KeysOf(s.Path, s.Type)).ToList();
+
+    /// <summary>The property a key names, or null when no setting has that key (keys ignore case, as configuration does).</summary>
+    public static PropertyInfo? Find(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var section = Sections.Where(s => key.StartsWith(s.Path + ":", StringComparison.OrdinalIgnoreCase))
+            .MaxBy(s => s.Path.Length);
+        return section is null ? null : Find(section.Type, key[(section.Path.Length + 1)..].Split(':'));
+    }
+
+    private static PropertyInfo? Find(Type type, string[] path)
+    {
+        var property = Settable(type).FirstOrDefault(p => string.Equals(p.Name, path[0], StringComparison.OrdinalIgnoreCase));
+        if (property is null)
+        {
+            return null;
+        }
+
+        var rest = path[1..];
+        var valueType = property.PropertyType;
+        if (ElementOf(valueType) is { } element)
+        {
+            // A list: an index, then the element (a string, usually).
+            if (rest.Length == 0 || !int.TryParse(rest[0], out _))
+            {
+                return rest.Length == 0 ? property : null;
+            }
+
+            rest = rest[1..];
+            valueType = element;
+        }
+
+        if (rest.Length == 0)
+        {
+            return property;
+        }
+
+        return IsLeaf(valueType) ? null : Find(valueType, rest);
+    }
+
+    private static IEnumerable<string> KeysOf(string prefix, Type type)
+    {
+        foreach (var property in Settable(type))
+        {
+            var key = $"{prefix}:{property.Name}";
+            if (Sections.Any(s => string.Equals(s.Path, key, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue; // a section of its own
+            }
+
+            if (ElementOf(property.PropertyType) is not null)
+            {
+                yield return key + ":0";
+            }
+            else if (IsLeaf(property.PropertyType))
+            {
+                yield return key;
+            }
+            else
+            {
+                foreach (var nested in KeysOf(key, property.PropertyType))
+                {
+                    yield return nested;
+                }
+            }
+        }
+    }
+
+    /// <summary>The properties configuration binding sets.</summary>
+    private static IEnumerable<PropertyInfo> Settable(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod is { IsPublic: true });
+
+    private static bool IsLeaf(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(TimeSpan) ||
+               type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(Uri);
+    }
+
+    private static Type? ElementOf(Type type) =>
+        type == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(type) ? null
+        : type.IsArray ? type.GetElementType()
+        : type.IsGenericType ? type.GetGenericArguments()[0]
+        : null;
+}

@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Options;
+using MailServerless.Aws;
+using MailServerless.Core.Administration;
+using MailServerless.Core.Configuration;
+using MailServerless.Core.Queue;
+using MailServerless.EdgeServer.Imap;
+using MailServerless.EdgeServer.Pop3;
+using MailServerless.EdgeServer.Protocol;
+using MailServerless.EdgeServer.Smtp;
+using MailServerless.Functions;
+using MailServerless.Functions.Outbound;
+
+namespace MailServerless.EdgeServer.Hosting.Settings;
+
+/// <summary>
+/// Binds each section of <see cref="SettingsCatalog"/> once, as <see cref="IOptions{T}"/> validated at start
+/// (<see cref="ValidateAtStart"/>), and registers each options object for the services that take it directly.
+/// </summary>
+public static class SettingsRegistration
+{
+    public static IServiceCollection AddMailSettings(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        Bind<MailOptions>(services, configuration);
+        Bind<AuthOptions>(services, configuration);
+        Bind<SmtpOptions>(services, configuration);
+        Bind<ImapOptions>(services, configuration);
+        Bind<Pop3Options>(services, configuration);
+        Bind<QueueOptions>(services, configuration);
+        Bind<BlobOptions>(services, configuration);
+        Bind<AwsOptions>(services, configuration);
+        Bind<DeliveryOptions>(services, configuration)
+            // Bounces come from the host itself unless told otherwise.
+            .PostConfigure<IOptions<MailOptions>>((delivery, mail) =>
+            {
+                if (configuration["Mail:Delivery:HostName"] is null)
+                {
+                    delivery.HostName = mail.Value.EffectiveHostName;
+                }
+            });
+        Bind<RelayOptions>(services, configuration);
+        Bind<DkimOptions>(services, configuration);
+        Bind<AdministrationOptions>(services, configuration);
+
+        services.AddSingleton<IValidateOptions<MailOptions>>(new UnknownSettings(configuration));
+        services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidation>();
+        services.AddSingleton<IValidateOptions<QueueOptions>, QueueOptionsValidation>();
+        services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidation>();
+        services.AddSingleton<IValidateOptions<AdministrationOptions>, AdministrationOptionsValidation>();
+        return services;
+    }
+
+    /// <summary>
+    /// Binds and checks every section now (not at the first use of a setting), so that a bad setting stops start-up
+    /// before anything is made; the exception's message is one line naming each bad key.
+    /// </summary>
+    /// <exception cref="SettingsException">A setting is unknown, has the wrong type or cannot work.</exception>
+    public static void ValidateAtStart(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        Checked(() => services.GetRequiredService<IStartupValidator>().Validate());
+    }
+
+    /// <summary>Runs <paramref name="action"/> (which may bind settings), turning a refused setting into a <see cref="SettingsException"/>.</summary>
+    public static void Checked(Action action) => Checked(() =>
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        action();
+        return true;
+    });
+
+    /// <inheritdoc cref="Checked(Action)"/>
+    public static T Checked<T>(Func<T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (Explain(e) is { } reason)
+        {
+            throw new SettingsException(reason, e);
+        }
+    }
+
+    /// <summary>The one-line reason when <paramref name="error"/> is a refused setting; null otherwise.</summary>
+    private static string? Explain(Exception error) => error switch
+    {
+        OptionsValidationException e => string.Join("; ", e.Failures.Distinct()),
+        // Options read through IOptions and IOptionsMonitor are each checked: say each reason once.
+        AggregateException e when e.InnerExceptions.All(i => Explain(i) is not null) =>
+            string.Join("; ", e.InnerExceptions.SelectMany(i => Explain(i)!.Split("; ")).Distinct()),
+        // The binder's own refusal: "Failed to convert configuration value 'x' at 'Mail:Smtp:MaxErrors' to type 'System.Int32'."
+        InvalidOperationException e when e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) ||
+                                         e.Message.StartsWith("Failed to create instance", StringComparison.Ordinal) => e.Message.TrimEnd('.'),
+        _ when error.InnerException is { } inner => Explain(inner),
+        _ => null,
+    };
+
+    private static OptionsBuilder<T> Bind<T>(IServiceCollection services, IConfiguration configuration)
+        where T : class
+    {
+        var section = SettingsCatalog.Sections.Single(s => s.Type == typeof(T)).Path;
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<T>>().Value);
+        services.AddSingleton<IValidateOptions<T>>(new NoNegativeSettings<T>(section));
+        return services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateOnStart();
+    }
+}
+
+/// <summary>A setting that is unknown or cannot work; the message names it and says why, in one line.</summary>
+public sealed class SettingsException(string message, Exception? inner = null) : Exception(message, inner);
