@@ -9,10 +9,11 @@ public static class ProcessRunner
 
     public static async Task<Result> RunAsync(
         string fileName, IEnumerable<string> arguments, string? input = null, IDictionary<string, string>? environment = null,
-        TimeSpan? timeout = null)
+        TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -93,7 +93,7 @@ public static partial class AdminCommands
     private static Command Forwarding(Verbs verbs)
     {
         var address = Name("ADDRESS", "The mailbox.");
-        var targets = new Argument<string[]>("TARGET") { Description = "Where its mail goes.", Arity = ArgumentArity.OneOrMore };
+        var targets = Names("TARGET", "Where its mail goes.", ArgumentArity.OneOrMore);
         var keep = Flag("--keep", "Keep a copy in the mailbox too.");
 
         return Group("forward", "A mailbox's forwarding (its own row in PostfixAdmin's alias table).",

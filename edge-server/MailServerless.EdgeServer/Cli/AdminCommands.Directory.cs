@@ -96,8 +96,8 @@ public static partial class AdminCommands
     private static Command Aliases(Verbs verbs)
     {
         var address = Name("ADDRESS", "The alias: an address, or @domain for a catch-all.");
-        var targets = new Argument<string[]>("TARGET") { Description = "Where its mail goes (addresses here or elsewhere).", Arity = ArgumentArity.OneOrMore };
-        var newTargets = new Argument<string[]>("TARGET") { Description = "New targets, replacing the old ones (none: keep them).", Arity = ArgumentArity.ZeroOrMore };
+        var targets = Names("TARGET", "Where its mail goes (addresses here or elsewhere).", ArgumentArity.OneOrMore);
+        var newTargets = Names("TARGET", "New targets, replacing the old ones (none: keep them).", ArgumentArity.ZeroOrMore);
         var inactive = Flag("--inactive", "Make it inactive.");
         var active = Switch("--active", "Active");
         var domain = DomainFilter();

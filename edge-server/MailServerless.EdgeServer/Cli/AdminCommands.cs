@@ -114,7 +114,10 @@ public static partial class AdminCommands
 
     // ------------------------------------------------------------------ shared arguments and options --
 
-    private static Argument<string> Name(string name, string description) => new(name) { Description = description };
+    private static Argument<string> Name(string name, string description) => new Argument<string>(name) { Description = description }.RefusingOptions();
+
+    private static Argument<string[]> Names(string name, string description, ArgumentArity arity) =>
+        new Argument<string[]>(name) { Description = description, Arity = arity }.RefusingOptions();
 
     private static Option<string?> Text(string name, string description) => new(name) { Description = description };
 

@@ -24,13 +24,7 @@ public static class MailServerlessCommandLine
     {
         ArgumentNullException.ThrowIfNull(args);
         var (settings, words) = HostSettings.Split(args);
-        var context = new CliContext(settings, input, output, error);
-        var root = new RootCommand("MailServerless: SMTP, IMAP and POP3 over a PostfixAdmin directory and Maildir. Without a command, runs the server.");
-        root.SetAction((_, cancellationToken) => EdgeServerProgram.ServeAsync(settings, output, error, cancellationToken));
-        root.Subcommands.Add(SetupCommand.Create(context));
-        root.Subcommands.Add(AdminCommands.Create(context));
-
-        var parse = root.Parse(words);
+        var parse = CreateRoot(new CliContext(settings, input, output, error)).Parse(words);
         if (parse.Errors.Count > 0 && parse.Action is not { ClearsParseErrors: true })
         {
             await error.WriteLineAsync(UsageError(parse));
@@ -40,12 +34,27 @@ public static class MailServerlessCommandLine
         return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
     }
 
+    /// <summary>The program's commands: the server (no command), <c>setup</c> and <c>admin</c>.</summary>
+    public static RootCommand CreateRoot(CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var root = new RootCommand("MailServerless: SMTP, IMAP and POP3 over a PostfixAdmin directory and Maildir. Without a command, runs the server.");
+        root.SetAction((_, cancellationToken) => EdgeServerProgram.ServeAsync(context.Settings, context.Output, context.Error, cancellationToken));
+        root.Subcommands.Add(SetupCommand.Create(context));
+        root.Subcommands.Add(AdminCommands.Create(context));
+        return root;
+    }
+
     /// <summary>One line: what was wrong, and the nearest option or command the user may have meant.</summary>
     private static string UsageError(ParseResult parse)
     {
         var command = parse.CommandResult.Command;
         var path = string.Join(' ', Path(parse.CommandResult));
-        if (parse.UnmatchedTokens is [var unmatched, ..])
+        // A word nothing took, or an option-like word an argument refused (RefusingOptions).
+        var unmatched = parse.UnmatchedTokens.Count > 0 ? parse.UnmatchedTokens[0]
+            : parse.Errors.Select(e => e.Message).FirstOrDefault(m => m.StartsWith(UnknownOptionPrefix, StringComparison.Ordinal))
+                ?[UnknownOptionPrefix.Length..].TrimEnd('\'');
+        if (unmatched is not null)
         {
             var candidates = unmatched.StartsWith('-')
                 ? command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Concat(Recursive(parse.CommandResult))
@@ -71,6 +80,26 @@ public static class MailServerlessCommandLine
         }
 
         return names;
+    }
+
+    private const string UnknownOptionPrefix = "unknown option '";
+
+    /// <summary>
+    /// Makes <paramref name="argument"/> refuse a word that looks like an option: System.CommandLine would take an
+    /// unknown <c>--quot</c> as the argument's value, and the command would then act on it.
+    /// </summary>
+    public static T RefusingOptions<T>(this T argument)
+        where T : Argument
+    {
+        ArgumentNullException.ThrowIfNull(argument);
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.FirstOrDefault(t => t.Value.Length > 1 && t.Value[0] == '-') is { } token)
+            {
+                result.AddError($"{UnknownOptionPrefix}{token.Value}'");
+            }
+        });
+        return argument;
     }
 
     /// <summary>Options that parent commands give to all their subcommands (<c>--json</c>, <c>--create</c>).</summary>
