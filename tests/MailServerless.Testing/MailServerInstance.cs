@@ -207,6 +207,7 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         for (var attempt = 1; ; attempt++)
         {
             var server = new MailServerInstance(Path.Combine(Path.GetTempPath(), "msl-readme-" + Guid.NewGuid().ToString("N"), "data"));
+            Directory.CreateDirectory(Path.GetDirectoryName(server.DataDirectory)!);
             if (seeded)
             {
                 await server.SeedAsync();
