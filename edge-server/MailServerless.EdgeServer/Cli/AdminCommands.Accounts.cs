@@ -16,9 +16,6 @@ public static partial class AdminCommands
         var domains = new Option<string[]>("--domain") { Description = "A domain the admin manages (repeat for more; on edit, replaces the list).", Arity = ArgumentArity.OneOrMore };
         var inactive = Flag("--inactive", "Make the admin inactive (no login).");
         var active = Switch("--active", "Active");
-        var domain = DomainFilter();
-        var limit = Limit();
-        var offset = Offset();
 
         // Not "admin admin": a command cannot share its name with the command it is in.
         return Group("administrator", "Admins (PostfixAdmin's admin and domain_admins tables); passwords are read from standard input.",
@@ -32,16 +29,9 @@ public static partial class AdminCommands
             verbs.Verb("password", "Sets an admin's password from the first line of standard input.", async run => (object)await run.Get<Admins>().UpdateAsync(
                     run.Actor, run.Value(username), new AdminInput(Password: await run.PasswordAsync()), run.Cancellation),
                 username),
-            verbs.Verb("show", "Shows an admin.", run => run.Get<Admins>().GetAsync(run.Actor, run.Value(username), run.Cancellation).Boxed(), username),
-            verbs.Verb("list", "Lists the admins.", async run =>
-                    (object)(await run.Get<Admins>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit), run.Value(domain)), run.Cancellation)).Items,
-                domain, limit, offset),
-            verbs.Verb("delete", "Deletes an admin.", async run =>
-                {
-                    await run.Get<Admins>().DeleteAsync(run.Actor, run.Value(username), run.Cancellation);
-                    return $"deleted {run.Value(username)}";
-                },
-                username));
+            verbs.Show("Shows an admin.", username, (run, key) => run.Get<Admins>().GetAsync(run.Actor, key, run.Cancellation)),
+            verbs.List("Lists the admins.", (run, page) => run.Get<Admins>().ListAsync(run.Actor, page, run.Cancellation)),
+            verbs.Delete("Deletes an admin.", username, (run, key) => run.Get<Admins>().DeleteAsync(run.Actor, key, run.Cancellation)));
     }
 
     private static Command ApiKeys(Verbs verbs)
@@ -55,12 +45,7 @@ public static partial class AdminCommands
                     run.Actor, new ApiKeyInput(run.Value(name), run.Value(username)), run.Cancellation).Boxed(),
                 name, username),
             verbs.Verb("list", "Lists the API keys (never their secrets).", run => run.Get<ApiKeys>().ListAsync(run.Actor, run.Cancellation).Boxed()),
-            verbs.Verb("delete", "Deletes an API key.", async run =>
-                {
-                    await run.Get<ApiKeys>().DeleteAsync(run.Actor, run.Value(id), run.Cancellation);
-                    return $"deleted key {run.Value(id)}";
-                },
-                id));
+            verbs.Delete("Deletes an API key.", id, (run, key) => run.Get<ApiKeys>().DeleteAsync(run.Actor, key, run.Cancellation)));
     }
 
     private static Command Vacations(Verbs verbs)
@@ -74,7 +59,7 @@ public static partial class AdminCommands
         var active = Switch("--active", "Answering (set turns it on unless --active false)");
 
         return Group("vacation", "Vacation auto-replies (PostfixAdmin's vacation table).",
-            verbs.Verb("show", "Shows a mailbox's vacation reply.", run => run.Get<Vacations>().GetAsync(run.Actor, run.Value(address), run.Cancellation).Boxed(), address),
+            verbs.Show("Shows a mailbox's vacation reply.", address, (run, key) => run.Get<Vacations>().GetAsync(run.Actor, key, run.Cancellation)),
             verbs.Verb("set", "Sets a mailbox's vacation reply and turns it on; what is not given stays.", async run => (object)await run.Get<Vacations>().SetAsync(
                     run.Actor, run.Value(address),
                     new VacationInput(run.Value(active) ?? true, run.Value(subject),
@@ -82,12 +67,8 @@ public static partial class AdminCommands
                         run.Value(from), run.Value(until), run.Value(interval)),
                     run.Cancellation),
                 address, subject, body, from, until, interval, active),
-            verbs.Verb("delete", "Turns a mailbox's vacation reply off and forgets it.", async run =>
-                {
-                    await run.Get<Vacations>().DeleteAsync(run.Actor, run.Value(address), run.Cancellation);
-                    return $"deleted the vacation of {run.Value(address)}";
-                },
-                address));
+            verbs.Delete("Turns a mailbox's vacation reply off and forgets it.", address,
+                (run, key) => run.Get<Vacations>().DeleteAsync(run.Actor, key, run.Cancellation)));
     }
 
     private static Command Forwarding(Verbs verbs)
@@ -97,7 +78,7 @@ public static partial class AdminCommands
         var keep = Flag("--keep", "Keep a copy in the mailbox too.");
 
         return Group("forward", "A mailbox's forwarding (its own row in PostfixAdmin's alias table).",
-            verbs.Verb("show", "Shows where a mailbox's mail goes.", run => run.Get<Aliases>().GetAsync(run.Actor, Mailbox(run.Value(address)), run.Cancellation).Boxed(), address),
+            verbs.Show("Shows where a mailbox's mail goes.", address, (run, key) => run.Get<Aliases>().GetAsync(run.Actor, Mailbox(key), run.Cancellation)),
             verbs.Verb("set", "Forwards a mailbox's mail (with --keep, keeping a copy).", run =>
                 {
                     var mailbox = Mailbox(run.Value(address));
@@ -148,9 +129,8 @@ public static partial class AdminCommands
         var domain = DomainFilter();
         var limit = new Option<int>("--limit") { Description = $"The last this many entries (1 to {PageRequest.MaxLimit}).", DefaultValueFactory = _ => 20 };
         var offset = Offset();
-        var log = verbs.Verb("log", "Shows the administration log (PostfixAdmin's log table), newest first.", async run =>
-                (object)(await run.Get<AdministrationLog>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit), run.Value(domain)), run.Cancellation)).Items,
+        return verbs.Verb("log", "Shows the administration log (PostfixAdmin's log table), newest first.", async run =>
+                (await run.Get<AdministrationLog>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit), run.Value(domain)), run.Cancellation)).Items,
             domain, limit, offset);
-        return log;
     }
 }

@@ -23,8 +23,6 @@ public static partial class AdminCommands
         var active = Switch("--active", "Active");
         var cascade = Flag("--cascade", "Delete its mailboxes, aliases and alias domains too.");
         var removeMaildirs = Flag("--remove-maildirs", "With --cascade: remove the mailboxes' Maildirs too.");
-        var limit = Limit();
-        var offset = Offset();
 
         return Group("domain", "Domains (PostfixAdmin's domain table).",
             verbs.Verb("add", "Adds a domain, with PostfixAdmin's limits unless given (Mail:Admin:Domain*).", run => run.Get<Domains>().CreateAsync(
@@ -39,22 +37,18 @@ public static partial class AdminCommands
                         run.Value(quota), run.Value(setBackupMx), run.Value(active), run.Value(transport), run.Value(postmaster)),
                     run.Cancellation).Boxed(),
                 domain, description, aliases, mailboxes, maxQuota, quota, transport, setBackupMx, active, postmaster),
-            verbs.Verb("show", "Shows a domain, with how many mailboxes and aliases it has.",
-                run => run.Get<Domains>().GetAsync(run.Actor, run.Value(domain), run.Cancellation).Boxed(), domain),
-            verbs.Verb("list", "Lists the domains.", async run =>
-                    (object)(await run.Get<Domains>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit)), run.Cancellation)).Items,
-                limit, offset),
-            verbs.Verb("delete", "Deletes a domain; one with mailboxes only with --cascade.", async run =>
+            verbs.Show("Shows a domain, with how many mailboxes and aliases it has.", domain,
+                (run, key) => run.Get<Domains>().GetAsync(run.Actor, key, run.Cancellation)),
+            verbs.List("Lists the domains.", (run, page) => run.Get<Domains>().ListAsync(run.Actor, page, run.Cancellation), byDomain: false),
+            verbs.Delete("Deletes a domain; one with mailboxes only with --cascade.", domain, async (run, key) =>
                 {
                     var provisioning = run.Get<IMailboxProvisioning>();
-                    foreach (var maildir in await run.Get<Domains>().DeleteAsync(run.Actor, run.Value(domain), run.Value(cascade), run.Cancellation))
+                    foreach (var maildir in await run.Get<Domains>().DeleteAsync(run.Actor, key, run.Value(cascade), run.Cancellation))
                     {
                         await provisioning.DeletedAsync(maildir, run.Value(removeMaildirs), run.Cancellation);
                     }
-
-                    return $"deleted {run.Value(domain)}";
                 },
-                domain, cascade, removeMaildirs));
+                cascade, removeMaildirs));
     }
 
     private static Command Mailboxes(Verbs verbs)
@@ -65,9 +59,6 @@ public static partial class AdminCommands
         var inactive = Flag("--inactive", "Make it inactive (no mail, no login).");
         var active = Switch("--active", "Active");
         var removeMaildir = Flag("--remove-maildir", "Remove its Maildir too (kept by default, as PostfixAdmin does).");
-        var domain = DomainFilter();
-        var limit = Limit();
-        var offset = Offset();
 
         return Group("mailbox", "Mailboxes (PostfixAdmin's mailbox table); passwords are read from standard input.",
             verbs.Verb("add", "Adds a mailbox; its password is the first line of standard input.", async run => await run.Get<Mailboxes>().CreateAsync(
@@ -80,17 +71,10 @@ public static partial class AdminCommands
             verbs.Verb("password", "Sets a mailbox's password from the first line of standard input.", async run => await run.Get<Mailboxes>().UpdateAsync(
                     run.Actor, run.Value(address), new MailboxInput(Password: await run.PasswordAsync()), run.Cancellation),
                 address),
-            verbs.Verb("show", "Shows a mailbox and what its Maildir holds.",
-                run => run.Get<Mailboxes>().GetAsync(run.Actor, run.Value(address), run.Cancellation).Boxed(), address),
-            verbs.Verb("list", "Lists the mailboxes.", async run =>
-                    (object)(await run.Get<Mailboxes>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit), run.Value(domain)), run.Cancellation)).Items,
-                domain, limit, offset),
-            verbs.Verb("delete", "Deletes a mailbox (its Maildir stays unless --remove-maildir).", async run =>
-                {
-                    await run.Get<Mailboxes>().DeleteAsync(run.Actor, run.Value(address), run.Value(removeMaildir), run.Cancellation);
-                    return $"deleted {run.Value(address)}";
-                },
-                address, removeMaildir));
+            verbs.Show("Shows a mailbox and what its Maildir holds.", address, (run, key) => run.Get<Mailboxes>().GetAsync(run.Actor, key, run.Cancellation)),
+            verbs.List("Lists the mailboxes.", (run, page) => run.Get<Mailboxes>().ListAsync(run.Actor, page, run.Cancellation)),
+            verbs.Delete("Deletes a mailbox (its Maildir stays unless --remove-maildir).", address,
+                (run, key) => run.Get<Mailboxes>().DeleteAsync(run.Actor, key, run.Value(removeMaildir), run.Cancellation), removeMaildir));
     }
 
     private static Command Aliases(Verbs verbs)
@@ -100,9 +84,6 @@ public static partial class AdminCommands
         var newTargets = Names("TARGET", "New targets, replacing the old ones (none: keep them).", ArgumentArity.ZeroOrMore);
         var inactive = Flag("--inactive", "Make it inactive.");
         var active = Switch("--active", "Active");
-        var domain = DomainFilter();
-        var limit = Limit();
-        var offset = Offset();
 
         return Group("alias", "Aliases (PostfixAdmin's alias table, not mailboxes' own rows: see forward).",
             verbs.Verb("add", "Adds an alias.", run => run.Get<Aliases>().CreateAsync(
@@ -112,16 +93,9 @@ public static partial class AdminCommands
                     run.Actor, run.Value(address), new AliasInput(null, run.Value(newTargets) is { Length: > 0 } given ? given : null, run.Value(active)),
                     run.Cancellation).Boxed(),
                 address, newTargets, active),
-            verbs.Verb("show", "Shows an alias.", run => run.Get<Aliases>().GetAsync(run.Actor, run.Value(address), run.Cancellation).Boxed(), address),
-            verbs.Verb("list", "Lists the aliases.", async run =>
-                    (object)(await run.Get<Aliases>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit), run.Value(domain)), run.Cancellation)).Items,
-                domain, limit, offset),
-            verbs.Verb("delete", "Deletes an alias.", async run =>
-                {
-                    await run.Get<Aliases>().DeleteAsync(run.Actor, run.Value(address), run.Cancellation);
-                    return $"deleted {run.Value(address)}";
-                },
-                address));
+            verbs.Show("Shows an alias.", address, (run, key) => run.Get<Aliases>().GetAsync(run.Actor, key, run.Cancellation)),
+            verbs.List("Lists the aliases.", (run, page) => run.Get<Aliases>().ListAsync(run.Actor, page, run.Cancellation)),
+            verbs.Delete("Deletes an alias.", address, (run, key) => run.Get<Aliases>().DeleteAsync(run.Actor, key, run.Cancellation)));
     }
 
     private static Command AliasDomains(Verbs verbs)
@@ -131,9 +105,6 @@ public static partial class AdminCommands
         var newTarget = Text("--target", "The domain its mail goes to from now on.");
         var inactive = Flag("--inactive", "Make it inactive.");
         var active = Switch("--active", "Active");
-        var domain = DomainFilter();
-        var limit = Limit();
-        var offset = Offset();
 
         return Group("alias-domain", "Alias domains (PostfixAdmin's alias_domain table).",
             verbs.Verb("add", "Makes a domain an alias of another.", run => run.Get<AliasDomains>().CreateAsync(
@@ -142,17 +113,9 @@ public static partial class AdminCommands
             verbs.Verb("edit", "Changes an alias domain's target or state.", run => run.Get<AliasDomains>().UpdateAsync(
                     run.Actor, run.Value(aliasDomain), new AliasDomainInput(null, run.Value(newTarget), run.Value(active)), run.Cancellation).Boxed(),
                 aliasDomain, newTarget, active),
-            verbs.Verb("show", "Shows an alias domain.",
-                run => run.Get<AliasDomains>().GetAsync(run.Actor, run.Value(aliasDomain), run.Cancellation).Boxed(), aliasDomain),
-            verbs.Verb("list", "Lists the alias domains.", async run =>
-                    (object)(await run.Get<AliasDomains>().ListAsync(run.Actor, new PageRequest(run.Value(offset), run.Value(limit), run.Value(domain)), run.Cancellation)).Items,
-                domain, limit, offset),
-            verbs.Verb("delete", "Deletes an alias domain.", async run =>
-                {
-                    await run.Get<AliasDomains>().DeleteAsync(run.Actor, run.Value(aliasDomain), run.Cancellation);
-                    return $"deleted {run.Value(aliasDomain)}";
-                },
-                aliasDomain));
+            verbs.Show("Shows an alias domain.", aliasDomain, (run, key) => run.Get<AliasDomains>().GetAsync(run.Actor, key, run.Cancellation)),
+            verbs.List("Lists the alias domains.", (run, page) => run.Get<AliasDomains>().ListAsync(run.Actor, page, run.Cancellation)),
+            verbs.Delete("Deletes an alias domain.", aliasDomain, (run, key) => run.Get<AliasDomains>().DeleteAsync(run.Actor, key, run.Cancellation)));
     }
 }
 

@@ -84,6 +84,29 @@ public static partial class AdminCommands
             }));
             return command;
         }
+
+        /// <summary><c>show KEY</c>: one item.</summary>
+        public Command Show<T>(string description, Argument<string> key, Func<Invocation, string, Task<T>> get)
+            where T : notnull => Verb("show", description, async run => await get(run, run.Value(key)), key);
+
+        /// <summary><c>list [--domain D] [--limit N] [--offset N]</c>: one page of items.</summary>
+        public Command List<T>(string description, Func<Invocation, PageRequest, Task<Page<T>>> list, bool byDomain = true)
+        {
+            var domain = DomainFilter();
+            var limit = Limit();
+            var offset = Offset();
+            return Verb("list", description,
+                async run => (await list(run, new PageRequest(run.Value(offset), run.Value(limit), byDomain ? run.Value(domain) : null))).Items,
+                byDomain ? [domain, limit, offset] : [limit, offset]);
+        }
+
+        /// <summary><c>delete KEY</c>: answers "deleted KEY".</summary>
+        public Command Delete(string description, Argument<string> key, Func<Invocation, string, Task> delete, params Symbol[] options) =>
+            Verb("delete", description, async run =>
+            {
+                await delete(run, run.Value(key));
+                return $"deleted {run.Value(key)}";
+            }, [key, .. options]);
     }
 
     /// <summary>One run of a verb: what was typed, the services, and who acts.</summary>

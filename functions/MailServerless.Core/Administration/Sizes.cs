@@ -78,38 +78,46 @@ public static class Sizes
         text is null ? string.Empty : new string(text.Take(40).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 }
 
-/// <summary>A size in bytes in JSON: a number of bytes, or a string with a unit (<see cref="Sizes.Bytes"/>).</summary>
-public sealed class BytesJsonConverter : JsonConverter<long?>
+/// <summary>
+/// A size in JSON: a number in the field's own unit, or a string with a unit that <see cref="Parse"/> reads; a
+/// refused string is the JSON error it is, so the API answers 400 with the reason.
+/// </summary>
+public abstract class SizeJsonConverter : JsonConverter<long?>
 {
     public override bool HandleNull => true;
 
-    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
-    {
-        JsonTokenType.Null => null,
-        JsonTokenType.Number => reader.GetInt64(),
-        JsonTokenType.String => Parse(reader.GetString(), text => Sizes.Bytes(text, "size")),
-        _ => throw new JsonException("a size is a number of bytes or a string such as \"100M\""),
-    };
+    /// <summary>The field's value from a string such as <c>"100M"</c>.</summary>
+    protected abstract long Parse(string? text);
 
-    /// <summary>A refused size as the JSON error it is, so the API answers 400 with the reason.</summary>
-    internal static long Parse(string? text, Func<string?, long> parse)
+    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        try
+        switch (reader.TokenType)
         {
-            return parse(text);
-        }
-        catch (AdministrationException e)
-        {
-            throw new JsonException(e.Message, e);
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.Number:
+                return reader.GetInt64();
+            case JsonTokenType.String:
+                try
+                {
+                    return Parse(reader.GetString());
+                }
+                catch (AdministrationException e)
+                {
+                    throw new JsonException(e.Message, e);
+                }
+
+            default:
+                throw new JsonException("a size is a number or a string such as \"100M\"");
         }
     }
 
     public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        if (value is { } bytes)
+        if (value is { } number)
         {
-            writer.WriteNumberValue(bytes);
+            writer.WriteNumberValue(number);
         }
         else
         {
@@ -118,32 +126,17 @@ public sealed class BytesJsonConverter : JsonConverter<long?>
     }
 }
 
+/// <summary>A size in bytes in JSON: a number of bytes, or a string with a unit (<see cref="Sizes.Bytes"/>).</summary>
+public sealed class BytesJsonConverter : SizeJsonConverter
+{
+    protected override long Parse(string? text) => Sizes.Bytes(text, "size");
+}
+
 /// <summary>
 /// A domain limit in PostfixAdmin's megabytes in JSON: a number of megabytes (the column's own unit, as
 /// PostfixAdmin's forms take it), or a string with a unit (<see cref="Sizes.Megabytes"/>: <c>"1G"</c>).
 /// </summary>
-public sealed class MegabytesJsonConverter : JsonConverter<long?>
+public sealed class MegabytesJsonConverter : SizeJsonConverter
 {
-    public override bool HandleNull => true;
-
-    public override long? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
-    {
-        JsonTokenType.Null => null,
-        JsonTokenType.Number => reader.GetInt64(),
-        JsonTokenType.String => BytesJsonConverter.Parse(reader.GetString(), text => Sizes.Megabytes(text, "size")),
-        _ => throw new JsonException("a domain limit is a number of megabytes or a string such as \"1G\""),
-    };
-
-    public override void Write(Utf8JsonWriter writer, long? value, JsonSerializerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        if (value is { } megabytes)
-        {
-            writer.WriteNumberValue(megabytes);
-        }
-        else
-        {
-            writer.WriteNullValue();
-        }
-    }
+    protected override long Parse(string? text) => Sizes.Megabytes(text, "size");
 }
