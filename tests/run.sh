@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command (README "Tests"; CI's .ci/run calls exactly this).
+# The project's test command (README "Set-up", docs/development.md "Tests"; CI's .ci/run calls exactly this).
 #
 #   1. installs what the tests need when it is missing (as root, from Debian's packages):
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols

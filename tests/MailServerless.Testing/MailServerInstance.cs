@@ -228,7 +228,7 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         }
     }
 
-    /// <summary>This instance's ports as environment variables, the way the README documents for settings.</summary>
+    /// <summary>This instance's ports as environment variables, the way docs/configuration.md documents settings.</summary>
     public IReadOnlyDictionary<string, string> ListenerEnvironment() => new Dictionary<string, string>
     {
         ["Mail__Listeners__Http"] = Http.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -2,7 +2,7 @@ using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Smtp;
 
-/// <summary>The one-command local run, as the README gives it, taking mail (on free ports, set as the README documents).</summary>
+/// <summary>The one-command local run, as the README gives it, taking mail (on free ports, set as docs/configuration.md documents).</summary>
 public sealed class ReadmeRunTests
 {
     private static string RepositoryRoot()
