@@ -31,7 +31,12 @@ public static class MailServerlessCommandLine
             return Usage;
         }
 
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        // No ProcessTerminationTimeout: SIGTERM and Ctrl+C are the host's to handle, whose stop lets messages being
+        // delivered finish (Mail:Queue:ShutdownGrace); System.CommandLine would end the process after 2 s.
+        return await parse.InvokeAsync(new InvocationConfiguration
+        {
+            Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+        });
     }
 
     /// <summary>The program's commands: the server (no command), <c>setup</c> and <c>admin</c>.</summary>
