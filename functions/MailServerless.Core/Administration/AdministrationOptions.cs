@@ -3,8 +3,16 @@ namespace MailServerless.Core.Administration;
 /// <summary>The <c>Mail:Admin</c> settings (PostfixAdmin's <c>config.inc.php</c> counterparts).</summary>
 public sealed class AdministrationOptions
 {
-    /// <summary>Local parts created as aliases with every new domain (PostfixAdmin's <c>default_aliases</c>; RFC 2142).</summary>
-    public IReadOnlyList<string> DefaultAliases { get; set; } = ["abuse", "hostmaster", "postmaster", "webmaster"];
+    /// <summary>
+    /// Local parts, comma-separated, created as aliases with every new domain (PostfixAdmin's <c>default_aliases</c>;
+    /// RFC 2142); empty for none. One string, not a list: configuration binding adds a configured list to the
+    /// default one instead of replacing it, so no default could be left out.
+    /// </summary>
+    public string DefaultAliases { get; set; } = "abuse,hostmaster,postmaster,webmaster";
+
+    /// <summary><see cref="DefaultAliases"/> as local parts.</summary>
+    public IReadOnlyList<string> DefaultAliasLocalParts =>
+        DefaultAliases.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
     /// Where the default aliases of a new domain point when <c>domain add</c> names no postmaster: a mailbox or an

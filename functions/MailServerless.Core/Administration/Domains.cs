@@ -94,7 +94,7 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
             transaction, cancellationToken: cancellationToken));
         if (postmaster is not null)
         {
-            await DefaultAliases.WriteAsync(connection, transaction, domain, postmaster, options.DefaultAliases, Now, replace: false, cancellationToken);
+            await DefaultAliases.WriteAsync(connection, transaction, domain, postmaster, options.DefaultAliasLocalParts, Now, replace: false, cancellationToken);
         }
 
         await log.WriteAsync(connection, transaction, actor, domain, "create_domain", domain, cancellationToken);
@@ -179,7 +179,7 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
             }
 
             var postmaster = await PostmasterAsync(connection, transaction, current.Domain, input.Postmaster, creating: false, cancellationToken);
-            await DefaultAliases.WriteAsync(connection, transaction, current.Domain, postmaster!, options.DefaultAliases, Now, replace: true, cancellationToken);
+            await DefaultAliases.WriteAsync(connection, transaction, current.Domain, postmaster!, options.DefaultAliasLocalParts, Now, replace: true, cancellationToken);
         }
 
         await log.WriteAsync(connection, transaction, actor, current.Domain, "edit_domain", current.Domain, cancellationToken);

@@ -128,7 +128,7 @@ public sealed class Mailboxes(
         if (domain.MailboxCount == 0)
         {
             // The domain's first mailbox gets postmaster's mail (and abuse's...) where no one else was named for it.
-            await DefaultAliases.WriteAsync(connection, transaction, address.Domain, address.Value, options.DefaultAliases, Now, replace: false, cancellationToken);
+            await DefaultAliases.WriteAsync(connection, transaction, address.Domain, address.Value, options.DefaultAliasLocalParts, Now, replace: false, cancellationToken);
         }
 
         await log.WriteAsync(connection, transaction, actor, address.Domain, "create_mailbox", address.Value, cancellationToken);

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Reflection;
 using MailServerless.Aws;
 using MailServerless.Core.Administration;
@@ -18,8 +17,8 @@ public sealed record SettingsSection(string Path, Type Type);
 
 /// <summary>
 /// Every <c>Mail:*</c> section and the one class each is bound to: the list the host binds, the unknown-key check
-/// reads and docs/configuration.md is checked against. A setting is a public property with a setter; a nested
-/// class is a subsection (<c>Mail:Directory:Provider</c>); a list takes indexes (<c>Mail:Admin:DefaultAliases:0</c>).
+/// reads and docs/configuration.md is checked against. A setting is a public property with a setter of a simple
+/// type (text, number, time, choice); a nested class is a subsection (<c>Mail:Directory:Provider</c>).
 /// </summary>
 public static class SettingsCatalog
 {
@@ -41,7 +40,7 @@ public static class SettingsCatalog
         new("Mail:Admin", typeof(AdministrationOptions)),
     ];
 
-    /// <summary>Every setting's key (a list as <c>Key:0</c>), in catalogue order.</summary>
+    /// <summary>Every setting's key, in catalogue order.</summary>
     public static IReadOnlyList<string> Keys { get; } = Sections.SelectMany(s => KeysOf(s.Path, s.Type)).ToList();
 
     /// <summary>The property a key names, or null when no setting has that key (keys ignore case, as configuration does).</summary>
@@ -62,25 +61,7 @@ public static class SettingsCatalog
         }
 
         var rest = path[1..];
-        var valueType = property.PropertyType;
-        if (ElementOf(valueType) is { } element)
-        {
-            // A list: an index, then the element (a string, usually).
-            if (rest.Length == 0 || !int.TryParse(rest[0], out _))
-            {
-                return rest.Length == 0 ? property : null;
-            }
-
-            rest = rest[1..];
-            valueType = element;
-        }
-
-        if (rest.Length == 0)
-        {
-            return property;
-        }
-
-        return IsLeaf(valueType) ? null : Find(valueType, rest);
+        return rest.Length == 0 ? property : IsLeaf(property.PropertyType) ? null : Find(property.PropertyType, rest);
     }
 
     private static IEnumerable<string> KeysOf(string prefix, Type type)
@@ -93,11 +74,7 @@ public static class SettingsCatalog
                 continue; // a section of its own
             }
 
-            if (ElementOf(property.PropertyType) is not null)
-            {
-                yield return key + ":0";
-            }
-            else if (IsLeaf(property.PropertyType))
+            if (IsLeaf(property.PropertyType))
             {
                 yield return key;
             }
@@ -122,9 +99,4 @@ public static class SettingsCatalog
                type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(Uri);
     }
 
-    private static Type? ElementOf(Type type) =>
-        type == typeof(string) || !typeof(IEnumerable).IsAssignableFrom(type) ? null
-        : type.IsArray ? type.GetElementType()
-        : type.IsGenericType ? type.GetGenericArguments()[0]
-        : null;
 }

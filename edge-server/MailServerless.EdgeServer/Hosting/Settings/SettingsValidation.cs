@@ -145,7 +145,7 @@ public sealed class AdministrationOptionsValidation : IValidateOptions<Administr
 
         Check(() => Sizes.Megabytes(options.DomainMaxQuota, "Mail:Admin:DomainMaxQuota"));
         Check(() => Sizes.Megabytes(options.DomainQuota, "Mail:Admin:DomainQuota"));
-        foreach (var local in options.DefaultAliases)
+        foreach (var local in options.DefaultAliasLocalParts)
         {
             Check(() => DirectoryNames.LocalPart(local, "Mail:Admin:DefaultAliases"));
         }
