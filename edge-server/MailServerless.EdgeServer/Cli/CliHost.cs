@@ -21,8 +21,8 @@ public static class CliHost
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(logging =>
         {
+            // The server's log levels (appsettings.json's Logging section), all of it on standard error.
             logging.AddConfiguration(configuration.GetSection("Logging"));
-            logging.SetMinimumLevel(LogLevel.Warning);
             logging.AddSimpleConsole(console => console.SingleLine = true);
             logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(
                 console => console.LogToStandardErrorThreshold = LogLevel.Trace);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using MailServerless.Core.Configuration;
 
@@ -34,19 +35,19 @@ public static class MailListeners
     public static string? TryBind(string address, int port)
     {
         var endpoint = new IPEndPoint(IPAddress.Parse(address), port);
-        using var socket = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             if (!OperatingSystem.IsWindows())
             {
-                socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             }
 
             socket.Bind(endpoint);
             socket.Listen();
             return null;
         }
-        catch (System.Net.Sockets.SocketException e)
+        catch (SocketException e)
         {
             return e.Message;
         }
