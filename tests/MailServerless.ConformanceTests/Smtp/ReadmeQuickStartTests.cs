@@ -14,17 +14,6 @@ namespace MailServerless.ConformanceTests.Smtp;
 /// </summary>
 public sealed partial class ReadmeQuickStartTests
 {
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "MailServerless.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("MailServerless.sln not found above the test binaries");
-    }
-
     /// <summary>The shell blocks of the README section <paramref name="heading"/>, in order.</summary>
     private static List<string> Blocks(string readme, string heading)
     {
@@ -38,7 +27,7 @@ public sealed partial class ReadmeQuickStartTests
     [Fact]
     public async Task The_quick_start_as_written_makes_a_domain_and_mailboxes_whose_mail_arrives_over_imap()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var blocks = Blocks(await File.ReadAllTextAsync(Path.Combine(root, "README.md")), "### Adding domains and mailboxes");
         Assert.Equal(2, blocks.Count);
         await using var server = await MailServerInstance.StartAsReadmeSaysAsync(root, seeded: false);

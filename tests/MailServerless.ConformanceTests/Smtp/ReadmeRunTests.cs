@@ -5,21 +5,10 @@ namespace MailServerless.ConformanceTests.Smtp;
 /// <summary>The one-command local run, as the README gives it, taking mail (on free ports, set as docs/configuration.md documents).</summary>
 public sealed class ReadmeRunTests
 {
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "MailServerless.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("MailServerless.sln not found above the test binaries");
-    }
-
     [Fact]
     public async Task Mail_sent_to_the_mx_port_and_submitted_with_auth_lands_in_the_maildir()
     {
-        await using var server = await MailServerInstance.StartAsReadmeSaysAsync(RepositoryRoot());
+        await using var server = await MailServerInstance.StartAsReadmeSaysAsync(Repository.Root);
         Assert.Contains($"Listening: smtp 127.0.0.1:{server.Smtp}", server.Output, StringComparison.Ordinal);
         var marker = Guid.NewGuid().ToString("N")[..12];
 

@@ -18,20 +18,6 @@ internal sealed partial class SamTemplate
         return new SamTemplate((YamlMappingNode)stream.Documents[0].RootNode);
     }
 
-    public static string RepositoryRoot
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "MailServerless.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
-        }
-    }
-
     public YamlMappingNode Section(string name) => (YamlMappingNode)Root.Children[new YamlScalarNode(name)];
 
     public IEnumerable<(string Name, string Type, YamlMappingNode Node)> Resources =>

@@ -6,6 +6,7 @@ using MailServerless.Core.Queue;
 using MailServerless.EdgeServer.Hosting;
 using MailServerless.EdgeServer.Hosting.Settings;
 using MailServerless.Functions.Outbound;
+using MailServerless.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace MailServerless.IntegrationTests.Deployment;
@@ -34,7 +35,7 @@ public sealed class TemplateTests
     private static readonly string[] PseudoParameters =
         ["AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix"];
 
-    private static readonly SamTemplate Template = SamTemplate.Load(Path.Combine(SamTemplate.RepositoryRoot, "template.yaml"));
+    private static readonly SamTemplate Template = SamTemplate.Load(Path.Combine(Repository.Root, "template.yaml"));
 
     private static JsonElement Specification()
     {
@@ -208,7 +209,7 @@ public sealed class TemplateTests
     [Fact]
     public void Samconfig_has_a_default_environment_with_stack_region_capabilities_and_a_changeset_to_confirm()
     {
-        var lines = File.ReadAllLines(Path.Combine(SamTemplate.RepositoryRoot, "samconfig.toml"))
+        var lines = File.ReadAllLines(Path.Combine(Repository.Root, "samconfig.toml"))
             .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
         string? Value(string section, string key) =>
             lines.SkipWhile(l => l != $"[{section}]").Skip(1).TakeWhile(l => !l.StartsWith('[')).Where(l => l.StartsWith(key + " =", StringComparison.Ordinal))

@@ -22,17 +22,6 @@ public sealed partial class SettingsTests : IDisposable
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "MailServerless.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("MailServerless.sln not found above the test binaries");
-    }
-
     private async Task<ProcessRunner.Result> StartAsync(IDictionary<string, string>? environment, params string[] settings) =>
         await ProcessRunner.RunAsync("dotnet", [EdgeServerProcess.ServerDll, $"--Mail:DataDirectory={_data}", .. settings],
             environment: environment, timeout: TimeSpan.FromSeconds(60));
@@ -101,7 +90,7 @@ public sealed partial class SettingsTests : IDisposable
     [Fact]
     public void The_configuration_document_lists_every_setting_and_nothing_else()
     {
-        var document = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "configuration.md"));
+        var document = File.ReadAllText(Path.Combine(Repository.Root, "docs", "configuration.md"));
         var documented = DocumentedKey().Matches(document).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var settings = SettingsCatalog.Keys;
 
