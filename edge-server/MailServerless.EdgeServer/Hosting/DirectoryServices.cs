@@ -27,6 +27,7 @@ public static class DirectoryServices
             sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<MailOptions>().Postmaster, sp.GetRequiredService<MailOptions>().EffectiveHostName));
         services.AddSingleton(sp => new RecipientResolver(
             sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<MailOptions>().EffectiveVacationDomain, sp.GetRequiredService<ServerPostmaster>()));
+        services.AddSingleton<SenderOwnership>();
         services.AddSingleton(sp => new MaildirStore(
             sp.GetRequiredService<MailOptions>().EffectiveStorePath, sp.GetRequiredService<MailOptions>().EffectiveHostName,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));

@@ -21,16 +21,26 @@ public enum DataOutcome
 
     /// <summary>The client sent too slowly for the deadline.</summary>
     TimedOut,
+
+    /// <summary>Ended properly, but the header section or one of its lines is over its limit: nothing may be queued.</summary>
+    HeaderTooBig,
 }
+
+/// <summary>
+/// Postfix's <c>header_size_limit</c> and <c>line_length_limit</c>, applied to the header section: past
+/// either, the message is refused (Postfix truncates; a refusal tells the sender and alters nothing signed).
+/// </summary>
+public readonly record struct HeaderLimits(int MaxHeaderBytes, int MaxHeaderLine);
 
 /// <summary>
 /// Reads the DATA section (RFC 5321 §4.1.1.4) from the connection and writes the message to
 /// <paramref name="output"/> as it arrives, never holding it whole: dot-unstuffing (§4.5.2), the
 /// end only at CRLF.CRLF, a bare LF or CR refused as Postfix's <c>smtpd_forbid_bare_newline</c>
 /// does, the size counted as it streams, and the headers Postfix's cleanup drops
-/// (<c>message_drop_headers</c>: Bcc, Resent-Bcc, Content-Length, Return-Path) left out.
+/// (<c>message_drop_headers</c>: Bcc, Resent-Bcc, Content-Length, Return-Path) left out. The header
+/// section is kept aside (up to its limit) so that the session can check From: and Sender:.
 /// </summary>
-public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize)
+public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize, HeaderLimits limits)
 {
     private static readonly string[] DroppedHeaders = ["bcc", "resent-bcc", "content-length", "return-path"];
 
@@ -42,9 +52,17 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
     private bool _inHeaders = true;
     private bool _decidingHeader;
     private bool _droppingHeader;
+    private byte[] _header = new byte[4096];
+    private int _headerLength;
+    private long _headerBytes;
+    private long _lineLength;
+    private bool _headerTooBig;
 
     /// <summary>Bytes of the message as written (CRLF line ends, after unstuffing).</summary>
     public long Size { get; private set; }
+
+    /// <summary>The header section as written (without the empty line), when it was within its limits.</summary>
+    public ReadOnlyMemory<byte> Header => _header.AsMemory(0, _headerLength);
 
     /// <param name="deadline">Bounds the whole transfer, not just each read, so that a trickle cannot hold the connection.</param>
     public async Task<DataOutcome> ReadAsync(Protocol.TransferDeadline deadline, CancellationToken cancellationToken)
@@ -90,7 +108,10 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
             input.AdvanceTo(consumed, buffer.End);
             if (outcome is { } done)
             {
-                return done == DataOutcome.Complete && Size > maxSize ? DataOutcome.TooBig : done;
+                return done != DataOutcome.Complete ? done
+                    : Size > maxSize ? DataOutcome.TooBig
+                    : _headerTooBig ? DataOutcome.HeaderTooBig
+                    : done;
             }
 
             if (Size <= maxSize && !_storeGone)
@@ -259,11 +280,17 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
             Emit((byte)'\n');
         }
 
+        _lineLength = 0;
         _atLineStart = true;
     }
 
     private void EmitRun(ReadOnlySpan<byte> bytes)
     {
+        if (_inHeaders)
+        {
+            KeepHeader(bytes);
+        }
+
         var room = maxSize - Size;
         Size += bytes.Length;
         if (room > 0 && !_storeGone)
@@ -276,11 +303,42 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
 
     private void Emit(byte b)
     {
+        if (_inHeaders)
+        {
+            KeepHeader([b]);
+        }
+
         Size++;
         if (Size <= maxSize && !_storeGone)
         {
             output.GetSpan(1)[0] = b;
             output.Advance(1);
         }
+    }
+
+    /// <summary>Counts header octets and line lengths (CRLF excluded), and keeps the section while it is within the limits.</summary>
+    private void KeepHeader(ReadOnlySpan<byte> bytes)
+    {
+        _headerBytes += bytes.Length;
+        var text = bytes is [(byte)'\r' or (byte)'\n'] ? 0 : bytes.Length;
+        _lineLength += text;
+        if (_headerBytes > limits.MaxHeaderBytes || _lineLength > limits.MaxHeaderLine)
+        {
+            _headerTooBig = true;
+        }
+
+        if (_headerTooBig)
+        {
+            _headerLength = 0;
+            return;
+        }
+
+        if (_headerLength + bytes.Length > _header.Length)
+        {
+            Array.Resize(ref _header, Math.Max(_header.Length * 2, _headerLength + bytes.Length));
+        }
+
+        bytes.CopyTo(_header.AsSpan(_headerLength));
+        _headerLength += bytes.Length;
     }
 }

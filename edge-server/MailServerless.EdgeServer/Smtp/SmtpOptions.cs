@@ -35,4 +35,25 @@ public sealed class SmtpOptions
 
     /// <summary>Postfix's <c>smtpd_sasl_authenticated_header</c>: name the authenticated user in Received:.</summary>
     public bool AuthenticatedUserInReceived { get; set; }
+
+    /// <summary>
+    /// Postfix's <c>header_size_limit</c>: octets in a message's header section. A message over it is refused
+    /// (552 5.3.4) where Postfix truncates the header; by SMTP and by IMAP APPEND alike.
+    /// </summary>
+    public int HeaderSizeLimit { get; set; } = 102_400;
+
+    /// <summary>
+    /// Postfix's <c>line_length_limit</c>, for the header section: a longer header line (CRLF not counted) is
+    /// refused (552 5.3.4). Body lines are kept as they came, as Postfix's split-and-rejoin leaves them.
+    /// </summary>
+    public int LineLengthLimit { get; set; } = 2048;
+
+    /// <summary>
+    /// An authenticated submission whose From: or Sender: names an address the user may not send as is refused
+    /// (553 5.7.1) at the end of DATA, under the rule that holds the envelope sender (Postfix's
+    /// <c>reject_sender_login_mismatch</c>, applied to the headers that receivers and DKIM see).
+    /// </summary>
+    public bool RejectHeaderSenderMismatch { get; set; } = true;
+
+    public HeaderLimits HeaderLimits => new(HeaderSizeLimit, LineLengthLimit);
 }

@@ -11,6 +11,8 @@ namespace MailServerless.EdgeServer.Smtp;
 /// </summary>
 public sealed class SmtpPolicy(IAccountDirectory directory, RecipientResolver resolver, MaildirStore store, ServerPostmaster? postmaster = null)
 {
+    private readonly SenderOwnership _ownership = new(resolver);
+
     /// <summary>
     /// Where <c>RCPT TO:&lt;postmaster&gt;</c> goes (RFC 5321 §4.1.1.3: the bare name, in any case, must be taken):
     /// the server's postmaster; else null and the refusal (never an accepted address that would bounce).
@@ -107,17 +109,11 @@ public sealed class SmtpPolicy(IAccountDirectory directory, RecipientResolver re
     /// <summary>Null when the authenticated <paramref name="user"/> may use <paramref name="sender"/>; else the reply.</summary>
     public async Task<string?> CheckSenderAsync(string sender, string user, CancellationToken cancellationToken)
     {
-        if (sender.Length == 0 || string.Equals(sender, user, StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
         try
         {
-            var resolution = await resolver.ResolveAsync(sender, cancellationToken);
-            var owned = resolution.Recipients.Any(r =>
-                r.Kind == RecipientKind.Mailbox && string.Equals(r.Mailbox!.Username, user, StringComparison.OrdinalIgnoreCase));
-            return owned ? null : $"553 5.7.1 <{sender}>: Sender address rejected: not owned by user {user}";
+            return await _ownership.MaySendAsAsync(sender, user, cancellationToken)
+                ? null
+                : $"553 5.7.1 <{sender}>: Sender address rejected: not owned by user {user}";
         }
         catch (DirectoryUnavailableException)
         {

@@ -172,14 +172,25 @@ public sealed partial class SmtpSession
         var body = new Pipe();
         var stored = StoreAsync(id, body.Reader, cancellationToken);
         await body.Writer.WriteAsync(Encoding.UTF8.GetBytes(ReceivedHeader(id)), cancellationToken);
-        var reader = new DataReader(connection.Input, body.Writer, _options.MaxMessageSize);
+        var reader = new DataReader(connection.Input, body.Writer, _options.MaxMessageSize, _options.HeaderLimits);
         var outcome = await reader.ReadAsync(new Protocol.TransferDeadline(_options.IdleTimeout, _options.MinDataRate, services.Clock), cancellationToken);
-        if (outcome != DataOutcome.Complete)
+        var refusal = outcome == DataOutcome.Complete ? await HeaderSenderRefusalAsync(reader.Header, cancellationToken) : null;
+        if (outcome != DataOutcome.Complete || refusal is not null)
         {
             await body.Writer.CompleteAsync(new OperationCanceledException("message not accepted"));
             await IgnoreAsync(stored);
             await services.Blobs.DeleteAsync(id, CancellationToken.None);
-            RefuseData(outcome);
+            if (refusal is not null)
+            {
+                LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, string.Join(",", _recipients), refusal);
+                ResetTransaction();
+                Error(refusal);
+            }
+            else
+            {
+                RefuseData(outcome);
+            }
+
             return;
         }
 
@@ -241,6 +252,49 @@ public sealed partial class SmtpSession
         }
     }
 
+    /// <summary>
+    /// For an authenticated submission: null when every From: and Sender: address is one the user may send
+    /// as; else the refusal. What receivers show and what DKIM signs for is the header, not the envelope.
+    /// </summary>
+    private async Task<string?> HeaderSenderRefusalAsync(ReadOnlyMemory<byte> header, CancellationToken cancellationToken)
+    {
+        if (_user is null || !_options.RejectHeaderSenderMismatch)
+        {
+            return null;
+        }
+
+        MimeKit.HeaderList headers;
+        using (var stream = new MemoryStream(header.ToArray(), writable: false))
+        {
+            try
+            {
+                headers = await MimeKit.HeaderList.LoadAsync(stream, cancellationToken);
+            }
+            catch (FormatException)
+            {
+                return "553 5.7.1 Error: the message header cannot be parsed";
+            }
+        }
+
+        foreach (var field in headers.Where(h => h.Id is MimeKit.HeaderId.From or MimeKit.HeaderId.Sender))
+        {
+            if (!MimeKit.InternetAddressList.TryParse(MimeKit.ParserOptions.Default, field.RawValue, out var addresses))
+            {
+                return $"553 5.7.1 Error: {field.Field}: header cannot be parsed";
+            }
+
+            foreach (var mailbox in addresses.Mailboxes)
+            {
+                if (await services.Policy.CheckSenderAsync(mailbox.Address, _user, cancellationToken) is { } refused)
+                {
+                    return refused.Replace("Sender address rejected", $"{field.Field}: address rejected", StringComparison.Ordinal);
+                }
+            }
+        }
+
+        return null;
+    }
+
     private void RefuseData(DataOutcome outcome)
     {
         ResetTransaction();
@@ -248,6 +302,9 @@ public sealed partial class SmtpSession
         {
             case DataOutcome.TooBig:
                 Error("552 5.3.4 Error: message file too big");
+                break;
+            case DataOutcome.HeaderTooBig:
+                Error("552 5.3.4 Error: message header size exceeds limit");
                 break;
             case DataOutcome.BareLineEnd:
                 // Postfix's smtpd_forbid_bare_newline: the end of data can no longer be trusted.

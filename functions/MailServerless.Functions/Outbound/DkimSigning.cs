@@ -8,10 +8,12 @@ namespace MailServerless.Functions.Outbound;
 /// <summary>
 /// Signs outbound mail written here — submitted by an authenticated user, or an auto-reply — whose From:
 /// is in a local domain, with that domain's key (RFC 6376, relaxed/relaxed), so that receivers can check it
-/// and DMARC aligns. Anything else (a forward of outside mail, even one claiming a local From:) goes out
-/// as it came: signing it would vouch for a sender nobody checked.
+/// and DMARC aligns. Only an author the submitter may send as (<see cref="SenderOwnership"/>) is signed for:
+/// a user of one domain never gets another domain's key behind a From: they wrote. Anything else (a forward
+/// of outside mail, even one claiming a local From:) goes out as it came: signing it would vouch for a
+/// sender nobody checked.
 /// </summary>
-public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDirectory directory, IDkimPublication publication)
+public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDirectory directory, IDkimPublication publication, SenderOwnership ownership)
 {
     /// <summary>The headers a signature covers (RFC 6376 §5.4.1's list, as far as the message has them).</summary>
     private static readonly string[] SignedHeaders =
@@ -45,7 +47,8 @@ public sealed class DkimSigning(DkimKeys keys, DkimOptions options, IAccountDire
             return false;
         }
 
-        if (await directory.GetDomainKindAsync(domain, cancellationToken) != DomainKind.Local)
+        if (await directory.GetDomainKindAsync(domain, cancellationToken) != DomainKind.Local ||
+            !await ownership.MaySendAsAsync(author.Address, authenticatedUser, cancellationToken))
         {
             return false;
         }

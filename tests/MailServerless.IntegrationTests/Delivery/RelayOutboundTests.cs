@@ -1,3 +1,4 @@
+using MailServerless.Core.Accounts;
 using MailServerless.Core.Queue;
 using MailServerless.Functions;
 using MailServerless.Functions.Outbound;
@@ -24,7 +25,9 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
         var dkim = new DkimOptions();
         _relay = new RelayOutbound(
             new SmarthostTransport(options, _sender),
-            new DkimSigning(new DkimKeys(seeded.Test.Database, dkim, TimeProvider.System), dkim, seeded.Test.Directory, new DnsDkimPublication(options)),
+            new DkimSigning(
+                new DkimKeys(seeded.Test.Database, dkim, TimeProvider.System), dkim, seeded.Test.Directory, new DnsDkimPublication(options),
+                new SenderOwnership(new RecipientResolver(seeded.Test.Directory, "autoreply.example.jp"))),
             new VacationResponder(seeded.Test.Database, _harness.Blobs, _harness.Inbound, TimeProvider.System, NullLogger<VacationResponder>.Instance),
             new NonDeliveryReports(_harness.Blobs, _harness.Inbound, delivery, NullLogger<NonDeliveryReports>.Instance),
             seeded.Test.Directory, _harness.Blobs, _harness.Inbound, new QueueOptions(), TimeProvider.System, NullLogger<RelayOutbound>.Instance);

@@ -11,9 +11,15 @@ public class DataReaderTests
     /// <summary>Feeds the DATA section in the given pieces (as TCP might split it) and returns the outcome and the message.</summary>
     private static async Task<(DataOutcome Outcome, string Message)> ReadAsync(long maxSize, params string[] pieces)
     {
+        var (outcome, message, _) = await ReadWithHeaderAsync(maxSize, new HeaderLimits(102_400, 2048), pieces);
+        return (outcome, message);
+    }
+
+    private static async Task<(DataOutcome Outcome, string Message, string Header)> ReadWithHeaderAsync(long maxSize, HeaderLimits limits, params string[] pieces)
+    {
         var network = new Pipe();
         var body = new Pipe();
-        var reader = new DataReader(network.Reader, body.Writer, maxSize);
+        var reader = new DataReader(network.Reader, body.Writer, maxSize, limits);
         var reading = reader.ReadAsync(new TransferDeadline(TimeSpan.FromSeconds(5), 500, TimeProvider.System), CancellationToken.None);
         foreach (var piece in pieces)
         {
@@ -25,7 +31,7 @@ public class DataReaderTests
         var outcome = await reading;
         await body.Writer.CompleteAsync();
         var result = await body.Reader.ReadAtLeastAsync(int.MaxValue);
-        return (outcome, Encoding.ASCII.GetString(result.Buffer.ToArray()));
+        return (outcome, Encoding.ASCII.GetString(result.Buffer.ToArray()), Encoding.ASCII.GetString(reader.Header.Span));
     }
 
     [Theory]
@@ -90,5 +96,32 @@ public class DataReaderTests
         var (outcome, _) = await ReadAsync(1000, "Subject: x\r\n\r\nhalf");
 
         Assert.Equal(DataOutcome.Closed, outcome);
+    }
+
+    [Fact]
+    public async Task The_header_section_is_kept_aside_without_the_dropped_headers_or_the_empty_line()
+    {
+        var (outcome, _, header) = await ReadWithHeaderAsync(
+            1000, new HeaderLimits(1000, 100), "From: a@b.example\r\nBcc: hidden@b.example\r\nSubject: x\r\n\r\n..body\r\n.\r\n");
+
+        Assert.Equal(DataOutcome.Complete, outcome);
+        Assert.Equal("From: a@b.example\r\nSubject: x\r\n", header);
+    }
+
+    [Theory]
+    [InlineData(40, 1000, 38, DataOutcome.Complete)] // a 38-octet line at a 40-octet line limit
+    [InlineData(38, 1000, 38, DataOutcome.Complete)] // exactly at the limit: CRLF does not count
+    [InlineData(37, 1000, 38, DataOutcome.HeaderTooBig)]
+    [InlineData(1000, 60, 38, DataOutcome.Complete)] // 38 + CRLF + "To: c@d.example" + CRLF = 57 octets of headers
+    [InlineData(1000, 50, 38, DataOutcome.HeaderTooBig)]
+    public async Task Headers_over_Postfixs_header_size_or_line_length_limit_are_refused_and_the_body_is_not(
+        int maxLine, int maxHeader, int lineLength, DataOutcome expected)
+    {
+        var subject = "Subject: " + new string('s', lineLength - "Subject: ".Length);
+        var body = new string('b', 5000); // a body line is never limited (Postfix splits and rejoins those)
+        var (outcome, _, _) = await ReadWithHeaderAsync(
+            100_000, new HeaderLimits(maxHeader, maxLine), subject + "\r\nTo: c@d.example\r\n\r\n", body, "\r\n.\r\n");
+
+        Assert.Equal(expected, outcome);
     }
 }
