@@ -4,6 +4,7 @@ using MailServerless.Benchmarks;
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- spool [--messages N] [--workers N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- smtp [--messages N] [--sessions N] [--idle N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- fault [--messages N] [--senders N] [--cycles N]
+// dotnet run -c Release --project tests/MailServerless.Benchmarks -- header-bomb [--megabytes N]
 // bash tests/MailServerless.Benchmarks/cluster-bench.sh [--messages N] [--senders N]   (starts MariaDB and the SQS/S3 emulator)
 return args switch
 {
@@ -13,12 +14,13 @@ return args switch
     ["serve"] => await SmtpBenchmark.ServeAsync(),
     ["fault", .. var rest] => await FaultRun.RunAsync(rest),
     ["cluster", .. var rest] => await ClusterBenchmark.RunAsync(rest),
+    ["header-bomb", .. var rest] => await HeaderBombBenchmark.RunAsync(rest),
     ["open-folder", var root, var folder] => await MaildirBenchmark.OpenInFreshProcessAsync(root, folder),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N]");
+    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N] | header-bomb [--megabytes N]");
     return 64;
 }

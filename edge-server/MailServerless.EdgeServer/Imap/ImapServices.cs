@@ -49,8 +49,11 @@ public sealed class ImapOptions
 /// <summary>What every IMAP session shares.</summary>
 public sealed class ImapServices(
     MailOptions mail, ImapOptions options, IAccountDirectory directory, MaildirStore store, AuthThrottle throttle,
-    TlsCertificateProvider certificates)
+    TlsCertificateProvider certificates, Smtp.SmtpOptions smtp)
 {
+    /// <summary>The header limits of new mail (<c>Mail:Smtp:HeaderSizeLimit</c>, <c>LineLengthLimit</c>), for APPEND.</summary>
+    public HeaderLimits HeaderLimits => smtp.HeaderLimits;
+
     public MailOptions Mail => mail;
 
     public ImapOptions Options => options;

@@ -50,7 +50,7 @@ public sealed partial class ImapSession
 
             try
             {
-                WriteFetch(selected, sequence, message, request, flagsChanged);
+                WriteFetch(selected, sequence, message, request, flagsChanged, Parsing);
             }
             catch (FileNotFoundException)
             {
@@ -68,13 +68,14 @@ public sealed partial class ImapSession
         return vanished ? "NO [EXPUNGEISSUED] Some messages were also expunged." : "OK Fetch completed.";
     }
 
-    private void WriteFetch(SelectedFolder selected, uint sequence, MaildirMessage message, FetchRequest request, bool flagsChanged)
+    private void WriteFetch(
+        SelectedFolder selected, uint sequence, MaildirMessage message, FetchRequest request, bool flagsChanged, CancellationToken cancellationToken)
     {
         var folder = selected.Folder;
-        var content = request.NeedsContent ? LoadContent(folder, message) : null;
+        var content = request.NeedsContent ? LoadContent(folder, message, cancellationToken) : null;
         var envelope = request.NeedsHeaders
             ? services.Envelopes.GetOrAdd(folder.Path, message.BaseName,
-                () => Envelope.Format(content is not null ? content.Message.Headers : MessageFiles.ReadHeaders(folder, message)))
+                () => Envelope.Format(content is not null ? content.Message.Headers : MessageFiles.ReadHeaders(folder, message, cancellationToken)))
             : null;
         // Everything that reads the file comes first: a file gone meanwhile fails before any output.
         var size = request.Items.Any(i => i.Kind == FetchItemKind.Rfc822Size) ? folder.GetVirtualSize(message) : 0;
@@ -147,7 +148,7 @@ public sealed partial class ImapSession
     }
 
     /// <summary>The message's octets and parse; the last one is kept, as clients fetch a structure and then its parts.</summary>
-    private MessageContent LoadContent(MaildirFolder folder, MaildirMessage message)
+    private MessageContent LoadContent(MaildirFolder folder, MaildirMessage message, CancellationToken cancellationToken)
     {
         var path = folder.FilePath(message);
         if (_lastContent is { } last && last.Path == path)
@@ -155,7 +156,7 @@ public sealed partial class ImapSession
             return last.Content;
         }
 
-        var content = MessageFiles.ReadContent(folder, message);
+        var content = MessageFiles.ReadContent(folder, message, cancellationToken);
         // Only a small message is worth keeping between commands.
         _lastContent = content.Bytes.Length <= 1024 * 1024 ? (path, content) : null;
         return content;

@@ -370,6 +370,11 @@ public sealed partial class ImapSession
             return "NO Can't save a zero byte message.";
         }
 
+        if (!await services.HeaderLimits.AllowAsync(literal.OpenRead(), cancellationToken))
+        {
+            return "NO [LIMIT] Message header size exceeds limit (Mail:Smtp:HeaderSizeLimit, LineLengthLimit).";
+        }
+
         var target = _selected?.Folder.Name == folder ? _selected.Folder : await Store.OpenFolderAsync(folder, cancellationToken);
         var uid = await target.AppendAsync(literal.OpenRead(), flags, keywords, date, cancellationToken);
         if (uid is not { } appended)

@@ -177,8 +177,8 @@ public sealed partial class ImapSession
                 (uint)i + 1, message, selected.IsRecent(message.Uid),
                 () => folder.GetVirtualSize(message),
                 () => folder.GetInternalDate(message),
-                () => MessageFiles.ReadHeaders(folder, message),
-                () => MimeKit.MimeMessage.Load(folder.FilePath(message)));
+                () => MessageFiles.ReadHeaders(folder, message, Parsing),
+                () => MessageFiles.ReadContent(folder, message, Parsing).Message);
             try
             {
                 if (query.Matches(candidate, bounds))

@@ -34,10 +34,16 @@ public sealed partial class ImapSession(
     private (string User, System.Net.IPAddress Client)? _userSlot;
     private int _errors;
 
+    /// <summary>Ends message parses when the server stops or the client goes, whichever is first.</summary>
+    private CancellationTokenSource? _parsing;
+
+    private CancellationToken Parsing => _parsing?.Token ?? CancellationToken.None;
+
     private bool PlaintextRefused => !connection.IsTls && !services.Throttle.Options.AllowPlaintextWithoutTls;
 
     public async Task RunAsync(CancellationToken stopping)
     {
+        _parsing = CancellationTokenSource.CreateLinkedTokenSource(stopping, connection.Closed);
         if (implicitTls && !await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), stopping))
         {
             return;
@@ -330,6 +336,7 @@ public sealed partial class ImapSession(
     public ValueTask DisposeAsync()
     {
         _selected?.Folder.Remember();
+        _parsing?.Dispose();
 
         if (_userSlot is { } slot)
         {

@@ -56,6 +56,9 @@ public sealed class ProtocolConnection : IAsyncDisposable
 
     public string ConnectionId => _context.ConnectionId;
 
+    /// <summary>Cancelled when the client has gone (the transport saw the connection end).</summary>
+    public CancellationToken Closed => _context.ConnectionClosed;
+
     public bool IsTls => _tls is not null;
 
     /// <summary>"TLSv1.3 with cipher TLS_AES_256_GCM_SHA384", as Postfix writes it in Received:.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using MailServerless.EdgeServer.Protocol;
 
 namespace MailServerless.EdgeServer.Smtp;
 
@@ -26,11 +27,6 @@ public enum DataOutcome
     HeaderTooBig,
 }
 
-/// <summary>
-/// Postfix's <c>header_size_limit</c> and <c>line_length_limit</c>, applied to the header section: past
-/// either, the message is refused (Postfix truncates; a refusal tells the sender and alters nothing signed).
-/// </summary>
-public readonly record struct HeaderLimits(int MaxHeaderBytes, int MaxHeaderLine);
 
 /// <summary>
 /// Reads the DATA section (RFC 5321 §4.1.1.4) from the connection and writes the message to

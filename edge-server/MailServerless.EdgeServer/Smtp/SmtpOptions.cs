@@ -55,5 +55,5 @@ public sealed class SmtpOptions
     /// </summary>
     public bool RejectHeaderSenderMismatch { get; set; } = true;
 
-    public HeaderLimits HeaderLimits => new(HeaderSizeLimit, LineLengthLimit);
+    public Protocol.HeaderLimits HeaderLimits => new(HeaderSizeLimit, LineLengthLimit);
 }

@@ -16,13 +16,21 @@ public readonly record struct EntityRange(int Begin, int BodyStart, int End, int
 public sealed class MessageContent
 {
     private readonly Dictionary<object, EntityRange> _ranges = new(ReferenceEqualityComparer.Instance);
+    private readonly CancellationToken _cancellationToken;
     private MimeMessage? _message;
 
-    private MessageContent(byte[] bytes) => Bytes = bytes;
+    private MessageContent(byte[] bytes, CancellationToken cancellationToken)
+    {
+        Bytes = bytes;
+        _cancellationToken = cancellationToken;
+    }
 
     public byte[] Bytes { get; }
 
-    /// <summary>MimeKit's parse, made the first time a structure or a part is asked for (BODY[] needs none).</summary>
+    /// <summary>
+    /// MimeKit's parse, made the first time a structure or a part is asked for (BODY[] needs none), of the
+    /// message's <see cref="ParseCopy"/> so that its cost stays linear; cancelled with the session.
+    /// </summary>
     public MimeMessage Message => _message ??= ParseStructure();
 
     public static MessageContent Load(Stream file)
@@ -33,22 +41,24 @@ public sealed class MessageContent
         return Parse(ToCrlf(raw.GetBuffer().AsSpan(0, (int)raw.Length)));
     }
 
-    public static MessageContent Parse(byte[] bytes)
+    public static MessageContent Parse(byte[] bytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        return new MessageContent(bytes);
+        return new MessageContent(bytes, cancellationToken);
     }
 
     private MimeMessage ParseStructure()
     {
-        var parser = new MimeParser(new MemoryStream(Bytes, writable: false), MimeFormat.Entity);
-        parser.MimeEntityEnd += (_, e) =>
-            _ranges[e.Entity] = new EntityRange((int)e.BeginOffset, (int)e.HeadersEndOffset, (int)e.EndOffset, e.Lines);
-        parser.MimeMessageEnd += (_, e) =>
-            _ranges[e.Message] = new EntityRange((int)e.BeginOffset, (int)e.HeadersEndOffset, (int)e.EndOffset, 0);
+        var copy = ParseCopy.Of(Bytes);
+        var parser = new MimeParser(new MemoryStream(copy.Bytes, writable: false), MimeFormat.Entity);
+        parser.MimeEntityEnd += (_, e) => _ranges[e.Entity] = new EntityRange(
+            copy.ToMessage(e.BeginOffset), copy.ToMessage(e.HeadersEndOffset), copy.ToMessage(e.EndOffset),
+            e.Lines + copy.LinesCut(e.HeadersEndOffset, e.EndOffset));
+        parser.MimeMessageEnd += (_, e) => _ranges[e.Message] = new EntityRange(
+            copy.ToMessage(e.BeginOffset), copy.ToMessage(e.HeadersEndOffset), copy.ToMessage(e.EndOffset), 0);
         try
         {
-            return parser.ParseMessage();
+            return parser.ParseMessage(_cancellationToken);
         }
         catch (FormatException)
         {

@@ -7,8 +7,11 @@ namespace MailServerless.EdgeServer.Imap.Fetch;
 /// <summary>Reads stored messages for FETCH and SEARCH: the header block alone when that is enough, or all of it.</summary>
 public static class MessageFiles
 {
-    /// <summary>The headers, reading only as far as the blank line that ends them.</summary>
-    public static HeaderList ReadHeaders(MaildirFolder folder, MaildirMessage message)
+    /// <summary>
+    /// The headers, reading only as far as the blank line that ends them, and no further than
+    /// <see cref="ParseCopy.MaxTopHeader"/>; parsed from their <see cref="ParseCopy"/>, so bounded in time.
+    /// </summary>
+    public static HeaderList ReadHeaders(MaildirFolder folder, MaildirMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folder);
         using var handle = File.OpenHandle(folder.FilePath(message), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -18,13 +21,15 @@ public static class MessageFiles
             var length = 0;
             while (true)
             {
-                var read = RandomAccess.Read(handle, buffer.AsSpan(length), length);
+                cancellationToken.ThrowIfCancellationRequested();
+                var read = RandomAccess.Read(handle, buffer.AsSpan(length, Math.Min(buffer.Length, ParseCopy.MaxTopHeader) - length), length);
                 var end = HeaderEnd(buffer.AsSpan(0, length + read), Math.Max(0, length - 3));
                 length += read;
-                if (end >= 0 || read == 0)
+                if (end >= 0 || read == 0 || length >= ParseCopy.MaxTopHeader)
                 {
-                    using var headerStream = new MemoryStream(buffer, 0, end >= 0 ? end : length, writable: false);
-                    return HeaderList.Load(headerStream);
+                    var copy = ParseCopy.Of(buffer.AsSpan(0, end >= 0 ? end : length).ToArray());
+                    using var headerStream = new MemoryStream(copy.Bytes, writable: false);
+                    return HeaderList.Load(headerStream, cancellationToken);
                 }
 
                 if (length == buffer.Length)
@@ -46,11 +51,11 @@ public static class MessageFiles
         }
     }
 
-    /// <summary>The whole message with CRLF line ends.</summary>
-    public static MessageContent ReadContent(MaildirFolder folder, MaildirMessage message)
+    /// <summary>The whole message with CRLF line ends; its parse is cancelled with <paramref name="cancellationToken"/>.</summary>
+    public static MessageContent ReadContent(MaildirFolder folder, MaildirMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return MessageContent.Parse(MessageContent.ToCrlf(File.ReadAllBytes(folder.FilePath(message))));
+        return MessageContent.Parse(MessageContent.ToCrlf(File.ReadAllBytes(folder.FilePath(message))), cancellationToken);
     }
 
     /// <summary>The position just after the empty line ending the headers (LF or CRLF), or -1.</summary>
