@@ -102,6 +102,7 @@ public sealed partial class SqlAccountDirectory(
     {
         if (!EmailAddress.TryParse(address, out var key) || !key.FitsLatin1)
         {
+            passwords.SpendCheckTime(password);
             LogAuthFailure(Diagnostics.LogText.Safe(address), "not a directory address");
             return AuthenticationResult.Failed("not a directory address");
         }
@@ -116,6 +117,8 @@ public sealed partial class SqlAccountDirectory(
             cancellationToken);
         if (row is null)
         {
+            // As long as a wrong password for a mailbox that exists: timing must not tell which ones do.
+            passwords.SpendCheckTime(password);
             LogAuthFailure(key.Value, "no active mailbox");
             return AuthenticationResult.Failed("no active mailbox");
         }

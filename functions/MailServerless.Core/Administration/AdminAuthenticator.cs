@@ -21,7 +21,7 @@ public sealed class AdminAuthenticator(DirectoryDatabase database, PasswordServi
         if (admin is null)
         {
             // Spend the time of a check anyway, so that timing does not tell which admins exist.
-            passwords.Verify(password, "$2y$10$0000000000000000000000000000000000000000000000000000u");
+            passwords.SpendCheckTime(password);
             return null;
         }
 

@@ -32,6 +32,7 @@ public sealed partial class PasswordService
     {
         (_defaultScheme, _newScheme) = ResolveConfiguredSchemes(defaultScheme, newScheme);
         _logger = logger;
+        _dummy = new Lazy<string>(() => Hash(Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16))));
     }
 
     /// <summary>
@@ -55,6 +56,13 @@ public sealed partial class PasswordService
 
     public string NewPasswordScheme => _newScheme.Name;
 
+    private readonly Lazy<string> _dummy;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _checks = new(StringComparer.Ordinal);
+    private string? _lastChecked;
+
+    /// <summary>Hashes computed to check a password with <paramref name="scheme"/> since start (the work a login costs).</summary>
+    public long ChecksOf(string scheme) => _checks.GetValueOrDefault(scheme);
+
     public static IPasswordScheme? Find(string name) => ByName.GetValueOrDefault(name.Trim());
 
     /// <summary>Hashes a new password with the configured scheme.</summary>
@@ -62,6 +70,17 @@ public sealed partial class PasswordService
     {
         ArgumentException.ThrowIfNullOrEmpty(password);
         return _newScheme.Hash(password);
+    }
+
+    /// <summary>
+    /// Spends the time a password check takes, for a login whose account does not exist, so that timing cannot
+    /// tell which accounts do: against the last stored hash checked (the directory's scheme and cost, whatever
+    /// it holds), or a hash of the new-password scheme until one has been. The outcome is thrown away.
+    /// </summary>
+    public void SpendCheckTime(string? password)
+    {
+        var stored = Volatile.Read(ref _lastChecked) ?? _dummy.Value;
+        VerifyCore(string.IsNullOrEmpty(password) ? "-" : password, stored);
     }
 
     /// <summary>Checks a password against a stored value. Never throws for bad input.</summary>
@@ -98,6 +117,8 @@ public sealed partial class PasswordService
             return PasswordCheck.Fail(reason);
         }
 
+        Volatile.Write(ref _lastChecked, stored);
+        _checks.AddOrUpdate(scheme.Name, 1, (_, n) => n + 1);
         try
         {
             return scheme.Verify(password, value, encoding);
