@@ -93,6 +93,8 @@ public sealed class AliasDomains(DirectoryDatabase database, AdministrationLog l
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(input);
         var current = await GetAsync(actor, aliasDomain, cancellationToken);
+        // The target's admin reads the mapping; only the alias (source) domain's admin changes it.
+        actor.EnsureCanManage(current.AliasDomain);
         if (input.TargetDomain is not null && DirectoryNames.Domain(input.TargetDomain, "targetDomain") != current.TargetDomain)
         {
             throw AdministrationException.Invalid("targetDomain", "Delete the alias domain and create it again to point it elsewhere.");
@@ -112,6 +114,7 @@ public sealed class AliasDomains(DirectoryDatabase database, AdministrationLog l
     {
         ArgumentNullException.ThrowIfNull(actor);
         var current = await GetAsync(actor, aliasDomain, cancellationToken);
+        actor.EnsureCanManage(current.AliasDomain);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
