@@ -41,6 +41,7 @@ public static class FunctionHost
 
     private static ServiceProvider Build(IConfiguration configuration)
     {
+        Core.Storage.PrivateFiles.RestrictProcessUmask();
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddSimpleConsole(console => console.SingleLine = true));
         services.AddSingleton(configuration);
