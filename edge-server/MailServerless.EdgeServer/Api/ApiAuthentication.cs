@@ -34,7 +34,7 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
         }
 
         var account = user.Trim().ToLowerInvariant();
-        using var attempt = throttle.TryBegin(client, account);
+        using var attempt = await throttle.BeginAsync(client, account, context.RequestAborted);
         if (attempt is null)
         {
             context.Response.Headers.RetryAfter = ((int)throttle.Options.Window.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);

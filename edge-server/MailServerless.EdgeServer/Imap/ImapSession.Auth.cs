@@ -82,7 +82,7 @@ public sealed partial class ImapSession
 
     private async Task<string> CompleteLoginAsync(string user, string password, CancellationToken cancellationToken)
     {
-        using var attempt = services.Throttle.TryBegin(connection.RemoteAddress, user);
+        using var attempt = await services.Throttle.BeginAsync(connection.RemoteAddress, user, cancellationToken);
         if (attempt is null)
         {
             return "NO [UNAVAILABLE] Too many failed logins; try again later.";

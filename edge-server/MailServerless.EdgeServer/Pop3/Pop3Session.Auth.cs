@@ -121,7 +121,7 @@ public sealed partial class Pop3Session
 
     private async Task LoginAsync(string user, string password, CancellationToken cancellationToken)
     {
-        using var attempt = services.Throttle.TryBegin(connection.RemoteAddress, user);
+        using var attempt = await services.Throttle.BeginAsync(connection.RemoteAddress, user, cancellationToken);
         if (attempt is null)
         {
             Error("[SYS/TEMP] Too many failed logins; try again later.");

@@ -6,11 +6,14 @@ using Microsoft.Extensions.Logging;
 namespace MailServerless.EdgeServer.Protocol;
 
 /// <summary>
-/// Slows down and then stops password guessing, for SMTP, IMAP, POP3 and the admin API alike: each failure
-/// is answered after a delay, and too many failures from one client (an IPv4 address or an IPv6 /64) or for
-/// one account within the window refuse further attempts (even a right password) until the window has
-/// passed. Attempts still being checked count too, so parallel connections cannot guess past the budget.
-/// The moment a client or an account becomes blocked is logged as a warning (for fail2ban and the like).
+/// Slows down and then stops password guessing, for SMTP, IMAP, POP3 and the admin API alike, without letting
+/// anyone lock an account out. Each failure is answered after a delay. Failures are counted per client (an IPv4
+/// address or an IPv6 /64) and per account and client: past either budget within the window, that client
+/// (for every account, or for that one) is refused even a right password until the window has passed. Failures
+/// for one account from all clients only add delay, as Dovecot's auth penalty does: past their budget, attempts
+/// for it from a client that has failed before wait <see cref="AuthOptions.AccountPenalty"/> first, while a
+/// client with no failures logs in at once. Attempts still being checked count too, so parallel connections
+/// cannot guess past a budget. Each block is logged as a warning (for fail2ban and the like).
 /// </summary>
 public sealed partial class AuthThrottle(AuthOptions options, TimeProvider clock, ILogger<AuthThrottle> logger)
 {
@@ -21,28 +24,47 @@ public sealed partial class AuthThrottle(AuthOptions options, TimeProvider clock
 
     public AuthOptions Options => options;
 
-    /// <summary>True when a new attempt from this client, or for this account, would be refused now.</summary>
+    /// <summary>True when a new attempt from this client, or for this account from it, would be refused now.</summary>
     public bool IsBlocked(IPAddress address, string? account)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var accountKey = account is null ? null : AccountKey(account);
-        var addressKey = AddressKey(address);
-        return Refuses(addressKey, accountKey, InFlight(addressKey) + 1, accountKey is null ? 0 : InFlight(accountKey) + 1);
+        var keys = new Keys(address, account);
+        return Refuses(keys, InFlight(keys.Address) + 1, keys.Pair is null ? 0 : InFlight(keys.Pair) + 1);
     }
 
     /// <summary>
-    /// Starts a login attempt; null when the client or the account is blocked (the attempt must be refused).
-    /// Dispose the attempt when its answer is known; call <see cref="Attempt.Fail"/> first when the password was wrong.
+    /// Starts a login attempt, after the account's penalty when it applies; null when the client is blocked, for
+    /// every account or for this one (the attempt must be refused). Dispose the attempt when its answer is known;
+    /// call <see cref="Attempt.Fail"/> first when the password was wrong.
     /// </summary>
+    public async Task<Attempt?> BeginAsync(IPAddress address, string? account, CancellationToken cancellationToken)
+    {
+        var attempt = TryBegin(address, account);
+        if (attempt is not null && Penalty(attempt.Keys) is { } penalty)
+        {
+            try
+            {
+                await Task.Delay(penalty, clock, cancellationToken);
+            }
+            catch
+            {
+                attempt.Dispose();
+                throw;
+            }
+        }
+
+        return attempt;
+    }
+
+    /// <summary>As <see cref="BeginAsync"/>, without the penalty's wait.</summary>
     public Attempt? TryBegin(IPAddress address, string? account)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var addressKey = AddressKey(address);
-        var accountKey = account is null ? null : AccountKey(account);
-        var attempt = new Attempt(this, address, addressKey, accountKey);
-        var addressInFlight = _inFlight.AddOrUpdate(addressKey, 1, (_, n) => n + 1);
-        var accountInFlight = accountKey is null ? 0 : _inFlight.AddOrUpdate(accountKey, 1, (_, n) => n + 1);
-        if (Refuses(addressKey, accountKey, addressInFlight, accountInFlight))
+        var keys = new Keys(address, account);
+        var attempt = new Attempt(this, address, keys);
+        var addressInFlight = _inFlight.AddOrUpdate(keys.Address, 1, (_, n) => n + 1);
+        var pairInFlight = keys.Pair is null ? 0 : _inFlight.AddOrUpdate(keys.Pair, 1, (_, n) => n + 1);
+        if (Refuses(keys, addressInFlight, pairInFlight))
         {
             attempt.Dispose();
             return null;
@@ -51,10 +73,18 @@ public sealed partial class AuthThrottle(AuthOptions options, TimeProvider clock
         return attempt;
     }
 
-    /// <summary>The rule: failures in the window plus attempts under way (this one included) over either budget.</summary>
-    private bool Refuses(string addressKey, string? accountKey, int addressInFlight, int accountInFlight) =>
-        Count(addressKey) + addressInFlight > options.MaxFailuresPerAddress ||
-        (accountKey is not null && Count(accountKey) + accountInFlight > options.MaxFailuresPerAccount);
+    /// <summary>The wait before an attempt for an account under attack, from a client that has failed before; null for none.</summary>
+    public TimeSpan? Penalty(IPAddress address, string? account) => Penalty(new Keys(address, account));
+
+    private TimeSpan? Penalty(Keys keys) =>
+        keys.Account is not null && Count(keys.Account) >= options.MaxFailuresPerAccount && Count(keys.Address) > 0 && options.AccountPenalty > TimeSpan.Zero
+            ? options.AccountPenalty
+            : null;
+
+    /// <summary>The rule: failures in the window plus attempts under way (this one included) over the client's or the pair's budget.</summary>
+    private bool Refuses(Keys keys, int addressInFlight, int pairInFlight) =>
+        Count(keys.Address) + addressInFlight > options.MaxFailuresPerAddress ||
+        (keys.Pair is not null && Count(keys.Pair) + pairInFlight > options.MaxFailuresPerAccountAndAddress);
 
     private int InFlight(string key) => _inFlight.TryGetValue(key, out var n) ? n : 0;
 
@@ -63,32 +93,48 @@ public sealed partial class AuthThrottle(AuthOptions options, TimeProvider clock
     {
         private readonly AuthThrottle _throttle;
         private readonly IPAddress _address;
-        private readonly string _addressKey;
-        private readonly string? _accountKey;
         private int _disposed;
 
-        internal Attempt(AuthThrottle throttle, IPAddress address, string addressKey, string? accountKey)
+        internal Attempt(AuthThrottle throttle, IPAddress address, Keys keys)
         {
             _throttle = throttle;
             _address = address;
-            _addressKey = addressKey;
-            _accountKey = accountKey;
+            Keys = keys;
         }
 
-        /// <summary>The password was wrong: the failure counts against the client and the account.</summary>
-        public void Fail() => _throttle.RecordFailure(_address, _addressKey, _accountKey);
+        internal Keys Keys { get; }
+
+        /// <summary>The password was wrong: the failure counts against the client, the account and the pair.</summary>
+        public void Fail() => _throttle.RecordFailure(_address, Keys);
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                _throttle.Release(_addressKey);
-                if (_accountKey is not null)
+                _throttle.Release(Keys.Address);
+                if (Keys.Pair is not null)
                 {
-                    _throttle.Release(_accountKey);
+                    _throttle.Release(Keys.Pair);
                 }
             }
         }
+    }
+
+    /// <summary>The counters one attempt touches: its client's, its account's, and the pair's.</summary>
+    internal sealed class Keys
+    {
+        public Keys(IPAddress address, string? account)
+        {
+            Address = AddressKey(address);
+            Account = account is null ? null : AccountKey(account);
+            Pair = Account is null ? null : Account + "\n" + Address;
+        }
+
+        public string Address { get; }
+
+        public string? Account { get; }
+
+        public string? Pair { get; }
     }
 
     private void Release(string key)
@@ -99,16 +145,27 @@ public sealed partial class AuthThrottle(AuthOptions options, TimeProvider clock
         }
     }
 
-    private void RecordFailure(IPAddress address, string addressKey, string? accountKey)
+    private void RecordFailure(IPAddress address, Keys keys)
     {
-        if (Increment(addressKey) == options.MaxFailuresPerAddress)
+        if (Increment(keys.Address) == options.MaxFailuresPerAddress)
         {
             LogAddressBlocked(address, options.MaxFailuresPerAddress, options.Window);
         }
 
-        if (accountKey is not null && Increment(accountKey) == options.MaxFailuresPerAccount)
+        if (keys.Pair is null || keys.Account is null)
         {
-            LogAccountBlocked(LogText.Safe(accountKey["user:".Length..]), options.MaxFailuresPerAccount, options.Window, address);
+            return;
+        }
+
+        var account = LogText.Safe(keys.Account["user:".Length..]);
+        if (Increment(keys.Pair) == options.MaxFailuresPerAccountAndAddress)
+        {
+            LogPairBlocked(address, account, options.MaxFailuresPerAccountAndAddress, options.Window);
+        }
+
+        if (Increment(keys.Account) == options.MaxFailuresPerAccount)
+        {
+            LogAccountSlowed(account, options.MaxFailuresPerAccount, options.AccountPenalty, address);
         }
     }
 
@@ -160,9 +217,13 @@ public sealed partial class AuthThrottle(AuthOptions options, TimeProvider clock
         Message = "authentication throttle: client [{Client}] blocked after {Failures} failed logins, for up to {Window}")]
     private partial void LogAddressBlocked(IPAddress client, int failures, TimeSpan window);
 
+    [LoggerMessage(EventId = 6052, Level = LogLevel.Warning,
+        Message = "authentication throttle: client [{Client}] blocked for account {Account} after {Failures} failed logins, for up to {Window}")]
+    private partial void LogPairBlocked(IPAddress client, string account, int failures, TimeSpan window);
+
     [LoggerMessage(EventId = 6051, Level = LogLevel.Warning,
-        Message = "authentication throttle: account {Account} locked after {Failures} failed logins, for up to {Window} (last from [{Client}])")]
-    private partial void LogAccountBlocked(string account, int failures, TimeSpan window, IPAddress client);
+        Message = "authentication throttle: account {Account} has {Failures} failed logins; attempts for it from clients that failed wait {Penalty} (last from [{Client}])")]
+    private partial void LogAccountSlowed(string account, int failures, TimeSpan penalty, IPAddress client);
 
     private sealed record Counter(DateTimeOffset Since, int Failures);
 }

@@ -56,7 +56,7 @@ public sealed partial class SmtpSession
         }
 
         var given = (sasl.User, sasl.Password);
-        using var attempt = services.Throttle.TryBegin(connection.RemoteAddress, given.User);
+        using var attempt = await services.Throttle.BeginAsync(connection.RemoteAddress, given.User, cancellationToken);
         if (attempt is null)
         {
             Error("454 4.7.0 Too many failed authentication attempts; try again later");

@@ -5,18 +5,22 @@ namespace MailServerless.ConformanceTests.Attacks;
 
 /// <summary>
 /// Password guessing spread over SMTP AUTH, IMAP and POP3 draws on one budget per client address and one
-/// per account: past it even the right password is refused for a while, and the block is logged.
+/// per account and client address: past either, even the right password is refused from there for a
+/// while, and the block is logged. Guesses at one account from many addresses never lock its owner out.
 /// </summary>
 public sealed class PasswordGuessingTests : IAsyncLifetime
 {
     private const int PerAddress = 6;
+    private const int PerAccountAndAddress = 3;
     private const int PerAccount = 5;
     private MailServerInstance _server = null!;
 
     public async Task InitializeAsync() => _server = await MailServerInstance.StartAsync(
         "--Mail:Auth:FailureDelay=00:00:00.050",
         $"--Mail:Auth:MaxFailuresPerAddress={PerAddress}",
-        $"--Mail:Auth:MaxFailuresPerAccount={PerAccount}");
+        $"--Mail:Auth:MaxFailuresPerAccountAndAddress={PerAccountAndAddress}",
+        $"--Mail:Auth:MaxFailuresPerAccount={PerAccount}",
+        "--Mail:Auth:AccountPenalty=00:00:00.200");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -53,19 +57,37 @@ public sealed class PasswordGuessingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Guesses_at_one_account_from_many_addresses_lock_that_account_and_no_other()
+    public async Task Guesses_at_one_account_from_one_address_block_that_address_for_that_account_only()
     {
-        for (var i = 0; i < PerAccount; i++)
+        var attacker = Loopback(30);
+        for (var i = 0; i < PerAccountAndAddress; i++)
         {
-            // One guess from each address: no address runs out, the account does.
-            var answer = await LoginAttempts.AnyAsync(i, _server, Loopback(10 + i), "user2@example.jp", "guess" + i);
+            var answer = await LoginAttempts.AnyAsync(i, _server, attacker, "user4@example.jp", "guess" + i);
             Assert.Matches("^(535 5.7.8|a NO \\[AUTHENTICATIONFAILED\\]|-ERR \\[AUTH\\])", answer);
         }
 
-        var bystander = Loopback(20);
-        await AssertRefusedEverywhereAsync(bystander, "USER2@example.jp");
-        Assert.StartsWith("a OK", await LoginAttempts.ImapAsync(_server, bystander, "user3@example.jp", MailServerInstance.Password), StringComparison.Ordinal);
-        Assert.Equal(1, await LoggedAsync($"account user2@example.jp locked after {PerAccount} failed logins"));
+        await AssertRefusedEverywhereAsync(attacker, "user4@example.jp");
+        Assert.StartsWith("a OK", await LoginAttempts.ImapAsync(_server, attacker, "user5@example.jp", MailServerInstance.Password), StringComparison.Ordinal);
+        Assert.StartsWith("a OK", await LoginAttempts.ImapAsync(_server, Loopback(31), "user4@example.jp", MailServerInstance.Password), StringComparison.Ordinal);
+        Assert.Equal(1, await LoggedAsync($"client [{attacker}] blocked for account user4@example.jp after {PerAccountAndAddress} failed logins"));
+    }
+
+    [Fact]
+    public async Task Guesses_at_one_account_from_many_addresses_never_lock_its_owner_out()
+    {
+        for (var i = 0; i < 4 * PerAccount; i++)
+        {
+            // One guess from each address: no address runs out; the account is under attack.
+            var answer = await LoginAttempts.AnyAsync(i, _server, Loopback(100 + i), "user2@example.jp", "guess" + i);
+            Assert.Matches("^(535 5.7.8|a NO \\[AUTHENTICATIONFAILED\\]|-ERR \\[AUTH\\])", answer);
+        }
+
+        var owner = Loopback(20);
+        var password = MailServerInstance.Password;
+        Assert.StartsWith("235 2.7.0", await LoginAttempts.SmtpAsync(_server, owner, "USER2@example.jp", password), StringComparison.Ordinal);
+        Assert.StartsWith("a OK", await LoginAttempts.ImapAsync(_server, owner, "user2@example.jp", password), StringComparison.Ordinal);
+        Assert.StartsWith("+OK", await LoginAttempts.Pop3Async(_server, owner, "user2@example.jp", password), StringComparison.Ordinal);
+        Assert.Equal(1, await LoggedAsync($"account user2@example.jp has {PerAccount} failed logins; attempts for it from clients that failed wait"));
     }
 
     [Fact]

@@ -26,6 +26,7 @@ public sealed class SessionFuzzTests : IAsyncLifetime
             "--Mail:Auth:AllowPlaintextWithoutTls=true",
             "--Mail:Auth:FailureDelay=00:00:00",
             "--Mail:Auth:MaxFailuresPerAddress=100000000",
+            "--Mail:Auth:MaxFailuresPerAccountAndAddress=100000000",
             "--Mail:Auth:MaxFailuresPerAccount=100000000");
         foreach (var user in new[] { "user1", "user2", "user3" })
         {
