@@ -42,6 +42,9 @@ public sealed class ImapOptions
     /// <summary>ENVELOPEs kept in memory for all sessions (about 1 KB each); 0 turns the cache off.</summary>
     public int EnvelopeCacheEntries { get; set; } = 50_000;
 
+    /// <summary>Folders one mailbox may hold, INBOX included; CREATE past it gets <c>NO [LIMIT]</c>.</summary>
+    public int MaxFolders { get; set; } = 1000;
+
     /// <summary>Concurrent logged-in connections per user and client address (Dovecot's <c>mail_max_userip_connections</c>).</summary>
     public int MaxConnectionsPerUserAndClient { get; set; } = 10;
 }

@@ -75,12 +75,30 @@ public sealed partial class ImapSession
             return refusal;
         }
 
-        if (MaildirLayout.IsInbox(folder) || !Store.CreateFolder(folder))
+        if (MaildirLayout.IsInbox(folder) || Store.FolderExists(folder))
         {
             return "NO [ALREADYEXISTS] Mailbox already exists.";
         }
 
-        return "OK Create completed.";
+        if (NewFolderRefusal([folder], added: 1) is { } refused)
+        {
+            return refused;
+        }
+
+        return Store.CreateFolder(folder) ? "OK Create completed." : "NO [ALREADYEXISTS] Mailbox already exists.";
+    }
+
+    /// <summary>Null when folders of these names may be made (<paramref name="added"/> of them new); else the refusal.</summary>
+    private string? NewFolderRefusal(IEnumerable<string> names, int added)
+    {
+        if (!names.All(MaildirLayout.FitsFileSystem))
+        {
+            return "NO [CANNOT] Mailbox name is too long for the file system.";
+        }
+
+        return added > 0 && Store.ListFolders().Count + added > _options.MaxFolders
+            ? $"NO [LIMIT] Too many mailboxes (at most {_options.MaxFolders})."
+            : null;
     }
 
     private string Delete(ImapArguments args)
@@ -131,6 +149,13 @@ public sealed partial class ImapSession
         if (Store.FolderExists(to))
         {
             return "NO [ALREADYEXISTS] Target mailbox already exists.";
+        }
+
+        var renamed = Store.ListFolders().Where(f => f.StartsWith(from + MaildirLayout.Delimiter, StringComparison.Ordinal))
+            .Select(child => to + child[from.Length..]).Prepend(to);
+        if (NewFolderRefusal(renamed, added: MaildirLayout.IsInbox(from) ? 1 : 0) is { } refused)
+        {
+            return refused;
         }
 
         if (MaildirLayout.IsInbox(from))

@@ -71,6 +71,13 @@ public static class MaildirLayout
         return true;
     }
 
+    /// <summary>
+    /// True when the folder's directory name (<c>.</c> and the modified UTF-7 name, every level in one name as
+    /// Maildir++ has it) fits the 255 octets file systems allow; a 200-character CJK name does not.
+    /// </summary>
+    public static bool FitsFileSystem(string folder) =>
+        IsInbox(folder) || 1 + System.Text.Encoding.UTF8.GetByteCount(ModifiedUtf7.Encode(folder)) <= 255;
+
     /// <summary>The directory of a folder: the root for INBOX, else <c>root/.&lt;mUTF-7 name&gt;</c>.</summary>
     public static string FolderPath(string mailboxRoot, string folder)
     {
