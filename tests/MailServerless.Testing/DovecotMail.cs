@@ -92,7 +92,17 @@ public sealed partial class DovecotMail : IDisposable
     /// <summary>Hands the Maildir back to root (our side of the test).</summary>
     public static void TakeBack(string root) => Run("chown", "-R", "root:root", root);
 
-    private void GiveToDovecot() => Run("chown", "-R", $"{User}:{User}", MaildirRoot);
+    private void GiveToDovecot()
+    {
+        Run("chown", "-R", $"{User}:{User}", MaildirRoot);
+
+        // The folders above it may be the test's own 0700 ones (the server's umask is 077): let Dovecot's user pass.
+        var temp = Path.GetFullPath(Path.GetTempPath()).TrimEnd('/');
+        for (var parent = Path.GetDirectoryName(Path.GetFullPath(MaildirRoot)); parent is not null && parent.Length > temp.Length; parent = Path.GetDirectoryName(parent))
+        {
+            Run("chmod", "o+x", parent);
+        }
+    }
 
     private static ProcessRunner.Result AsUser(string program, string[] arguments, string input)
     {

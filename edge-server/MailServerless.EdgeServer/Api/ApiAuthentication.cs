@@ -9,9 +9,13 @@ namespace MailServerless.EdgeServer.Api;
 /// Every API call authenticates itself (HTTP Basic, RFC 7617, with an admin's address and password, or a
 /// mailbox owner's mail address and password for their own mailbox) — no
 /// identity header from a proxy or API Gateway is trusted. Failures are throttled per client address and
-/// per account, like mail logins.
+/// per account, like mail logins, and each is logged with the client for fail2ban. Credentials are refused
+/// over plain HTTP from anywhere but loopback (Dovecot's <c>disable_plaintext_auth</c>, for the API) unless
+/// <c>Mail:Listeners:AllowPlainHttpLogin</c> says a proxy in front terminates TLS.
 /// </summary>
-public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys keys, Core.Accounts.IAccountDirectory mailboxes, AuthThrottle throttle)
+public sealed partial class ApiAuthentication(
+    AdminAuthenticator authenticator, ApiKeys keys, Core.Accounts.IAccountDirectory mailboxes, AuthThrottle throttle,
+    Core.Configuration.MailOptions options, ILogger<ApiAuthentication> logger)
 {
     public const string ActorKey = "MailServerless.Actor";
     private const string Challenge = "Basic realm=\"MailServerless\", charset=\"UTF-8\"";
@@ -20,9 +24,15 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
     public async Task<(AdminActor? Actor, IResult? Refusal)> AuthenticateAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var client = context.Connection.RemoteIpAddress is { } remote && remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4()
-            : context.Connection.RemoteIpAddress ?? IPAddress.None;
+        var client = context.ClientAddress();
         var header = context.Request.Headers.Authorization.ToString();
+        if (header.Length > 0 && !context.Request.IsHttps && !IPAddress.IsLoopback(client) && !options.Listeners.AllowPlainHttpLogin)
+        {
+            LogPlainHttp(client);
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
+                title: "Log in over HTTPS (Mail:Listeners:Https); credentials are not taken over plain HTTP from other hosts."));
+        }
+
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return await AuthenticateKeyAsync(context, client, header[7..].Trim());
@@ -59,6 +69,7 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
         if (actor is null)
         {
             attempt.Fail();
+            LogFailed(client, Core.Diagnostics.LogText.Safe(account));
             await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
             return (null, Unauthorized(context, "Authentication failed."));
         }
@@ -80,6 +91,7 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
         if (actor is null)
         {
             attempt.Fail();
+            LogFailed(client, "(API key)");
             await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
             return (null, Unauthorized(context, "Invalid API key."));
         }
@@ -126,4 +138,10 @@ public sealed class ApiAuthentication(AdminAuthenticator authenticator, ApiKeys 
         (user, password) = (decoded[..colon], decoded[(colon + 1)..]);
         return true;
     }
+
+    [LoggerMessage(EventId = 6060, Level = LogLevel.Information, Message = "api authentication failed from [{Client}] user={User}")]
+    private partial void LogFailed(IPAddress client, string user);
+
+    [LoggerMessage(EventId = 6061, Level = LogLevel.Information, Message = "api login over plain HTTP refused from [{Client}]")]
+    private partial void LogPlainHttp(IPAddress client);
 }

@@ -57,6 +57,7 @@ public static partial class EdgeServerProgram
         // Building makes the server, whose listeners read the settings: bad ones stop it here, each named.
         var app = SettingsRegistration.Checked(builder.Build);
         SettingsRegistration.ValidateAtStart(app.Services);
+        app.UseHttpHardening();
         app.MapStatusEndpoints();
         if (mode.ServesApi())
         {
@@ -71,11 +72,11 @@ public static partial class EdgeServerProgram
         var options = app.Services.GetRequiredService<MailOptions>();
         var mode = ServerModes.Parse(options.Mode);
         // Each port is tried first, so that a taken one is one line naming its setting (Kestrel would log a trace first).
-        foreach (var (setting, port, _) in MailListeners.Listeners(options, mode.ServesMail()))
+        foreach (var (setting, address, port, _) in MailListeners.Listeners(options, mode.ServesMail()))
         {
-            if (MailListeners.TryBind(options.Listeners.Address, port) is { } refusal)
+            if (MailListeners.TryBind(address, port) is { } refusal)
             {
-                throw new SettingsException($"Mail:Listeners:{setting}: cannot listen on {options.Listeners.Address}:{port}: {refusal}");
+                throw new SettingsException($"Mail:Listeners:{setting}: cannot listen on {address}:{port}: {refusal}");
             }
         }
 
@@ -103,10 +104,10 @@ public static partial class EdgeServerProgram
         var cause = (error.InnerException ?? error).Message.TrimEnd('.');
         var port = BoundPort().Match(error.Message) is { Success: true } match ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : -1;
         var mode = ServerModes.Parse(options.Mode);
-        var setting = MailListeners.Listeners(options, mode.ServesMail()).Where(l => l.Port == port).Select(l => $"Mail:Listeners:{l.Setting}").FirstOrDefault();
-        return setting is null
+        var listener = MailListeners.Listeners(options, mode.ServesMail()).FirstOrDefault(l => l.Port == port);
+        return listener.Setting is null
             ? $"cannot listen: {error.Message.TrimEnd('.')}"
-            : $"{setting}: cannot listen on {options.Listeners.Address}:{port}: {cause}";
+            : $"Mail:Listeners:{listener.Setting}: cannot listen on {listener.Address}:{port}: {cause}";
     }
 
     [GeneratedRegex(@":(\d{1,5})(?:[^\d]|$)")]

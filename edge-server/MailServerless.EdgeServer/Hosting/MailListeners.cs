@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Security;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using MailServerless.Core.Configuration;
@@ -14,16 +16,25 @@ public static class MailListeners
         {
             // The settings as bound and checked at start (SettingsRegistration), read when the server is made.
             var options = kestrel.ApplicationServices.GetRequiredService<MailOptions>();
-            foreach (var (_, port, handler) in Listeners(options, mail))
+            var certificates = kestrel.ApplicationServices.GetRequiredService<Protocol.TlsCertificateProvider>();
+            kestrel.AddServerHeader = false;
+            foreach (var (setting, address, port, handler) in Listeners(options, mail))
             {
-                var address = IPAddress.Parse(options.Listeners.Address);
-                if (handler is null)
+                if (setting == "Https")
                 {
-                    kestrel.Listen(address, port);
+                    // The mail ports' certificate (reloaded when renewed), TLS 1.2+ with AEAD suites only.
+                    kestrel.Listen(IPAddress.Parse(address), port, l => l.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        OnConnection = _ => ValueTask.FromResult(Protocol.ServerTls.Options(certificates.Context, [SslApplicationProtocol.Http11])),
+                    }));
+                }
+                else if (handler is null)
+                {
+                    kestrel.Listen(IPAddress.Parse(address), port);
                 }
                 else
                 {
-                    kestrel.Listen(address, port, handler);
+                    kestrel.Listen(IPAddress.Parse(address), port, handler);
                 }
             }
         });
@@ -53,8 +64,8 @@ public static class MailListeners
         }
     }
 
-    /// <summary>Each listener that is on: its setting's name, its port and what serves it (null: HTTP).</summary>
-    public static IEnumerable<(string Setting, int Port, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>? Handler)> Listeners(
+    /// <summary>Each listener that is on: its setting's name, its address and port, and what serves it (null: HTTP).</summary>
+    public static IEnumerable<(string Setting, string Address, int Port, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>? Handler)> Listeners(
         MailOptions options, bool mail)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -62,6 +73,7 @@ public static class MailListeners
         (string, int, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>?)[] all =
         [
             ("Http", listeners.Http, null),
+            ("Https", listeners.Https, null),
             ("Smtp", mail ? listeners.Smtp : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
             ("Submission", mail ? listeners.Submission : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
             ("Submissions", mail ? listeners.Submissions : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
@@ -70,7 +82,8 @@ public static class MailListeners
             ("Pop3", mail ? listeners.Pop3 : 0, l => l.UseConnectionHandler<Pop3.Pop3ConnectionHandler>()),
             ("Pop3s", mail ? listeners.Pop3s : 0, l => l.UseConnectionHandler<Pop3.Pop3ConnectionHandler>()),
         ];
-        return all.Where(l => l.Item2 > 0);
+        return all.Where(l => l.Item2 > 0)
+            .Select(l => (l.Item1, l.Item1.StartsWith("Http", StringComparison.Ordinal) ? listeners.HttpAddress : listeners.Address, l.Item2, l.Item3));
     }
 }
 
@@ -85,7 +98,12 @@ public static class ListenerReport
         var mode = ServerModes.Parse(options.Mode);
         if (options.Listeners.Http > 0)
         {
-            console.WriteLine($"Listening: http http://{options.Listeners.Address}:{options.Listeners.Http} ({(mode.ServesApi() ? "status, admin API" : "status")})");
+            console.WriteLine($"Listening: http http://{options.Listeners.HttpAddress}:{options.Listeners.Http} ({(mode.ServesApi() ? "status, admin API" : "status")})");
+        }
+
+        if (options.Listeners.Https > 0)
+        {
+            console.WriteLine($"Listening: https https://{options.Listeners.HttpAddress}:{options.Listeners.Https} ({(mode.ServesApi() ? "status, admin API" : "status")})");
         }
 
         foreach (var (name, port) in mode.ServesMail() ? SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.ImapPorts(options)).Concat(SmtpHosting.Pop3Ports(options)) : [])

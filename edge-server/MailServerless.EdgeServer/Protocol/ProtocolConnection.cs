@@ -287,12 +287,7 @@ public sealed class ProtocolConnection : IAsyncDisposable
         handshake.CancelAfter(timeout);
         try
         {
-            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = certificate,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                ClientCertificateRequired = false,
-            }, handshake.Token);
+            await ssl.AuthenticateAsServerAsync(ServerTls.Options(certificate), handshake.Token);
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
         {

@@ -68,6 +68,13 @@ public sealed class Mailboxes(
         actor.EnsureCanManageMailbox(parsed.Value, parsed.Domain);
         await using var connection = await database.OpenAsync(cancellationToken);
         var mailbox = await FindAsync(connection, null, parsed.Value, cancellationToken) ?? throw AdministrationException.NotFound($"No mailbox {parsed.Value}.");
+        if (!Accounts.MaildirPath.IsValid(mailbox.Maildir, out var reason))
+        {
+            // A row written by hand or by another tool: its files are never touched, but it can be deleted.
+            throw AdministrationException.Conflict(
+                $"The mailbox's maildir '{mailbox.Maildir}' is unsafe ({reason}); nothing is read from it. DELETE removes the row and leaves the files.");
+        }
+
         return mailbox with { QuotaUsed = await provisioning.UsageAsync(mailbox.Maildir, mailbox.Quota, cancellationToken) };
     }
 
@@ -190,10 +197,14 @@ public sealed class Mailboxes(
     public async Task DeleteAsync(AdminActor actor, string address, bool removeFiles, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        var current = await GetAsync(actor, address, cancellationToken);
+        var parsed = DirectoryNames.Address(address, "address");
+        actor.EnsureCanManageMailbox(parsed.Value, parsed.Domain);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var current = await FindAsync(connection, null, parsed.Value, cancellationToken) ?? throw AdministrationException.NotFound($"No mailbox {parsed.Value}.");
         // An owner reads and changes their mailbox; removing it is an admin's decision.
         actor.EnsureCanManage(current.Domain);
-        await using var connection = await database.OpenAsync(cancellationToken);
+        // An unsafe maildir (a path out of the store) goes with its row; its files are not touched.
+        removeFiles &= Accounts.MaildirPath.IsValid(current.Maildir, out _);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var sql in new[]
                  {

@@ -119,6 +119,21 @@ public sealed class ListenerOptions
     public int Pop3s { get; set; } = 2995;
 
     public int Http { get; set; } = 8080;
+
+    /// <summary>The admin API's HTTPS port, with the mail ports' certificate; 0: off.</summary>
+    public int Https { get; set; }
+
+    /// <summary>Where the HTTP and HTTPS listeners bind: loopback unless set, whatever <see cref="Address"/> the mail ports use.</summary>
+    public string HttpAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Proxies (addresses or CIDR networks, comma-separated) whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c>
+    /// name the client and its scheme; no one's by default.
+    /// </summary>
+    public string TrustedProxies { get; set; } = string.Empty;
+
+    /// <summary>Accept logins over plain HTTP from clients not on loopback (behind a proxy that terminates TLS but does not say so).</summary>
+    public bool AllowPlainHttpLogin { get; set; }
 }
 
 public sealed class TlsOptions

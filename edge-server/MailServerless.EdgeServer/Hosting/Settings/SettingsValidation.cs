@@ -30,6 +30,19 @@ public sealed class MailOptionsValidation(IOptions<QueueOptions> queue) : IValid
             failures.Add($"Mail:Listeners:Address '{options.Listeners.Address}' is not an IP address");
         }
 
+        if (!IPAddress.TryParse(options.Listeners.HttpAddress, out _))
+        {
+            failures.Add($"Mail:Listeners:HttpAddress '{options.Listeners.HttpAddress}' is not an IP address");
+        }
+
+        foreach (var proxy in options.Listeners.TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!IPAddress.TryParse(proxy, out _) && !IPNetwork.TryParse(proxy, out _))
+            {
+                failures.Add($"Mail:Listeners:TrustedProxies: '{proxy}' is not an IP address or a network (such as 10.0.0.0/8)");
+            }
+        }
+
         foreach (var (key, port) in Ports(options.Listeners))
         {
             if (port is < 0 or > 65535)
@@ -73,6 +86,7 @@ public sealed class MailOptionsValidation(IOptions<QueueOptions> queue) : IValid
     [
         ("Smtp", listeners.Smtp), ("Submission", listeners.Submission), ("Submissions", listeners.Submissions),
         ("Imap", listeners.Imap), ("Imaps", listeners.Imaps), ("Pop3", listeners.Pop3), ("Pop3s", listeners.Pop3s), ("Http", listeners.Http),
+        ("Https", listeners.Https),
     ];
 }
 
