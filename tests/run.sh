@@ -32,6 +32,7 @@ packages=(
   fetchmail getmail6 isync libsasl2-modules                 # POP3/IMAP clients; mbsync's SASL mechanisms
   postfix                                                   # its smtp-sink is the relay/MX the outbound tests send to
   dnsmasq-base                                              # a loopback DNS server with MX records for direct delivery
+  postsrsd                                                  # the reference Sender Rewriting Scheme, compared with ours
 )
 missing=()
 for package in "${packages[@]}"; do

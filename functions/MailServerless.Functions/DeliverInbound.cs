@@ -11,7 +11,9 @@ namespace MailServerless.Functions;
 /// alias domains, catch-all), writes one copy per local mailbox into its Maildir (with
 /// <c>Return-Path</c> and <c>Delivered-To</c>), hands outside addresses and vacation targets to the
 /// outbound queue, and bounces what cannot be delivered. Every step is idempotent, so a message
-/// handled twice (a redelivery, a crash before the acknowledgement) leaves one copy everywhere.
+/// handled twice (a redelivery, a crash before the acknowledgement) leaves one copy everywhere. A forward of
+/// mail that came from outside leaves with its envelope sender rewritten by SRS (when <paramref name="srs"/>
+/// is given and on), so it passes SPF as ours and its bounces come back to us to be sent on.
 /// </summary>
 public sealed partial class DeliverInbound(
     RecipientResolver resolver,
@@ -20,7 +22,8 @@ public sealed partial class DeliverInbound(
     IMessageQueue outbound,
     NonDeliveryReports bounces,
     DeliveryOptions options,
-    ILogger<DeliverInbound> logger) : IQueueFunction
+    ILogger<DeliverInbound> logger,
+    Core.Addresses.SrsSecret? srs = null) : IQueueFunction
 {
     public async Task<FunctionResult> HandleAsync(QueuedMessage message, CancellationToken cancellationToken)
     {
@@ -81,7 +84,16 @@ public sealed partial class DeliverInbound(
             }
         }
 
-        await ForwardAsync(message, plan.Remote, MessagePurpose.Deliver, "fwd", cancellationToken);
+        try
+        {
+            await ForwardAsync(await ForwardedAsync(message, cancellationToken), plan.Remote, MessagePurpose.Deliver, "fwd", cancellationToken);
+        }
+        catch (DirectoryUnavailableException e)
+        {
+            // The mailboxes have their copies; the retry finds them there and only forwards.
+            return FunctionResult.Retry($"directory unavailable: {e.Message}");
+        }
+
         await ForwardAsync(message, plan.Vacation, MessagePurpose.Vacation, "vac", cancellationToken);
         await bounces.SendAsync(message, plan.Failures, cancellationToken);
 
@@ -105,6 +117,21 @@ public sealed partial class DeliverInbound(
         await using var content = new PrefixedStream(prefix, body);
         return await store.Delivery.DeliverAsync(
             mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), message.Id, message.ReceivedAt, content, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// The message as it is forwarded: from outside (no authenticated user) with a sender, its envelope sender
+    /// rewritten by SRS; a user's own submission, a bounce (null sender) and mail with SRS off go as they are.
+    /// </summary>
+    private async Task<QueuedMessage> ForwardedAsync(QueuedMessage message, CancellationToken cancellationToken)
+    {
+        if (srs is null || message.AuthenticatedUser is not null || message.MailFrom.Length == 0 ||
+            await srs.RewritingAsync(cancellationToken) is not { } rewriting)
+        {
+            return message;
+        }
+
+        return message with { MailFrom = rewriting.Forward(message.MailFrom) };
     }
 
     /// <summary>Queues a copy for the outbound side (forwarding aliases, vacation replies), once per message and set of targets.</summary>

@@ -28,6 +28,9 @@ public static class DirectoryServices
         services.AddSingleton(sp => new RecipientResolver(
             sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<MailOptions>().EffectiveVacationDomain, sp.GetRequiredService<ServerPostmaster>()));
         services.AddSingleton<SenderOwnership>();
+        services.AddSingleton(sp => new Core.Addresses.SrsSecret(
+            sp.GetRequiredService<Core.Addresses.SrsOptions>(), sp.GetRequiredService<MailOptions>().EffectiveHostName,
+            sp.GetRequiredService<DirectoryDatabase>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new MaildirStore(
             sp.GetRequiredService<MailOptions>().EffectiveStorePath, sp.GetRequiredService<MailOptions>().EffectiveHostName,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));

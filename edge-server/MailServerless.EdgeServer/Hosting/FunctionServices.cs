@@ -27,7 +27,8 @@ public static class FunctionServices
             sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Outbound),
             sp.GetRequiredService<NonDeliveryReports>(),
             sp.GetRequiredService<DeliveryOptions>(),
-            sp.GetRequiredService<ILogger<DeliverInbound>>()));
+            sp.GetRequiredService<ILogger<DeliverInbound>>(),
+            sp.GetRequiredService<Core.Addresses.SrsSecret>()));
 
         services.TryAddSingleton<DkimKeys>();
         services.AddSingleton<IDkimPublication>(sp => new DnsDkimPublication(sp.GetRequiredService<RelayOptions>()));

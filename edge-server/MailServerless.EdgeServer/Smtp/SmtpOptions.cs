@@ -55,5 +55,12 @@ public sealed class SmtpOptions
     /// </summary>
     public bool RejectHeaderSenderMismatch { get; set; } = true;
 
+    /// <summary>
+    /// Refuse (553 5.7.1) an unauthenticated <c>MAIL FROM</c> on the MX in a hosted domain (Postfix's
+    /// <c>reject_unauthenticated_sender_login_mismatch</c>): local users send through submission. Until SPF is
+    /// checked, there is no exception for hosts a domain's SPF record allows.
+    /// </summary>
+    public bool RejectUnauthenticatedLocalSender { get; set; } = true;
+
     public Protocol.HeaderLimits HeaderLimits => new(HeaderSizeLimit, LineLengthLimit);
 }

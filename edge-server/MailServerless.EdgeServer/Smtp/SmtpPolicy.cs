@@ -9,7 +9,8 @@ namespace MailServerless.EdgeServer.Smtp;
 /// have to bounce later: no open relay, unknown users and full mailboxes refused up front, and an
 /// authenticated sender held to its own addresses (Postfix's <c>reject_sender_login_mismatch</c>).
 /// </summary>
-public sealed class SmtpPolicy(IAccountDirectory directory, RecipientResolver resolver, MaildirStore store, ServerPostmaster? postmaster = null)
+public sealed class SmtpPolicy(
+    IAccountDirectory directory, RecipientResolver resolver, MaildirStore store, ServerPostmaster? postmaster = null, SrsSecret? srs = null)
 {
     private readonly SenderOwnership _ownership = new(resolver);
 
@@ -104,6 +105,58 @@ public sealed class SmtpPolicy(IAccountDirectory directory, RecipientResolver re
         }
 
         return "250 2.1.5 Ok";
+    }
+
+    /// <summary>
+    /// Null when an unauthenticated client may use <paramref name="sender"/> on the MX; a refusal when it names a
+    /// hosted domain (Postfix's <c>reject_unauthenticated_sender_login_mismatch</c>): our users send through
+    /// submission, and a forged local sender would otherwise be forwarded on with our SPF behind it.
+    /// </summary>
+    public async Task<string?> CheckUnauthenticatedSenderAsync(string sender, CancellationToken cancellationToken)
+    {
+        if (sender.Length == 0 || !EmailAddress.TryParse(sender, out var parsed))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await directory.GetDomainKindAsync(parsed.Domain, cancellationToken) == DomainKind.Local
+                ? $"553 5.7.1 <{sender}>: Sender address rejected: not logged in"
+                : null;
+        }
+        catch (DirectoryUnavailableException)
+        {
+            return $"451 4.3.0 <{sender}>: Temporary lookup failure";
+        }
+    }
+
+    /// <summary>
+    /// For RCPT TO an SRS address of ours (a bounce or reply to a forward): the address it stands for, to be
+    /// relayed there; or the refusal of one that is forged or expired. (null, null) when it is no SRS address.
+    /// </summary>
+    public async Task<(string? Original, string? Refusal)> ReverseSrsAsync(string address, CancellationToken cancellationToken)
+    {
+        if (srs is null || !srs.Enabled || !address.EndsWith("@" + srs.Domain, StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            if (await srs.RewritingAsync(cancellationToken) is not { } rewriting || !rewriting.IsRewritten(address))
+            {
+                return (null, null);
+            }
+
+            return rewriting.Reverse(address) is { } original
+                ? (original, null)
+                : (null, $"550 5.1.1 <{address}>: Recipient address rejected: not a valid SRS address (forged or expired)");
+        }
+        catch (DirectoryUnavailableException)
+        {
+            return (null, $"451 4.3.0 <{address}>: Temporary lookup failure");
+        }
     }
 
     /// <summary>Null when the authenticated <paramref name="user"/> may use <paramref name="sender"/>; else the reply.</summary>

@@ -74,6 +74,14 @@ public sealed partial class SmtpSession
             return;
         }
 
+        if (_user is null && _options.RejectUnauthenticatedLocalSender &&
+            await services.Policy.CheckUnauthenticatedSenderAsync(path.Address, cancellationToken) is { } forged)
+        {
+            LogRejected(connection.RemoteAddress.ToString(), path.Address, "-", forged);
+            Error(forged);
+            return;
+        }
+
         _mailFrom = path;
         _smtpUtf8 = smtpUtf8;
         Reply("250 2.1.0 Ok");
@@ -130,6 +138,18 @@ public sealed partial class SmtpSession
 
             // The operator chose this address for postmaster's mail: it is taken even where it is not local.
             (recipient, mayRelay) = (postmaster, true);
+        }
+        else if (await services.Policy.ReverseSrsAsync(recipient, cancellationToken) is var (original, srsRefusal) && (original ?? srsRefusal) is not null)
+        {
+            if (original is null)
+            {
+                LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, recipient, srsRefusal!);
+                Error(srsRefusal!);
+                return;
+            }
+
+            // A bounce or reply to a forward of ours: it goes on to the sender the forward stood for.
+            (recipient, mayRelay) = (original, true);
         }
 
         var reply = await services.Policy.CheckRecipientAsync(recipient, mayRelay, _smtpUtf8, cancellationToken);

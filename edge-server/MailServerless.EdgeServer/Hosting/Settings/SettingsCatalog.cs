@@ -37,6 +37,7 @@ public static class SettingsCatalog
         new("Mail:Delivery", typeof(DeliveryOptions)),
         new("Mail:Relay", typeof(RelayOptions)),
         new("Mail:Dkim", typeof(DkimOptions)),
+        new("Mail:Srs", typeof(Core.Addresses.SrsOptions)),
         new("Mail:Admin", typeof(AdministrationOptions)),
     ];
 

@@ -40,6 +40,7 @@ public static class SettingsRegistration
             });
         Bind<RelayOptions>(services, configuration);
         Bind<DkimOptions>(services, configuration);
+        Bind<Core.Addresses.SrsOptions>(services, configuration);
         Bind<AdministrationOptions>(services, configuration);
 
         services.AddSingleton<IValidateOptions<MailOptions>>(new UnknownSettings(configuration));
