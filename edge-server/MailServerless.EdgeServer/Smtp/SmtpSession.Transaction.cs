@@ -74,14 +74,6 @@ public sealed partial class SmtpSession
             return;
         }
 
-        if (_user is null && _options.RejectUnauthenticatedLocalSender &&
-            await services.Policy.CheckUnauthenticatedSenderAsync(path.Address, cancellationToken) is { } forged)
-        {
-            LogRejected(connection.RemoteAddress.ToString(), path.Address, "-", forged);
-            Error(forged);
-            return;
-        }
-
         _mailFrom = path;
         _smtpUtf8 = smtpUtf8;
         Reply("250 2.1.0 Ok");
@@ -125,6 +117,16 @@ public sealed partial class SmtpSession
         }
 
         var recipient = path.Address;
+        // Decided at RCPT, as Postfix's smtpd_delay_reject does: a client that pipelines MAIL and RCPT, or cannot
+        // take a refusal at MAIL, gets it per recipient, and a directory outage is a 4xx there too.
+        if (_user is null && _options.RejectUnauthenticatedLocalSender &&
+            await services.Policy.CheckUnauthenticatedSenderAsync(_mailFrom.Address, cancellationToken) is { } forged)
+        {
+            LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, recipient, forged);
+            Error(forged);
+            return;
+        }
+
         var mayRelay = _user is not null;
         if (path.IsPostmaster)
         {

@@ -16,12 +16,14 @@ public sealed partial class ForgedSenderTests
     private static Task<MailServerInstance> StartAsync(SmtpSink sink, params string[] settings) => MailServerInstance.StartAsync(
         ["--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", $"--Mail:Relay:Port={sink.Port}", "--Mail:Relay:RequireTls=false", .. settings]);
 
+    /// <summary>The reply to RCPT TO a local mailbox after this MAIL FROM (refused at RCPT, as Postfix's smtpd_delay_reject has it).</summary>
     private static async Task<string> MailFromAsync(MailServerInstance server, string sender)
     {
         await using var wire = await SmtpWire.ConnectAsync(server.Smtp);
         await wire.ReadReplyAsync();
         await wire.CommandAsync("EHLO client.example");
-        return await wire.CommandAsync($"MAIL FROM:<{sender}>");
+        Assert.StartsWith("250", await wire.CommandAsync($"MAIL FROM:<{sender}>"), StringComparison.Ordinal);
+        return await wire.CommandAsync("RCPT TO:<user2@example.jp>");
     }
 
     [Theory]
