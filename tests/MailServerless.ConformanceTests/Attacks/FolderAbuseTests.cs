@@ -4,7 +4,7 @@ using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Attacks;
 
-/// <summary>A mailbox holds at most Mail:Imap:MaxFolders folders, and a name too long for the file system is refused, not a server error.</summary>
+/// <summary>A mailbox holds at most Mail:Imap:MaxFolders folders.</summary>
 public sealed class FolderAbuseTests : IAsyncLifetime
 {
     private const int MaxFolders = 12;
@@ -31,6 +31,16 @@ public sealed class FolderAbuseTests : IAsyncLifetime
         Assert.Equal("d OK Delete completed.", await wire.ResultAsync($"d DELETE Flood{MaxFolders - 1}"));
         Assert.Equal("z OK Create completed.", await wire.ResultAsync("z CREATE Room"));
     }
+}
+
+/// <summary>A folder name too long for the file system is refused, not a server error (with every setting at its default).</summary>
+public sealed class FolderNameTests : IAsyncLifetime
+{
+    private MailServerInstance _server = null!;
+
+    public async Task InitializeAsync() => _server = await MailServerInstance.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task A_name_too_long_for_the_file_system_gets_NO_CANNOT()

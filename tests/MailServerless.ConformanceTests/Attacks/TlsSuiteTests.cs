@@ -34,8 +34,11 @@ public sealed class TlsSuiteTests
         Assert.True(aead, accepted);
     }
 
-    [Fact]
-    public async Task An_ECDSA_certificate_serves_TLS_1_2_and_1_3()
+    [Theory]
+    [InlineData("pkcs8")] // BEGIN PRIVATE KEY, as openssl req -newkey ec writes it
+    [InlineData("sec1")] // BEGIN EC PRIVATE KEY, as openssl ecparam -genkey and certbot's older keys
+    [InlineData("combined")] // the key and the certificate in one file
+    public async Task An_ECDSA_certificate_serves_TLS_1_2_and_1_3(string keyFormat)
     {
         var folder = Path.Combine(Path.GetTempPath(), "msl-ecdsa-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -43,11 +46,22 @@ public sealed class TlsSuiteTests
         {
             var key = Path.Combine(folder, "key.pem");
             var cert = Path.Combine(folder, "cert.pem");
-            var made = await ProcessRunner.RunAsync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=mx.example.jp", "-addext", "subjectAltName=DNS:mx.example.jp"]);
+            var generated = keyFormat == "sec1"
+                ? await ProcessRunner.RunAsync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key])
+                : await ProcessRunner.RunAsync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", key]);
+            Assert.True(generated.ExitCode == 0, generated.Error);
+            var made = await ProcessRunner.RunAsync("openssl", ["req", "-x509", "-key", key, "-out", cert, "-days", "30",
+                "-subj", "/CN=mx.example.jp", "-addext", "subjectAltName=DNS:mx.example.jp"]);
             Assert.True(made.ExitCode == 0, made.Error);
+            if (keyFormat == "combined")
+            {
+                await File.AppendAllTextAsync(cert, await File.ReadAllTextAsync(key));
+            }
 
-            await using var server = await MailServerInstance.StartAsync($"--Mail:Tls:CertificatePath={cert}", $"--Mail:Tls:KeyPath={key}");
+            string[] settings = keyFormat == "combined"
+                ? [$"--Mail:Tls:CertificatePath={cert}"]
+                : [$"--Mail:Tls:CertificatePath={cert}", $"--Mail:Tls:KeyPath={key}"];
+            await using var server = await MailServerInstance.StartAsync(settings);
 
             var (tls12, transcript12) = await HandshakeAsync(server.Imaps, "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
             Assert.True(tls12, transcript12);
