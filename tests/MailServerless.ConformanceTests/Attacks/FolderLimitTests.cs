@@ -5,7 +5,7 @@ using MailServerless.Testing;
 namespace MailServerless.ConformanceTests.Attacks;
 
 /// <summary>A mailbox holds at most Mail:Imap:MaxFolders folders.</summary>
-public sealed class FolderAbuseTests : IAsyncLifetime
+public sealed class FolderLimitTests : IAsyncLifetime
 {
     private const int MaxFolders = 12;
     private MailServerInstance _server = null!;
