@@ -139,9 +139,9 @@ public sealed partial class ApiAuthentication(
         return true;
     }
 
-    [LoggerMessage(EventId = 6060, Level = LogLevel.Information, Message = "api authentication failed from [{Client}] user={User}")]
+    [LoggerMessage(EventId = 6060, Level = LogLevel.Warning, Message = "api authentication failed from [{Client}] user={User}")]
     private partial void LogFailed(IPAddress client, string user);
 
-    [LoggerMessage(EventId = 6061, Level = LogLevel.Information, Message = "api login over plain HTTP refused from [{Client}]")]
+    [LoggerMessage(EventId = 6061, Level = LogLevel.Warning, Message = "api login over plain HTTP refused from [{Client}]")]
     private partial void LogPlainHttp(IPAddress client);
 }
