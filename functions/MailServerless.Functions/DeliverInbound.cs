@@ -1,4 +1,3 @@
-using System.Text;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Queue;
 using MailServerless.Core.Storage;
@@ -62,7 +61,7 @@ public sealed partial class DeliverInbound(
         var temporary = new List<(string Original, string Reason)>(plan.Temporary);
         foreach (var (mailbox, target) in plan.Mailboxes.Values)
         {
-            var result = await DeliverToMailboxAsync(message, mailbox, target.Address, cancellationToken);
+            var result = await DeliverToMailboxAsync(message, mailbox, target.Address, target.Originals, cancellationToken);
             switch (result.Status)
             {
                 case DeliveryStatus.Delivered:
@@ -108,15 +107,25 @@ public sealed partial class DeliverInbound(
         return FunctionResult.Retry(string.Join("; ", temporary.Select(t => t.Reason).Distinct()), remaining);
     }
 
-    /// <summary>Writes the copy for one mailbox: Return-Path and Delivered-To, then the message as received.</summary>
+    /// <summary>
+    /// Writes the copy for one mailbox: Return-Path and Delivered-To (and X-Original-To for a subaddress), the edge's
+    /// header edits, then the message as received; into the folder the edge chose (Junk) when it exists, else the inbox.
+    /// </summary>
     private async Task<DeliveryResult> DeliverToMailboxAsync(
-        QueuedMessage message, Mailbox mailbox, string deliveredTo, CancellationToken cancellationToken)
+        QueuedMessage message, Mailbox mailbox, string deliveredTo, IReadOnlyList<string> originals, CancellationToken cancellationToken)
     {
-        var prefix = Encoding.UTF8.GetBytes($"Return-Path: <{message.MailFrom}>\r\nDelivered-To: {deliveredTo}\r\n");
+        var prefix = $"Return-Path: <{message.MailFrom}>\r\nDelivered-To: {deliveredTo}\r\n";
+        if (originals is [var original] && resolver.WithoutExtension(original) is not null && !original.Equals(deliveredTo, StringComparison.OrdinalIgnoreCase))
+        {
+            // Postfix's virtual(8) X-Original-To: the address as sent, with its +tag for filters.
+            prefix += $"X-Original-To: {original}\r\n";
+        }
+
         await using var body = await blobs.OpenReadAsync(message.BodyKey, cancellationToken);
-        await using var content = new PrefixedStream(prefix, body);
+        await using var content = await HeaderEdits.ApplyAsync(body, prefix, message.AddedHeaders, message.RemovedHeaders, cancellationToken);
+        var folder = message.Folder ?? MaildirLayout.Inbox;
         return await store.Delivery.DeliverAsync(
-            mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), message.Id, message.ReceivedAt, content, cancellationToken: cancellationToken);
+            mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), message.Id, message.ReceivedAt, content, folder, cancellationToken);
     }
 
     /// <summary>

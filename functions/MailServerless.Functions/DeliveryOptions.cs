@@ -9,4 +9,10 @@ public sealed class DeliveryOptions
 
     /// <summary>Reporting-MTA of bounces and the MAILER-DAEMON address's domain.</summary>
     public string HostName { get; set; } = "localhost";
+
+    /// <summary>
+    /// Postfix's <c>recipient_delimiter</c>: <c>user+tag@domain</c> is delivered to <c>user@domain</c> when nothing
+    /// matches it as it is (each character is a delimiter); empty: off.
+    /// </summary>
+    public string RecipientDelimiter { get; set; } = "+";
 }

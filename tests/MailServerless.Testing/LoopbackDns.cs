@@ -3,12 +3,19 @@ using System.Diagnostics;
 namespace MailServerless.Testing;
 
 /// <summary>
-/// dnsmasq on a loopback port, answering for the <c>.test</c> zone only (RFC 2606): MX records for test
-/// domains, an A record for each MX host, NXDOMAIN for every other name under <c>.test</c>, and a domain
-/// whose look-ups fail (its server does not answer), for the outbound relay in direct mode.
+/// dnsmasq on a loopback port, answering every name from its own records only (it asks no other server): MX, TXT
+/// and address records for test domains, NXDOMAIN for every other name, and a domain whose look-ups fail (its
+/// server does not answer, <c>unreachable.test</c>), for the relay in direct mode and SPF, DKIM and DMARC.
 /// </summary>
 public sealed class LoopbackDns : IAsyncDisposable
 {
+    private static readonly Lazy<LoopbackDns> LazyShared = new(() =>
+    {
+        var dns = StartAsync().GetAwaiter().GetResult();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => dns.StopAsync().GetAwaiter().GetResult();
+        return dns;
+    });
+
     private Process _process;
 
     private LoopbackDns(Process process, int port)
@@ -19,8 +26,14 @@ public sealed class LoopbackDns : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>The value for <c>Mail:Relay:DnsServer</c>.</summary>
+    /// <summary>The value for <c>Mail:Dns:Servers</c> (or <c>Mail:Relay:DnsServer</c>).</summary>
     public string Server => $"127.0.0.1:{Port}";
+
+    /// <summary>
+    /// One server for every test server of this test run that names no other: it knows no name, so every look-up a
+    /// server makes for mail from outside (SPF, DKIM, DMARC) finds nothing, at once, and the internet is never asked.
+    /// </summary>
+    public static string SharedServer => LazyShared.Value.Server;
 
     /// <param name="records">dnsmasq options such as <c>--mx-host=remote.test,mx.remote.test,10</c> and <c>--host-record=mx.remote.test,127.0.0.1</c>.</param>
     public static async Task<LoopbackDns> StartAsync(params string[] records)
@@ -46,7 +59,7 @@ public sealed class LoopbackDns : IAsyncDisposable
         foreach (var argument in (string[])
                  [
                      "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--no-poll", "--pid-file=",
-                     "--listen-address=127.0.0.1", "--bind-interfaces", $"--port={port}", "--local=/test/",
+                     "--listen-address=127.0.0.1", "--bind-interfaces", $"--port={port}", "--local=/#/", "--local-ttl=60",
                      "--server=/unreachable.test/127.0.0.1#9", .. records,
                  ])
         {

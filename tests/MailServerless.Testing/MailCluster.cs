@@ -55,6 +55,7 @@ public sealed class MailCluster : IAsyncDisposable, IFaultTarget
             "--Mail:HostName=mx.example.jp", "--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={mysql}",
             $"--Mail:Store:Path={store}", "--Mail:Queue:Provider=Sqs", $"--Mail:Queue:InboundUrl={inbound}", $"--Mail:Queue:OutboundUrl={outbound}",
             $"--Mail:Blob:Bucket={bucket}", $"--Mail:Aws:ServiceUrl={AwsEmulator.ServiceUrl}", "--Mail:Queue:MinBackoff=00:00:01",
+            $"--Mail:Dns:Servers={LoopbackDns.SharedServer}",
             "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", "--Mail:Relay:Port=1", "--Mail:Relay:RequireTls=false", .. settings,
         ];
         var cluster = new MailCluster(store, inbound, sqs) { Shared = shared };

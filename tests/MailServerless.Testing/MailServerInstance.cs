@@ -239,6 +239,7 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         ["Mail__Listeners__Imaps"] = Imaps.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Mail__Listeners__Pop3"] = Pop3.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Mail__Listeners__Pop3s"] = Pop3s.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Dns__Servers"] = LoopbackDns.SharedServer,
     };
 
     /// <summary>The server on this instance's data directory and free ports, quick retries and login delays, then <paramref name="settings"/>.</summary>
@@ -248,7 +249,7 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         $"--Mail:Listeners:Http={Http}", $"--Mail:Listeners:Smtp={Smtp}",
         $"--Mail:Listeners:Submission={Submission}", $"--Mail:Listeners:Submissions={Submissions}",
         $"--Mail:Listeners:Imap={Imap}", $"--Mail:Listeners:Imaps={Imaps}", $"--Mail:Listeners:Pop3={Pop3}", $"--Mail:Listeners:Pop3s={Pop3s}",
-        "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01",
+        "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", $"--Mail:Dns:Servers={LoopbackDns.SharedServer}",
         // Outbound mail stays queued (deferred: nothing listens on port 1) unless a test names a relay.
         "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", "--Mail:Relay:Port=1", "--Mail:Relay:RequireTls=false", .. settings,
     ];

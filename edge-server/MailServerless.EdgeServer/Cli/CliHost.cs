@@ -29,6 +29,7 @@ public static class CliHost
         });
         services.AddMailSettings(configuration);
         services.AddMailDirectory();
+        services.AddMailDns();
         services.AddMailQueues();
         services.AddMailFunctions();
         // The running server owns the spool: a new mailbox's welcome mail goes straight into its Maildir.

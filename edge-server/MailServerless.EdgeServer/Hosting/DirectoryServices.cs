@@ -26,7 +26,8 @@ public static class DirectoryServices
         services.AddSingleton(sp => new ServerPostmaster(
             sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<MailOptions>().Postmaster, sp.GetRequiredService<MailOptions>().EffectiveHostName));
         services.AddSingleton(sp => new RecipientResolver(
-            sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<MailOptions>().EffectiveVacationDomain, sp.GetRequiredService<ServerPostmaster>()));
+            sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<MailOptions>().EffectiveVacationDomain, sp.GetRequiredService<ServerPostmaster>(),
+            sp.GetRequiredService<Functions.DeliveryOptions>().RecipientDelimiter));
         services.AddSingleton<SenderOwnership>();
         services.AddSingleton(sp => new Core.Addresses.SrsSecret(
             sp.GetRequiredService<Core.Addresses.SrsOptions>(), sp.GetRequiredService<MailOptions>().EffectiveHostName,

@@ -44,6 +44,7 @@ public static partial class EdgeServerProgram
         var mode = ServerModes.TryParse(builder.Configuration["Mail:Mode"]) ?? ServerMode.AllInOne;
         builder.Services.AddMailSettings(builder.Configuration);
         builder.Services.AddMailDirectory();
+        builder.Services.AddMailDns();
         builder.Services.AddMailQueues();
         builder.Services.AddMailFunctions();
         if (mode.RunsWorkers())

@@ -12,6 +12,19 @@ public static class SmtpHosting
         services.AddSingleton<TlsCertificateProvider>();
         services.AddSingleton<AuthThrottle>();
         services.AddSingleton<SmtpPolicy>();
+        services.AddHttpClient(nameof(Core.Spam.RspamdClient));
+        services.AddSingleton(sp => new Core.Spam.RspamdClient(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(Core.Spam.RspamdClient)), sp.GetRequiredService<Core.Spam.SpamOptions>()));
+        services.AddSingleton(sp =>
+        {
+            var mail = sp.GetRequiredService<MailOptions>();
+            var authentication = sp.GetRequiredService<Core.Authentication.AuthenticationOptions>();
+            return new InboundChecks(
+                authentication, sp.GetRequiredService<Core.Spam.SpamOptions>(), sp.GetRequiredService<Core.Authentication.MessageAuthenticator>(),
+                sp.GetRequiredService<Core.Spam.RspamdClient>(), sp.GetRequiredService<Core.Queue.IBlobStore>(),
+                authentication.AuthServId.Length > 0 ? authentication.AuthServId : mail.EffectiveHostName, mail.EffectiveHostName,
+                sp.GetRequiredService<ILogger<InboundChecks>>());
+        });
         services.AddSingleton<SmtpServices>();
         services.AddSingleton<Pop3.Pop3Services>();
         services.AddSingleton<Imap.ImapServices>();

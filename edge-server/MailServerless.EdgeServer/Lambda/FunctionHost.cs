@@ -47,6 +47,7 @@ public static class FunctionHost
         services.AddSingleton(configuration);
         services.AddMailSettings(configuration);
         services.AddMailDirectory();
+        services.AddMailDns();
         services.AddMailQueues();
         services.AddMailFunctions();
         var provider = services.BuildServiceProvider();

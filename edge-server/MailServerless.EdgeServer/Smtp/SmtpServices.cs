@@ -12,6 +12,7 @@ public sealed class SmtpServices(
     SmtpOptions smtp,
     IAccountDirectory directory,
     SmtpPolicy policy,
+    InboundChecks checks,
     IBlobStore blobs,
     [FromKeyedServices(QueueServices.Inbound)] IMessageQueue inbound,
     AuthThrottle throttle,
@@ -26,6 +27,8 @@ public sealed class SmtpServices(
     public IAccountDirectory Directory => directory;
 
     public SmtpPolicy Policy => policy;
+
+    public InboundChecks Checks => checks;
 
     public IBlobStore Blobs => blobs;
 

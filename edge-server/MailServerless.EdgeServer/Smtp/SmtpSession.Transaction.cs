@@ -11,6 +11,11 @@ public sealed partial class SmtpSession
 {
     private bool _smtpUtf8;
 
+    // SPF of the current MAIL FROM, checked at its first RCPT (as policyd-spf does) and kept for DMARC.
+    private bool _spfChecked;
+    private Core.Authentication.SpfOutcome? _spf;
+    private string? _spfRefusal;
+
     private async Task MailAsync(string argument, CancellationToken cancellationToken)
     {
         if (_helo is null)
@@ -117,9 +122,23 @@ public sealed partial class SmtpSession
         }
 
         var recipient = path.Address;
+        if (!_spfChecked && services.Checks.Authenticates(_user is not null))
+        {
+            (_spf, _spfRefusal) = await services.Checks.CheckSpfAsync(connection.RemoteAddress, _helo!, _mailFrom.Address, cancellationToken);
+            _spfChecked = true;
+        }
+
+        if (_spfRefusal is not null)
+        {
+            LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, recipient, _spfRefusal);
+            Error(_spfRefusal);
+            return;
+        }
+
         // Decided at RCPT, as Postfix's smtpd_delay_reject does: a client that pipelines MAIL and RCPT, or cannot
-        // take a refusal at MAIL, gets it per recipient, and a directory outage is a 4xx there too.
-        if (_user is null && _options.RejectUnauthenticatedLocalSender &&
+        // take a refusal at MAIL, gets it per recipient, and a directory outage is a 4xx there too. A hosted domain's
+        // sender from outside is taken only when SPF says this client may send for it.
+        if (_user is null && _options.RejectUnauthenticatedLocalSender && _spf?.Result != Core.Authentication.AuthResult.Pass &&
             await services.Policy.CheckUnauthenticatedSenderAsync(_mailFrom.Address, cancellationToken) is { } forged)
         {
             LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, recipient, forged);
@@ -220,6 +239,16 @@ public sealed partial class SmtpSession
         try
         {
             var size = await stored;
+            var verdict = await CheckMessageAsync(id, cancellationToken);
+            if (verdict.Refusal is not null)
+            {
+                await services.Blobs.DeleteAsync(id, CancellationToken.None);
+                LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, string.Join(",", _recipients), verdict.Refusal);
+                Reply(verdict.Refusal);
+                ResetTransaction();
+                return;
+            }
+
             await services.Inbound.EnqueueAsync(new QueuedMessage
             {
                 Id = id,
@@ -231,6 +260,11 @@ public sealed partial class SmtpSession
                 ClientAddress = connection.RemoteAddress.ToString(),
                 ClientHelo = _helo,
                 AuthenticatedUser = _user,
+                AddedHeaders = verdict.AddedHeaders,
+                RemovedHeaders = verdict.RemovedHeaders,
+                Folder = verdict.Folder,
+                SpamScore = verdict.SpamScore,
+                AuthenticationResults = verdict.AuthenticationResults,
             }, cancellationToken);
             // The body and the envelope are on disk (fsync'd): only now may the client hear "queued".
             Reply($"250 2.0.0 Ok: queued as {id}");
@@ -254,6 +288,24 @@ public sealed partial class SmtpSession
         }
 
         ResetTransaction();
+    }
+
+    /// <summary>
+    /// DKIM, ARC, DMARC and the spam filter on the stored body. A check that breaks (a bug, not a DNS or rspamd
+    /// failure, which each have their own rule) does not lose the message: it is taken unchecked, and logged.
+    /// </summary>
+    private async Task<InboundVerdict> CheckMessageAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await services.Checks.CheckMessageAsync(
+                new InboundFacts(connection.RemoteAddress, _helo ?? string.Empty, _mailFrom!.Address, _recipients.ToList(), _user, id, _spf), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not IOException and not BlobNotFoundException)
+        {
+            LogChecksFailed(id, e.GetType().Name + ": " + e.Message);
+            return new InboundVerdict(null, null, [$"Authentication-Results:{services.Checks.AuthServId}"], null, null, null);
+        }
     }
 
     /// <summary>
@@ -390,4 +442,7 @@ public sealed partial class SmtpSession
 
     [LoggerMessage(EventId = 6032, Level = LogLevel.Error, Message = "smtp {Id}: could not queue: {Reason}")]
     private partial void LogQueueFailed(string id, string reason);
+
+    [LoggerMessage(EventId = 6033, Level = LogLevel.Error, Message = "smtp {Id}: message checks failed, taken unchecked: {Reason}")]
+    private partial void LogChecksFailed(string id, string reason);
 }

@@ -184,6 +184,7 @@ public sealed partial class SmtpSession(
     {
         _mailFrom = null;
         _recipients.Clear();
+        (_spfChecked, _spf, _spfRefusal) = (false, null, null);
     }
 
     private void Reply(string line) => connection.Write(line);

@@ -16,9 +16,12 @@ namespace MailServerless.Core.Accounts;
 /// </summary>
 /// <remarks>
 /// <c>postmaster@</c> a local domain that resolves to no one goes to the <see cref="ServerPostmaster"/>, so that
-/// every domain's postmaster takes mail (RFC 5321 §4.5.1).
+/// every domain's postmaster takes mail (RFC 5321 §4.5.1). With a <paramref name="recipientDelimiter"/> (Postfix's
+/// <c>recipient_delimiter</c>), <c>user+tag@domain</c> that matches nothing as it is (no alias, no catch-all, no
+/// mailbox) goes where <c>user@domain</c> goes; the resolution keeps the address as it was sent.
 /// </remarks>
-public sealed class RecipientResolver(IAccountDirectory directory, string vacationDomain, ServerPostmaster? postmaster = null)
+public sealed class RecipientResolver(
+    IAccountDirectory directory, string vacationDomain, ServerPostmaster? postmaster = null, string recipientDelimiter = "")
 {
     /// <summary>Postfix's <c>virtual_alias_expansion_limit</c>.</summary>
     public const int ExpansionLimit = 1000;
@@ -29,6 +32,16 @@ public sealed class RecipientResolver(IAccountDirectory directory, string vacati
     public async Task<RecipientResolution> ResolveAsync(string recipient, CancellationToken cancellationToken = default)
     {
         var resolution = await ExpandAsync(recipient, cancellationToken);
+        if (resolution.Recipients is [{ Kind: RecipientKind.UnknownUser }] && WithoutExtension(recipient) is { } plain)
+        {
+            // Postfix looks up user+tag@domain first (where a catch-all matches too), then user@domain.
+            var extended = await ExpandAsync(plain, cancellationToken);
+            if (extended.Failed || extended.Recipients.Any(r => r.Kind != RecipientKind.UnknownUser))
+            {
+                return extended with { Original = resolution.Original };
+            }
+        }
+
         if (postmaster is not null && resolution.Recipients is [{ Kind: RecipientKind.UnknownUser }] &&
             EmailAddress.TryParse(recipient.Trim(), out var parsed) && ServerPostmaster.IsPostmaster(parsed.LocalPart) &&
             await postmaster.AddressAsync(cancellationToken) is { } server &&
@@ -39,6 +52,20 @@ public sealed class RecipientResolver(IAccountDirectory directory, string vacati
         }
 
         return resolution;
+    }
+
+    /// <summary><c>user@domain</c> for <c>user+tag@domain</c> (at the first of the delimiter characters); null when there is no tag.</summary>
+    public string? WithoutExtension(string address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var at = address.LastIndexOf('@');
+        if (recipientDelimiter.Length == 0 || at <= 0)
+        {
+            return null;
+        }
+
+        var cut = address.AsSpan(0, at).IndexOfAny(recipientDelimiter);
+        return cut <= 0 ? null : address[..cut] + address[at..];
     }
 
     private async Task<RecipientResolution> ExpandAsync(string recipient, CancellationToken cancellationToken)

@@ -44,6 +44,27 @@ public sealed record QueuedMessage
 
     public MessagePurpose Purpose { get; init; } = MessagePurpose.Deliver;
 
+    /// <summary>
+    /// Header fields the edge decided on (Authentication-Results, spam verdict), folded and CRLF-ended, added at the
+    /// top of each local copy.
+    /// </summary>
+    public string? AddedHeaders { get; init; }
+
+    /// <summary>
+    /// Fields removed from each local copy before <see cref="AddedHeaders"/> go on: a field name, or
+    /// <c>Authentication-Results:authserv-id</c> for a forged result under our name (RFC 8601 §5).
+    /// </summary>
+    public IReadOnlyList<string>? RemovedHeaders { get; init; }
+
+    /// <summary>The folder local copies go to (<c>Junk</c> for spam and DMARC quarantine); null: the inbox.</summary>
+    public string? Folder { get; init; }
+
+    /// <summary>The spam filter's score, when one checked the message (for filters).</summary>
+    public double? SpamScore { get; init; }
+
+    /// <summary>The Authentication-Results of the edge's checks (RFC 8601), kept for an ARC seal when the message is forwarded.</summary>
+    public string? AuthenticationResults { get; init; }
+
     /// <summary>How many times delivery was tried before this one (0 on the first try).</summary>
     public int Attempt { get; init; }
 

@@ -39,6 +39,9 @@ public static class SettingsRegistration
                 }
             });
         Bind<RelayOptions>(services, configuration);
+        Bind<Core.Dns.DnsOptions>(services, configuration);
+        Bind<Core.Authentication.AuthenticationOptions>(services, configuration);
+        Bind<Core.Spam.SpamOptions>(services, configuration);
         Bind<DkimOptions>(services, configuration);
         Bind<Core.Addresses.SrsOptions>(services, configuration);
         Bind<AdministrationOptions>(services, configuration);
