@@ -4,7 +4,7 @@
 #   1. installs what the tests need when it is missing (as root, from Debian's packages):
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols
 #      are compared with), the real mail clients the conformance tests drive, and Postfix's
-#      smtp-sink and dnsmasq for the outbound relay's tests;
+#      smtp-sink and dnsmasq for the outbound relay's and the SPF/DKIM/DMARC tests, and rspamd;
 #   2. starts a throwaway MariaDB on its own datadir, socket and port, and the SQS/S3 emulator
 #      (npm's fauxqs, installed into ~/.cache/mailserverless) on loopback;
 #   3. runs `dotnet test` on the whole solution against it;
@@ -33,6 +33,7 @@ packages=(
   postfix                                                   # its smtp-sink is the relay/MX the outbound tests send to
   dnsmasq-base                                              # a loopback DNS server with MX records for direct delivery
   postsrsd                                                  # the reference Sender Rewriting Scheme, compared with ours
+  rspamd                                                    # the spam filter the MX asks (tests/rspamd.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -3,7 +3,8 @@
 # (sourced by tests/run.sh and tests/MailServerless.Benchmarks/cluster-bench.sh; packages must be there):
 #   - a throwaway MariaDB (MAILSERVERLESS_TEST_MYSQL),
 #   - the SQS/S3 emulator fauxqs from npm (MAILSERVERLESS_TEST_AWS),
-#   - CloudFormation's resource specification from npm (MAILSERVERLESS_TEST_CFNSPEC).
+#   - CloudFormation's resource specification from npm (MAILSERVERLESS_TEST_CFNSPEC),
+#   - rspamd with test rules (MAILSERVERLESS_TEST_RSPAMD, tests/rspamd.sh).
 # Everything is stopped and removed by the EXIT trap it sets.
 [ -n "${ROOT:-}" ] || ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 declare -F log >/dev/null || log() { printf '[services] %s\n' "$*"; }
@@ -12,7 +13,9 @@ declare -F log >/dev/null || log() { printf '[services] %s\n' "$*"; }
 RUN_DIR="$(mktemp -d /tmp/msl-t.XXXXXX)"   # short: unix socket paths are limited
 DB_PID=""
 AWS_PID=""
+RSPAMD_PID=""
 cleanup() {
+  if [ -n "$RSPAMD_PID" ]; then kill "$RSPAMD_PID" 2>/dev/null; wait "$RSPAMD_PID" 2>/dev/null; fi
   if [ -n "$AWS_PID" ]; then kill "$AWS_PID" 2>/dev/null; wait "$AWS_PID" 2>/dev/null; fi
   if [ -n "$DB_PID" ] && kill -0 "$DB_PID" 2>/dev/null; then
     mariadb-admin --no-defaults -S "$RUN_DIR/sock" -uroot shutdown >/dev/null 2>&1 || kill "$DB_PID" 2>/dev/null
@@ -79,3 +82,6 @@ if [ ! -f "$CFNSPEC_DIR/node_modules/@aws-cdk/cfnspec/spec/specification.json" ]
 fi
 export MAILSERVERLESS_TEST_CFNSPEC="$CFNSPEC_DIR/node_modules/@aws-cdk/cfnspec/spec/specification.json"
 
+# ------------------------------------------------------------------ rspamd --
+# shellcheck source=rspamd.sh
+source "$ROOT/tests/rspamd.sh"
