@@ -34,6 +34,8 @@ internal static class HeaderEdits
             var read = await body.ReadAsync(chunk, cancellationToken);
             if (read == 0)
             {
+                // No blank line: the whole message is header (RFC 5322 §3.5 allows no body).
+                end = (int)buffer.Length;
                 break;
             }
 

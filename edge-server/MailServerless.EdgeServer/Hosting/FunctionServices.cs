@@ -31,7 +31,7 @@ public static class FunctionServices
             sp.GetRequiredService<Core.Addresses.SrsSecret>()));
 
         services.TryAddSingleton<DkimKeys>();
-        services.AddSingleton<IDkimPublication>(sp => new DnsDkimPublication(sp.GetRequiredService<RelayOptions>()));
+        services.AddSingleton<IDkimPublication>(sp => new DnsDkimPublication(sp.GetRequiredService<Core.Dns.DnsResolver>()));
         services.AddSingleton<DkimSigning>();
         services.AddSingleton(sp => new SmtpSender(
             sp.GetRequiredService<RelayOptions>(), sp.GetRequiredService<MailOptions>().EffectiveHostName, sp.GetRequiredService<TimeProvider>(),
@@ -41,7 +41,7 @@ public static class FunctionServices
             var relay = sp.GetRequiredService<RelayOptions>();
             return relay.Mode == RelayMode.Smarthost
                 ? new SmarthostTransport(relay, sp.GetRequiredService<SmtpSender>())
-                : new DirectTransport(relay, new MxResolver(relay, sp.GetRequiredService<MailOptions>().EffectiveHostName), sp.GetRequiredService<SmtpSender>());
+                : new DirectTransport(relay, new MxResolver(sp.GetRequiredService<Core.Dns.IDnsLookup>(), sp.GetRequiredService<MailOptions>().EffectiveHostName), sp.GetRequiredService<SmtpSender>());
         });
         services.AddSingleton(sp => new VacationResponder(
             sp.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>(), sp.GetRequiredService<IBlobStore>(),

@@ -1,4 +1,4 @@
-using DnsClient;
+using MailServerless.Core.Dns;
 
 namespace MailServerless.Functions.Outbound;
 
@@ -10,26 +10,17 @@ public interface IDkimPublication
 
 /// <summary>
 /// Looks the record up as a receiver would: a TXT record at <c>selector._domainkey.domain</c> whose
-/// strings, joined, carry the key's <c>p=</c> value (through <c>Mail:Relay:DnsServer</c> when set).
+/// strings, joined, carry the key's <c>p=</c> value (through the server's resolver, past its cache).
 /// </summary>
-public sealed class DnsDkimPublication(RelayOptions options) : IDkimPublication
+public sealed class DnsDkimPublication(DnsResolver dns) : IDkimPublication
 {
-    // Not cached: the point is to see the record as soon as it is published.
-    private readonly LookupClient _dns = MxResolver.Resolver(options, useCache: false);
-
     public async Task<bool> IsPublishedAsync(DkimKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        try
-        {
-            var response = await _dns.QueryAsync(key.DnsName, QueryType.TXT, cancellationToken: cancellationToken);
-            return response.Answers.TxtRecords()
-                .Select(r => string.Concat(r.Text).Replace(" ", string.Empty, StringComparison.Ordinal))
-                .Any(text => text.Contains("p=" + key.PublicKey, StringComparison.Ordinal));
-        }
-        catch (DnsResponseException)
-        {
-            return false;
-        }
+        // Not cached: the point is to see the record as soon as it is published.
+        var answer = await dns.FreshTxtAsync(key.DnsName, cancellationToken);
+        return answer.Records
+            .Select(text => text.Replace(" ", string.Empty, StringComparison.Ordinal))
+            .Any(text => text.Contains("p=" + key.PublicKey, StringComparison.Ordinal));
     }
 }

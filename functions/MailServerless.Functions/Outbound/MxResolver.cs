@@ -1,6 +1,5 @@
 using System.Net;
-using DnsClient;
-using DnsClient.Protocol;
+using MailServerless.Core.Dns;
 
 namespace MailServerless.Functions.Outbound;
 
@@ -16,63 +15,26 @@ public sealed record MxRoute(IReadOnlyList<(string Host, IReadOnlyList<IPAddress
 /// ends it there (§5.1: it and every MX of lower preference are dropped), so a backup MX never sends mail
 /// to itself.
 /// </summary>
-public sealed class MxResolver
+public sealed class MxResolver(IDnsLookup dns, string localHost)
 {
-    private readonly LookupClient _dns;
-    private readonly string _localHost;
-
-    /// <param name="localHost">This server's name (<c>Mail:HostName</c>), as other domains' MX records would name it.</param>
-    public MxResolver(RelayOptions options, string localHost)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        _localHost = localHost.TrimEnd('.');
-        _dns = Resolver(options, useCache: true);
-    }
-
-    /// <summary>A DNS client on <c>Mail:Relay:DnsServer</c> when set (a loopback resolver in tests), else the system's.</summary>
-    internal static LookupClient Resolver(RelayOptions options, bool useCache)
-    {
-        var settings = string.IsNullOrWhiteSpace(options.DnsServer)
-            ? new LookupClientOptions()
-            : new LookupClientOptions(ParseServer(options.DnsServer));
-        settings.UseCache = useCache;
-        settings.Timeout = TimeSpan.FromSeconds(5);
-        settings.Retries = 2;
-        settings.ThrowDnsErrors = false;
-        settings.ContinueOnDnsError = false;
-        return new LookupClient(settings);
-    }
-
-    private static IPEndPoint ParseServer(string server) =>
-        IPEndPoint.TryParse(server, out var endpoint)
-            ? endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint
-            : throw new InvalidOperationException($"Mail:Relay:DnsServer '{server}' is not an address[:port]");
+    private readonly string _localHost = localHost.TrimEnd('.');
 
     /// <summary>The route for mail to <paramref name="domain"/>; its failure, if any, is for the recipient <paramref name="recipient"/>.</summary>
     public async Task<MxRoute> ResolveAsync(string domain, string recipient, CancellationToken cancellationToken)
     {
-        IDnsQueryResponse mx;
-        try
-        {
-            mx = await _dns.QueryAsync(domain, QueryType.MX, cancellationToken: cancellationToken);
-        }
-        catch (DnsResponseException e)
-        {
-            return Failed(RecipientOutcome.Temporary(recipient, "4.4.3", $"Host or domain name lookup failed for {domain}: {e.Message}"));
-        }
-
-        if (mx.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
+        var mx = await dns.MxAsync(domain, cancellationToken);
+        if (mx.Status == DnsStatus.NotFound)
         {
             return Failed(RecipientOutcome.Permanent(recipient, "5.4.4", $"Host or domain name not found. Name service error for name={domain} type=MX: Host not found"));
         }
 
-        if (mx.HasError)
+        if (mx.Status == DnsStatus.Failed)
         {
-            return Failed(RecipientOutcome.Temporary(recipient, "4.4.3", $"Host or domain name lookup failed for {domain} type=MX: {mx.ErrorMessage}"));
+            return Failed(RecipientOutcome.Temporary(recipient, "4.4.3", $"Host or domain name lookup failed for {domain} type=MX"));
         }
 
-        var records = mx.Answers.MxRecords().ToList();
-        if (records.Any(r => r.Exchange.Value is "." or ""))
+        var records = mx.Records.ToList();
+        if (records.Any(r => r.Host is "." or ""))
         {
             return Failed(RecipientOutcome.Permanent(recipient, "5.1.10", $"Domain {domain} does not accept mail (null MX, RFC 7505)"));
         }
@@ -86,7 +48,7 @@ public sealed class MxResolver
                 : Failed(RecipientOutcome.Permanent(recipient, "5.4.4", $"Host or domain name not found: {domain} has no MX and no address record"));
         }
 
-        if (records.FirstOrDefault(r => string.Equals(r.Exchange.Value.TrimEnd('.'), _localHost, StringComparison.OrdinalIgnoreCase)) is { } self)
+        if (records.FirstOrDefault(r => string.Equals(r.Host, _localHost, StringComparison.OrdinalIgnoreCase)) is { Host: not null } self)
         {
             records = records.Where(r => r.Preference < self.Preference).ToList();
             if (records.Count == 0)
@@ -98,17 +60,16 @@ public sealed class MxResolver
         var hosts = new List<(string, IReadOnlyList<IPAddress>)>();
         foreach (var record in records.GroupBy(r => r.Preference).OrderBy(g => g.Key).SelectMany(g => g.OrderBy(_ => Random.Shared.Next())))
         {
-            var name = record.Exchange.Value.TrimEnd('.');
-            var (addresses, _) = await AddressesAsync(name, cancellationToken);
+            var (addresses, _) = await AddressesAsync(record.Host, cancellationToken);
             if (addresses.Count > 0)
             {
-                hosts.Add((name, addresses));
+                hosts.Add((record.Host, addresses));
             }
         }
 
         return hosts.Count > 0
             ? new MxRoute(hosts, null)
-            : Failed(RecipientOutcome.Temporary(recipient, "4.4.4", $"No MX host of {domain} has an address ({string.Join(", ", records.Select(r => r.Exchange.Value))})"));
+            : Failed(RecipientOutcome.Temporary(recipient, "4.4.4", $"No MX host of {domain} has an address ({string.Join(", ", records.Select(r => r.Host))})"));
     }
 
     /// <summary>The host's A and AAAA addresses; <c>Failed</c> when a look-up got no answer (as opposed to "none").</summary>
@@ -121,19 +82,12 @@ public sealed class MxResolver
 
         var addresses = new List<IPAddress>();
         var failed = false;
-        foreach (var type in new[] { QueryType.A, QueryType.AAAA })
+        foreach (var ipv6 in new[] { false, true })
         {
-            try
-            {
-                var response = await _dns.QueryAsync(host, type, cancellationToken: cancellationToken);
-                failed |= response.HasError && response.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain;
-                addresses.AddRange(response.Answers.OfType<AddressRecord>().Select(a => a.Address));
-            }
-            catch (DnsResponseException)
-            {
-                // No answer for now: this host is skipped (the next one tried), and "none" is not concluded.
-                failed = true;
-            }
+            // No answer for now: this host is skipped (the next one tried), and "none" is not concluded.
+            var answer = await dns.AddressesAsync(host, ipv6, cancellationToken);
+            failed |= answer.Status == DnsStatus.Failed;
+            addresses.AddRange(answer.Records);
         }
 
         return (addresses, failed);

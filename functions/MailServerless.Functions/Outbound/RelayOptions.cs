@@ -34,7 +34,7 @@ public sealed class RelayOptions
     /// <summary>Accept a smarthost whose certificate does not verify (a test relay); never the default.</summary>
     public bool AllowInvalidCertificate { get; set; }
 
-    /// <summary>A resolver for MX look-ups as <c>address[:port]</c>; empty: the system's.</summary>
+    /// <summary>The older name of <c>Mail:Dns:Servers</c> (one <c>address[:port]</c>), used when that is empty.</summary>
     public string DnsServer { get; set; } = string.Empty;
 
     /// <summary>Connections open at once to one destination (Postfix's <c>default_destination_concurrency_limit</c>).</summary>

@@ -17,7 +17,7 @@ public sealed class DirectDeliveryTests
         "--mx-host=loop.test,mx.example.jp,10", "--mx-host=loop.test,mx.remote.test,20");
 
     private static Task<MailServerInstance> StartAsync(SmtpSink sink, LoopbackDns dns, params string[] settings) => MailServerInstance.StartAsync(
-        ["--Mail:Relay:Mode=Direct", $"--Mail:Relay:Port={sink.Port}", $"--Mail:Relay:DnsServer={dns.Server}", .. settings]);
+        ["--Mail:Relay:Mode=Direct", $"--Mail:Relay:Port={sink.Port}", $"--Mail:Dns:Servers={dns.Server}", .. settings]);
 
     [Fact]
     public async Task Mail_reaches_the_sink_listening_as_the_domains_mx_and_a_domain_that_does_not_exist_bounces_at_once()

@@ -26,7 +26,7 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
         _relay = new RelayOutbound(
             new SmarthostTransport(options, _sender),
             new DkimSigning(
-                new DkimKeys(seeded.Test.Database, dkim, TimeProvider.System), dkim, seeded.Test.Directory, new DnsDkimPublication(options),
+                new DkimKeys(seeded.Test.Database, dkim, TimeProvider.System), dkim, seeded.Test.Directory, new DnsDkimPublication(new Core.Dns.DnsResolver(new Core.Dns.DnsOptions(), TimeProvider.System)),
                 new SenderOwnership(new RecipientResolver(seeded.Test.Directory, "autoreply.example.jp"))),
             new VacationResponder(seeded.Test.Database, _harness.Blobs, _harness.Inbound, TimeProvider.System, NullLogger<VacationResponder>.Instance),
             new NonDeliveryReports(_harness.Blobs, _harness.Inbound, delivery, NullLogger<NonDeliveryReports>.Instance),
