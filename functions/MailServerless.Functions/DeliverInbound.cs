@@ -131,9 +131,16 @@ public sealed partial class DeliverInbound(
     /// <summary>
     /// The message as it is forwarded: from outside (no authenticated user) with a sender, its envelope sender
     /// rewritten by SRS; a user's own submission, a bounce (null sender) and mail with SRS off go as they are.
+    /// Mail the MX checked is marked to be sealed with ARC by the domain it was sent to.
     /// </summary>
     private async Task<QueuedMessage> ForwardedAsync(QueuedMessage message, CancellationToken cancellationToken)
     {
+        if (message.AuthenticatedUser is null && message.AuthenticationResults is not null && message.Recipients.Count > 0)
+        {
+            // Sealed by the domain it was sent to: ours, which checked it (RFC 8617 §5.1).
+            message = message with { ArcSealDomain = message.Recipients[0][(message.Recipients[0].LastIndexOf('@') + 1)..] };
+        }
+
         if (srs is null || message.AuthenticatedUser is not null || message.MailFrom.Length == 0 ||
             await srs.RewritingAsync(cancellationToken) is not { } rewriting)
         {

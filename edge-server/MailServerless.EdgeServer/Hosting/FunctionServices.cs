@@ -33,6 +33,7 @@ public static class FunctionServices
         services.TryAddSingleton<DkimKeys>();
         services.AddSingleton<IDkimPublication>(sp => new DnsDkimPublication(sp.GetRequiredService<Core.Dns.DnsResolver>()));
         services.AddSingleton<DkimSigning>();
+        services.AddSingleton<ArcSealing>();
         services.AddSingleton(sp => new SmtpSender(
             sp.GetRequiredService<RelayOptions>(), sp.GetRequiredService<MailOptions>().EffectiveHostName, sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<SmtpSender>>()));
@@ -51,7 +52,7 @@ public static class FunctionServices
             sp.GetRequiredService<IRelayTransport>(), sp.GetRequiredService<DkimSigning>(), sp.GetRequiredService<VacationResponder>(),
             sp.GetRequiredService<NonDeliveryReports>(), sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<QueueOptions>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RelayOutbound>>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RelayOutbound>>(), sp.GetRequiredService<ArcSealing>()));
         return services;
     }
 }

@@ -150,13 +150,13 @@ public sealed partial class InboundChecks(
 
     private static string LogTextSafe(string text) => new(text.Select(c => char.IsControl(c) ? ' ' : c).Take(400).ToArray());
 
-    [LoggerMessage(EventId = 6040, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 6070, Level = LogLevel.Information,
         Message = "smtp {Id}: spf={Spf} dkim={Dkim} dmarc={Dmarc} disposition={Disposition} arc={Arc}")]
     private partial void LogAuthentication(string id, string spf, string dkim, string dmarc, string disposition, string arc);
 
-    [LoggerMessage(EventId = 6041, Level = LogLevel.Information, Message = "smtp {Id}: rspamd user={User} action={Action} score={Score}/{Required}")]
+    [LoggerMessage(EventId = 6071, Level = LogLevel.Information, Message = "smtp {Id}: rspamd user={User} action={Action} score={Score}/{Required}")]
     private partial void LogSpam(string id, string user, string action, double score, double required);
 
-    [LoggerMessage(EventId = 6042, Level = LogLevel.Warning, Message = "smtp {Id}: rspamd could not be asked: {Reason}")]
+    [LoggerMessage(EventId = 6072, Level = LogLevel.Warning, Message = "smtp {Id}: rspamd could not be asked: {Reason}")]
     private partial void LogSpamUnavailable(string id, string reason);
 }

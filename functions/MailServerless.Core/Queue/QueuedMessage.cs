@@ -65,6 +65,9 @@ public sealed record QueuedMessage
     /// <summary>The Authentication-Results of the edge's checks (RFC 8601), kept for an ARC seal when the message is forwarded.</summary>
     public string? AuthenticationResults { get; init; }
 
+    /// <summary>For a forward of mail from outside: the hosted domain whose key seals it with ARC (RFC 8617).</summary>
+    public string? ArcSealDomain { get; init; }
+
     /// <summary>How many times delivery was tried before this one (0 on the first try).</summary>
     public int Attempt { get; init; }
 

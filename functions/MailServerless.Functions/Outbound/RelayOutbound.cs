@@ -23,7 +23,8 @@ public sealed partial class RelayOutbound(
     IMessageQueue inbound,
     QueueOptions queue,
     TimeProvider clock,
-    ILogger<RelayOutbound> logger) : IQueueFunction
+    ILogger<RelayOutbound> logger,
+    ArcSealing? arc = null) : IQueueFunction
 {
     /// <summary>Postfix's <c>hopcount_limit</c>.</summary>
     private const int MaxHops = 50;
@@ -137,11 +138,29 @@ public sealed partial class RelayOutbound(
         try
         {
             await dkim.SignAsync(mime, message.AuthenticatedUser, cancellationToken);
+            if (message.AuthenticatedUser is null && arc is not null)
+            {
+                await SealAsync(message, mime, cancellationToken);
+            }
+
             return await transport.SendAsync(message.MailFrom, remote, mime, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException && e is not DirectoryUnavailableException)
         {
             return remote.Select(r => RecipientOutcome.Temporary(r, "4.3.0", $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" "))).ToList();
+        }
+    }
+
+    /// <summary>Seals a forward with ARC; a seal that cannot be made (no key for the domain, say) lets the forward go unsealed.</summary>
+    private async Task SealAsync(QueuedMessage message, MimeMessage mime, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await arc!.SealAsync(mime, message.ArcSealDomain, message.AuthenticationResults, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e is not DirectoryUnavailableException)
+        {
+            LogNotSealed(message.Id, message.ArcSealDomain ?? "-", e.Message);
         }
     }
 
@@ -151,6 +170,9 @@ public sealed partial class RelayOutbound(
         await QueuedCopies.EnqueueAsync(blobs, inbound, message, recipients, "local", MessagePurpose.Deliver, cancellationToken);
         LogLocal(message.Id, recipients.Count);
     }
+
+    [LoggerMessage(EventId = 5116, Level = LogLevel.Warning, Message = "{Id}: forward not sealed with ARC for {Domain}: {Reason}")]
+    private partial void LogNotSealed(string id, string domain, string reason);
 
     [LoggerMessage(EventId = 5110, Level = LogLevel.Information, Message = "{Id}: to=<{Recipient}> relay={Relay} status=sent ({Reply})")]
     private partial void LogSent(string id, string recipient, string relay, string reply);
