@@ -32,9 +32,16 @@ public sealed class DkimKeyMissingException(string message) : Exception(message)
     }
 }
 
-/// <summary>DKIM and ARC keys from TXT records at <c>selector._domainkey.domain</c>, through the server's resolver.</summary>
+/// <summary>
+/// DKIM and ARC keys from TXT records at <c>selector._domainkey.domain</c>, through the server's resolver. A key is
+/// parsed once per record text (BouncyCastle's RSA key checks cost about 20 ms), in a bounded table.
+/// </summary>
 public sealed class DnsDkimKeyLocator(IDnsLookup dns) : DkimPublicKeyLocatorBase
 {
+    private const int MaxParsedKeys = 1000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AsymmetricKeyParameter> _parsed = new(StringComparer.Ordinal);
+
     public override AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
         LocatePublicKeyAsync(methods, domain, selector, cancellationToken).GetAwaiter().GetResult();
 
@@ -55,6 +62,11 @@ public sealed class DnsDkimKeyLocator(IDnsLookup dns) : DkimPublicKeyLocatorBase
             throw new DkimKeyMissingException($"no key for signature in {name}");
         }
 
+        if (_parsed.TryGetValue(record, out var known))
+        {
+            return known;
+        }
+
         if (System.Text.RegularExpressions.Regex.IsMatch(record, @"(^|;)\s*p=\s*(;|$)", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1)))
         {
             throw new DkimKeyMissingException($"key in {name} is revoked");
@@ -62,7 +74,14 @@ public sealed class DnsDkimKeyLocator(IDnsLookup dns) : DkimPublicKeyLocatorBase
 
         try
         {
-            return GetPublicKey(record);
+            var key = GetPublicKey(record);
+            if (_parsed.Count >= MaxParsedKeys)
+            {
+                _parsed.Clear();
+            }
+
+            _parsed[record] = key;
+            return key;
         }
         catch (Exception e) when (e is MimeKit.ParseException or FormatException or ArgumentException or InvalidOperationException)
         {
