@@ -41,6 +41,7 @@ public sealed class AuthenticationZone : IAsyncDisposable
             "--txt-record=_dmarc.reject.test,v=DMARC1; p=reject",
             "--txt-record=_dmarc.quarantine.test,v=DMARC1; p=quarantine",
             "--txt-record=_dmarc.example.jp,v=DMARC1; p=reject",
+            "--txt-record=example.com,v=spf1 ip4:127.0.0.1 -all", // example.com: the seed's alias domain of example.jp
         };
         records.AddRange(Enumerable.Range(1, 11).Select(i => $"--txt-record=i{i}.spf-perm.test,v=spf1 ?all"));
         return new AuthenticationZone(await LoopbackDns.StartAsync([.. records]), rsa);

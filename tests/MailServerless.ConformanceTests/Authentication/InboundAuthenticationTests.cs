@@ -134,6 +134,16 @@ public sealed class InboundAuthenticationTests : IAsyncLifetime
     }
 
     /// <summary>Our Authentication-Results field, unfolded (a Maildir file has LF line ends).</summary>
+    [Fact]
+    public async Task Hosted_domain_sender_from_outside_is_taken_when_spf_passes()
+    {
+        // example.com (a hosted alias domain) names this client in its SPF record: a server of its own that sends through us.
+        var (rcpt, data) = await SendAsync("user1@example.com", "user2@example.jp", AuthenticationZone.Message("user1@example.com", "user2@example.jp", "local spf pass"));
+        Assert.StartsWith("250", rcpt, StringComparison.Ordinal);
+        Assert.StartsWith("250", data, StringComparison.Ordinal);
+        Assert.Contains("spf=pass", AuthenticationResults(await _server.WaitForMessageAsync("user2", "local spf pass")), StringComparison.Ordinal);
+    }
+
     private static string AuthenticationResults(string message)
     {
         message = message.Replace("\r\n", "\n", StringComparison.Ordinal);

@@ -59,6 +59,39 @@ public sealed class EdgeWorkerClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Edge_decides_the_authentication_results_and_the_worker_writes_them_with_a_forged_one_removed()
+    {
+        var swaks = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{_cluster.Edges[0].Smtp}", "--from", "a@remote.example",
+            "--to", "user2@example.jp", "--header", "Subject: checked at the edge",
+            "--add-header", "Authentication-Results: mx.example.jp; dkim=pass header.d=bank.example"]);
+        Assert.True(swaks.ExitCode == 0, swaks.Output);
+
+        using var imap = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
+        await imap.ConnectAsync("127.0.0.1", _cluster.Edges[1].Imaps, MailKit.Security.SecureSocketOptions.SslOnConnect);
+        await imap.AuthenticateAsync("user2@example.jp", MailServerInstance.Password);
+        MimeKit.MimeMessage? message = null;
+        for (var attempt = 0; attempt < 100 && message is null; attempt++)
+        {
+            await imap.Inbox.OpenAsync(FolderAccess.ReadOnly);
+            if (imap.Inbox.Count > 0)
+            {
+                message = await imap.Inbox.GetMessageAsync(imap.Inbox.Count - 1);
+            }
+            else
+            {
+                await imap.Inbox.CloseAsync();
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.True(message is not null, _cluster.Output);
+        var results = message.Headers.Where(h => h.Id == MimeKit.HeaderId.AuthenticationResults).Select(h => h.Value).ToList();
+        var ours = Assert.Single(results);
+        Assert.Contains("spf=none", ours, StringComparison.Ordinal);
+        Assert.DoesNotContain("bank.example", ours, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Workers_killed_mid_batch_lose_nothing_and_duplicate_nothing()
     {
         var report = await FaultHarness.RunAsync(_cluster, messages: 300, senders: 6, killCycles: 3);
