@@ -1,6 +1,4 @@
-using System.Net;
 using MailServerless.Core.Authentication;
-using MailServerless.Core.Dns;
 using MimeKit;
 using MimeKit.Cryptography;
 using Org.BouncyCastle.Crypto;
@@ -65,22 +63,5 @@ public sealed class DkimVerificationTests
 
     /// <param name="record">The key record at s1._domainkey.signer.test; null: the look-up fails.</param>
     private static async Task<DkimOutcome> VerifyAsync(MimeMessage message, string? record) =>
-        Assert.Single(await new DkimVerification(new DnsDkimKeyLocator(new OneRecord(record))).VerifyAsync(message, CancellationToken.None));
-
-    private sealed class OneRecord(string? record) : IDnsLookup
-    {
-        public Task<DnsResult<string>> TxtAsync(string name, CancellationToken cancellationToken) => Task.FromResult(
-            record is null ? new DnsResult<string>(DnsStatus.Failed, [])
-            : name == "s1._domainkey.signer.test" ? new DnsResult<string>(DnsStatus.Found, [record])
-            : new DnsResult<string>(DnsStatus.NotFound, []));
-
-        public Task<DnsResult<IPAddress>> AddressesAsync(string name, bool ipv6, CancellationToken cancellationToken) =>
-            Task.FromResult(new DnsResult<IPAddress>(DnsStatus.NotFound, []));
-
-        public Task<DnsResult<MxHost>> MxAsync(string name, CancellationToken cancellationToken) =>
-            Task.FromResult(new DnsResult<MxHost>(DnsStatus.NotFound, []));
-
-        public Task<DnsResult<string>> PtrAsync(IPAddress address, CancellationToken cancellationToken) =>
-            Task.FromResult(new DnsResult<string>(DnsStatus.NotFound, []));
-    }
+        Assert.Single(await new DkimVerification(new DnsDkimKeyLocator(new TxtTable(new() { ["s1._domainkey.signer.test"] = record }))).VerifyAsync(message, CancellationToken.None));
 }

@@ -1,6 +1,4 @@
-using System.Net;
 using MailServerless.Core.Authentication;
-using MailServerless.Core.Dns;
 
 namespace MailServerless.UnitTests.Authentication;
 
@@ -78,22 +76,4 @@ public sealed class DmarcEvaluatorTests
     private static Task<DmarcOutcome> EvaluateAsync(
         Dictionary<string, string?> txt, string author, DkimOutcome[] dkim, SpfOutcome? spf, int percentile = 0) =>
         new DmarcEvaluator(new TxtTable(txt), Suffixes, () => percentile).EvaluateAsync([author], spf, dkim, CancellationToken.None);
-
-    /// <summary>TXT records by name (null: the query fails); every other name does not exist.</summary>
-    private sealed class TxtTable(Dictionary<string, string?> txt) : IDnsLookup
-    {
-        public Task<DnsResult<string>> TxtAsync(string name, CancellationToken cancellationToken) =>
-            Task.FromResult(txt.TryGetValue(name, out var value)
-                ? value is null ? new DnsResult<string>(DnsStatus.Failed, []) : new DnsResult<string>(DnsStatus.Found, [value])
-                : new DnsResult<string>(DnsStatus.NotFound, []));
-
-        public Task<DnsResult<IPAddress>> AddressesAsync(string name, bool ipv6, CancellationToken cancellationToken) =>
-            Task.FromResult(new DnsResult<IPAddress>(DnsStatus.NotFound, []));
-
-        public Task<DnsResult<MxHost>> MxAsync(string name, CancellationToken cancellationToken) =>
-            Task.FromResult(new DnsResult<MxHost>(DnsStatus.NotFound, []));
-
-        public Task<DnsResult<string>> PtrAsync(IPAddress address, CancellationToken cancellationToken) =>
-            Task.FromResult(new DnsResult<string>(DnsStatus.NotFound, []));
-    }
 }
