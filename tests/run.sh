@@ -34,6 +34,7 @@ packages=(
   dnsmasq-base                                              # a loopback DNS server with MX records for direct delivery
   postsrsd                                                  # the reference Sender Rewriting Scheme, compared with ours
   rspamd                                                    # the spam filter the MX asks (tests/rspamd.sh)
+  dovecot-sieve                                             # Pigeonhole's sieve-test: the reference for our Sieve interpreter
 )
 missing=()
 for package in "${packages[@]}"; do

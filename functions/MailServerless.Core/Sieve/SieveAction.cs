@@ -1,0 +1,57 @@
+namespace MailServerless.Core.Sieve;
+
+/// <summary>An action a script takes (RFC 5228 §4); <see cref="ToString"/> is the normalized line the differential tests compare.</summary>
+public abstract record SieveAction;
+
+/// <summary><c>fileinto</c> or <c>keep</c> (into INBOX): the folder, the IMAP flags, and whether to make a missing folder.</summary>
+public sealed record SieveStore(string Mailbox, IReadOnlyList<string> Flags, bool Create = false) : SieveAction
+{
+    public override string ToString() => $"store {Mailbox}{SieveActions.FlagText(Flags)}";
+}
+
+/// <summary><c>redirect</c>.</summary>
+public sealed record SieveRedirect(string Address) : SieveAction
+{
+    public override string ToString() => $"redirect {Address}";
+}
+
+/// <summary><c>reject</c> or <c>ereject</c> (RFC 5429).</summary>
+public sealed record SieveReject(string Reason, bool Extended) : SieveAction
+{
+    public override string ToString() => $"{(Extended ? "ereject" : "reject")} {SieveActions.OneLine(Reason)}";
+}
+
+/// <summary><c>vacation</c> (RFC 5230): the reply to send, at most once per sender per <see cref="Seconds"/>.</summary>
+public sealed record SieveVacation(string Reason, string? Subject, string? From, IReadOnlyList<string> Addresses, bool Mime, string Handle, long Seconds) : SieveAction
+{
+    public override string ToString() =>
+        $"vacation seconds={Seconds} subject={Subject ?? "default"} from={From ?? "default"} mime={(Mime ? "yes" : "no")} reason={SieveActions.OneLine(Reason)}";
+}
+
+/// <summary><c>addheader</c> (RFC 5293).</summary>
+public sealed record SieveAddHeader(string Name, string Value, bool Last) : SieveAction
+{
+    public override string ToString() => $"addheader {Name}: {Value}";
+}
+
+/// <summary><c>deleteheader</c> (RFC 5293).</summary>
+public sealed record SieveDeleteHeader(string Name) : SieveAction
+{
+    public override string ToString() => $"deleteheader {Name}";
+}
+
+internal static class SieveActions
+{
+    public static string FlagText(IReadOnlyList<string> flags) =>
+        flags.Count == 0 ? string.Empty : " flags=" + string.Join(' ', flags.Select(f => f.ToLowerInvariant()).Distinct().Order(StringComparer.Ordinal));
+
+    public static string OneLine(string text) => text.Replace("\r\n", "\\n", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+}
+
+/// <summary>What a script decided: its actions in order, and whether the implicit keep (with its flags) still stands.</summary>
+public sealed record SieveResult(IReadOnlyList<SieveAction> Actions, bool ImplicitKeep, IReadOnlyList<string> KeepFlags, string? Error)
+{
+    /// <summary>The normalized lines, the implicit keep last (as Pigeonhole's sieve-test lists them).</summary>
+    public IReadOnlyList<string> Lines() =>
+        [.. Actions.Select(a => a.ToString()!), .. ImplicitKeep ? [$"keep{SieveActions.FlagText(KeepFlags)}"] : Array.Empty<string>()];
+}
