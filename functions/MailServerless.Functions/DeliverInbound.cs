@@ -22,8 +22,12 @@ public sealed partial class DeliverInbound(
     NonDeliveryReports bounces,
     DeliveryOptions options,
     ILogger<DeliverInbound> logger,
-    Core.Addresses.SrsSecret? srs = null) : IQueueFunction
+    Core.Addresses.SrsSecret? srs = null,
+    SieveFilters? sieve = null,
+    SieveOptions? sieveSettings = null) : IQueueFunction
 {
+    private readonly SieveOptions sieveOptions = sieveSettings ?? new SieveOptions();
+
     public async Task<FunctionResult> HandleAsync(QueuedMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -110,6 +114,7 @@ public sealed partial class DeliverInbound(
     /// <summary>
     /// Writes the copy for one mailbox: Return-Path and Delivered-To (and X-Original-To for a subaddress), the edge's
     /// header edits, then the message as received; into the folder the edge chose (Junk) when it exists, else the inbox.
+    /// When the mailbox has Sieve scripts, they decide instead (see <see cref="FilterAsync"/>).
     /// </summary>
     private async Task<DeliveryResult> DeliverToMailboxAsync(
         QueuedMessage message, Mailbox mailbox, string deliveredTo, IReadOnlyList<string> originals, CancellationToken cancellationToken)
@@ -121,11 +126,101 @@ public sealed partial class DeliverInbound(
             prefix += $"X-Original-To: {original}\r\n";
         }
 
+        var root = MaildirLayout.MailboxRoot(store.BasePath, mailbox.Maildir);
+        var scripts = sieve?.ScriptsFor(root) ?? [];
+        if (scripts.Count > 0)
+        {
+            return await FilterAsync(message, mailbox, root, scripts, prefix, deliveredTo, originals.Count > 0 ? originals[0] : deliveredTo, cancellationToken);
+        }
+
+        return await WriteAsync(message, mailbox, prefix, message.Folder ?? MaildirLayout.Inbox, message.Id, cancellationToken);
+    }
+
+    private async Task<DeliveryResult> WriteAsync(
+        QueuedMessage message, Mailbox mailbox, string prefix, string folder, string deliveryId, CancellationToken cancellationToken)
+    {
         await using var body = await blobs.OpenReadAsync(message.BodyKey, cancellationToken);
         await using var content = await HeaderEdits.ApplyAsync(body, prefix, message.AddedHeaders, message.RemovedHeaders, cancellationToken);
-        var folder = message.Folder ?? MaildirLayout.Inbox;
         return await store.Delivery.DeliverAsync(
-            mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), message.Id, message.ReceivedAt, content, folder, cancellationToken);
+            mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), deliveryId, message.ReceivedAt, content, folder, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the mailbox's Sieve scripts on the message as it will be stored, then carries out what they decided: a
+    /// copy per folder (the implicit keep into the edge's folder), redirects through the outbound queue (with SRS),
+    /// a reject as a bounce to the sender. A folder that does not exist, without <c>:create</c>, gets the copy in the
+    /// inbox instead, and the user's Sieve log says why, as Pigeonhole does.
+    /// </summary>
+    private async Task<DeliveryResult> FilterAsync(
+        QueuedMessage message, Mailbox mailbox, string root, IReadOnlyList<Core.Sieve.SieveScript> scripts, string prefix, string deliveredTo,
+        string original, CancellationToken cancellationToken)
+    {
+        MimeKit.MimeMessage parsed;
+        await using (var body = await blobs.OpenReadAsync(message.BodyKey, cancellationToken))
+        await using (var content = await HeaderEdits.ApplyAsync(body, prefix, message.AddedHeaders, message.RemovedHeaders, cancellationToken))
+        {
+            parsed = await MimeKit.MimeMessage.LoadAsync(content, cancellationToken);
+        }
+
+        var result = Core.Sieve.SieveScript.RunAll(
+            scripts, new Core.Sieve.SieveMessage(parsed, message.MailFrom, original, message.Size, message.SpamScore, message.ReceivedAt),
+            sieve!.Environment(root), new Core.Sieve.SieveLimits { MaxRedirects = sieveOptions.MaxRedirects });
+        if (result.Error is { } error)
+        {
+            LogSieveError(message.Id, mailbox.Username, error);
+            SieveFilters.UserLog(root, $"{message.Id}: {error}; the message was kept");
+        }
+
+        var stores = result.Actions.OfType<Core.Sieve.SieveStore>().Select(s => (s.Mailbox, s.Create)).ToList();
+        if (result.ImplicitKeep)
+        {
+            stores.Add((message.Folder ?? MaildirLayout.Inbox, true));
+        }
+
+        DeliveryResult? outcome = null;
+        foreach (var (wanted, create) in stores.DistinctBy(s => s.Mailbox, StringComparer.Ordinal))
+        {
+            var folder = wanted;
+            if (!create && !MaildirLayout.IsInbox(folder) && !MaildirLayout.ListFolders(root).Contains(folder, StringComparer.Ordinal))
+            {
+                SieveFilters.UserLog(root, $"{message.Id}: fileinto \"{folder}\": the folder does not exist; kept in INBOX");
+                folder = MaildirLayout.Inbox;
+            }
+
+            if (!MaildirLayout.IsValidFolderName(folder, out var reason))
+            {
+                SieveFilters.UserLog(root, $"{message.Id}: fileinto \"{folder}\": {reason}; kept in INBOX");
+                folder = MaildirLayout.Inbox;
+            }
+
+            // One marker per folder, so each copy is written once however often the message is retried.
+            var deliveryId = MaildirLayout.IsInbox(folder) ? message.Id : $"{message.Id}-{TargetSet.Digest([folder])}";
+            var written = await WriteAsync(message, mailbox, prefix, folder, deliveryId, cancellationToken);
+            LogFiled(message.Id, mailbox.Username, folder, written.Status.ToString());
+            if (outcome is null || written.Status is not (DeliveryStatus.Delivered or DeliveryStatus.AlreadyDelivered))
+            {
+                outcome = written;
+            }
+        }
+
+        var redirects = result.Actions.OfType<Core.Sieve.SieveRedirect>().Select(r => r.Address).ToList();
+        if (redirects.Count > 0)
+        {
+            await ForwardAsync(await ForwardedAsync(message, cancellationToken), redirects, MessagePurpose.Deliver, "sieve", cancellationToken);
+        }
+
+        foreach (var reject in result.Actions.OfType<Core.Sieve.SieveReject>())
+        {
+            // RFC 5429 §2.1: no SMTP-time refusal is possible any more; the sender hears of it by a bounce.
+            await bounces.SendAsync(message, [new FailedRecipient(deliveredTo, original, "5.7.1", $"550 5.7.1 {reject.Reason.ReplaceLineEndings(" ")}")], cancellationToken);
+        }
+
+        if (result.Actions.OfType<Core.Sieve.SieveVacation>().Any())
+        {
+            SieveFilters.UserLog(root, $"{message.Id}: vacation from a Sieve script is not sent yet; use the vacation settings");
+        }
+
+        return outcome ?? new DeliveryResult(DeliveryStatus.Delivered, Detail: "discarded by Sieve");
     }
 
     /// <summary>
@@ -162,6 +257,12 @@ public sealed partial class DeliverInbound(
         await QueuedCopies.EnqueueAsync(blobs, outbound, message, recipients, suffix, purpose, cancellationToken);
         LogQueuedOutbound(message.Id, purpose, recipients.Count);
     }
+
+    [LoggerMessage(EventId = 5031, Level = LogLevel.Warning, Message = "{Id}: sieve error for {Mailbox}: {Error}; kept")]
+    private partial void LogSieveError(string id, string mailbox, string error);
+
+    [LoggerMessage(EventId = 5032, Level = LogLevel.Information, Message = "{Id}: sieve filed for {Mailbox} into {Folder} ({Status})")]
+    private partial void LogFiled(string id, string mailbox, string folder, string status);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "{Id}: to=<{Recipient}> mailbox={Mailbox} status=sent ({File})")]
     private partial void LogDelivered(string id, string recipient, string mailbox, string file);

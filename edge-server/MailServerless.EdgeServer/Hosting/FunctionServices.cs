@@ -28,7 +28,10 @@ public static class FunctionServices
             sp.GetRequiredService<NonDeliveryReports>(),
             sp.GetRequiredService<DeliveryOptions>(),
             sp.GetRequiredService<ILogger<DeliverInbound>>(),
-            sp.GetRequiredService<Core.Addresses.SrsSecret>()));
+            sp.GetRequiredService<Core.Addresses.SrsSecret>(),
+            sp.GetRequiredService<SieveFilters>(),
+            sp.GetRequiredService<SieveOptions>()));
+        services.AddSingleton<SieveFilters>();
 
         services.TryAddSingleton<DkimKeys>();
         services.AddSingleton<IDkimPublication>(sp => new DnsDkimPublication(sp.GetRequiredService<Core.Dns.DnsResolver>()));

@@ -22,6 +22,8 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
 
     public SieveResult Result() => new(_actions, _implicitKeep, _flags.ToList(), null);
 
+    public bool Stopped => _stopped;
+
     public void Execute(IReadOnlyList<SieveCommand> commands, IReadOnlySet<string> extensions, int includeDepth)
     {
         try

@@ -103,6 +103,34 @@ public sealed class SieveScript
         }
     }
 
+    /// <summary>
+    /// Runs scripts one after another on one result, as Pigeonhole runs <c>sieve_before</c>, the user's script and
+    /// <c>sieve_after</c>: a <c>stop</c> ends them all; a run-time error gives the implicit keep alone.
+    /// </summary>
+    public static SieveResult RunAll(IReadOnlyList<SieveScript> scripts, SieveMessage message, ISieveEnvironment? environment = null, SieveLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(scripts);
+        ArgumentNullException.ThrowIfNull(message);
+        var run = new SieveRun(message, environment ?? EmptySieveEnvironment.Instance, limits ?? new SieveLimits());
+        try
+        {
+            foreach (var script in scripts)
+            {
+                run.Execute(script.Commands, script.Required, 0);
+                if (run.Stopped)
+                {
+                    break;
+                }
+            }
+
+            return run.Result();
+        }
+        catch (Exception e) when (e is SieveRuntimeException or SieveSyntaxException)
+        {
+            return new SieveResult([], true, [], e.Message);
+        }
+    }
+
     /// <summary>Checks every command and test: known, its extension required, its tags and arguments right.</summary>
     internal static void Validate(IReadOnlyList<SieveCommand> commands, ISet<string> extensions, string? previous)
     {

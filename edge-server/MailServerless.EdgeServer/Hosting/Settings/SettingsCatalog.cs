@@ -35,6 +35,7 @@ public static class SettingsCatalog
         new("Mail:Blob", typeof(BlobOptions)),
         new("Mail:Aws", typeof(AwsOptions)),
         new("Mail:Delivery", typeof(DeliveryOptions)),
+        new("Mail:Sieve", typeof(SieveOptions)),
         new("Mail:Relay", typeof(RelayOptions)),
         new("Mail:Dns", typeof(Core.Dns.DnsOptions)),
         new("Mail:Authentication", typeof(Core.Authentication.AuthenticationOptions)),

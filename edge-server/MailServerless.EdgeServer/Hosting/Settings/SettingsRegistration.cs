@@ -39,6 +39,7 @@ public static class SettingsRegistration
                 }
             });
         Bind<RelayOptions>(services, configuration);
+        Bind<SieveOptions>(services, configuration);
         Bind<Core.Dns.DnsOptions>(services, configuration);
         Bind<Core.Authentication.AuthenticationOptions>(services, configuration);
         Bind<Core.Spam.SpamOptions>(services, configuration);

@@ -1,0 +1,138 @@
+using System.Text.RegularExpressions;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Security;
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Sieve;
+
+/// <summary>
+/// Sieve at delivery, with the scripts where Pigeonhole keeps them (<c>~/sieve/*.sieve</c>, the active one linked
+/// from <c>~/.dovecot.sieve</c>, the Maildir as home): filing into folders read back over IMAP, discard, redirect
+/// with an SRS sender, a script that does not compile, and a Pigeonhole tree migrated as it is.
+/// </summary>
+public sealed partial class SieveDeliveryTests
+{
+    [Fact]
+    public async Task Active_script_files_mail_into_a_folder_read_back_over_imap()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        Install(server, "user1", "rules", """
+            require ["fileinto", "mailbox", "imap4flags"];
+            if header :contains "subject" "report" {
+                fileinto :create "Reports";
+            } elsif address :is :domain "from" "noise.example" {
+                discard;
+            }
+            """);
+
+        await SendAsync(server, "boss@remote.example", "user1@example.jp", "Monthly report");
+        await SendAsync(server, "ads@noise.example", "user1@example.jp", "buy now");
+        await SendAsync(server, "friend@remote.example", "user1@example.jp", "lunch?");
+        await server.WaitForMessageAsync("user1", "lunch?");
+
+        using var imap = await LoginAsync(server, "user1");
+        var reports = await imap.GetFolderAsync("Reports");
+        await reports.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(["Monthly report"], (await reports.FetchAsync(0, -1, MessageSummaryItems.Envelope)).Select(m => m.Envelope!.Subject));
+        await imap.Inbox!.OpenAsync(FolderAccess.ReadOnly);
+        Assert.Equal(["lunch?"], (await imap.Inbox.FetchAsync(0, -1, MessageSummaryItems.Envelope)).Select(m => m.Envelope!.Subject));
+    }
+
+    [Fact]
+    public async Task A_pigeonhole_tree_with_compiled_binaries_works_unchanged()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        var root = Install(server, "user2", "roundcube", """
+            require ["fileinto"];
+            # rule: lists
+            if header :contains "list-id" "dev.lists.example" { fileinto "Lists"; stop; }
+            """);
+        // What Pigeonhole leaves beside the scripts: compiled binaries, another script, its log. All are ignored.
+        await File.WriteAllBytesAsync(Path.Combine(root, "sieve", "roundcube.svbin"), [0x0A, 0x0D, 0x1A, 0x00, 0xFF]);
+        await File.WriteAllTextAsync(Path.Combine(root, "sieve", "old.sieve"), "discard;");
+        await File.WriteAllBytesAsync(Path.Combine(root, ".dovecot.svbin"), [0x00, 0x01]);
+        Directory.CreateDirectory(Path.Combine(root, ".Lists", "cur"));
+        Directory.CreateDirectory(Path.Combine(root, ".Lists", "new"));
+        Directory.CreateDirectory(Path.Combine(root, ".Lists", "tmp"));
+
+        var swaks = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{server.Smtp}", "--from", "dev@lists.example",
+            "--to", "user2@example.jp", "--header", "Subject: [dev] release", "--add-header", "List-Id: <dev.lists.example>"]);
+        Assert.True(swaks.ExitCode == 0, swaks.Output);
+        var filed = await WaitInFolderAsync(root, ".Lists", "[dev] release");
+        Assert.Contains("List-Id: <dev.lists.example>", filed, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Redirect_leaves_through_the_outbound_queue_with_an_srs_sender()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var server = await MailServerInstance.StartAsync(
+            "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", $"--Mail:Relay:Port={sink.Port}", "--Mail:Relay:RequireTls=false");
+        Install(server, "user3", "forward", "redirect \"me@elsewhere.example\";");
+
+        await SendAsync(server, "alice@remote.example", "user3@example.jp", "passed along");
+        var forward = await sink.WaitForMessageAsync("Subject: passed along");
+        Assert.Matches("^SRS0=[A-Za-z0-9+/]{4}=[A-Z2-7]{2}=remote.example=alice@mx.example.jp$", MailArgs().Match(forward).Groups["sender"].Value);
+        Assert.Contains("X-Rcpt-Args: <me@elsewhere.example>", forward, StringComparison.Ordinal);
+        await Task.Delay(500);
+        Assert.DoesNotContain(server.Inbox("user3"), m => m.Contains("passed along", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_script_that_does_not_compile_keeps_the_mail_and_tells_the_user_why()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        var root = Install(server, "user4", "broken", "require \"fileinto\";\nif header :contains \"subject\" \"x\" { fileinto \"X\" }\n");
+
+        await SendAsync(server, "a@remote.example", "user4@example.jp", "still arrives");
+        await server.WaitForMessageAsync("user4", "still arrives");
+        var log = await File.ReadAllTextAsync(Path.Combine(root, ".dovecot.sieve.log"));
+        Assert.Contains("line 2", log, StringComparison.Ordinal); // the missing ";" before "}"
+    }
+
+    /// <summary>Writes <c>~/sieve/NAME.sieve</c> and makes it the active script (the symbolic link ManageSieve makes).</summary>
+    private static string Install(MailServerInstance server, string user, string name, string script)
+    {
+        var root = server.MaildirRoot(user);
+        Directory.CreateDirectory(Path.Combine(root, "sieve"));
+        File.WriteAllText(Path.Combine(root, "sieve", name + ".sieve"), script.ReplaceLineEndings("\r\n"));
+        File.CreateSymbolicLink(Path.Combine(root, ".dovecot.sieve"), Path.Combine("sieve", name + ".sieve"));
+        return root;
+    }
+
+    private static async Task SendAsync(MailServerInstance server, string from, string to, string subject)
+    {
+        var swaks = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{server.Smtp}", "--from", from, "--to", to, "--header", $"Subject: {subject}"]);
+        Assert.True(swaks.ExitCode == 0, swaks.Output);
+    }
+
+    private static async Task<ImapClient> LoginAsync(MailServerInstance server, string user)
+    {
+        var imap = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
+        await imap.ConnectAsync("127.0.0.1", server.Imaps, SecureSocketOptions.SslOnConnect);
+        await imap.AuthenticateAsync($"{user}@example.jp", MailServerInstance.Password);
+        return imap;
+    }
+
+    private static async Task<string> WaitInFolderAsync(string root, string folder, string marker)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            var found = new[] { "new", "cur" }.Select(s => Path.Combine(root, folder, s)).Where(Directory.Exists)
+                .SelectMany(Directory.EnumerateFiles).Select(File.ReadAllText).FirstOrDefault(m => m.Contains(marker, StringComparison.Ordinal));
+            if (found is not null)
+            {
+                return found;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"no message with '{marker}' in {folder}");
+    }
+
+    [GeneratedRegex("X-Mail-Args: <(?<sender>[^>]*)>")]
+    private static partial Regex MailArgs();
+}
