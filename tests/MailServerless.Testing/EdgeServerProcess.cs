@@ -60,7 +60,7 @@ public sealed class EdgeServerProcess : IAsyncDisposable
     [
         ServerDll, $"--Mail:DataDirectory={dataDirectory}", $"--Mail:Listeners:Http={httpPort}", "--Mail:HostName=mail.example.jp",
         "--Mail:Listeners:Smtp=0", "--Mail:Listeners:Submission=0", "--Mail:Listeners:Submissions=0", "--Mail:Listeners:Imap=0",
-        "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0", $"--Mail:Dns:Servers={LoopbackDns.SharedServer}", .. extra,
+        "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0", "--Mail:Listeners:ManageSieve=0", $"--Mail:Dns:Servers={LoopbackDns.SharedServer}", .. extra,
     ];
 
     /// <param name="program">What runs the server: <c>dotnet</c>, or a wrapper such as <c>unshare</c> that ends by running it.</param>

@@ -31,7 +31,7 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
 
     public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "msl-srv-" + Guid.NewGuid().ToString("N"));
 
-    private readonly int[] _ports = EdgeServerProcess.FreePorts(8);
+    private readonly int[] _ports = EdgeServerProcess.FreePorts(9);
 
     public int Smtp => _ports[0];
 
@@ -48,6 +48,8 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
     public int Imaps => _ports[6];
 
     public int Pop3s => _ports[7];
+
+    public int ManageSieve => _ports[8];
 
     public string Output => _process?.Output ?? string.Empty;
 
@@ -239,6 +241,7 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         ["Mail__Listeners__Imaps"] = Imaps.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Mail__Listeners__Pop3"] = Pop3.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Mail__Listeners__Pop3s"] = Pop3s.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Mail__Listeners__ManageSieve"] = ManageSieve.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Mail__Dns__Servers"] = LoopbackDns.SharedServer,
     };
 
@@ -249,6 +252,7 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         $"--Mail:Listeners:Http={Http}", $"--Mail:Listeners:Smtp={Smtp}",
         $"--Mail:Listeners:Submission={Submission}", $"--Mail:Listeners:Submissions={Submissions}",
         $"--Mail:Listeners:Imap={Imap}", $"--Mail:Listeners:Imaps={Imaps}", $"--Mail:Listeners:Pop3={Pop3}", $"--Mail:Listeners:Pop3s={Pop3s}",
+        $"--Mail:Listeners:ManageSieve={ManageSieve}",
         "--Mail:Auth:FailureDelay=00:00:00.100", "--Mail:Queue:MinBackoff=00:00:01", $"--Mail:Dns:Servers={LoopbackDns.SharedServer}",
         // Outbound mail stays queued (deferred: nothing listens on port 1) unless a test names a relay.
         "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", "--Mail:Relay:Port=1", "--Mail:Relay:RequireTls=false", .. settings,

@@ -81,6 +81,7 @@ public static class MailListeners
             ("Imaps", mail ? listeners.Imaps : 0, l => l.UseConnectionHandler<Imap.ImapConnectionHandler>()),
             ("Pop3", mail ? listeners.Pop3 : 0, l => l.UseConnectionHandler<Pop3.Pop3ConnectionHandler>()),
             ("Pop3s", mail ? listeners.Pop3s : 0, l => l.UseConnectionHandler<Pop3.Pop3ConnectionHandler>()),
+            ("ManageSieve", mail ? listeners.ManageSieve : 0, l => l.UseConnectionHandler<ManageSieve.ManageSieveConnectionHandler>()),
         ];
         return all.Where(l => l.Item2 > 0)
             .Select(l => (l.Item1, l.Item1.StartsWith("Http", StringComparison.Ordinal) ? listeners.HttpAddress : listeners.Address, l.Item2, l.Item3));
@@ -106,7 +107,8 @@ public static class ListenerReport
             console.WriteLine($"Listening: https https://{options.Listeners.HttpAddress}:{options.Listeners.Https} ({(mode.ServesApi() ? "status, admin API" : "status")})");
         }
 
-        foreach (var (name, port) in mode.ServesMail() ? SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.ImapPorts(options)).Concat(SmtpHosting.Pop3Ports(options)) : [])
+        foreach (var (name, port) in mode.ServesMail() ? SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.ImapPorts(options)).Concat(SmtpHosting.Pop3Ports(options))
+                     .Concat(options.Listeners.ManageSieve > 0 ? [("managesieve", options.Listeners.ManageSieve)] : []) : [])
         {
             console.WriteLine($"Listening: {name} {options.Listeners.Address}:{port}");
         }

@@ -27,6 +27,7 @@ public static class SmtpHosting
         });
         services.AddSingleton<SmtpServices>();
         services.AddSingleton<Pop3.Pop3Services>();
+        services.AddSingleton<ManageSieve.ManageSieveServices>();
         services.AddSingleton<Imap.ImapServices>();
         return services;
     }

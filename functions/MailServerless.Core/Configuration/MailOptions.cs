@@ -118,6 +118,9 @@ public sealed class ListenerOptions
 
     public int Pop3s { get; set; } = 2995;
 
+    /// <summary>ManageSieve (RFC 5804), with STARTTLS; its registered port, unprivileged already.</summary>
+    public int ManageSieve { get; set; } = 4190;
+
     public int Http { get; set; } = 8080;
 
     /// <summary>The admin API's HTTPS port, with the mail ports' certificate; 0: off.</summary>

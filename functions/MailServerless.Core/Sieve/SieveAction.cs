@@ -15,6 +15,18 @@ public sealed record SieveRedirect(string Address) : SieveAction
     public override string ToString() => $"redirect {Address}";
 }
 
+/// <summary><c>discard</c> (RFC 5228 §4.4): the implicit keep is cancelled and nothing is stored.</summary>
+public sealed record SieveDiscard : SieveAction
+{
+    public override string ToString() => "discard";
+}
+
+/// <summary>RFC 7352: the message's id is recorded when delivery succeeds, for later <c>duplicate</c> tests.</summary>
+public sealed record SieveTrackDuplicate(string Id, long Seconds) : SieveAction
+{
+    public override string ToString() => "track duplicate";
+}
+
 /// <summary><c>reject</c> or <c>ereject</c> (RFC 5429).</summary>
 public sealed record SieveReject(string Reason, bool Extended) : SieveAction
 {

@@ -92,6 +92,11 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
                 _implicitKeep = false;
                 break;
             case "discard":
+                if (!_actions.OfType<SieveDiscard>().Any())
+                {
+                    Add(new SieveDiscard());
+                }
+
                 _implicitKeep = false;
                 break;
             case "fileinto":
@@ -494,7 +499,14 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
                 }
 
                 var handle = args.Has("handle") ? Expand(SieveArguments.Single("duplicate", args.Parameter("handle")!), extensions) : string.Empty;
-                return environment.IsDuplicate(handle + "\0" + id);
+                var key = handle + "\0" + id;
+                var seconds = args.Has("seconds") ? SieveArguments.Number("duplicate", args.Parameter("seconds")!) : 7 * 86400;
+                if (!_actions.OfType<SieveTrackDuplicate>().Any(t => t.Id == key))
+                {
+                    Add(new SieveTrackDuplicate(key, seconds));
+                }
+
+                return environment.IsDuplicate(key);
             }
 
             default:

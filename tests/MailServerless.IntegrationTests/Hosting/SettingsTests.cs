@@ -65,7 +65,7 @@ public sealed partial class SettingsTests : IDisposable
         var http = EdgeServerProcess.FreePort();
 
         var result = await StartAsync(null, $"--Mail:Listeners:Http={http}", $"--Mail:Listeners:Submission={port}", "--Mail:Listeners:Smtp=0",
-            "--Mail:Listeners:Submissions=0", "--Mail:Listeners:Imap=0", "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0");
+            "--Mail:Listeners:Submissions=0", "--Mail:Listeners:Imap=0", "--Mail:Listeners:Imaps=0", "--Mail:Listeners:Pop3=0", "--Mail:Listeners:Pop3s=0", "--Mail:Listeners:ManageSieve=0");
 
         Assert.Equal(2, result.ExitCode);
         Assert.Equal(string.Empty, result.Output);

@@ -31,6 +31,7 @@ public static class SettingsCatalog
         new("Mail:Smtp", typeof(SmtpOptions)),
         new("Mail:Imap", typeof(ImapOptions)),
         new("Mail:Pop3", typeof(Pop3Options)),
+        new("Mail:ManageSieve", typeof(EdgeServer.ManageSieve.ManageSieveOptions)),
         new("Mail:Queue", typeof(QueueOptions)),
         new("Mail:Blob", typeof(BlobOptions)),
         new("Mail:Aws", typeof(AwsOptions)),

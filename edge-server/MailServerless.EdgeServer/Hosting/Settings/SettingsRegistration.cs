@@ -26,6 +26,7 @@ public static class SettingsRegistration
         Bind<SmtpOptions>(services, configuration);
         Bind<ImapOptions>(services, configuration);
         Bind<Pop3Options>(services, configuration);
+        Bind<EdgeServer.ManageSieve.ManageSieveOptions>(services, configuration);
         Bind<QueueOptions>(services, configuration);
         Bind<BlobOptions>(services, configuration);
         Bind<AwsOptions>(services, configuration);
