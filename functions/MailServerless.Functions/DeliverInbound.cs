@@ -215,12 +215,42 @@ public sealed partial class DeliverInbound(
             await bounces.SendAsync(message, [new FailedRecipient(deliveredTo, original, "5.7.1", $"550 5.7.1 {reject.Reason.ReplaceLineEndings(" ")}")], cancellationToken);
         }
 
-        if (result.Actions.OfType<Core.Sieve.SieveVacation>().Any())
+        foreach (var vacation in result.Actions.OfType<Core.Sieve.SieveVacation>())
         {
-            SieveFilters.UserLog(root, $"{message.Id}: vacation from a Sieve script is not sent yet; use the vacation settings");
+            await ReplyAsync(message, mailbox, root, vacation, parsed, original, cancellationToken);
         }
 
         return outcome ?? new DeliveryResult(DeliveryStatus.Delivered, Detail: "discarded by Sieve");
+    }
+
+    /// <summary>A Sieve vacation reply, queued outbound from the null sender and signed as the user's own mail.</summary>
+    private async Task ReplyAsync(
+        QueuedMessage message, Mailbox mailbox, string root, Core.Sieve.SieveVacation vacation, MimeKit.MimeMessage original, string recipient,
+        CancellationToken cancellationToken)
+    {
+        var (reply, reason) = SieveVacationReplies.Build(vacation, original, message.MailFrom, mailbox.Username, recipient, root, DateTimeOffset.UtcNow);
+        if (reply is null)
+        {
+            LogNoVacation(message.Id, mailbox.Username, reason ?? "-");
+            return;
+        }
+
+        var id = $"{message.Id}.sv{TargetSet.Digest([mailbox.Username])}";
+        using var bytes = new MemoryStream();
+        await reply.WriteToAsync(MimeKit.FormatOptions.Default, bytes, cancellationToken);
+        bytes.Position = 0;
+        var size = await blobs.PutAsync(id, bytes, cancellationToken);
+        await outbound.EnqueueAsync(new QueuedMessage
+        {
+            Id = id,
+            ReceivedAt = message.ReceivedAt,
+            MailFrom = string.Empty,
+            Recipients = [message.MailFrom],
+            BodyKey = id,
+            Size = size,
+            AuthenticatedUser = mailbox.Username,
+        }, cancellationToken);
+        LogVacation(message.Id, mailbox.Username, message.MailFrom);
     }
 
     /// <summary>
@@ -263,6 +293,12 @@ public sealed partial class DeliverInbound(
 
     [LoggerMessage(EventId = 5032, Level = LogLevel.Information, Message = "{Id}: sieve filed for {Mailbox} into {Folder} ({Status})")]
     private partial void LogFiled(string id, string mailbox, string folder, string status);
+
+    [LoggerMessage(EventId = 5033, Level = LogLevel.Information, Message = "{Id}: sieve vacation reply from {Mailbox} to <{Sender}>")]
+    private partial void LogVacation(string id, string mailbox, string sender);
+
+    [LoggerMessage(EventId = 5034, Level = LogLevel.Information, Message = "{Id}: no sieve vacation reply from {Mailbox}: {Reason}")]
+    private partial void LogNoVacation(string id, string mailbox, string reason);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "{Id}: to=<{Recipient}> mailbox={Mailbox} status=sent ({File})")]
     private partial void LogDelivered(string id, string recipient, string mailbox, string file);

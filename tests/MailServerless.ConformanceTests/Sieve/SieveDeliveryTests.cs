@@ -80,6 +80,37 @@ public sealed partial class SieveDeliveryTests
     }
 
     [Fact]
+    public async Task Vacation_replies_once_per_sender_per_period()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var server = await MailServerInstance.StartAsync(
+            "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", $"--Mail:Relay:Port={sink.Port}", "--Mail:Relay:RequireTls=false");
+        Install(server, "user5", "away", "require \"vacation\";\nvacation :days 2 :subject \"Away until Monday\" \"I am away; back on Monday.\";\n");
+
+        await SendAsync(server, "carol@remote.example", "user5@example.jp", "first question");
+        await SendAsync(server, "carol@remote.example", "user5@example.jp", "second question");
+        await SendAsync(server, "dave@remote.example", "user5@example.jp", "dave asks");
+        await server.WaitForMessageAsync("user5", "dave asks");
+
+        var replies = new List<string>();
+        for (var i = 0; i < 100 && replies.Count < 2; i++)
+        {
+            await Task.Delay(200);
+            replies = sink.Messages().Where(m => m.Contains("Subject: Away until Monday", StringComparison.Ordinal)).ToList();
+        }
+
+        await Task.Delay(1000); // a second reply to carol would have arrived by now
+        replies = sink.Messages().Where(m => m.Contains("Subject: Away until Monday", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, replies.Count);
+        Assert.Single(replies, r => r.Contains("X-Rcpt-Args: <carol@remote.example>", StringComparison.Ordinal));
+        Assert.Single(replies, r => r.Contains("X-Rcpt-Args: <dave@remote.example>", StringComparison.Ordinal));
+        Assert.All(replies, r => Assert.Contains("X-Mail-Args: <>", r, StringComparison.Ordinal));
+        Assert.All(replies, r => Assert.Contains("Auto-Submitted: auto-replied", r, StringComparison.Ordinal));
+        // Both questions are kept (vacation does not cancel the implicit keep).
+        Assert.Equal(3, server.Inbox("user5").Length);
+    }
+
+    [Fact]
     public async Task A_script_that_does_not_compile_keeps_the_mail_and_tells_the_user_why()
     {
         await using var server = await MailServerInstance.StartAsync();
