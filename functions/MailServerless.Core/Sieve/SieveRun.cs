@@ -112,7 +112,8 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
                 }
 
                 var target = list.Mailboxes.First().Address;
-                if (!_actions.OfType<SieveRedirect>().Any(r => string.Equals(r.Address, target, StringComparison.OrdinalIgnoreCase)))
+                // The same address twice is one redirect; a local part's case matters (RFC 5321 §2.4), a domain's does not.
+                if (!_actions.OfType<SieveRedirect>().Any(r => SameAddress(r.Address, target)))
                 {
                     if (++_redirects > limits.MaxRedirects)
                     {
@@ -214,6 +215,14 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
         {
             throw new StopException();
         }
+    }
+
+    private static bool SameAddress(string a, string b)
+    {
+        var (atA, atB) = (a.LastIndexOf('@'), b.LastIndexOf('@'));
+        return atA >= 0 && atB >= 0
+            ? string.Equals(a[..atA], b[..atB], StringComparison.Ordinal) && string.Equals(a[atA..], b[atB..], StringComparison.OrdinalIgnoreCase)
+            : string.Equals(a, b, StringComparison.Ordinal);
     }
 
     private void Store(string mailbox, IReadOnlyList<string> flags, bool create)
@@ -348,10 +357,10 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
     private void Vacation(SieveArguments args, IReadOnlySet<string> extensions, string reason)
     {
         string? Optional(string tag) => args.Has(tag) ? Expand(SieveArguments.Single("vacation", args.Parameter(tag)!), extensions) : null;
-        // Pigeonhole's defaults: sieve_vacation_min_period 1 day, default 7 days, max 60 days.
+        // Pigeonhole's defaults: sieve_vacation_min_period 1 day, sieve_vacation_default_period 7 days, no maximum.
         long seconds = args.Has("seconds") ? SieveArguments.Number("vacation", args.Parameter("seconds")!)
             : args.Has("days") ? SieveArguments.Number("vacation", args.Parameter("days")!) * 86400 : 7 * 86400;
-        seconds = seconds == 0 ? 0 : Math.Clamp(seconds, 86400, 60 * 86400);
+        seconds = seconds == 0 ? 0 : Math.Max(seconds, 86400);
         var addresses = args.Has("addresses") ? SieveArguments.List("vacation", args.Parameter("addresses")!).Select(a => Expand(a, extensions)).ToList() : [];
         var subject = Optional("subject");
         var from = Optional("from");
@@ -734,8 +743,8 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
         const double max = 10;
         var fraction = Math.Clamp(score / max, 0, 1);
         return percent
-            ? ((int)Math.Round(fraction * 100)).ToString(CultureInfo.InvariantCulture)
-            : (1 + (int)Math.Round(fraction * 9)).ToString(CultureInfo.InvariantCulture);
+            ? ((int)Math.Floor(fraction * 100)).ToString(CultureInfo.InvariantCulture)
+            : (1 + (int)Math.Floor(fraction * 9)).ToString(CultureInfo.InvariantCulture);
     }
 
     private static SieveArguments Arguments(string owner, IReadOnlyList<SieveArgument> arguments, IReadOnlySet<string> extensions) =>
