@@ -79,6 +79,9 @@ public static class AdminApi
             await v.DeleteAsync(Actor(c), address, ct);
             return TypedResults.NoContent();
         });
+        mailboxes.MapGet("/{address}/filters", (HttpContext c, MailboxFilters f, string address, CancellationToken ct) => f.GetAsync(Actor(c), address, ct));
+        mailboxes.MapPut("/{address}/filters", (HttpContext c, MailboxFilters f, string address, FilterSetInput input, CancellationToken ct) =>
+            f.SetAsync(Actor(c), address, input, ct));
         mailboxes.MapDelete("/{address}", async (HttpContext c, Mailboxes m, string address, bool? removeMaildir, CancellationToken ct) =>
         {
             await m.DeleteAsync(Actor(c), address, removeMaildir ?? false, ct);

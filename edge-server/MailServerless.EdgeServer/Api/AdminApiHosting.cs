@@ -23,6 +23,7 @@ public static class AdminApiHosting
         services.AddSingleton<AliasDomains>();
         services.AddSingleton<Admins>();
         services.AddSingleton<Vacations>();
+        services.AddSingleton<MailboxFilters>();
         services.AddSingleton<ApiKeys>();
         services.TryAddSingleton<Functions.Outbound.DkimKeys>();
         services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(

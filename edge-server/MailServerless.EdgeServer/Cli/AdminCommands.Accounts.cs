@@ -71,6 +71,33 @@ public static partial class AdminCommands
                 (run, key) => run.Get<Vacations>().DeleteAsync(run.Actor, key, run.Cancellation)));
     }
 
+    private static Command Filters(Verbs verbs)
+    {
+        var address = Name("ADDRESS", "The mailbox.");
+        var json = Text("--json", "The filter set as the API's PUT /api/mailboxes/ADDRESS/filters takes it (rules, forwardTo, keepCopy, vacation); - reads it from standard input.");
+
+        return Group("filters", "A mailbox's Sieve filters: its scripts, the active one, and a simple filter set written as the active script.",
+            verbs.Show("Shows a mailbox's scripts and the text of the active one.", address,
+                (run, key) => run.Get<MailboxFilters>().GetAsync(run.Actor, key, run.Cancellation)),
+            verbs.Verb("set", "Writes a simple filter set as the script \"managed\" and makes it active.", async run =>
+                {
+                    var text = run.Value(json) is "-" or null ? await run.Input.ReadToEndAsync(run.Cancellation) : run.Value(json)!;
+                    FilterSetInput input;
+                    try
+                    {
+                        input = System.Text.Json.JsonSerializer.Deserialize<FilterSetInput>(text, System.Text.Json.JsonSerializerOptions.Web)
+                                ?? throw AdministrationException.Invalid("json", "An empty filter set.");
+                    }
+                    catch (System.Text.Json.JsonException e)
+                    {
+                        throw AdministrationException.Invalid("json", $"Not a filter set: {e.Message}");
+                    }
+
+                    return (object)await run.Get<MailboxFilters>().SetAsync(run.Actor, run.Value(address), input, run.Cancellation);
+                },
+                address, json));
+    }
+
     private static Command Forwarding(Verbs verbs)
     {
         var address = Name("ADDRESS", "The mailbox.");

@@ -27,6 +27,7 @@ public static partial class AdminCommands
             AliasDomains(verbs),
             Admins(verbs),
             Vacations(verbs),
+            Filters(verbs),
             Forwarding(verbs),
             ApiKeys(verbs),
             Dkim(verbs),

@@ -31,6 +31,8 @@ public static class CliOutput
         LogEntry e => $"{e.Timestamp:yyyy-MM-dd HH:mm:ss}\t{e.Username}\t{e.Domain}\t{e.Action}\t{e.Data}",
         VacationView v => $"{v.Address}\t{(v.Active ? "active" : "inactive")}\t{v.ActiveFrom:yyyy-MM-dd} to {v.ActiveUntil:yyyy-MM-dd}\t" +
                           $"every {v.IntervalTime} s\t{v.Subject}\n{v.Body}",
+        FiltersView f => $"{f.Address}\tscripts: {string.Join(", ", f.Scripts)}\tactive: {f.ActiveScript ?? "none"}" +
+                         (f.ActiveText is { } text ? "\n" + text.TrimEnd() : string.Empty),
         ApiKeyView k => $"{k.Id}\t{k.Name}\tfor {k.Username}\tmade {k.Created:yyyy-MM-dd}\tlast used {k.LastUsed:yyyy-MM-dd}",
         CreatedApiKey k => $"{k.Id}\t{k.Name}\tfor {k.Username}\n{k.Key}\n(the key is shown this once)",
         DkimRecord r => $"{r.Name}\t{r.Type}\t{r.Value}\t({r.Algorithm}, since {r.Created:yyyy-MM-dd})" +
