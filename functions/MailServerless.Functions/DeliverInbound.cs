@@ -203,6 +203,14 @@ public sealed partial class DeliverInbound(
             }
         }
 
+        if (outcome is null || outcome.Succeeded)
+        {
+            foreach (var track in result.Actions.OfType<Core.Sieve.SieveTrackDuplicate>())
+            {
+                SieveMemory.Add(root, SieveMemory.DuplicateFile, track.Id, track.Seconds, DateTimeOffset.UtcNow);
+            }
+        }
+
         var redirects = result.Actions.OfType<Core.Sieve.SieveRedirect>().Select(r => r.Address).ToList();
         if (redirects.Count > 0)
         {

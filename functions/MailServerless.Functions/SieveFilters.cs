@@ -124,12 +124,11 @@ public sealed partial class SieveFilters(SieveOptions options, ILogger<SieveFilt
     /// <summary>The mailbox's folders for <c>mailboxexists</c>; <c>include</c> from <c>~/sieve</c> or the global directory.</summary>
     private sealed class MailboxEnvironment(string root, string globalDirectory) : ISieveEnvironment
     {
-        private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-
         public bool MailboxExists(string mailbox) =>
             MaildirLayout.IsInbox(mailbox) || MaildirLayout.ListFolders(root).Contains(mailbox, StringComparer.Ordinal);
 
-        public bool IsDuplicate(string id) => !_seen.Add(id);
+        /// <summary>Seen before: recorded by an earlier delivery's <c>duplicate</c> (RFC 7352 §3: tracked once delivered).</summary>
+        public bool IsDuplicate(string id) => SieveMemory.Contains(root, SieveMemory.DuplicateFile, id, DateTimeOffset.UtcNow);
 
         public string? LoadScript(string name, bool fromGlobalStore)
         {

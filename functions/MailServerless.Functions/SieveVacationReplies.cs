@@ -1,4 +1,3 @@
-using System.Globalization;
 using MailServerless.Core.Queue;
 using MailServerless.Core.Sieve;
 using MailServerless.Functions.Outbound;
@@ -14,9 +13,6 @@ namespace MailServerless.Functions;
 /// </summary>
 internal static class SieveVacationReplies
 {
-    public const string MemoryFile = ".msl-sieve-vacation";
-    private const int MaxEntries = 10_000;
-
     /// <summary>The reply to queue, or null with the reason none is sent.</summary>
     public static (MimeMessage? Reply, string? Reason) Build(
         SieveVacation vacation, MimeMessage original, string sender, string mailbox, string recipient, string root, DateTimeOffset now)
@@ -33,7 +29,7 @@ internal static class SieveVacationReplies
             return (null, "the message was not addressed to the user (RFC 5230 §4.5)");
         }
 
-        if (!Claim(root, vacation.Handle + "\0" + sender.ToLowerInvariant(), vacation.Seconds, now))
+        if (!SieveMemory.Add(root, SieveMemory.VacationFile, vacation.Handle + "\0" + sender.ToLowerInvariant(), vacation.Seconds, now))
         {
             return (null, $"already answered {sender} within {vacation.Seconds} seconds");
         }
@@ -62,36 +58,5 @@ internal static class SieveVacationReplies
         }
 
         return (reply, null);
-    }
-
-    /// <summary>Takes the right to answer <paramref name="key"/> now: false when it was answered within the period.</summary>
-    private static bool Claim(string root, string key, long seconds, DateTimeOffset now)
-    {
-        var path = Path.Combine(root, MemoryFile);
-        var entries = new Dictionary<string, long>(StringComparer.Ordinal);
-        if (File.Exists(path))
-        {
-            foreach (var line in File.ReadLines(path))
-            {
-                var tab = line.LastIndexOf('\t');
-                if (tab > 0 && long.TryParse(line.AsSpan(tab + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var until) && until > now.ToUnixTimeSeconds())
-                {
-                    entries[line[..tab]] = until;
-                }
-            }
-        }
-
-        var hashed = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
-        if (entries.ContainsKey(hashed))
-        {
-            return false;
-        }
-
-        entries[hashed] = now.ToUnixTimeSeconds() + Math.Max(seconds, 1);
-        var kept = entries.OrderByDescending(e => e.Value).Take(MaxEntries).Select(e => $"{e.Key}\t{e.Value.ToString(CultureInfo.InvariantCulture)}");
-        var temp = path + ".tmp";
-        File.WriteAllLines(temp, kept);
-        File.Move(temp, path, overwrite: true);
-        return true;
     }
 }

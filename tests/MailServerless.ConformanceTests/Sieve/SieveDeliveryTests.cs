@@ -111,6 +111,27 @@ public sealed partial class SieveDeliveryTests
     }
 
     [Fact]
+    public async Task Duplicate_remembers_a_message_id_across_deliveries()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        var root = Install(server, "user1", "dups", "require [\"duplicate\", \"fileinto\", \"mailbox\"];\nif duplicate { fileinto :create \"Duplicates\"; }\n");
+        foreach (var subject in new[] { "copy one", "copy two" })
+        {
+            var swaks = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{server.Smtp}", "--from", "list@remote.example",
+                "--to", "user1@example.jp", "--header", $"Subject: {subject}", "--header", "Message-Id: <same-id@remote.example>"]);
+            Assert.True(swaks.ExitCode == 0, swaks.Output);
+            if (subject == "copy one")
+            {
+                await server.WaitForMessageAsync("user1", "copy one");
+            }
+        }
+
+        var second = await WaitInFolderAsync(root, ".Duplicates", "copy two");
+        Assert.Contains("same-id@remote.example", second, StringComparison.Ordinal);
+        Assert.Single(server.Inbox("user1"));
+    }
+
+    [Fact]
     public async Task A_script_that_does_not_compile_keeps_the_mail_and_tells_the_user_why()
     {
         await using var server = await MailServerInstance.StartAsync();
