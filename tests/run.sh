@@ -4,7 +4,8 @@
 #   1. installs what the tests need when it is missing (as root, from Debian's packages):
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols
 #      are compared with), the real mail clients the conformance tests drive, and Postfix's
-#      smtp-sink and dnsmasq for the outbound relay's and the SPF/DKIM/DMARC tests, and rspamd;
+#      smtp-sink and dnsmasq for the outbound relay's and the SPF/DKIM/DMARC tests, rspamd, and Pigeonhole's
+#      sieve-test and sieve-connect for Sieve and ManageSieve;
 #   2. starts a throwaway MariaDB on its own datadir, socket and port, and the SQS/S3 emulator
 #      (npm's fauxqs, installed into ~/.cache/mailserverless) on loopback;
 #   3. runs `dotnet test` on the whole solution against it;
@@ -35,6 +36,7 @@ packages=(
   postsrsd                                                  # the reference Sender Rewriting Scheme, compared with ours
   rspamd                                                    # the spam filter the MX asks (tests/rspamd.sh)
   dovecot-sieve                                             # Pigeonhole's sieve-test: the reference for our Sieve interpreter
+  sieve-connect                                             # a real ManageSieve client
 )
 missing=()
 for package in "${packages[@]}"; do
