@@ -74,14 +74,14 @@ public static partial class AdminCommands
     private static Command Filters(Verbs verbs)
     {
         var address = Name("ADDRESS", "The mailbox.");
-        var json = Text("--json", "The filter set as the API's PUT /api/mailboxes/ADDRESS/filters takes it (rules, forwardTo, keepCopy, vacation); - reads it from standard input.");
+        var filterSet = Text("--filter-set", "The filter set as JSON, as the API's PUT /api/mailboxes/ADDRESS/filters takes it (rules, forwardTo, keepCopy, vacation); - reads it from standard input.");
 
         return Group("filters", "A mailbox's Sieve filters: its scripts, the active one, and a simple filter set written as the active script.",
             verbs.Show("Shows a mailbox's scripts and the text of the active one.", address,
                 (run, key) => run.Get<MailboxFilters>().GetAsync(run.Actor, key, run.Cancellation)),
             verbs.Verb("set", "Writes a simple filter set as the script \"managed\" and makes it active.", async run =>
                 {
-                    var text = run.Value(json) is "-" or null ? await run.Input.ReadToEndAsync(run.Cancellation) : run.Value(json)!;
+                    var text = run.Value(filterSet) is "-" or null ? await run.Input.ReadToEndAsync(run.Cancellation) : run.Value(filterSet)!;
                     FilterSetInput input;
                     try
                     {
@@ -95,7 +95,7 @@ public static partial class AdminCommands
 
                     return (object)await run.Get<MailboxFilters>().SetAsync(run.Actor, run.Value(address), input, run.Cancellation);
                 },
-                address, json));
+                address, filterSet));
     }
 
     private static Command Forwarding(Verbs verbs)

@@ -763,49 +763,13 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
     };
 
     /// <summary>RFC 5229 §3: <c>${name}</c> and <c>${N}</c> in a string, when the script requires variables.</summary>
-    private string Expand(string text, IReadOnlySet<string> extensions)
-    {
-        if (!extensions.Contains("variables") || !text.Contains("${", StringComparison.Ordinal))
-        {
-            return text;
-        }
-
-        var result = new StringBuilder();
-        var i = 0;
-        while (i < text.Length)
-        {
-            var start = text.IndexOf("${", i, StringComparison.Ordinal);
-            var close = start < 0 ? -1 : text.IndexOf('}', start);
-            if (start < 0 || close < 0)
-            {
-                break;
-            }
-
-            var name = text[(start + 2)..close];
-            string? value = null;
-            if (name.Length > 0 && name.All(char.IsAsciiDigit))
-            {
-                var index = int.Parse(name, CultureInfo.InvariantCulture);
-                value = index < _matchValues.Count ? _matchValues[index] : string.Empty;
-            }
-            else if (name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '.'))
-            {
-                value = _variables.GetValueOrDefault(name) ?? string.Empty;
-            }
-
-            if (value is null)
-            {
-                result.Append(text, i, start + 2 - i);
-                i = start + 2;
-                continue;
-            }
-
-            result.Append(text, i, start - i).Append(value);
-            i = close + 1;
-        }
-
-        return result.Append(text, i, text.Length - i).ToString();
-    }
+    private string Expand(string text, IReadOnlySet<string> extensions) =>
+        !extensions.Contains("variables") ? text : SieveSubstitution.Replace(text, name =>
+            name.Length > 0 && name.All(char.IsAsciiDigit)
+                ? int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < _matchValues.Count ? _matchValues[index] : string.Empty
+                : name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '.')
+                    ? _variables.GetValueOrDefault(name) ?? string.Empty
+                    : null);
 
     private void Step()
     {

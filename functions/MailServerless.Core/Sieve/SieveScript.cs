@@ -281,45 +281,13 @@ public sealed class SieveScript
     private static SieveArgument DecodeArgument(SieveArgument argument) =>
         argument is SieveStrings strings ? strings with { Values = strings.Values.Select(EncodedCharacters).ToList() } : argument;
 
-    internal static string EncodedCharacters(string text)
-    {
-        if (!text.Contains("${", StringComparison.Ordinal))
+    internal static string EncodedCharacters(string text) =>
+        SieveSubstitution.Replace(text, inner =>
         {
-            return text;
-        }
-
-        var result = new StringBuilder();
-        var i = 0;
-        while (i < text.Length)
-        {
-            var start = text.IndexOf("${", i, StringComparison.Ordinal);
-            if (start < 0)
-            {
-                break;
-            }
-
-            var close = text.IndexOf('}', start);
-            var colon = close < 0 ? -1 : text.IndexOf(':', start, close - start);
-            var kind = colon < 0 ? string.Empty : text[(start + 2)..colon].Trim().ToLowerInvariant();
-            string? decoded = null;
-            if (colon >= 0 && kind is "hex" or "unicode")
-            {
-                decoded = DecodeList(kind, text[(colon + 1)..close]);
-            }
-
-            if (decoded is null)
-            {
-                result.Append(text, i, start + 2 - i);
-                i = start + 2;
-                continue;
-            }
-
-            result.Append(text, i, start - i).Append(decoded);
-            i = close + 1;
-        }
-
-        return result.Append(text, i, text.Length - i).ToString();
-    }
+            var colon = inner.IndexOf(':', StringComparison.Ordinal);
+            var kind = colon < 0 ? string.Empty : inner[..colon].Trim().ToLowerInvariant();
+            return kind is "hex" or "unicode" ? DecodeList(kind, inner[(colon + 1)..]) : null;
+        });
 
     private static string? DecodeList(string kind, string list)
     {

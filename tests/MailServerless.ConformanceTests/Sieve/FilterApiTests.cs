@@ -50,7 +50,7 @@ public sealed class FilterApiTests
     {
         await using var server = await MailServerInstance.StartAsync();
         var set = await ProcessRunner.RunAsync("dotnet",
-            [EdgeServerProcess.ServerDll, "admin", "filters", "set", "user4@example.jp", "--json", "-", $"--Mail:DataDirectory={server.DataDirectory}"],
+            [EdgeServerProcess.ServerDll, "admin", "filters", "set", "user4@example.jp", "--filter-set", "-", $"--Mail:DataDirectory={server.DataDirectory}"],
             input: "{\"forwardTo\": \"me@elsewhere.example\", \"keepCopy\": true, \"vacation\": {\"subject\": \"Away\", \"body\": \"Back soon.\", \"days\": 3}}");
         Assert.True(set.ExitCode == 0, set.Output + set.Error);
         var show = await ProcessRunner.RunAsync("dotnet",

@@ -187,6 +187,8 @@ public sealed class CommandLineTests : IDisposable
             (null, ["admin", "administrator", "list"]),
             ("Back on Monday.\n", ["admin", "vacation", "set", "user1@example.jp", "--subject", "Away", "--body", "-", "--until", "2030-01-31"]),
             (null, ["admin", "vacation", "show", "user1@example.jp"]),
+            ("{\"rules\": [{\"header\": \"subject\", \"contains\": \"news\", \"folder\": \"News\"}]}", ["admin", "filters", "set", "user1@example.jp", "--filter-set", "-"]),
+            (null, ["admin", "filters", "show", "user1@example.jp"]),
             (null, ["admin", "forward", "set", "user2@example.jp", "someone@elsewhere.example", "--keep"]),
             (null, ["admin", "forward", "show", "user2@example.jp"]),
             (null, ["admin", "forward", "delete", "user2@example.jp"]),
