@@ -10,7 +10,8 @@ namespace MailServerless.Functions;
 /// <c>~/.dovecot.sieve</c> (a symbolic link into <c>~/sieve/</c>), with the mailbox's Maildir as its home; and the
 /// global <c>Mail:Sieve:Before</c> and <c>After</c> scripts around it. Compiled scripts are kept while their file is
 /// unchanged. A script that does not compile is skipped (the mail is kept) and the error written to
-/// <c>~/.dovecot.sieve.log</c>, as Pigeonhole does.
+/// <c>~/.dovecot.sieve.log</c>, as Pigeonhole does. The cache is keyed by the script file the link leads to, so
+/// activating another script is seen at the next delivery.
 /// </summary>
 public sealed partial class SieveFilters(SieveOptions options, ILogger<SieveFilters> logger)
 {
@@ -73,7 +74,7 @@ public sealed partial class SieveFilters(SieveOptions options, ILogger<SieveFilt
             return null;
         }
 
-        if (_compiled.TryGetValue(path, out var known) && known.Written == file.LastWriteTimeUtc && known.Length == file.Length)
+        if (_compiled.TryGetValue(file.FullName, out var known) && known.Written == file.LastWriteTimeUtc && known.Length == file.Length)
         {
             return known.Script;
         }
@@ -97,7 +98,7 @@ public sealed partial class SieveFilters(SieveOptions options, ILogger<SieveFilt
             return null;
         }
 
-        _compiled[path] = (file.LastWriteTimeUtc, file.Length, script);
+        _compiled[file.FullName] = (file.LastWriteTimeUtc, file.Length, script);
         return script;
     }
 
