@@ -159,18 +159,7 @@ public sealed record SieveMatch(string Type, string? Relation, string Comparator
 
     private bool RegexMatch(string value, string key, List<string>? captures)
     {
-        Regex regex;
-        try
-        {
-            var options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.Singleline;
-            if (Comparator != "i;octet")
-            {
-                options |= RegexOptions.IgnoreCase;
-            }
-
-            regex = new Regex(PosixToDotNet(key), options, RegexTimeout);
-        }
-        catch (ArgumentException)
+        if (CreateRegex(key) is not { } regex)
         {
             return false;
         }
@@ -200,6 +189,28 @@ public sealed record SieveMatch(string Type, string? Relation, string Comparator
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The pattern compiled for .NET's non-backtracking engine (linear in the input, whatever the pattern), case-blind
+    /// unless the comparator is i;octet; null when it is not a valid pattern.
+    /// </summary>
+    internal Regex? CreateRegex(string key)
+    {
+        var options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.Singleline;
+        if (Comparator != "i;octet")
+        {
+            options |= RegexOptions.IgnoreCase;
+        }
+
+        try
+        {
+            return new Regex(PosixToDotNet(key), options, RegexTimeout);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>POSIX extended regular expressions (what Pigeonhole uses) in .NET's syntax: the character classes.</summary>

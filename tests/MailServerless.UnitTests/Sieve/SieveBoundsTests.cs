@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MailServerless.Core.Sieve;
 
 namespace MailServerless.UnitTests.Sieve;
@@ -9,13 +8,15 @@ public sealed class SieveBoundsTests
     private const string Message = "From: a@example.com\r\nTo: b@example.jp\r\nSubject: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\r\n\r\nbody\r\n";
 
     [Fact]
-    public void Regex_bomb_is_matched_in_linear_time()
+    public void Regex_bomb_is_matched_by_the_non_backtracking_engine()
     {
+        // The work is bounded by construction: the engine is linear in the input whatever the pattern.
+        var regex = new SieveMatch("regex", null, "i;ascii-casemap").CreateRegex("^(a+)+$");
+        Assert.NotNull(regex);
+        Assert.True(regex.Options.HasFlag(System.Text.RegularExpressions.RegexOptions.NonBacktracking));
         var script = "require [\"regex\", \"fileinto\"]; if header :regex \"subject\" \"^(a+)+$\" { fileinto \"x\"; }";
-        var watch = Stopwatch.StartNew();
-        var result = SieveRunner.Run(script, Message);
-        Assert.Equal(["keep"], result.Lines());
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the pattern ran for " + watch.Elapsed);
+        Assert.Equal(["keep"], SieveRunner.Run(script, Message).Lines());
+        Assert.Equal(["store x"], SieveRunner.Run(script, Message.Replace("a!", "a", StringComparison.Ordinal)).Lines());
     }
 
     [Fact]
@@ -28,13 +29,15 @@ public sealed class SieveBoundsTests
     }
 
     [Fact]
-    public void Wildcard_match_of_many_stars_stays_fast()
+    public void Wildcard_match_of_many_stars_gives_the_right_answer()
     {
+        // :matches is a table over (pattern token, position): at most 401 × 120 cells here, never a backtracking search,
+        // which on this pattern would not end in the lifetime of the test run.
         var pattern = string.Concat(Enumerable.Repeat("*a", 200)) + "*b";
         var script = $"require \"fileinto\"; if header :matches \"subject\" \"{pattern}\" {{ fileinto \"x\"; }}";
-        var watch = Stopwatch.StartNew();
         Assert.Equal(["keep"], SieveRunner.Lines(script, Message));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "the match ran for " + watch.Elapsed);
+        var fewer = string.Concat(Enumerable.Repeat("*a", 50)) + "*!";
+        Assert.Equal(["store x"], SieveRunner.Lines($"require \"fileinto\"; if header :matches \"subject\" \"{fewer}\" {{ fileinto \"x\"; }}", Message));
     }
 
     [Fact]
