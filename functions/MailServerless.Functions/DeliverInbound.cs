@@ -142,25 +142,31 @@ public sealed partial class DeliverInbound(
         await using var body = await blobs.OpenReadAsync(message.BodyKey, cancellationToken);
         await using var content = await HeaderEdits.ApplyAsync(body, prefix, message.AddedHeaders, message.RemovedHeaders, cancellationToken);
         return await store.Delivery.DeliverAsync(
-            mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), deliveryId, message.ReceivedAt, content, folder, cancellationToken);
+            mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), deliveryId, message.ReceivedAt, content, folder, cancellationToken: cancellationToken);
     }
 
     /// <summary>
     /// Runs the mailbox's Sieve scripts on the message as it will be stored, then carries out what they decided: a
-    /// copy per folder (the implicit keep into the edge's folder), redirects through the outbound queue (with SRS),
-    /// a reject as a bounce to the sender. A folder that does not exist, without <c>:create</c>, gets the copy in the
+    /// copy per folder (the implicit keep into the edge's folder), with the flags imap4flags gave it and editheader's changes, redirects through the outbound queue (with SRS),
+    /// a reject as an MDN to the sender. A folder that does not exist, without <c>:create</c>, gets the copy in the
     /// inbox instead, and the user's Sieve log says why, as Pigeonhole does.
     /// </summary>
     private async Task<DeliveryResult> FilterAsync(
         QueuedMessage message, Mailbox mailbox, string root, IReadOnlyList<Core.Sieve.SieveScript> scripts, string prefix, string deliveredTo,
         string original, CancellationToken cancellationToken)
     {
-        MimeKit.MimeMessage parsed;
+        // Read once: the scripts look at it, and every copy they file is written from it.
+        byte[] bytes;
         await using (var body = await blobs.OpenReadAsync(message.BodyKey, cancellationToken))
         await using (var content = await HeaderEdits.ApplyAsync(body, prefix, message.AddedHeaders, message.RemovedHeaders, cancellationToken))
+        using (var buffer = new MemoryStream(message.Size > 0 && message.Size < int.MaxValue - 4096 ? (int)message.Size + 1024 : 0))
         {
-            parsed = await MimeKit.MimeMessage.LoadAsync(content, cancellationToken);
+            await content.CopyToAsync(buffer, cancellationToken);
+            bytes = buffer.ToArray();
         }
+
+        // Most scripts look at the header alone: the body is parsed only for one that may read it.
+        var parsed = scripts.Any(s => s.ReadsBody) ? await ParseAsync(bytes, cancellationToken) : await ParseHeaderAsync(bytes, cancellationToken);
 
         var result = Core.Sieve.SieveScript.RunAll(
             scripts, new Core.Sieve.SieveMessage(parsed, message.MailFrom, original, message.Size, message.SpamScore, message.ReceivedAt),
@@ -171,14 +177,20 @@ public sealed partial class DeliverInbound(
             SieveFilters.UserLog(root, $"{message.Id}: {error}; the message was kept");
         }
 
-        var stores = result.Actions.OfType<Core.Sieve.SieveStore>().Select(s => (s.Mailbox, s.Create)).ToList();
+        if (SieveHeaderChanges.Any(result))
+        {
+            bytes = SieveHeaderChanges.Apply(bytes, result);
+        }
+
+        var stores = result.Actions.OfType<Core.Sieve.SieveStore>().Select(s => (s.Mailbox, s.Create, s.Flags)).ToList();
         if (result.ImplicitKeep)
         {
-            stores.Add((message.Folder ?? MaildirLayout.Inbox, true));
+            // With the default before-script, Junk is its rule; without it, the edge's folder still applies.
+            stores.Add((sieveOptions.DefaultBefore ? MaildirLayout.Inbox : message.Folder ?? MaildirLayout.Inbox, true, result.KeepFlags));
         }
 
         DeliveryResult? outcome = null;
-        foreach (var (wanted, create) in stores.DistinctBy(s => s.Mailbox, StringComparer.Ordinal))
+        foreach (var (wanted, create, flags) in stores.DistinctBy(s => s.Mailbox, StringComparer.Ordinal))
         {
             var folder = wanted;
             if (!create && !MaildirLayout.IsInbox(folder) && !MaildirLayout.ListFolders(root).Contains(folder, StringComparer.Ordinal))
@@ -195,7 +207,9 @@ public sealed partial class DeliverInbound(
 
             // One marker per folder, so each copy is written once however often the message is retried.
             var deliveryId = MaildirLayout.IsInbox(folder) ? message.Id : $"{message.Id}-{TargetSet.Digest([folder])}";
-            var written = await WriteAsync(message, mailbox, prefix, folder, deliveryId, cancellationToken);
+            var written = await store.Delivery.DeliverAsync(
+                mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), deliveryId, message.ReceivedAt, new MemoryStream(bytes, writable: false), folder,
+                flags, cancellationToken);
             LogFiled(message.Id, mailbox.Username, folder, written.Status.ToString());
             if (outcome is null || written.Status is not (DeliveryStatus.Delivered or DeliveryStatus.AlreadyDelivered))
             {
@@ -217,10 +231,19 @@ public sealed partial class DeliverInbound(
             await ForwardAsync(await ForwardedAsync(message, cancellationToken), redirects, MessagePurpose.Deliver, "sieve", cancellationToken);
         }
 
-        foreach (var reject in result.Actions.OfType<Core.Sieve.SieveReject>())
+        foreach (var reject in result.Actions.OfType<Core.Sieve.SieveReject>().Take(1))
         {
-            // RFC 5429 §2.1: no SMTP-time refusal is possible any more; the sender hears of it by a bounce.
-            await bounces.SendAsync(message, [new FailedRecipient(deliveredTo, original, "5.7.1", $"550 5.7.1 {reject.Reason.ReplaceLineEndings(" ")}")], cancellationToken);
+            // RFC 5429 §2.1.1: the message was accepted, no SMTP-time refusal is possible any more: an MDN tells the sender.
+            var whole = parsed.Body is null ? await ParseAsync(bytes, cancellationToken) : parsed;
+            if (SieveRejections.Build(options.HostName, message.MailFrom, deliveredTo, original, reject.Reason, whole, DateTimeOffset.UtcNow) is { } mdn)
+            {
+                await bounces.SendReportAsync($"{message.Id}.rej{TargetSet.Digest([mailbox.Username])}", mdn, message.MailFrom, cancellationToken);
+                LogRejected(message.Id, mailbox.Username, message.MailFrom);
+            }
+            else
+            {
+                LogRejected(message.Id, mailbox.Username, "(null sender: discarded)");
+            }
         }
 
         foreach (var vacation in result.Actions.OfType<Core.Sieve.SieveVacation>())
@@ -229,6 +252,17 @@ public sealed partial class DeliverInbound(
         }
 
         return outcome ?? new DeliveryResult(DeliveryStatus.Delivered, Detail: "discarded by Sieve");
+    }
+
+    private static Task<MimeKit.MimeMessage> ParseAsync(byte[] bytes, CancellationToken cancellationToken) =>
+        MimeKit.MimeMessage.LoadAsync(new MemoryStream(bytes, writable: false), cancellationToken);
+
+    /// <summary>The message with its header fields and no body.</summary>
+    private static async Task<MimeKit.MimeMessage> ParseHeaderAsync(byte[] bytes, CancellationToken cancellationToken)
+    {
+        var parser = new MimeKit.MimeParser(new MemoryStream(bytes, writable: false), MimeKit.MimeFormat.Entity);
+        var headers = await parser.ParseHeadersAsync(cancellationToken);
+        return new MimeKit.MimeMessage(headers.Cast<object>().ToArray());
     }
 
     /// <summary>A Sieve vacation reply, queued outbound from the null sender and signed as the user's own mail.</summary>
@@ -301,6 +335,9 @@ public sealed partial class DeliverInbound(
 
     [LoggerMessage(EventId = 5032, Level = LogLevel.Information, Message = "{Id}: sieve filed for {Mailbox} into {Folder} ({Status})")]
     private partial void LogFiled(string id, string mailbox, string folder, string status);
+
+    [LoggerMessage(EventId = 5035, Level = LogLevel.Information, Message = "{Id}: sieve rejected for {Mailbox}, refusal sent to <{Sender}>")]
+    private partial void LogRejected(string id, string mailbox, string sender);
 
     [LoggerMessage(EventId = 5033, Level = LogLevel.Information, Message = "{Id}: sieve vacation reply from {Mailbox} to <{Sender}>")]
     private partial void LogVacation(string id, string mailbox, string sender);

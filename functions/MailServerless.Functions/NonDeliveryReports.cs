@@ -32,8 +32,24 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
             dsn = DeliveryStatusNotification.Build(options.HostName, message.MailFrom, message.Id, message.ReceivedAt, failures, original);
         }
 
+        await QueueAsync(id, dsn, message.MailFrom, cancellationToken);
+        LogBounceQueued(message.Id, id, message.MailFrom, failures.Count);
+    }
+
+    /// <summary>
+    /// Sends another automatic report (a Sieve reject's MDN) the way bounces go: from the null sender, through the
+    /// inbound queue; once per <paramref name="id"/>, so a retry sends no second one.
+    /// </summary>
+    public async Task SendReportAsync(string id, MimeKit.MimeMessage report, string recipient, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        await QueueAsync(id, report, recipient, cancellationToken);
+    }
+
+    private async Task QueueAsync(string id, MimeKit.MimeMessage report, string recipient, CancellationToken cancellationToken)
+    {
         using var bytes = new MemoryStream();
-        await dsn.WriteToAsync(MimeKit.FormatOptions.Default, bytes, cancellationToken);
+        await report.WriteToAsync(MimeKit.FormatOptions.Default, bytes, cancellationToken);
         bytes.Position = 0;
         var size = await blobs.PutAsync(id, bytes, cancellationToken);
         await inbound.EnqueueAsync(new QueuedMessage
@@ -41,11 +57,10 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
             Id = id,
             ReceivedAt = DateTimeOffset.UtcNow,
             MailFrom = string.Empty,
-            Recipients = [message.MailFrom],
+            Recipients = [recipient],
             BodyKey = id,
             Size = size,
         }, cancellationToken);
-        LogBounceQueued(message.Id, id, message.MailFrom, failures.Count);
     }
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "{Id}: sender non-delivery notification {Bounce} to <{Sender}> for {Count} recipient(s)")]

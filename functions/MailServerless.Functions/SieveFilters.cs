@@ -8,7 +8,7 @@ namespace MailServerless.Functions;
 /// <summary>
 /// The Sieve scripts that apply to a mailbox, where Pigeonhole keeps them: the active script is
 /// <c>~/.dovecot.sieve</c> (a symbolic link into <c>~/sieve/</c>), with the mailbox's Maildir as its home; and the
-/// global <c>Mail:Sieve:Before</c> and <c>After</c> scripts around it. Compiled scripts are kept while their file is
+/// global scripts around it: the default before-script (<see cref="DefaultBeforeScript"/>), <c>Mail:Sieve:Before</c> and <c>After</c>. Compiled scripts are kept while their file is
 /// unchanged. A script that does not compile is skipped (the mail is kept) and the error written to
 /// <c>~/.dovecot.sieve.log</c>, as Pigeonhole does. The cache is keyed by the script file the link leads to, so
 /// activating another script is seen at the next delivery.
@@ -18,6 +18,23 @@ public sealed partial class SieveFilters(SieveOptions options, ILogger<SieveFilt
     public const string ActiveScript = ".dovecot.sieve";
     public const string ScriptDirectory = "sieve";
     public const string LogFile = ".dovecot.sieve.log";
+
+    /// <summary>
+    /// The default before-script: the edge's junk verdict (<c>X-Spam: Yes</c>, which it writes itself and removes when a
+    /// sender sent one) files the message into Junk (made if missing, as the edge's verdict always did) and ends filtering, so no personal rule
+    /// or vacation acts on spam. Dovecot's documentation gives the same rule for <c>sieve_before</c>.
+    /// </summary>
+    public const string DefaultBeforeScript = """
+        # MailServerless default sieve_before: mail judged spam at the MX goes into Junk.
+        require ["fileinto", "mailbox"];
+        if header :is "X-Spam" "Yes" {
+          fileinto :create "Junk";
+          stop;
+        }
+
+        """;
+
+    private static readonly SieveScript DefaultBefore = SieveScript.Compile(DefaultBeforeScript);
 
     private readonly ConcurrentDictionary<string, (DateTime Written, long Length, SieveScript? Script)> _compiled = new(StringComparer.Ordinal);
 
@@ -31,6 +48,11 @@ public sealed partial class SieveFilters(SieveOptions options, ILogger<SieveFilt
         }
 
         var scripts = new List<SieveScript>();
+        if (options.DefaultBefore)
+        {
+            scripts.Add(DefaultBefore);
+        }
+
         if (options.Before.Length > 0 && Load(options.Before, null) is { } before)
         {
             scripts.Add(before);

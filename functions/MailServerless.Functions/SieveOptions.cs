@@ -6,7 +6,13 @@ public sealed class SieveOptions
     /// <summary>Run each mailbox's active script (<c>~/.dovecot.sieve</c>) and the global ones at delivery.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>A script run before each user's (Pigeonhole's <c>sieve_before</c>); empty: none.</summary>
+    /// <summary>
+    /// Run <see cref="SieveFilters.DefaultBeforeScript"/> first: mail the MX marked <c>X-Spam: Yes</c> (rspamd's verdict,
+    /// a DMARC quarantine) goes into Junk, and no later script sees it.
+    /// </summary>
+    public bool DefaultBefore { get; set; } = true;
+
+    /// <summary>A script run before each user's (Pigeonhole's <c>sieve_before</c>), after the default one; empty: none.</summary>
     public string Before { get; set; } = string.Empty;
 
     /// <summary>A script run after each user's (Pigeonhole's <c>sieve_after</c>); empty: none.</summary>

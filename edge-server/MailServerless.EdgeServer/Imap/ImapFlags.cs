@@ -7,7 +7,7 @@ namespace MailServerless.EdgeServer.Imap;
 public static class ImapFlags
 {
     /// <summary>Maildir's P (passed) flag, as Dovecot shows it.</summary>
-    public const string Forwarded = "$Forwarded";
+    public const string Forwarded = MessageFlagNames.Forwarded;
 
     public const string PermanentFlags = @"(\Answered \Flagged \Deleted \Seen \Draft \*)";
 
@@ -41,27 +41,22 @@ public static class ImapFlags
                 throw new ImapSyntaxException("Invalid flag.");
             }
 
-            switch (token.Text.ToUpperInvariant())
+            if (token.Text.Equals(@"\Recent", StringComparison.OrdinalIgnoreCase))
             {
-                case @"\SEEN": flags |= MessageFlags.Seen; break;
-                case @"\ANSWERED": flags |= MessageFlags.Answered; break;
-                case @"\FLAGGED": flags |= MessageFlags.Flagged; break;
-                case @"\DELETED": flags |= MessageFlags.Deleted; break;
-                case @"\DRAFT": flags |= MessageFlags.Draft; break;
-                case @"\RECENT": break;
-                case "$FORWARDED": flags |= MessageFlags.Passed; break;
-                default:
-                    if (token.Text.StartsWith('\\') || token.Text.Any(c => c is '*' or '%' or ']' or '(' or ')' or '{' or '"' || c > 0x7e))
-                    {
-                        throw new ImapSyntaxException($"Invalid flag {token.Text}.");
-                    }
+                continue;
+            }
 
-                    if (!keywords.Contains(token.Text, StringComparer.OrdinalIgnoreCase))
-                    {
-                        keywords.Add(token.Text);
-                    }
-
-                    break;
+            if (MessageFlagNames.SystemFlag(token.Text) is { } flag)
+            {
+                flags |= flag;
+            }
+            else if (!MessageFlagNames.IsKeyword(token.Text))
+            {
+                throw new ImapSyntaxException($"Invalid flag {token.Text}.");
+            }
+            else if (!keywords.Contains(token.Text, StringComparer.OrdinalIgnoreCase))
+            {
+                keywords.Add(token.Text);
             }
         }
 

@@ -23,7 +23,10 @@ public sealed partial class InboundChecks(
 {
     public const string JunkFolder = "Junk";
 
-    private static readonly string[] SpamHeaders = ["X-Spam", "X-Spamd-Result", "X-Rspamd-Score", "X-Spam-Flag", "X-Spam-Status"];
+    /// <summary>The junk verdict's mark, <c>X-Spam: Yes</c>, as rspamd writes it.</summary>
+    public const string SpamMark = "X-Spam";
+
+    private static readonly string[] SpamHeaders = [SpamMark, "X-Spamd-Result", "X-Rspamd-Score", "X-Spam-Flag", "X-Spam-Status"];
 
     public string AuthServId => authServId;
 
@@ -51,6 +54,12 @@ public sealed partial class InboundChecks(
         ArgumentNullException.ThrowIfNull(facts);
         // A result under our name that we did not write is removed, whoever sent it (RFC 8601 §5).
         var removed = new List<string> { $"Authentication-Results:{authServId}" };
+        if (facts.User is null)
+        {
+            // The junk mark is ours to set: a sender's own would file its mail as it liked (see SieveFilters' default before-script).
+            removed.Add(SpamMark);
+        }
+
         var added = new System.Text.StringBuilder();
         string? folder = null, results = null;
         double? score = null;
@@ -113,6 +122,16 @@ public sealed partial class InboundChecks(
                     removed.Add("Subject");
                     added.Append("Subject: ").Append(MimeKit.Utils.Rfc2047.EncodeText(System.Text.Encoding.UTF8, subject)).Append("\r\n");
                 }
+            }
+        }
+
+        if (folder == JunkFolder && !added.ToString().Contains(SpamMark + ": Yes", StringComparison.OrdinalIgnoreCase))
+        {
+            // A DMARC quarantine is marked as rspamd's "add header" marks spam, for the Junk rule to see.
+            added.Append(SpamMark).Append(": Yes\r\n");
+            if (!removed.Contains(SpamMark))
+            {
+                removed.Add(SpamMark);
             }
         }
 

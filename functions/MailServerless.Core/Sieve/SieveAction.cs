@@ -40,17 +40,11 @@ public sealed record SieveVacation(string Reason, string? Subject, string? From,
         $"vacation seconds={Seconds} subject={Subject ?? "default"} from={From ?? "default"} mime={(Mime ? "yes" : "no")} reason={SieveActions.OneLine(Reason)}";
 }
 
-/// <summary><c>addheader</c> (RFC 5293).</summary>
-public sealed record SieveAddHeader(string Name, string Value, bool Last) : SieveAction
-{
-    public override string ToString() => $"addheader {Name}: {Value}";
-}
+/// <summary>editheader's <c>addheader</c> (RFC 5293 §4): a field added at the top of the header, or with <c>:last</c> at its end.</summary>
+public sealed record SieveAddedHeader(string Name, string Value, bool Last);
 
-/// <summary><c>deleteheader</c> (RFC 5293).</summary>
-public sealed record SieveDeleteHeader(string Name) : SieveAction
-{
-    public override string ToString() => $"deleteheader {Name}";
-}
+/// <summary>editheader's <c>deleteheader</c> (RFC 5293 §5): the field of that name at <see cref="Index"/> (from 0) in the message as it came.</summary>
+public sealed record SieveDeletedHeader(string Name, int Index);
 
 internal static class SieveActions
 {
@@ -63,6 +57,12 @@ internal static class SieveActions
 /// <summary>What a script decided: its actions in order, and whether the implicit keep (with its flags) still stands.</summary>
 public sealed record SieveResult(IReadOnlyList<SieveAction> Actions, bool ImplicitKeep, IReadOnlyList<string> KeepFlags, string? Error)
 {
+    /// <summary>editheader's additions, in the order made; the stored copies carry them.</summary>
+    public IReadOnlyList<SieveAddedHeader> AddedHeaders { get; init; } = [];
+
+    /// <summary>editheader's deletions; the stored copies lack these fields.</summary>
+    public IReadOnlyList<SieveDeletedHeader> DeletedHeaders { get; init; } = [];
+
     /// <summary>The normalized lines, the implicit keep last (as Pigeonhole's sieve-test lists them).</summary>
     public IReadOnlyList<string> Lines() =>
         [.. Actions.Select(a => a.ToString()!), .. ImplicitKeep ? [$"keep{SieveActions.FlagText(KeepFlags)}"] : Array.Empty<string>()];

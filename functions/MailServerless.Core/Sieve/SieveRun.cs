@@ -10,8 +10,8 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
     private readonly List<SieveAction> _actions = [];
     private readonly Dictionary<string, string> _variables = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _matchValues = [];
-    private readonly List<(string Name, string Value, bool Last)> _addedHeaders = [];
-    private readonly List<(string Name, int Index)> _deletedHeaders = [];
+    private readonly List<SieveAddedHeader> _addedHeaders = [];
+    private readonly List<SieveDeletedHeader> _deletedHeaders = [];
     private List<string> _flags = [];
     private bool _implicitKeep = true;
     private bool _stopped;
@@ -20,7 +20,7 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
 
     private sealed class StopException : Exception;
 
-    public SieveResult Result() => new(_actions, _implicitKeep, _flags.ToList(), null);
+    public SieveResult Result() => new(_actions, _implicitKeep, _flags.ToList(), null) { AddedHeaders = _addedHeaders, DeletedHeaders = _deletedHeaders };
 
     public bool Stopped => _stopped;
 
@@ -152,7 +152,7 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
                     break; // RFC 5293 §3: a protected or invalid field name is not added (Pigeonhole: a warning)
                 }
 
-                _addedHeaders.Add((name, value, args.Has("last")));
+                _addedHeaders.Add(new SieveAddedHeader(name, value, args.Has("last")));
                 break;
             }
 
@@ -383,7 +383,7 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
 
         var patterns = args.Positional.Count > 1 ? SieveArguments.List("deleteheader", args.Positional[1]).Select(p => Expand(p, extensions)).ToList() : null;
         var match = args.Match(command.Name, s => Expand(s, extensions));
-        var fields = HeaderFields(name);
+        var fields = HeaderFieldEntries(name);
         var index = args.Has("index") ? (int)SieveArguments.Number("deleteheader", args.Parameter("index")!) : 0;
         for (var i = 0; i < fields.Count; i++)
         {
@@ -393,9 +393,17 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
                 continue;
             }
 
-            if (patterns is null || match.Test([fields[position]], patterns, null))
+            if (patterns is null || match.Test([fields[position].Value], patterns, null))
             {
-                _deletedHeaders.Add((name, position));
+                // A field an earlier addheader made is taken back; one the message came with is marked deleted.
+                if (fields[position].Added is { } added)
+                {
+                    _addedHeaders.Remove(added);
+                }
+                else
+                {
+                    _deletedHeaders.Add(new SieveDeletedHeader(name, fields[position].Original));
+                }
             }
         }
     }
@@ -550,14 +558,21 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
     }
 
     /// <summary>The values of a header field, decoded (RFC 2047) and unfolded, with the edits made so far applied.</summary>
-    private List<string> HeaderFields(string name)
+    private List<string> HeaderFields(string name) => HeaderFieldEntries(name).ConvertAll(f => f.Value);
+
+    /// <summary>
+    /// The fields of a name in order, as editheader leaves them so far: the added ones at the top (the latest first),
+    /// the message's own (with their position among the message's fields of that name) less the deleted, the added
+    /// with <c>:last</c> at the end (RFC 5293 §4).
+    /// </summary>
+    private List<(string Value, SieveAddedHeader? Added, int Original)> HeaderFieldEntries(string name)
     {
-        var values = new List<string>();
-        foreach (var (added, value, last) in _addedHeaders)
+        var fields = new List<(string Value, SieveAddedHeader? Added, int Original)>();
+        foreach (var added in _addedHeaders)
         {
-            if (!last && added.Equals(name, StringComparison.OrdinalIgnoreCase))
+            if (!added.Last && added.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
             {
-                values.Insert(0, value);
+                fields.Insert(0, (added.Value, added, -1));
             }
         }
 
@@ -572,12 +587,12 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
             var index = position++;
             if (!_deletedHeaders.Any(d => d.Name.Equals(name, StringComparison.OrdinalIgnoreCase) && d.Index == index))
             {
-                values.Add(Unfold(header.Value));
+                fields.Add((Unfold(header.Value), null, index));
             }
         }
 
-        values.AddRange(_addedHeaders.Where(h => h.Last && h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => h.Value));
-        return values;
+        fields.AddRange(_addedHeaders.Where(h => h.Last && h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(h => (h.Value, (SieveAddedHeader?)h, -1)));
+        return fields;
     }
 
     private static string Unfold(string value) => value.Replace("\r\n", string.Empty, StringComparison.Ordinal).Replace("\n", string.Empty, StringComparison.Ordinal).Trim();

@@ -42,6 +42,9 @@ public sealed class SieveScript
     /// <summary>The extensions the script requires.</summary>
     public IReadOnlySet<string> Required { get; }
 
+    /// <summary>Whether a run may look past the header: the <c>body</c> test, or an included script that might.</summary>
+    public bool ReadsBody => Required.Contains("body") || Required.Contains("include");
+
     /// <exception cref="SieveSyntaxException">The script does not compile; the message names line and column.</exception>
     public static SieveScript Compile(string text)
     {

@@ -34,9 +34,14 @@ public sealed partial class MaildirDelivery(
     /// <summary>Temporary files older than this are debris of a crash (the Maildir specification's 36 hours).</summary>
     private static readonly TimeSpan TmpDebrisAge = TimeSpan.FromHours(36);
 
+    /// <summary>
+    /// Delivers into <paramref name="folder"/>. With <paramref name="flags"/> (IMAP flag names and keywords, as Sieve's
+    /// imap4flags sets them), the message goes to <c>cur/</c> with its <c>:2,</c> letters, keywords through the folder's
+    /// <c>dovecot-keywords</c>, as Dovecot's LDA saves a flagged message; without, to <c>new/</c>.
+    /// </summary>
     public async Task<DeliveryResult> DeliverAsync(
         string maildir, QuotaLimit limit, string deliveryId, DateTimeOffset queuedAt, Stream message,
-        string folder = MaildirLayout.Inbox, CancellationToken cancellationToken = default)
+        string folder = MaildirLayout.Inbox, IReadOnlyCollection<string>? flags = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
         var root = MaildirLayout.MailboxRoot(storeBase, maildir);
@@ -76,7 +81,7 @@ public sealed partial class MaildirDelivery(
                         $"{size} bytes would exceed the quota: {usage.Bytes} of {limit.Bytes} bytes, {usage.Messages} of {limit.Messages} messages used"));
             }
 
-            var finalName = MaildirFileName.WithSizes(unique, size, virtualSize);
+            var finalName = await FinalNameAsync(folderPath, MaildirFileName.WithSizes(unique, size, virtualSize), flags, cancellationToken);
             if (!await TryCreateMarkerAsync(marker, unique, finalName, cancellationToken))
             {
                 // Another process is delivering the same queued message: let it, or finish for it.
@@ -111,12 +116,55 @@ public sealed partial class MaildirDelivery(
         }
     }
 
-    /// <summary>Renames tmp → new; null when someone else already did.</summary>
+    /// <summary>
+    /// The name the file gets: the base alone for <c>new/</c>, or with <c>:2,</c> and the letters of the flags.
+    /// Keywords past Dovecot's 26 letters, invalid names and <c>\Recent</c> are left out, as Pigeonhole does.
+    /// </summary>
+    private static async Task<string> FinalNameAsync(
+        string folderPath, string baseName, IReadOnlyCollection<string>? flagNames, CancellationToken cancellationToken)
+    {
+        if (flagNames is not { Count: > 0 })
+        {
+            return baseName;
+        }
+
+        var (flags, keywords) = MessageFlagNames.Parse(flagNames);
+        var letters = string.Empty;
+        if (keywords.Count > 0)
+        {
+            await using (await DotLock.AcquireAsync(Path.Combine(folderPath, UidList.FileName), KeywordLockTimeout, cancellationToken))
+            {
+                var list = KeywordList.Load(folderPath);
+                foreach (var keyword in keywords)
+                {
+                    try
+                    {
+                        letters += list.LettersFor([keyword], folderPath);
+                    }
+                    catch (KeywordLimitException)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        return flags == MessageFlags.None && letters.Length == 0
+            ? baseName
+            : new MaildirFileName(baseName, MessageFlags.None, string.Empty).WithFlags(flags, letters).CurName;
+    }
+
+    private static readonly TimeSpan KeywordLockTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>A name with <c>:2,</c> info lives in <c>cur/</c>; a bare one in <c>new/</c> (Maildir specification).</summary>
+    private static string TargetDirectory(string finalName) => finalName.Contains(":2,", StringComparison.Ordinal) ? "cur" : "new";
+
+    /// <summary>Renames tmp → new (or cur, when flagged); null when someone else already did.</summary>
     private async Task<DeliveryResult?> MoveIntoNewAsync(
         string root, string folderPath, string unique, string finalName, QuotaLimit limit, long size, CancellationToken cancellationToken)
     {
         var from = Path.Combine(folderPath, "tmp", unique);
-        var to = Path.Combine(folderPath, "new", finalName);
+        var to = Path.Combine(folderPath, TargetDirectory(finalName), finalName);
         try
         {
             File.Move(from, to, overwrite: false);

@@ -143,6 +143,113 @@ public sealed partial class SieveDeliveryTests
         Assert.Contains("line 2", log, StringComparison.Ordinal); // the missing ";" before "}"
     }
 
+    [Fact]
+    public async Task Imap4flags_flags_and_keywords_are_on_the_stored_copy_as_dovecot_stores_them()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        var root = Install(server, "user1", "flags", """
+            require ["fileinto", "mailbox", "imap4flags"];
+            if header :contains "subject" "urgent" {
+                addflag ["\\Flagged", "$Important"];
+                fileinto :create :flags "\\Seen $Later" "Later";
+                keep;
+            }
+            """);
+
+        await SendAsync(server, "boss@remote.example", "user1@example.jp", "urgent: call me");
+        await server.WaitForMessageAsync("user1", "urgent: call me");
+        await WaitInFolderAsync(root, ".Later", "urgent: call me");
+
+        // Flagged mail goes straight to cur/ with its letters; keywords by dovecot-keywords, as Dovecot's LDA saves it.
+        var inbox = Assert.Single(Directory.GetFiles(Path.Combine(root, "cur")));
+        Assert.EndsWith(":2,Fa", inbox, StringComparison.Ordinal);
+        Assert.Equal("0 $Important\n", (await File.ReadAllTextAsync(Path.Combine(root, "dovecot-keywords"))).ReplaceLineEndings("\n"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(root, "new")));
+
+        using var imap = await LoginAsync(server, "user1");
+        await imap.Inbox!.OpenAsync(FolderAccess.ReadOnly);
+        var kept = Assert.Single(await imap.Inbox.FetchAsync(0, -1, MessageSummaryItems.Flags));
+        Assert.True(kept.Flags!.Value.HasFlag(MessageFlags.Flagged));
+        Assert.False(kept.Flags.Value.HasFlag(MessageFlags.Seen));
+        Assert.Contains("$Important", kept.Keywords);
+        var later = await imap.GetFolderAsync("Later");
+        await later.OpenAsync(FolderAccess.ReadOnly);
+        var filed = Assert.Single(await later.FetchAsync(0, -1, MessageSummaryItems.Flags));
+        Assert.True(filed.Flags!.Value.HasFlag(MessageFlags.Seen));
+        Assert.False(filed.Flags.Value.HasFlag(MessageFlags.Flagged)); // :flags replaces the internal variable's flags
+        Assert.Equal(["$Later"], filed.Keywords);
+    }
+
+    [Fact]
+    public async Task Editheader_changes_are_on_the_stored_copy()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        Install(server, "user2", "edit", """
+            require ["editheader"];
+            addheader "X-Filtered" "by sieve";
+            addheader :last "X-Note" "café";
+            deleteheader "X-Tracking";
+            """);
+
+        var swaks = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{server.Smtp}", "--from", "a@remote.example",
+            "--to", "user2@example.jp", "--header", "Subject: edited", "--add-header", "X-Tracking: 12345"]);
+        Assert.True(swaks.ExitCode == 0, swaks.Output);
+        var stored = await server.WaitForMessageAsync("user2", "Subject: edited");
+        Assert.StartsWith("X-Filtered: by sieve\n", stored.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Tracking", stored, StringComparison.Ordinal);
+        var header = MimeKit.HeaderList.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(stored)));
+        Assert.Equal("X-Note", header[^1].Field);
+        Assert.Equal("café", header[^1].Value); // encoded (RFC 2047) on the way in, the last field (:last)
+        Assert.Contains("Return-Path: <a@remote.example>", stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Reject_sends_the_sender_an_mdn_and_stores_nothing()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        Install(server, "user3", "refuse", "require \"reject\";\nif header :contains \"subject\" \"offer\" { reject \"I do not take offers.\"; }\n");
+
+        // The sender is a local mailbox, so the refusal is read back where it lands.
+        var swaks = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{server.Submission}", "--tls", "--auth", "PLAIN",
+            "--auth-user", "user4@example.jp", "--auth-password", MailServerInstance.Password, "--from", "user4@example.jp",
+            "--to", "user3@example.jp", "--header", "Subject: special offer"]);
+        Assert.True(swaks.ExitCode == 0, swaks.Output);
+        var mdn = await server.WaitForMessageAsync("user4", "Rejected: special offer");
+        Assert.Contains("Return-Path: <>", mdn, StringComparison.Ordinal);
+        Assert.Contains("report-type=disposition-notification", mdn, StringComparison.Ordinal);
+        Assert.Contains("Disposition: automatic-action/MDN-sent-automatically; deleted", mdn, StringComparison.Ordinal);
+        Assert.Contains("Final-Recipient: rfc822; user3@example.jp", mdn, StringComparison.Ordinal);
+        Assert.Contains("I do not take offers.", mdn, StringComparison.Ordinal);
+        Assert.Contains("Auto-Submitted: auto-replied (rejected)", mdn, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: message/rfc822", mdn, StringComparison.Ordinal);
+        Assert.Empty(server.Inbox("user3"));
+    }
+
+    [Fact]
+    public async Task The_default_before_script_files_mail_marked_spam_into_junk_before_the_users_rules()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        var root = Install(server, "user5", "everything", "require \"fileinto\";\nfileinto \"Everything\";\n");
+        Directory.CreateDirectory(Path.Combine(root, ".Everything", "cur"));
+        Directory.CreateDirectory(Path.Combine(root, ".Everything", "new"));
+        Directory.CreateDirectory(Path.Combine(root, ".Everything", "tmp"));
+
+        // A local user's submission keeps its header as written, standing in for the MX's own verdict.
+        var swaks = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{server.Submission}", "--tls", "--auth", "PLAIN",
+            "--auth-user", "user1@example.jp", "--auth-password", MailServerInstance.Password, "--from", "user1@example.jp",
+            "--to", "user5@example.jp", "--header", "Subject: marked", "--add-header", "X-Spam: Yes"]);
+        Assert.True(swaks.ExitCode == 0, swaks.Output);
+        // From outside, a sender's own mark is removed at the MX: it cannot choose the folder.
+        var forged = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{server.Smtp}", "--from", "a@remote.example",
+            "--to", "user5@example.jp", "--header", "Subject: forged", "--add-header", "X-Spam: Yes"]);
+        Assert.True(forged.ExitCode == 0, forged.Output);
+
+        Assert.Contains("X-Spam: Yes", await WaitInFolderAsync(root, ".Junk", "Subject: marked"), StringComparison.Ordinal);
+        Assert.DoesNotContain("X-Spam", await WaitInFolderAsync(root, ".Everything", "Subject: forged"), StringComparison.Ordinal);
+        // The default before-script ends filtering for spam: the user's rule did not also file it.
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(root, ".Everything", "new")), f => File.ReadAllText(f).Contains("Subject: marked", StringComparison.Ordinal));
+    }
+
     /// <summary>Writes <c>~/sieve/NAME.sieve</c> and makes it the active script (the symbolic link ManageSieve makes).</summary>
     private static string Install(MailServerInstance server, string user, string name, string script)
     {

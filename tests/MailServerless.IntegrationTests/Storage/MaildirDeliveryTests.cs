@@ -28,6 +28,33 @@ public sealed class MaildirDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Flagged_delivery_lands_in_cur_with_its_letters_and_keywords_once()
+    {
+        string[] flags = [@"\Flagged", @"\Seen", "$Important", @"\Recent", @"\Bogus", "two words", "$important"];
+        var first = await _store.Delivery.DeliverAsync("example.jp/user1/", QuotaLimit.Unlimited, "q-flags", DateTimeOffset.UtcNow, TempStore.Message(), flags: flags);
+        var again = await _store.Delivery.DeliverAsync("example.jp/user1/", QuotaLimit.Unlimited, "q-flags", DateTimeOffset.UtcNow, TempStore.Message(), flags: flags);
+
+        Assert.Equal(DeliveryStatus.Delivered, first.Status);
+        Assert.Equal(DeliveryStatus.AlreadyDelivered, again.Status);
+        Assert.Empty(_store.Files("new"));
+        var file = Assert.Single(_store.Files("cur"));
+        Assert.Equal(first.FileName, file);
+        var name = MaildirFileName.Parse(file);
+        Assert.Equal(MessageFlags.Flagged | MessageFlags.Seen, name.Flags);
+        Assert.Equal("a", name.KeywordLetters);
+        Assert.Equal(["$Important"], KeywordList.Load(_store.Root()).Names("a"));
+    }
+
+    [Fact]
+    public async Task Flags_that_are_no_flags_leave_the_delivery_in_new()
+    {
+        var result = await _store.Delivery.DeliverAsync("example.jp/user1/", QuotaLimit.Unlimited, "q-noflags", DateTimeOffset.UtcNow, TempStore.Message(), flags: [@"\Recent"]);
+
+        Assert.Equal([result.FileName!], _store.Files("new"));
+        Assert.Empty(_store.Files("cur"));
+    }
+
+    [Fact]
     public async Task Bare_cr_and_bare_lf_are_kept_and_counted()
     {
         var result = await _store.DeliverAsync("q1", new MemoryStream("Subject: x\r\n\r\na\rb\nc\r\n"u8.ToArray()));
