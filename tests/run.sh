@@ -5,7 +5,7 @@
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols
 #      are compared with), the real mail clients the conformance tests drive, and Postfix's
 #      smtp-sink and dnsmasq for the outbound relay's and the SPF/DKIM/DMARC tests, rspamd, and Pigeonhole's
-#      sieve-test and sieve-connect for Sieve and ManageSieve;
+#      sieve-test, sieve-connect and python3-sievelib for Sieve and ManageSieve;
 #   2. starts a throwaway MariaDB on its own datadir, socket and port, and the SQS/S3 emulator
 #      (npm's fauxqs, installed into ~/.cache/mailserverless) on loopback;
 #   3. runs `dotnet test` on the whole solution against it;
@@ -37,6 +37,7 @@ packages=(
   rspamd                                                    # the spam filter the MX asks (tests/rspamd.sh)
   dovecot-sieve                                             # Pigeonhole's sieve-test: the reference for our Sieve interpreter
   sieve-connect                                             # a real ManageSieve client
+  python3-sievelib                                          # another, for HAVESPACE and RENAMESCRIPT (sieve-connect has neither)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -83,6 +83,58 @@ public sealed class ManageSieveClientTests : IAsyncLifetime
         Assert.DoesNotContain("rules", await SieveConnectAsync("--list"), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// What sieve-connect has no command for (it says so: no HAVESPACE, no RENAMESCRIPT), driven by Debian's
+    /// python3-sievelib, another real client, over STARTTLS.
+    /// </summary>
+    [Fact]
+    public async Task Sievelib_drives_havespace_and_renamescript_and_the_active_link_follows_the_rename()
+    {
+        const string client = """
+            import sys
+            from sievelib.managesieve import Client
+            c = Client("127.0.0.1", int(sys.argv[1]))
+            assert c.connect(sys.argv[2], sys.argv[3], starttls=True, authmech="PLAIN"), c.errmsg
+            print("SIEVE", " ".join(c.get_sieve_capabilities()))
+            print("HAVESPACE-SMALL", c.havespace("rules", 1000))
+            print("HAVESPACE-HUGE", c.havespace("rules", 100 * 1024 * 1024))
+            print("PUT", c.putscript("first", 'require "fileinto";\r\nfileinto "Renamed";\r\n'))
+            print("ACTIVE", c.setactive("first"))
+            print("RENAME", c.renamescript("first", "second"))
+            print("RENAME-MISSING", c.renamescript("nothing", "other"))
+            print("LIST", c.listscripts())
+            print("GET", repr(c.getscript("second")))
+            print("CHECK-BAD", c.checkscript('fileinto "x";\r\n'), c.errmsg)
+            print("DELETE-ACTIVE", c.deletescript("second"))
+            print("LOGOUT", c.logout())
+            """;
+        // Debian's own interpreter, which has the package (python3 on the PATH may be another one).
+        var result = await ProcessRunner.RunAsync("/usr/bin/python3",
+            ["-c", client, _server.ManageSieve.ToString(System.Globalization.CultureInfo.InvariantCulture), "user1@example.jp", MailServerInstance.Password],
+            timeout: TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 0, result.Output + result.Error + _server.Output);
+        var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(l => l.Split(' ')[0], l => l[(l.IndexOf(' ', StringComparison.Ordinal) + 1)..]);
+
+        Assert.Contains("fileinto", lines["SIEVE"].Split(' '));
+        Assert.Equal("True", lines["HAVESPACE-SMALL"]);
+        Assert.Equal("False", lines["HAVESPACE-HUGE"]);
+        Assert.Equal("True", lines["PUT"]);
+        Assert.Equal("True", lines["ACTIVE"]);
+        Assert.Equal("True", lines["RENAME"]);
+        Assert.Equal("False", lines["RENAME-MISSING"]);
+        Assert.Equal("('second', [])", lines["LIST"]);
+        Assert.Equal("'require \"fileinto\";\\nfileinto \"Renamed\";'", lines["GET"]); // sievelib joins the lines with LF
+        Assert.StartsWith("False", lines["CHECK-BAD"], StringComparison.Ordinal);
+        Assert.Contains("require", lines["CHECK-BAD"], StringComparison.Ordinal);
+        Assert.Equal("False", lines["DELETE-ACTIVE"]); // RFC 5804 §2.10: the active script cannot be deleted
+        Assert.Equal("None", lines["LOGOUT"]);
+
+        var root = _server.MaildirRoot("user1");
+        Assert.Equal(Path.Combine("sieve", "second.sieve"), new FileInfo(Path.Combine(root, ".dovecot.sieve")).LinkTarget);
+        Assert.False(File.Exists(Path.Combine(root, "sieve", "first.sieve")));
+        Assert.Equal("require \"fileinto\";\r\nfileinto \"Renamed\";\r\n", await File.ReadAllTextAsync(Path.Combine(root, "sieve", "second.sieve")));
+    }
+
     private Task<string> SieveConnectAsync(params string[] arguments) => SieveConnectAsync(arguments, expectSuccess: true);
 
     private async Task<string> SieveConnectAsync(string[] arguments, bool expectSuccess)
