@@ -237,13 +237,28 @@ public sealed partial class DeliverInbound(
             var whole = parsed.Body is null ? await ParseAsync(bytes, cancellationToken) : parsed;
             if (SieveRejections.Build(options.HostName, message.MailFrom, deliveredTo, original, reject.Reason, whole, DateTimeOffset.UtcNow) is { } mdn)
             {
-                await bounces.SendReportAsync($"{message.Id}.rej{TargetSet.Digest([mailbox.Username])}", mdn, message.MailFrom, cancellationToken);
+                await bounces.SendReportAsync($"{message.Id}.rej{TargetSet.Digest([mailbox.Username])}", mdn, [message.MailFrom], cancellationToken);
                 LogRejected(message.Id, mailbox.Username, message.MailFrom);
             }
             else
             {
                 LogRejected(message.Id, mailbox.Username, "(null sender: discarded)");
             }
+        }
+
+        foreach (var (notify, index) in result.Actions.OfType<Core.Sieve.SieveNotify>().Select((n, i) => (n, i)))
+        {
+            var (notification, why) = SieveNotifications.Build(notify, parsed, mailbox.Username, options.HostName, DateTimeOffset.UtcNow);
+            if (notification is null)
+            {
+                LogNoNotification(message.Id, mailbox.Username, why ?? "-");
+                continue;
+            }
+
+            var recipients = notify.Mailto.To.Concat(notify.Mailto.Cc).ToList();
+            await bounces.SendReportAsync($"{message.Id}.ntf{TargetSet.Digest([mailbox.Username, index.ToString(System.Globalization.CultureInfo.InvariantCulture)])}",
+                notification, recipients, cancellationToken);
+            LogNotified(message.Id, mailbox.Username, string.Join(",", recipients));
         }
 
         foreach (var vacation in result.Actions.OfType<Core.Sieve.SieveVacation>())
@@ -335,6 +350,12 @@ public sealed partial class DeliverInbound(
 
     [LoggerMessage(EventId = 5032, Level = LogLevel.Information, Message = "{Id}: sieve filed for {Mailbox} into {Folder} ({Status})")]
     private partial void LogFiled(string id, string mailbox, string folder, string status);
+
+    [LoggerMessage(EventId = 5036, Level = LogLevel.Information, Message = "{Id}: sieve notification from {Mailbox} to {Recipients}")]
+    private partial void LogNotified(string id, string mailbox, string recipients);
+
+    [LoggerMessage(EventId = 5037, Level = LogLevel.Information, Message = "{Id}: no sieve notification from {Mailbox}: {Reason}")]
+    private partial void LogNoNotification(string id, string mailbox, string reason);
 
     [LoggerMessage(EventId = 5035, Level = LogLevel.Information, Message = "{Id}: sieve rejected for {Mailbox}, refusal sent to <{Sender}>")]
     private partial void LogRejected(string id, string mailbox, string sender);

@@ -32,21 +32,22 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
             dsn = DeliveryStatusNotification.Build(options.HostName, message.MailFrom, message.Id, message.ReceivedAt, failures, original);
         }
 
-        await QueueAsync(id, dsn, message.MailFrom, cancellationToken);
+        await QueueAsync(id, dsn, [message.MailFrom], cancellationToken);
         LogBounceQueued(message.Id, id, message.MailFrom, failures.Count);
     }
 
     /// <summary>
-    /// Sends another automatic report (a Sieve reject's MDN) the way bounces go: from the null sender, through the
-    /// inbound queue; once per <paramref name="id"/>, so a retry sends no second one.
+    /// Sends another automatic message (a Sieve reject's MDN, a notification) the way bounces go: from the null
+    /// sender, through the inbound queue (local recipients get it in their Maildir, others through the outbound side);
+    /// once per <paramref name="id"/>, so a retry sends no second one.
     /// </summary>
-    public async Task SendReportAsync(string id, MimeKit.MimeMessage report, string recipient, CancellationToken cancellationToken)
+    public async Task SendReportAsync(string id, MimeKit.MimeMessage report, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
-        await QueueAsync(id, report, recipient, cancellationToken);
+        await QueueAsync(id, report, recipients, cancellationToken);
     }
 
-    private async Task QueueAsync(string id, MimeKit.MimeMessage report, string recipient, CancellationToken cancellationToken)
+    private async Task QueueAsync(string id, MimeKit.MimeMessage report, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
     {
         using var bytes = new MemoryStream();
         await report.WriteToAsync(MimeKit.FormatOptions.Default, bytes, cancellationToken);
@@ -57,7 +58,7 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
             Id = id,
             ReceivedAt = DateTimeOffset.UtcNow,
             MailFrom = string.Empty,
-            Recipients = [recipient],
+            Recipients = recipients,
             BodyKey = id,
             Size = size,
         }, cancellationToken);

@@ -177,6 +177,7 @@ public sealed partial class ManageSieveSession(ProtocolConnection connection, Ma
             Write("\"STARTTLS\"");
         }
 
+        Write("\"NOTIFY\" \"mailto\""); // enotify's methods (RFC 5804 §1.7)
         Write("\"MAXREDIRECTS\" \"4\"");
         Write("\"VERSION\" \"1.0\"");
         Write("\"UNAUTHENTICATE\"");

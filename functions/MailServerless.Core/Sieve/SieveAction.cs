@@ -40,6 +40,53 @@ public sealed record SieveVacation(string Reason, string? Subject, string? From,
         $"vacation seconds={Seconds} subject={Subject ?? "default"} from={From ?? "default"} mime={(Mime ? "yes" : "no")} reason={SieveActions.OneLine(Reason)}";
 }
 
+/// <summary>
+/// <c>notify</c> (RFC 5435) by the mailto method (RFC 5436): who is told, by whom, how urgently, with what subject
+/// (<see cref="Message"/> first, then the URI's, as Pigeonhole chooses) and body.
+/// </summary>
+public sealed record SieveNotify(string Method, SieveMailto Mailto, string? From, int Importance, string? Message) : SieveAction
+{
+    /// <summary>The subject the notification is sent with, when the script or the URI gives one.</summary>
+    public string? Subject => Message ?? Mailto.Subject;
+
+    /// <summary>A :from is one mailbox, with or without a display name.</summary>
+    public static bool IsSender(string from) =>
+        MimeKit.InternetAddressList.TryParse(from, out var list) && list.Count == 1 && list.Mailboxes.SingleOrDefault() is { } mailbox &&
+        SieveMailto.IsAddress(mailbox.Address);
+
+    public override string ToString()
+    {
+        var line = new System.Text.StringBuilder($"notify importance={Importance}");
+        if (Subject is { } subject)
+        {
+            line.Append(" subject=").Append(subject);
+        }
+
+        if (From is { } from)
+        {
+            line.Append(" from=").Append(from);
+        }
+
+        line.Append(" to=").AppendJoin(',', Mailto.To);
+        if (Mailto.Cc.Count > 0)
+        {
+            line.Append(" cc=").AppendJoin(',', Mailto.Cc);
+        }
+
+        foreach (var (name, value) in Mailto.Headers)
+        {
+            line.Append(' ').Append(name).Append(": ").Append(value);
+        }
+
+        if (Mailto.Body is { } body)
+        {
+            line.Append(" body=").Append(SieveActions.OneLine(body));
+        }
+
+        return line.ToString();
+    }
+}
+
 /// <summary>editheader's <c>addheader</c> (RFC 5293 §4): a field added at the top of the header, or with <c>:last</c> at its end.</summary>
 public sealed record SieveAddedHeader(string Name, string Value, bool Last);
 

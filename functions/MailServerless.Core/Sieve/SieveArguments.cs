@@ -112,6 +112,7 @@ internal sealed class SieveArguments
         "copy" => extensions.Contains("copy"),
         "flags" => extensions.Contains("imap4flags"),
         "create" => extensions.Contains("mailbox"),
+        "encodeurl" => extensions.Contains("enotify"), // RFC 5435 §7
         "index" or "last" => extensions.Contains("index") || extensions.Contains("editheader"),
         _ => true,
     };

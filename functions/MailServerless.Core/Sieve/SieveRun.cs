@@ -162,6 +162,9 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
             case "include":
                 Include(args, extensions, includeDepth, Text(0));
                 break;
+            case "notify":
+                Notify(args, extensions, Text(0));
+                break;
             case "return":
                 throw new StopException();
             case "global":
@@ -373,6 +376,42 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
         Add(new SieveVacation(reason, subject, from, addresses, args.Has("mime"), handle, seconds));
     }
 
+    /// <summary>
+    /// RFC 5435 §3: checked again here, for what variables made. A recipient an earlier notify already tells is not told
+    /// twice (§3.8); a notify left with none is dropped.
+    /// </summary>
+    private void Notify(SieveArguments args, IReadOnlySet<string> extensions, string method)
+    {
+        string? Optional(string tag) => args.Has(tag) ? Expand(SieveArguments.Single("notify", args.Parameter(tag)!), extensions) : null;
+        var (mailto, error) = SieveMailto.Parse(method);
+        if (mailto is null)
+        {
+            throw new SieveRuntimeException($"notify: {error}");
+        }
+
+        var importance = Optional("importance") ?? "2";
+        if (importance is not ("1" or "2" or "3"))
+        {
+            throw new SieveRuntimeException($"notify: invalid :importance '{importance}'");
+        }
+
+        var from = Optional("from");
+        if (from is not null && !SieveNotify.IsSender(from))
+        {
+            throw new SieveRuntimeException($"notify: :from '{from}' is not an address");
+        }
+
+        var told = _actions.OfType<SieveNotify>().SelectMany(n => n.Mailto.To.Concat(n.Mailto.Cc)).ToList();
+        var to = mailto.To.Where(a => !told.Any(t => SameAddress(t, a))).ToList();
+        var cc = mailto.Cc.Where(a => !told.Any(t => SameAddress(t, a))).ToList();
+        if (to.Count + cc.Count == 0)
+        {
+            return;
+        }
+
+        Add(new SieveNotify(method, mailto with { To = to, Cc = cc }, from, importance[0] - '0', Optional("message")));
+    }
+
     private void DeleteHeader(SieveCommand command, SieveArguments args, IReadOnlySet<string> extensions)
     {
         var name = Expand(SieveArguments.Single("deleteheader", args.Positional[0]), extensions);
@@ -506,6 +545,22 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
 
             case "virustest":
                 return Matches(args.Match(test.Name, s => Expand(s, extensions)), ["0"], Keys(0), extensions);
+            case "valid_notify_method":
+                return Keys(0).All(uri => SieveMailto.Parse(uri).Uri is not null);
+            case "notify_method_capability":
+            {
+                // RFC 5436 §2.5: whether a mailto recipient is online cannot be known: "maybe".
+                var uri = Expand(SieveArguments.Single(test.Name, args.Positional[0]), extensions);
+                var capability = Expand(SieveArguments.Single(test.Name, args.Positional[1]), extensions);
+                if (SieveMailto.Parse(uri).Uri is null)
+                {
+                    return false;
+                }
+
+                IReadOnlyList<string> values = capability.Equals("online", StringComparison.OrdinalIgnoreCase) ? ["maybe"] : [];
+                return Matches(args.Match(test.Name, s => Expand(s, extensions)), values, Keys(2), extensions);
+            }
+
             case "duplicate":
             {
                 var id = args.Has("uniqueid") ? Expand(SieveArguments.Single("duplicate", args.Parameter("uniqueid")!), extensions)
@@ -775,6 +830,7 @@ internal sealed class SieveRun(SieveMessage message, ISieveEnvironment environme
         ["from"] = true, ["addresses"] = true, ["mime"] = false, ["copy"] = false, ["flags"] = true, ["create"] = false, ["lower"] = false,
         ["upper"] = false, ["lowerfirst"] = false, ["upperfirst"] = false, ["quotewildcard"] = false, ["quoteregex"] = false, ["length"] = false,
         ["encodeurl"] = false, ["personal"] = false, ["global"] = false, ["once"] = false, ["optional"] = false,
+        ["importance"] = true, ["options"] = true, ["message"] = true,
     };
 
     /// <summary>RFC 5229 §3: <c>${name}</c> and <c>${N}</c> in a string, when the script requires variables.</summary>

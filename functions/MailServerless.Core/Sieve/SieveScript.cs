@@ -14,7 +14,7 @@ public sealed class SieveScript
     [
         "fileinto", "reject", "ereject", "envelope", "encoded-character", "vacation", "imap4flags", "body", "variables", "copy",
         "mailbox", "relational", "subaddress", "date", "index", "regex", "include", "spamtest", "spamtestplus", "virustest",
-        "duplicate", "editheader", "comparator-i;ascii-numeric", "comparator-i;octet", "comparator-i;ascii-casemap",
+        "duplicate", "editheader", "enotify", "comparator-i;ascii-numeric", "comparator-i;octet", "comparator-i;ascii-casemap",
     ];
 
     private static readonly Dictionary<string, bool> MatchTags = new(StringComparer.Ordinal)
@@ -169,6 +169,7 @@ public sealed class SieveScript
             "include" => ("include", Tags(("personal", false), ("global", false), ("once", false), ("optional", false)), 1, false, false),
             "return" => ("include", NoTags, 0, false, false),
             "global" => ("include", NoTags, 1, false, false),
+            "notify" => ("enotify", Tags(("from", true), ("importance", true), ("options", true), ("message", true)), 1, false, false),
             _ => throw Error(command, $"unknown command '{command.Name}'"),
         };
         if (needs is not null && !extensions.Contains(needs) && !(needs == "include" && command.Name == "global" && extensions.Contains("variables")))
@@ -180,6 +181,11 @@ public sealed class SieveScript
         if (positional >= 0 && arguments.Positional.Count != positional)
         {
             throw Error(command, $"{command.Name} takes {positional} positional argument(s)");
+        }
+
+        if (command.Name == "notify")
+        {
+            ValidateNotify(command, arguments, extensions);
         }
 
         if (takesTest != (command.Tests.Count == 1))
@@ -224,6 +230,8 @@ public sealed class SieveScript
             "spamtest" => ("spamtest", new Dictionary<string, bool>(MatchTags) { ["percent"] = false }, 1, 0),
             "virustest" => ("virustest", MatchTags, 1, 0),
             "duplicate" => ("duplicate", Tags(("handle", true), ("header", true), ("uniqueid", true), ("seconds", true), ("last", false)), 0, 0),
+            "valid_notify_method" => ("enotify", NoTags, 1, 0),
+            "notify_method_capability" => ("enotify", MatchTags, 3, 0),
             _ => throw new SieveSyntaxException($"unknown test '{test.Name}'", test.Line, test.Column),
         };
         if (needs is not null && !extensions.Contains(needs) && !(needs == "spamtest" && extensions.Contains("spamtestplus")))
@@ -259,6 +267,44 @@ public sealed class SieveScript
         foreach (var nested in test.Tests)
         {
             ValidateTest(nested, extensions);
+        }
+    }
+
+    /// <summary>
+    /// RFC 5435 §3: what can be known before a message arrives is checked at compile time, as Pigeonhole does: a method
+    /// URI, an importance or a :from written out (no variable in it), and the form of each option.
+    /// </summary>
+    private static void ValidateNotify(SieveCommand command, SieveArguments arguments, ISet<string> extensions)
+    {
+        bool Literal(string text) => !extensions.Contains("variables") || !text.Contains("${", StringComparison.Ordinal);
+        var method = SieveArguments.Single("notify", arguments.Positional[0]);
+        if (Literal(method) && SieveMailto.Parse(method).Error is { } error)
+        {
+            throw Error(command, $"notify: {error}");
+        }
+
+        if (arguments.Has("importance") && SieveArguments.Single("notify", arguments.Parameter("importance")!) is var importance &&
+            Literal(importance) && importance is not ("1" or "2" or "3"))
+        {
+            throw Error(command, $"notify: invalid :importance '{importance}' (1, 2 or 3)");
+        }
+
+        if (arguments.Has("from") && SieveArguments.Single("notify", arguments.Parameter("from")!) is var from && Literal(from) &&
+            !SieveNotify.IsSender(from))
+        {
+            throw Error(command, $"notify: :from '{from}' is not an address");
+        }
+
+        if (arguments.Has("options"))
+        {
+            foreach (var option in SieveArguments.List("notify", arguments.Parameter("options")!).Where(Literal))
+            {
+                var equals = option.IndexOf('=', StringComparison.Ordinal);
+                if (equals <= 0 || !char.IsAsciiLetter(option[0]) || !option[..equals].All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.'))
+                {
+                    throw Error(command, $"notify: invalid option '{option}' (name=value)");
+                }
+            }
         }
     }
 

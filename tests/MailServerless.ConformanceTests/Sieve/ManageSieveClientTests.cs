@@ -96,6 +96,7 @@ public sealed class ManageSieveClientTests : IAsyncLifetime
             c = Client("127.0.0.1", int(sys.argv[1]))
             assert c.connect(sys.argv[2], sys.argv[3], starttls=True, authmech="PLAIN"), c.errmsg
             print("SIEVE", " ".join(c.get_sieve_capabilities()))
+            print("NOTIFY", c._Client__capabilities.get("NOTIFY"))
             print("HAVESPACE-SMALL", c.havespace("rules", 1000))
             print("HAVESPACE-HUGE", c.havespace("rules", 100 * 1024 * 1024))
             print("PUT", c.putscript("first", 'require "fileinto";\r\nfileinto "Renamed";\r\n'))
@@ -116,6 +117,8 @@ public sealed class ManageSieveClientTests : IAsyncLifetime
         var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToDictionary(l => l.Split(' ')[0], l => l[(l.IndexOf(' ', StringComparison.Ordinal) + 1)..]);
 
         Assert.Contains("fileinto", lines["SIEVE"].Split(' '));
+        Assert.Contains("enotify", lines["SIEVE"].Split(' '));
+        Assert.Equal("mailto", lines["NOTIFY"]); // RFC 5804 §1.7: enotify's methods
         Assert.Equal("True", lines["HAVESPACE-SMALL"]);
         Assert.Equal("False", lines["HAVESPACE-HUGE"]);
         Assert.Equal("True", lines["PUT"]);

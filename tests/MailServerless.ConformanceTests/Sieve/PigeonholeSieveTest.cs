@@ -76,12 +76,19 @@ internal static class PigeonholeSieveTest
         var flags = new List<string>();
         var vacation = new Dictionary<string, string>(StringComparer.Ordinal);
         StringBuilder? body = null;
+        var notify = new NotifyLines();
 
         void Flush()
         {
             if (pending is null)
             {
                 return;
+            }
+
+            if (pending == "notify")
+            {
+                pending = notify.Line(vacation);
+                notify = new NotifyLines();
             }
 
             if (pending == "vacation")
@@ -98,6 +105,12 @@ internal static class PigeonholeSieveTest
 
         foreach (var raw in lines)
         {
+            if (notify.InBody)
+            {
+                notify.AddBody(raw);
+                continue;
+            }
+
             if (body is not null)
             {
                 if (raw == "END MESSAGE")
@@ -148,6 +161,7 @@ internal static class PigeonholeSieveTest
                     _ when action.StartsWith("redirect message to: ", StringComparison.Ordinal) => "redirect " + action["redirect message to: ".Length..].Trim('<', '>'),
                     _ when action.StartsWith("reject message with reason: ", StringComparison.Ordinal) => "reject " + action["reject message with reason: ".Length..],
                     "send vacation message:" => "vacation",
+                    _ when action.StartsWith("send notification with method", StringComparison.Ordinal) => "notify",
                     "discard" => "discard",
                     "track duplicate" => "track duplicate",
                     _ => "unknown " + action,
@@ -157,13 +171,98 @@ internal static class PigeonholeSieveTest
             {
                 flags.AddRange(line["+ add IMAP flags: ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
             }
+            else if (pending == "notify" && line.StartsWith("+ ", StringComparison.Ordinal))
+            {
+                notify.AddField(line[2..]);
+            }
+            else if (pending == "notify" && line.StartsWith("=> ", StringComparison.Ordinal) && line[3..].TrimStart().StartsWith("body", StringComparison.Ordinal))
+            {
+                notify.StartBody();
+            }
             else if (line.StartsWith("=> ", StringComparison.Ordinal) && line.IndexOf(':', StringComparison.Ordinal) is var colon and > 0)
             {
+                notify.Section = line[3..colon].Trim();
                 vacation[line[3..colon].Trim()] = line[(colon + 1)..].Trim();
             }
         }
 
         Flush();
         return result;
+    }
+
+    /// <summary>sieve-test's report of one notification, made into the line our <c>SieveNotify</c> prints.</summary>
+    private sealed class NotifyLines
+    {
+        private readonly List<string> _to = [];
+        private readonly List<string> _cc = [];
+        private readonly List<string> _headers = [];
+        private List<string>? _body;
+        private int _dashes;
+
+        public string Section { get; set; } = string.Empty;
+
+        public bool InBody => _body is not null && _dashes < 2;
+
+        public void StartBody() => _body = [];
+
+        public void AddBody(string raw)
+        {
+            if (raw == "--")
+            {
+                _dashes++;
+            }
+            else if (_dashes == 1)
+            {
+                _body!.Add(raw);
+            }
+        }
+
+        public void AddField(string field)
+        {
+            if (Section == "recipients" && field.StartsWith("To: ", StringComparison.Ordinal))
+            {
+                _to.Add(field[4..]);
+            }
+            else if (Section == "recipients" && field.StartsWith("Cc: ", StringComparison.Ordinal))
+            {
+                _cc.Add(field[4..]);
+            }
+            else
+            {
+                _headers.Add(field);
+            }
+        }
+
+        public string Line(IReadOnlyDictionary<string, string> fields)
+        {
+            var line = new StringBuilder($"notify importance={fields.GetValueOrDefault("importance", "?")}");
+            if (fields.TryGetValue("subject", out var subject))
+            {
+                line.Append(" subject=").Append(subject);
+            }
+
+            if (fields.TryGetValue("from", out var from))
+            {
+                line.Append(" from=").Append(from);
+            }
+
+            line.Append(" to=").AppendJoin(',', _to);
+            if (_cc.Count > 0)
+            {
+                line.Append(" cc=").AppendJoin(',', _cc);
+            }
+
+            foreach (var header in _headers)
+            {
+                line.Append(' ').Append(header);
+            }
+
+            if (_body is not null)
+            {
+                line.Append(" body=").AppendJoin("\\n", _body);
+            }
+
+            return line.ToString();
+        }
     }
 }

@@ -250,6 +250,33 @@ public sealed partial class SieveDeliveryTests
         Assert.DoesNotContain(Directory.GetFiles(Path.Combine(root, ".Everything", "new")), f => File.ReadAllText(f).Contains("Subject: marked", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Notify_sends_a_mailto_notification_but_not_about_automatic_mail()
+    {
+        await using var server = await MailServerInstance.StartAsync();
+        Install(server, "user1", "tell", """
+            require ["enotify", "variables"];
+            if header :matches "subject" "*" { set "subject" "${1}"; }
+            notify :importance "1" :message "New: ${subject}" "mailto:user2@example.jp?body=Look%20at%20your%20inbox";
+            """);
+
+        var automatic = await ProcessRunner.RunAsync("swaks", ["--server", $"127.0.0.1:{server.Smtp}", "--from", "robot@remote.example",
+            "--to", "user1@example.jp", "--header", "Subject: robot report", "--add-header", "Auto-Submitted: auto-generated"]);
+        Assert.True(automatic.ExitCode == 0, automatic.Output);
+        await server.WaitForMessageAsync("user1", "robot report");
+        await SendAsync(server, "boss@remote.example", "user1@example.jp", "quarterly numbers");
+
+        var notification = await server.WaitForMessageAsync("user2", "Subject: New: quarterly numbers");
+        Assert.Contains("Return-Path: <>", notification, StringComparison.Ordinal);
+        Assert.Contains("From: user1@example.jp", notification, StringComparison.Ordinal);
+        Assert.Contains("Auto-Submitted: auto-notified", notification, StringComparison.Ordinal);
+        Assert.Contains("X-Priority: 1 (Highest)", notification, StringComparison.Ordinal);
+        Assert.Contains("Look at your inbox", notification, StringComparison.Ordinal);
+        await server.WaitForMessageAsync("user1", "quarterly numbers"); // notify keeps the message
+        await Task.Delay(500);
+        Assert.Single(server.Inbox("user2")); // none about the automatic report (RFC 5436 §2.7)
+    }
+
     /// <summary>Writes <c>~/sieve/NAME.sieve</c> and makes it the active script (the symbolic link ManageSieve makes).</summary>
     private static string Install(MailServerInstance server, string user, string name, string script)
     {
