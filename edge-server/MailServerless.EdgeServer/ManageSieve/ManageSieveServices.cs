@@ -26,8 +26,11 @@ public sealed class ManageSieveOptions
 /// <summary>What every ManageSieve session shares.</summary>
 public sealed class ManageSieveServices(
     MailOptions mail, ManageSieveOptions options, IAccountDirectory directory, MaildirStore store, AuthThrottle throttle,
-    TlsCertificateProvider certificates, TimeProvider clock)
+    TlsCertificateProvider certificates, TimeProvider clock, Functions.SieveOptions sieve)
 {
+    /// <summary>The redirects a script may make per message, for the MAXREDIRECTS capability (<c>Mail:Sieve:MaxRedirects</c>).</summary>
+    public int MaxRedirects => sieve.MaxRedirects;
+
     public MailOptions Mail => mail;
 
     public ManageSieveOptions Options => options;

@@ -178,7 +178,7 @@ public sealed partial class ManageSieveSession(ProtocolConnection connection, Ma
         }
 
         Write("\"NOTIFY\" \"mailto\""); // enotify's methods (RFC 5804 §1.7)
-        Write("\"MAXREDIRECTS\" \"4\"");
+        Write($"\"MAXREDIRECTS\" \"{services.MaxRedirects.ToString(System.Globalization.CultureInfo.InvariantCulture)}\"");
         Write("\"VERSION\" \"1.0\"");
         Write("\"UNAUTHENTICATE\"");
     }

@@ -30,7 +30,11 @@ public sealed class ManageSieveClientTests : IAsyncLifetime
         await File.WriteAllTextAsync(script, "require [\"fileinto\", \"mailbox\"];\r\nif header :contains \"subject\" \"invoice\" { fileinto :create \"Invoices\"; }\r\n");
 
         await SieveConnectAsync("--upload", "--localsieve", script, "--remotesieve", "rules");
-        Assert.Contains("rules", await SieveConnectAsync("--list"), StringComparison.Ordinal);
+        var list = await SieveConnectAsync("--debug", "--list");
+        Assert.Contains("rules", list, StringComparison.Ordinal);
+        // After STARTTLS it sends NOOP with a tag, and reads its capabilities only once the tag comes back (RFC 5804 §2.11.1).
+        Assert.Contains("NOOP \"STARTTLS-RESYNC-CAPA\"", list, StringComparison.Ordinal);
+        Assert.Contains("OK (TAG \"STARTTLS-RESYNC-CAPA\")", list, StringComparison.Ordinal);
         await SieveConnectAsync("--activate", "--remotesieve", "rules");
         Assert.Contains("rules", (await SieveConnectAsync("--list")).Split('\n').Single(l => l.Contains("rules", StringComparison.Ordinal)), StringComparison.Ordinal);
 

@@ -148,11 +148,30 @@ public sealed class TemplateTests
     }
 
     /// <summary>The edge server's settings written into its environment file by the user data.</summary>
-    private static IEnumerable<string> UserDataSettings()
+    private static IEnumerable<string> UserDataSettings() => UserDataLines().Select(l => l[..l.IndexOf('=', StringComparison.Ordinal)]);
+
+    private static IEnumerable<string> UserDataLines()
     {
         var instance = Template.Resources.Single(r => r.Type == "AWS::EC2::Instance").Node;
         var userData = SamTemplate.Descendants(instance).OfType<YamlScalarNode>().Single(s => s.Value!.Contains("mailserverless.env", StringComparison.Ordinal)).Value!;
-        return userData.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Mail__", StringComparison.Ordinal)).Select(l => l[..l.IndexOf('=', StringComparison.Ordinal)]);
+        return userData.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Mail__", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_mail_listener_of_the_edge_is_open_in_its_security_group()
+    {
+        var ports = UserDataLines()
+            .Where(l => l.StartsWith("Mail__Listeners__", StringComparison.Ordinal) && !l.StartsWith("Mail__Listeners__Address", StringComparison.Ordinal) &&
+                        !l.StartsWith("Mail__Listeners__Http", StringComparison.Ordinal))
+            .Select(l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..])
+            .ToList();
+        var group = Template.Resources.Single(r => r.Type == "AWS::EC2::SecurityGroup" && r.Name == "EdgeSecurityGroup").Node;
+        var open = ((YamlSequenceNode)SamTemplate.Child(SamTemplate.Child(group, "Properties")!, "SecurityGroupIngress")!).Children
+            .Select(rule => SamTemplate.Scalar(rule, "FromPort"))
+            .ToList();
+
+        Assert.Contains("4190", ports); // ManageSieve, for mail clients' filter editors
+        Assert.All(ports, port => Assert.Contains(port, open));
     }
 
     [Fact]
