@@ -2,7 +2,7 @@ using MailServerless.Benchmarks;
 
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- maildir [--deliveries N] [--large N] [--dir PATH]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- spool [--messages N] [--workers N]
-// dotnet run -c Release --project tests/MailServerless.Benchmarks -- smtp [--messages N] [--sessions N] [--idle N] [--checks on|off]
+// dotnet run -c Release --project tests/MailServerless.Benchmarks -- smtp [--messages N] [--sessions N] [--idle N] [--checks on|off] [--sieve on|off]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- fault [--messages N] [--senders N] [--cycles N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- header-bomb [--megabytes N]
 // bash tests/MailServerless.Benchmarks/cluster-bench.sh [--messages N] [--senders N]   (starts MariaDB and the SQS/S3 emulator)
@@ -21,6 +21,6 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] [--checks on|off] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N] | header-bomb [--megabytes N]");
+    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] [--checks on|off] [--sieve on|off] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N] | header-bomb [--megabytes N]");
     return 64;
 }

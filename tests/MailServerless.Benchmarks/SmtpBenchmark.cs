@@ -17,6 +17,7 @@ namespace MailServerless.Benchmarks;
 /// message, and the server's memory per idle connection. With <c>--checks on</c> (the default, as the server's own
 /// default) each message is DKIM-signed by a sender domain that a loopback dnsmasq publishes SPF, DKIM and DMARC
 /// records for, and the MX checks them all; <c>--checks off</c> sends the same messages with the checks turned off.
+/// <c>--sieve off</c> turns Sieve off, so its default before-script (run on every delivery) can be priced.
 /// </summary>
 internal static class SmtpBenchmark
 {
@@ -26,14 +27,15 @@ internal static class SmtpBenchmark
         var sessions = Option(args, "--sessions", 16);
         var idle = Option(args, "--idle", 500);
         var checks = Array.IndexOf(args, "--checks") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] != "off" : true;
+        var sieve = Array.IndexOf(args, "--sieve") is var sieveAt and >= 0 && sieveAt + 1 < args.Length ? args[sieveAt + 1] != "off" : true;
         using var key = System.Security.Cryptography.RSA.Create(2048);
         await using var dns = await LoopbackDns.StartAsync(
             "--txt-record=bench.example.net,v=spf1 ip4:127.0.0.1 -all",
             "--txt-record=_dmarc.bench.example.net,v=DMARC1; p=reject",
             "--txt-record=sel._domainkey.bench.example.net," +
             string.Join(',', ("v=DKIM1; k=rsa; p=" + Convert.ToBase64String(key.ExportSubjectPublicKeyInfo())).Chunk(200).Select(c => new string(c))));
-        await using var server = await StartServerAsync($"--Mail:Dns:Servers={dns.Server}", $"--Mail:Authentication:Enabled={checks}");
-        Console.WriteLine($"# smtp benchmark: {messages} x 4 KiB, {sessions} sessions, one message per connection, checks {(checks ? "on" : "off")}, pid {server.ProcessId}");
+        await using var server = await StartServerAsync($"--Mail:Dns:Servers={dns.Server}", $"--Mail:Authentication:Enabled={checks}", $"--Mail:Sieve:Enabled={sieve}");
+        Console.WriteLine($"# smtp benchmark: {messages} x 4 KiB, {sessions} sessions, one message per connection, checks {(checks ? "on" : "off")}, sieve {(sieve ? "on" : "off")}, pid {server.ProcessId}");
         var body = Message(key);
 
         var cpuBefore = server.CpuTime;
