@@ -40,18 +40,39 @@ public sealed class EdgeServerProcess : IAsyncDisposable
 
     public static int FreePort() => FreePorts(1)[0];
 
-    /// <summary><paramref name="count"/> different free ports (all held open while they are chosen, so none comes twice).</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// <paramref name="count"/> different free ports (all held open while they are chosen, so none comes twice), and
+    /// none handed out before in this process: the kernel may offer a port again once its listener is closed, and two
+    /// calls (a server's ports, then one more for the same server) must not collide.
+    /// </summary>
     public static int[] FreePorts(int count)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        var held = new List<TcpListener>();
         try
         {
-            listeners.ForEach(l => l.Start());
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+            var ports = new List<int>(count);
+            while (ports.Count < count)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                held.Add(listener);
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                lock (HandedOut)
+                {
+                    if (HandedOut.Add(port))
+                    {
+                        ports.Add(port);
+                    }
+                }
+            }
+
+            return ports.ToArray();
         }
         finally
         {
-            listeners.ForEach(l => l.Stop());
+            held.ForEach(l => l.Stop());
         }
     }
 

@@ -28,7 +28,7 @@ public static class ImapFlags
         return "(" + string.Join(' ', names) + ")";
     }
 
-    /// <summary>Flags and keywords from a flag list; \Recent cannot be set and is ignored; a bad flag is a syntax error.</summary>
+    /// <summary>Flags and keywords from a flag list; \Recent (which cannot be set) or a bad flag is a syntax error.</summary>
     public static (MessageFlags Flags, List<string> Keywords) Parse(IEnumerable<ImapToken> tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
@@ -43,7 +43,8 @@ public static class ImapFlags
 
             if (token.Text.Equals(@"\Recent", StringComparison.OrdinalIgnoreCase))
             {
-                continue;
+                // RFC 3501 §9: flag (STORE, APPEND) excludes \Recent; the server alone sets it.
+                throw new ImapSyntaxException(@"\Recent cannot be set.");
             }
 
             if (MessageFlagNames.SystemFlag(token.Text) is { } flag)

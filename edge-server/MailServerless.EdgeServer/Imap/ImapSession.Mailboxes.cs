@@ -43,14 +43,14 @@ public sealed partial class ImapSession
 
         if (!Store.FolderExists(folder))
         {
-            return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + MailboxNames.InText(folder);
         }
 
         var opened = await Store.OpenFolderAsync(folder, cancellationToken);
         var selected = await SelectedFolder.OpenAsync(opened, readOnly, cancellationToken);
         var view = selected.View;
-        connection.Write(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded)");
-        connection.Write($"* OK [PERMANENTFLAGS {(readOnly ? "()" : @"(\Answered \Flagged \Deleted \Seen \Draft $Forwarded \*)")}] Flags permitted.");
+        connection.Write(selected.FlagsLine);
+        connection.Write(selected.PermanentFlagsLine);
         connection.Write($"* {Number(view.Count)} EXISTS");
         connection.Write($"* {Number(selected.RecentCount)} RECENT");
         var firstUnseen = view.Select((m, i) => (m, i)).FirstOrDefault(p => !p.m.Flags.HasFlag(MessageFlags.Seen));
@@ -117,7 +117,7 @@ public sealed partial class ImapSession
 
         if (!Store.DeleteFolder(folder))
         {
-            return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + MailboxNames.InText(folder);
         }
 
         if (_selected is not null && _selected.Folder.Name == folder)
@@ -207,7 +207,7 @@ public sealed partial class ImapSession
         {
             if (!Store.FolderExists(folder))
             {
-                return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+                return "NO [NONEXISTENT] Mailbox doesn't exist: " + MailboxNames.InText(folder);
             }
 
             Store.Subscribe(folder);
@@ -331,7 +331,7 @@ public sealed partial class ImapSession
 
         if (!Store.FolderExists(folder))
         {
-            return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + MailboxNames.InText(folder);
         }
 
         var opened = _selected?.Folder.Name == folder ? _selected.Folder : await Store.OpenFolderAsync(folder, cancellationToken);
@@ -387,7 +387,7 @@ public sealed partial class ImapSession
 
         if (!Store.FolderExists(folder))
         {
-            return "NO [TRYCREATE] Mailbox doesn't exist: " + folder;
+            return "NO [TRYCREATE] Mailbox doesn't exist: " + MailboxNames.InText(folder);
         }
 
         if (literal.Length == 0)
@@ -407,7 +407,8 @@ public sealed partial class ImapSession
             return "NO [OVERQUOTA] Quota exceeded (mailbox for user is full).";
         }
 
-        return $"OK [APPENDUID {Number(target.UidValidity)} {Number(appended)}] Append completed.";
+        // 0: stored, then expunged by another session before its UID was read; no APPENDUID then (RFC 4315 §3).
+        return appended == 0 ? "OK Append completed." : $"OK [APPENDUID {Number(target.UidValidity)} {Number(appended)}] Append completed.";
     }
 
     /// <summary>RFC 3501 date-time: <c>"17-Jul-1996 02:44:25 -0700"</c> (day may be space-padded).</summary>
@@ -442,7 +443,7 @@ public sealed partial class ImapSession
 
         if (!Store.FolderExists(folder))
         {
-            return "NO [NONEXISTENT] Mailbox doesn't exist: " + folder;
+            return "NO [NONEXISTENT] Mailbox doesn't exist: " + MailboxNames.InText(folder);
         }
 
         // One quota for the whole mailbox (RFC 9208 §3.1: every folder has the same root).

@@ -60,6 +60,7 @@ public sealed partial class ImapSession
             }
 
             selected.Replace(sequence, updated);
+            selected.AnnounceKeywords(updated.Keywords, connection.Write);
             if (!silent)
             {
                 var uid = byUid ? $"UID {Number(updated.Uid)} " : string.Empty;
@@ -92,7 +93,7 @@ public sealed partial class ImapSession
 
         if (!Store.FolderExists(targetName))
         {
-            return "NO [TRYCREATE] Mailbox doesn't exist: " + targetName;
+            return "NO [TRYCREATE] Mailbox doesn't exist: " + MailboxNames.InText(targetName);
         }
 
         var source = selected.Folder;
@@ -111,8 +112,12 @@ public sealed partial class ImapSession
                 : await source.CopyToAsync(known.Uid, target, cancellationToken);
             if (copied is { } uid)
             {
-                sourceUids.Add(known.Uid);
-                targetUids.Add(uid);
+                // 0: the copy was made, then expunged by another session before its UID was read.
+                if (uid != 0)
+                {
+                    sourceUids.Add(known.Uid);
+                    targetUids.Add(uid);
+                }
             }
             else if (!move && source.FindByUid(known.Uid) is not null)
             {

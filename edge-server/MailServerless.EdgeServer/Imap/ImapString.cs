@@ -34,7 +34,10 @@ public static class ImapString
         return "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
     }
 
-    /// <summary>An astring: the atom as it is when it is one (mailbox names in LIST), else quoted.</summary>
+    /// <summary>
+    /// An astring: the atom as it is when it is one (mailbox names in LIST), else quoted. A name with '[' is quoted
+    /// too, as Dovecot does: an ATOM-CHAR, but parsers that take it for a section opener are common.
+    /// </summary>
     public static string AString(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -42,5 +45,5 @@ public static class ImapString
     }
 
     private static bool IsAtomChar(char c) =>
-        c is > ' ' and < (char)0x7f && c is not ('(' or ')' or '{' or '%' or '*' or '"' or '\\' or ']');
+        c is > ' ' and < (char)0x7f && c is not ('(' or ')' or '{' or '%' or '*' or '"' or '\\' or ']' or '[');
 }

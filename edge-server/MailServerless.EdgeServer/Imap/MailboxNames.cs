@@ -36,6 +36,12 @@ public static class MailboxNames
     /// <summary>The name as the client sees it: modified UTF-7, quoted when needed.</summary>
     public static string ToWire(string folder) => ImapString.AString(ModifiedUtf7.Encode(folder));
 
+    /// <summary>
+    /// The name inside a response's text: modified UTF-7 as the client wrote it, so a name in Japanese is not
+    /// sent as "???" (resp-text is 7-bit, RFC 3501 §9).
+    /// </summary>
+    public static string InText(string folder) => ModifiedUtf7.Encode(folder);
+
     /// <summary>INBOX is case-insensitive (RFC 3501 §5.1), also as the first level of a longer name.</summary>
     public static string NormalizeInbox(string name)
     {

@@ -13,6 +13,9 @@ namespace MailServerless.EdgeServer.Imap;
 public sealed class SelectedFolder
 {
     private readonly HashSet<uint> _recent = [];
+
+    /// <summary>The keywords the client was told of in FLAGS and PERMANENTFLAGS (RFC 3501 §7.2.6).</summary>
+    private readonly List<string> _keywords = [];
     private List<MaildirMessage> _view;
     private long _version;
     private bool _expungesPending;
@@ -41,11 +44,51 @@ public sealed class SelectedFolder
         var recent = readOnly ? [] : await folder.TakeNewAsync(cancellationToken);
         var selected = new SelectedFolder(folder, readOnly);
         selected._recent.UnionWith(recent);
+        selected.AddKeywords(folder.Keywords.Concat(selected._view.SelectMany(m => m.Keywords)));
         selected._reportedRecent = selected._recent.Count;
         return selected;
     }
 
     public bool IsRecent(uint uid) => _recent.Contains(uid);
+
+    /// <summary>The FLAGS response: the system flags, Dovecot's $Forwarded, and the folder's keywords.</summary>
+    public string FlagsLine => $@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft {ImapFlags.Forwarded}{KeywordText})";
+
+    /// <summary>The PERMANENTFLAGS response: the same, and \* (new keywords may be made), or none when read-only.</summary>
+    public string PermanentFlagsLine => ReadOnly
+        ? "* OK [PERMANENTFLAGS ()] Read-only mailbox."
+        : $@"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft {ImapFlags.Forwarded}{KeywordText} \*)] Flags permitted.";
+
+    private string KeywordText => _keywords.Count == 0 ? string.Empty : " " + string.Join(' ', _keywords);
+
+    /// <summary>
+    /// Tells the client of keywords it has not heard of, before a FETCH shows them: a new FLAGS and PERMANENTFLAGS
+    /// (RFC 3501 §7.2.6), as Dovecot does; clients refuse a keyword missing from FLAGS.
+    /// </summary>
+    public void AnnounceKeywords(IEnumerable<string> keywords, Action<string> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        if (AddKeywords(keywords))
+        {
+            write(FlagsLine);
+            write(PermanentFlagsLine);
+        }
+    }
+
+    private bool AddKeywords(IEnumerable<string> keywords)
+    {
+        var added = false;
+        foreach (var keyword in keywords)
+        {
+            if (!_keywords.Contains(keyword, StringComparer.OrdinalIgnoreCase))
+            {
+                _keywords.Add(keyword);
+                added = true;
+            }
+        }
+
+        return added;
+    }
 
     /// <summary>The selected folder was renamed: the same messages (and UIDs) under its new name.</summary>
     public void Retarget(MaildirFolder renamed)
@@ -171,6 +214,8 @@ public sealed class SelectedFolder
                 added++;
             }
         }
+
+        AnnounceKeywords(changed.Select(i => view[i]).Concat(view.Skip(view.Count - added)).SelectMany(m => m.Keywords), write);
 
         // Highest first, so that each number is still right when the client applies it.
         for (var k = expunged.Count - 1; k >= 0; k--)

@@ -44,6 +44,9 @@ public sealed class KeywordList
         return list;
     }
 
+    /// <summary>Every keyword the folder has a letter for, in letter order.</summary>
+    public IReadOnlyList<string> All => _names.OfType<string>().ToList();
+
     /// <summary>The keywords a file name's letters stand for (unknown letters are skipped).</summary>
     public IReadOnlyList<string> Names(string letters) =>
         letters.Select(c => c - 'a').Where(i => i is >= 0 and < MaxKeywords && _names[i] is not null)

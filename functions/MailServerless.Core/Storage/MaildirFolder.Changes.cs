@@ -251,12 +251,14 @@ public sealed partial class MaildirFolder
         return new MaildirFileName(withSizes, message.Flags, letters);
     }
 
+    /// <summary>
+    /// The UID the message got; 0 when another session expunged it before it could be read: it was stored all the
+    /// same, and the caller answers without the UID (RFC 4315 allows APPEND and COPY to leave APPENDUID/COPYUID out).
+    /// </summary>
     private async Task<uint> UidOfAsync(string baseName, CancellationToken cancellationToken)
     {
         await SyncAsync(cancellationToken);
-        var message = _messages.LastOrDefault(m => m.BaseName == baseName)
-                      ?? throw new IOException($"{baseName} vanished from {Path} before it got a UID");
-        return message.Uid;
+        return _messages.LastOrDefault(m => m.BaseName == baseName)?.Uid ?? 0;
     }
 
     /// <summary>Letters for keywords; new keywords are added to <c>dovecot-keywords</c> under the folder's lock.</summary>

@@ -58,6 +58,9 @@ public sealed partial class MaildirFolder
     /// <summary>The messages in UID order.</summary>
     public IReadOnlyList<MaildirMessage> Messages => _messages;
 
+    /// <summary>The keywords of the folder's <c>dovecot-keywords</c> as last read.</summary>
+    public IReadOnlyList<string> Keywords => _keywords.All;
+
     /// <summary>Moves on whenever <see cref="Messages"/> changes, so a reader can skip comparing an unchanged view.</summary>
     public long Version { get; private set; }
 

@@ -123,7 +123,13 @@ public static class ImapTokenizer
         throw new ImapSyntaxException("Unterminated quoted string.");
     }
 
-    /// <summary>An atom; a '[' opens a section that may hold spaces and parentheses up to its ']' (fetch items).</summary>
+    /// <summary>The fetch attributes whose '[' opens a section (RFC 3501 §9 fetch-att, RFC 3516 BINARY).</summary>
+    private static readonly string[] SectionAttributes = ["BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"];
+
+    /// <summary>
+    /// An atom (or astring: ']' is an ASTRING-CHAR, '[' an ATOM-CHAR, RFC 3501 §9). Only after a fetch attribute
+    /// such as <c>BODY[</c> does '[' open a section, which may hold spaces and parentheses up to its ']'.
+    /// </summary>
     private static string ParseAtom(string text, ref int position)
     {
         var start = position;
@@ -131,7 +137,7 @@ public static class ImapTokenizer
         while (position < text.Length)
         {
             var c = text[position];
-            if (c == '[')
+            if (c == '[' && (brackets > 0 || IsSectionStart(text.AsSpan(start, position - start))))
             {
                 brackets++;
             }
@@ -169,5 +175,18 @@ public static class ImapTokenizer
         }
 
         return text[start..position];
+    }
+
+    private static bool IsSectionStart(ReadOnlySpan<char> atom)
+    {
+        foreach (var attribute in SectionAttributes)
+        {
+            if (atom.Equals(attribute, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -1,0 +1,118 @@
+using System.Text;
+using MailServerless.Testing;
+
+namespace MailServerless.ConformanceTests.Imap;
+
+/// <summary>
+/// Defects a third-party IMAP compliance and stress test found, each proven fixed on the wire: keywords in FLAGS and
+/// PERMANENTFLAGS, '[' in mailbox names, \Recent refused in STORE and APPEND, folder names in error texts.
+/// </summary>
+public sealed class ImapDefectRegressionTests : IAsyncLifetime
+{
+    private MailServerInstance _server = null!;
+
+    public async Task InitializeAsync() => _server = await MailServerInstance.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private static async Task AppendAsync(ImapWire wire, string folder, string message, string flags = "")
+    {
+        var bytes = Encoding.UTF8.GetBytes(message);
+        await wire.SendAsync($"ap APPEND {folder} {flags}{{{bytes.Length}+}}\r\n");
+        await wire.SendAsync(bytes);
+        await wire.SendAsync("\r\n");
+        Assert.StartsWith("ap OK [APPENDUID", (await wire.ReadUntilTaggedAsync("ap"))[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Keywords_are_in_flags_and_permanentflags_at_select_and_a_new_one_is_announced_before_its_fetch()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user1");
+        await AppendAsync(wire, "INBOX", "Subject: one\r\n\r\nx\r\n", "($Work) ");
+        await AppendAsync(wire, "INBOX", "Subject: two\r\n\r\nx\r\n");
+
+        var select = await wire.CommandAsync("s SELECT INBOX");
+        Assert.Contains(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded $Work)", select);
+        Assert.Contains(@"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded $Work \*)] Flags permitted.", select);
+
+        var store = await wire.CommandAsync("t STORE 2 +FLAGS ($Urgent)");
+        Assert.Equal(
+            [
+                @"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded $Work $Urgent)",
+                @"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded $Work $Urgent \*)] Flags permitted.",
+                "* 2 FETCH (FLAGS ($Urgent))",
+                "t OK Store completed.",
+            ],
+            store);
+        // Known already: no second announcement.
+        Assert.Equal(["* 1 FETCH (FLAGS ($Work $Urgent))", "u OK Store completed."], await wire.CommandAsync("u STORE 1 +FLAGS ($Urgent)"));
+
+        // Another session's new keyword reaches this one as FLAGS before the FETCH that shows it.
+        await using (var other = await ImapWire.LoggedInAsync(_server.Imaps, "user1"))
+        {
+            Assert.StartsWith("s OK", await other.ResultAsync("s SELECT INBOX"), StringComparison.Ordinal);
+            Assert.StartsWith("t OK", await other.ResultAsync("t STORE 1 +FLAGS.SILENT ($FromElsewhere)"), StringComparison.Ordinal);
+        }
+
+        var noop = await wire.CommandAsync("n NOOP");
+        var flags = noop.FindIndex(l => l.StartsWith("* FLAGS", StringComparison.Ordinal));
+        var fetch = noop.FindIndex(l => l.Contains("FETCH", StringComparison.Ordinal));
+        Assert.True(flags >= 0 && fetch > flags, string.Join("\n", noop));
+        Assert.Contains("$FromElsewhere", noop[flags], StringComparison.Ordinal);
+
+        var examine = await wire.CommandAsync("e EXAMINE INBOX");
+        Assert.Contains(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded $Work $Urgent $FromElsewhere)", examine);
+        Assert.Contains("* OK [PERMANENTFLAGS ()] Read-only mailbox.", examine);
+    }
+
+    [Fact]
+    public async Task A_bracket_is_an_atom_character_in_mailbox_names_and_list_quotes_it()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user2");
+
+        Assert.StartsWith("c OK", await wire.ResultAsync("c CREATE foo[bar"), StringComparison.Ordinal);
+        Assert.StartsWith("d OK", await wire.ResultAsync("d CREATE \"x]y\""), StringComparison.Ordinal);
+        Assert.StartsWith("s OK [READ-WRITE]", await wire.ResultAsync("s SELECT foo[bar"), StringComparison.Ordinal);
+        Assert.StartsWith("t OK [READ-WRITE]", await wire.ResultAsync("t SELECT x]y"), StringComparison.Ordinal);
+        var list = await wire.CommandAsync("l LIST \"\" *");
+        Assert.Contains(list, l => l.EndsWith(" \"foo[bar\"", StringComparison.Ordinal));
+        Assert.Contains(list, l => l.EndsWith(" \"x]y\"", StringComparison.Ordinal));
+
+        // Sections still span spaces after BODY[ and BODY.PEEK[.
+        await AppendAsync(wire, "foo[bar", "From: a@example.com\r\nSubject: s\r\n\r\nx\r\n");
+        Assert.StartsWith("u OK [READ-WRITE]", await wire.ResultAsync("u SELECT foo[bar"), StringComparison.Ordinal);
+        var fetch = await wire.CommandAsync("f FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
+        Assert.StartsWith("* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {", fetch[0], StringComparison.Ordinal);
+        Assert.StartsWith("f OK", fetch[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recent_cannot_be_stored_or_appended_and_the_flags_stay()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user3");
+        await AppendAsync(wire, "INBOX", "Subject: one\r\n\r\nx\r\n", "(\\Seen) ");
+        Assert.StartsWith("s OK", await wire.ResultAsync("s SELECT INBOX"), StringComparison.Ordinal);
+
+        Assert.StartsWith("t BAD", await wire.ResultAsync("t STORE 1 FLAGS (\\Recent)"), StringComparison.Ordinal);
+        Assert.Equal("* 1 FETCH (FLAGS (\\Seen))", (await wire.CommandAsync("f FETCH 1 FLAGS"))[0]);
+
+        await wire.SendAsync("ap APPEND INBOX (\\Recent) {5+}\r\nx\r\n\r\n\r\n");
+        Assert.StartsWith("ap BAD", (await wire.ReadUntilTaggedAsync("ap"))[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Error_texts_name_a_japanese_folder_in_modified_utf7()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user4");
+
+        // "&ZeVnLIqe-" is 日本語 in modified UTF-7 (RFC 3501 §5.1.3).
+        Assert.Equal("s NO [NONEXISTENT] Mailbox doesn't exist: &ZeVnLIqe-", await wire.ResultAsync("s SELECT &ZeVnLIqe-"));
+        Assert.Equal("a NO [TRYCREATE] Mailbox doesn't exist: &ZeVnLIqe-", (await AppendRawAsync(wire, "&ZeVnLIqe-"))[^1]);
+    }
+
+    private static async Task<List<string>> AppendRawAsync(ImapWire wire, string folder)
+    {
+        await wire.SendAsync($"a APPEND {folder} {{3+}}\r\nx\r\n\r\n");
+        return await wire.ReadUntilTaggedAsync("a");
+    }
+}
