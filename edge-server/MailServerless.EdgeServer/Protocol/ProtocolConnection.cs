@@ -33,7 +33,11 @@ public enum LineStatus
 public sealed class ProtocolConnection : IAsyncDisposable
 {
     private readonly ConnectionContext _context;
+    private readonly System.Net.Sockets.Socket? _socket;
     private SslStream? _tls;
+
+    /// <summary>Input was read since the last reply went out: its ACK is owed (see <see cref="AcknowledgeNow"/>).</summary>
+    private bool _unanswered;
 
     public ProtocolConnection(ConnectionContext context)
     {
@@ -44,6 +48,40 @@ public sealed class ProtocolConnection : IAsyncDisposable
         var remote = (context.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
         RemoteAddress = remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote;
         LocalPort = (context.LocalEndPoint as IPEndPoint)?.Port ?? 0;
+        _socket = context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket;
+    }
+
+    /// <summary>
+    /// Acknowledges at once what the client sent (Linux's TCP_QUICKACK), for when the server reads on without
+    /// answering: a literal after LITERAL+, the rest of a command line after it, a message body. Else the kernel
+    /// delays its ACK up to 40 ms, and a client with Nagle's algorithm on holds its next small write until then.
+    /// </summary>
+    public void AcknowledgeNow()
+    {
+        _unanswered = false;
+        if (_socket is null || !OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        try
+        {
+            // IPPROTO_TCP (6), TCP_QUICKACK (12): sends the pending ACK now (tcp(7)).
+            _socket.SetRawSocketOption(6, 12, [1, 0, 0, 0]);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // The connection is going away.
+        }
+    }
+
+    /// <summary>Before waiting for input: the ACK owed for what was read, when nothing else will carry it.</summary>
+    private void AcknowledgeBeforeWaiting()
+    {
+        if (_unanswered && !HasBufferedInput())
+        {
+            AcknowledgeNow();
+        }
     }
 
     public PipeReader Input { get; private set; }
@@ -96,6 +134,11 @@ public sealed class ProtocolConnection : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var allowed = TimeSpan.FromSeconds(30 + ((double)UnflushedBytes / MinReadRate));
         timeout.CancelAfter(allowed < WriteTimeout ? allowed : WriteTimeout);
+        if (UnflushedBytes > 0)
+        {
+            _unanswered = false; // the reply carries the ACK
+        }
+
         await Output.FlushAsync(timeout.Token);
     }
 
@@ -110,9 +153,20 @@ public sealed class ProtocolConnection : IAsyncDisposable
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(timeout);
         byte[]? prefix = null;
+        var partial = false;
         while (true)
         {
             ReadResult result;
+            if (partial)
+            {
+                AcknowledgeNow(); // half a line is here; the client may hold the rest until it is acknowledged
+            }
+            else
+            {
+                AcknowledgeBeforeWaiting();
+            }
+
+            partial = true;
             try
             {
                 result = await Input.ReadAsync(idle.Token);
@@ -134,6 +188,7 @@ public sealed class ProtocolConnection : IAsyncDisposable
                 var tooLong = prefix is not null || line.Length > maxLength;
                 var bytes = tooLong ? prefix ?? line.Slice(0, Math.Min(PrefixLength, line.Length)).ToArray() : line.ToArray();
                 Input.AdvanceTo(buffer.GetPosition(1, end));
+                _unanswered = true;
                 if (tooLong)
                 {
                     return (LineStatus.TooLong, bytes);
@@ -180,6 +235,15 @@ public sealed class ProtocolConnection : IAsyncDisposable
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             idle.CancelAfter(wait);
             ReadResult result;
+            if (remaining < count)
+            {
+                AcknowledgeNow(); // part of it is here; the client may hold the rest until it is acknowledged
+            }
+            else
+            {
+                AcknowledgeBeforeWaiting();
+            }
+
             try
             {
                 result = await Input.ReadAsync(idle.Token);
@@ -203,6 +267,7 @@ public sealed class ProtocolConnection : IAsyncDisposable
             remaining -= take.Length;
             deadline.Credit(take.Length);
             Input.AdvanceTo(take.End);
+            _unanswered |= take.Length > 0;
             if (remaining > 0 && result.IsCompleted)
             {
                 return false;

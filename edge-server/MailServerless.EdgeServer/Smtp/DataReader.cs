@@ -36,7 +36,7 @@ public enum DataOutcome
 /// (<c>message_drop_headers</c>: Bcc, Resent-Bcc, Content-Length, Return-Path) left out. The header
 /// section is kept aside (up to its limit) so that the session can check From: and Sender:.
 /// </summary>
-public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize, HeaderLimits limits)
+public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize, HeaderLimits limits, Action? acknowledge = null)
 {
     private static readonly string[] DroppedHeaders = ["bcc", "resent-bcc", "content-length", "return-path"];
 
@@ -64,9 +64,17 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
     public async Task<DataOutcome> ReadAsync(Protocol.TransferDeadline deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deadline);
+        var first = true;
         while (true)
         {
             ReadResult result;
+            if (!first)
+            {
+                // Read on without answering: the client's next small write must not wait for a delayed ACK.
+                acknowledge?.Invoke();
+            }
+
+            first = false;
             using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 var wait = deadline.NextWait;

@@ -213,7 +213,7 @@ public sealed partial class SmtpSession
         var body = new Pipe();
         var stored = StoreAsync(id, body.Reader, cancellationToken);
         await body.Writer.WriteAsync(Encoding.UTF8.GetBytes(ReceivedHeader(id)), cancellationToken);
-        var reader = new DataReader(connection.Input, body.Writer, _options.MaxMessageSize, _options.HeaderLimits);
+        var reader = new DataReader(connection.Input, body.Writer, _options.MaxMessageSize, _options.HeaderLimits, connection.AcknowledgeNow);
         var outcome = await reader.ReadAsync(new Protocol.TransferDeadline(_options.IdleTimeout, _options.MinDataRate, services.Clock), cancellationToken);
         var refusal = outcome == DataOutcome.Complete ? await HeaderSenderRefusalAsync(reader.Header, cancellationToken) : null;
         if (outcome != DataOutcome.Complete || refusal is not null)
