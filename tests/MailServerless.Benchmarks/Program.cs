@@ -5,6 +5,7 @@ using MailServerless.Benchmarks;
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- smtp [--messages N] [--sessions N] [--idle N] [--checks on|off] [--sieve on|off]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- fault [--messages N] [--senders N] [--cycles N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- header-bomb [--megabytes N]
+// dotnet run -c Release --project tests/MailServerless.Benchmarks -- imap-latency [--rounds N]
 // bash tests/MailServerless.Benchmarks/cluster-bench.sh [--messages N] [--senders N]   (starts MariaDB and the SQS/S3 emulator)
 return args switch
 {
@@ -15,12 +16,13 @@ return args switch
     ["fault", .. var rest] => await FaultRun.RunAsync(rest),
     ["cluster", .. var rest] => await ClusterBenchmark.RunAsync(rest),
     ["header-bomb", .. var rest] => await HeaderBombBenchmark.RunAsync(rest),
+    ["imap-latency", .. var rest] => await ImapLatencyBenchmark.RunAsync(rest),
     ["open-folder", var root, var folder] => await MaildirBenchmark.OpenInFreshProcessAsync(root, folder),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] [--checks on|off] [--sieve on|off] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N] | header-bomb [--megabytes N]");
+    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] [--checks on|off] [--sieve on|off] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N] | header-bomb [--megabytes N] | imap-latency [--rounds N]");
     return 64;
 }
