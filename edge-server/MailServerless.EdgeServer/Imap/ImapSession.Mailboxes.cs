@@ -343,7 +343,7 @@ public sealed partial class ImapSession
             var value = name switch
             {
                 "MESSAGES" => opened.Messages.Count,
-                "RECENT" => _selected?.Folder == opened ? _selected.RecentCount : opened.Messages.Count(m => m.InNew),
+                "RECENT" => _selected?.Folder == opened ? _selected.RecentCount : opened.CountUnclaimedRecent(),
                 "UIDNEXT" => opened.NextUid,
                 "UIDVALIDITY" => opened.UidValidity,
                 "UNSEEN" => opened.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)),

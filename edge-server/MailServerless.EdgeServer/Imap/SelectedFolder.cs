@@ -19,7 +19,6 @@ public sealed class SelectedFolder
     private List<MaildirMessage> _view;
     private long _version;
     private bool _expungesPending;
-    private int _reportedRecent;
 
     private SelectedFolder(MaildirFolder folder, bool readOnly)
     {
@@ -40,12 +39,23 @@ public sealed class SelectedFolder
     public static async Task<SelectedFolder> OpenAsync(MaildirFolder folder, bool readOnly, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        // Opened read-write, the session takes what is in new/ to cur/: those are \Recent to it alone (RFC 3501 §2.3.2).
-        var recent = readOnly ? [] : await folder.TakeNewAsync(cancellationToken);
+        // RFC 3501 §2.3.2: read-write, the session claims what no session saw yet: \Recent to it alone, however it
+        // arrived. Read-only (EXAMINE), it shows them as recent and leaves them for the next SELECT.
+        IEnumerable<uint> recent;
+        if (readOnly)
+        {
+            var boundary = folder.RecentBoundary();
+            recent = folder.Messages.Where(m => m.Uid > boundary).Select(m => m.Uid).ToList();
+        }
+        else
+        {
+            recent = await folder.ClaimRecentAsync(cancellationToken);
+            await folder.TakeNewAsync(cancellationToken); // into cur/, as Dovecot moves them
+        }
+
         var selected = new SelectedFolder(folder, readOnly);
         selected._recent.UnionWith(recent);
         selected.AddKeywords(folder.Keywords.Concat(selected._view.SelectMany(m => m.Keywords)));
-        selected._reportedRecent = selected._recent.Count;
         return selected;
     }
 
@@ -153,9 +163,23 @@ public sealed class SelectedFolder
     {
         ArgumentNullException.ThrowIfNull(write);
         await Folder.SyncAsync(cancellationToken);
+        if (Folder.Messages.Count > 0 && Folder.Messages[^1].Uid > HighestUid)
+        {
+            // New to this session: recent to it if no other session claimed them first (RFC 3501 §2.3.2).
+            if (ReadOnly)
+            {
+                var boundary = Folder.RecentBoundary();
+                _recent.UnionWith(Folder.Messages.Where(m => m.Uid > Math.Max(boundary, HighestUid)).Select(m => m.Uid));
+            }
+            else
+            {
+                _recent.UnionWith(await Folder.ClaimRecentAsync(cancellationToken));
+            }
+        }
+
         if (!ReadOnly && Folder.Messages.Any(m => m.InNew))
         {
-            _recent.UnionWith(await Folder.TakeNewAsync(cancellationToken));
+            await Folder.TakeNewAsync(cancellationToken);
         }
 
         if (Folder.Version == _version && !(_expungesPending && allowExpunge))
@@ -231,10 +255,10 @@ public sealed class SelectedFolder
             write($"* {view.Count.ToString(CultureInfo.InvariantCulture)} EXISTS");
         }
 
-        if (_recent.Count != _reportedRecent || added > 0)
+        // With new messages only, as Dovecot does: an EXPUNGE takes its message's \Recent along without a word.
+        if (added > 0)
         {
             write($"* {_recent.Count.ToString(CultureInfo.InvariantCulture)} RECENT");
-            _reportedRecent = _recent.Count;
         }
 
         foreach (var index in changed)

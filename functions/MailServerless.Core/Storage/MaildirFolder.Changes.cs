@@ -126,6 +126,7 @@ public sealed partial class MaildirFolder
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(keywords);
+        EnsureRecentMark();
         var unique = MaildirFileName.NewUniqueBase(_hostName, _clock.GetUtcNow());
         var tmp = System.IO.Path.Combine(Path, "tmp", unique);
         try
@@ -174,6 +175,7 @@ public sealed partial class MaildirFolder
     public async Task<uint?> CopyToAsync(uint uid, MaildirFolder target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
+        target.EnsureRecentMark();
         if (FindByUid(uid) is not { } message)
         {
             return null;
@@ -218,6 +220,7 @@ public sealed partial class MaildirFolder
     public async Task<uint?> MoveToAsync(uint uid, MaildirFolder target, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
+        target.EnsureRecentMark();
         if (FindByUid(uid) is not { } message)
         {
             return null;

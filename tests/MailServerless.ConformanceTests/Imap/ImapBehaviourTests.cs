@@ -347,7 +347,8 @@ public sealed class ImapBehaviourTests : IAsyncLifetime
         Assert.StartsWith("s OK [READ-WRITE]", await wire.ResultAsync("s SELECT INBOX"), StringComparison.Ordinal);
 
         var dated = await wire.CommandAsync("a UID FETCH 1 (FLAGS INTERNALDATE)");
-        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Flagged $Work) INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")", dated[0]);
+        // Appended before any SELECT: \Recent to this first session (RFC 3501 §2.3.2).
+        Assert.Equal("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent $Work) INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")", dated[0]);
         await wire.CommandAsync("b STORE 1:3 +FLAGS.SILENT (\\Deleted)");
         var uidExpunge = await wire.CommandAsync("c UID EXPUNGE 2");
         Assert.Equal(["* 2 EXPUNGE", "c OK Expunge completed."], uidExpunge);

@@ -5,7 +5,8 @@ namespace MailServerless.ConformanceTests.Imap;
 
 /// <summary>
 /// Defects a third-party IMAP compliance and stress test found, each proven fixed on the wire: keywords in FLAGS and
-/// PERMANENTFLAGS, '[' in mailbox names, \Recent refused in STORE and APPEND, folder names in error texts.
+/// PERMANENTFLAGS, \Recent seen by one session however mail arrived, '[' in mailbox names, \Recent refused in STORE and
+/// APPEND, folder names in error texts.
 /// </summary>
 public sealed class ImapDefectRegressionTests : IAsyncLifetime
 {
@@ -40,12 +41,12 @@ public sealed class ImapDefectRegressionTests : IAsyncLifetime
             [
                 @"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded $Work $Urgent)",
                 @"* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded $Work $Urgent \*)] Flags permitted.",
-                "* 2 FETCH (FLAGS ($Urgent))",
+                "* 2 FETCH (FLAGS (\\Recent $Urgent))",
                 "t OK Store completed.",
             ],
             store);
         // Known already: no second announcement.
-        Assert.Equal(["* 1 FETCH (FLAGS ($Work $Urgent))", "u OK Store completed."], await wire.CommandAsync("u STORE 1 +FLAGS ($Urgent)"));
+        Assert.Equal(["* 1 FETCH (FLAGS (\\Recent $Work $Urgent))", "u OK Store completed."], await wire.CommandAsync("u STORE 1 +FLAGS ($Urgent)"));
 
         // Another session's new keyword reaches this one as FLAGS before the FETCH that shows it.
         await using (var other = await ImapWire.LoggedInAsync(_server.Imaps, "user1"))
@@ -63,6 +64,39 @@ public sealed class ImapDefectRegressionTests : IAsyncLifetime
         var examine = await wire.CommandAsync("e EXAMINE INBOX");
         Assert.Contains(@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Forwarded $Work $Urgent $FromElsewhere)", examine);
         Assert.Contains("* OK [PERMANENTFLAGS ()] Read-only mailbox.", examine);
+    }
+
+    [Fact]
+    public async Task Recent_is_seen_by_exactly_one_session_however_the_message_arrived()
+    {
+        await using var a = await ImapWire.LoggedInAsync(_server.Imaps, "user5");
+        Assert.StartsWith("c OK", await a.ResultAsync("c CREATE Other"), StringComparison.Ordinal);
+        await AppendAsync(a, "Other", "Subject: appended\r\n\r\nx\r\n");
+
+        // Nobody has selected Other since: STATUS and EXAMINE show it recent, and EXAMINE leaves it so.
+        Assert.Equal("* STATUS Other (RECENT 1)", (await a.CommandAsync("s STATUS Other (RECENT)"))[0]);
+        Assert.Contains("* 1 RECENT", await a.CommandAsync("e EXAMINE Other"));
+        Assert.Equal(["* SEARCH 1", "f OK Search completed."], await a.CommandAsync("f SEARCH NEW"));
+
+        // The first SELECT takes it: recent there, and in no other session after.
+        var select = await a.CommandAsync("g SELECT Other");
+        Assert.Contains("* 1 RECENT", select);
+        Assert.Equal("* 1 FETCH (FLAGS (\\Recent))", (await a.CommandAsync("h FETCH 1 FLAGS"))[0]);
+        await using (var b = await ImapWire.LoggedInAsync(_server.Imaps, "user5"))
+        {
+            Assert.Contains("* 0 RECENT", await b.CommandAsync("s SELECT Other"));
+            Assert.Equal(["* SEARCH", "t OK Search completed."], await b.CommandAsync("t SEARCH RECENT"));
+        }
+
+        // APPEND and COPY into the selected folder: recent to this session, which notices them first.
+        await a.SendAsync("ap APPEND Other {22+}\r\nSubject: second\r\n\r\nx\r\n\r\n");
+        var appended = await a.ReadUntilTaggedAsync("ap");
+        Assert.Contains("* 2 EXISTS", appended);
+        Assert.Contains("* 2 RECENT", appended);
+        Assert.StartsWith("k OK", await a.ResultAsync("k COPY 1 Other"), StringComparison.Ordinal);
+        Assert.Equal(["* SEARCH 1 2 3", "m OK Search completed."], await a.CommandAsync("m SEARCH RECENT"));
+        Assert.StartsWith("p OK", await a.ResultAsync("p STORE 2 +FLAGS.SILENT (\\Seen)"), StringComparison.Ordinal);
+        Assert.Equal(["* SEARCH 1 3", "q OK Search completed."], await a.CommandAsync("q SEARCH NEW"));
     }
 
     [Fact]
@@ -94,7 +128,7 @@ public sealed class ImapDefectRegressionTests : IAsyncLifetime
         Assert.StartsWith("s OK", await wire.ResultAsync("s SELECT INBOX"), StringComparison.Ordinal);
 
         Assert.StartsWith("t BAD", await wire.ResultAsync("t STORE 1 FLAGS (\\Recent)"), StringComparison.Ordinal);
-        Assert.Equal("* 1 FETCH (FLAGS (\\Seen))", (await wire.CommandAsync("f FETCH 1 FLAGS"))[0]);
+        Assert.Equal("* 1 FETCH (FLAGS (\\Seen \\Recent))", (await wire.CommandAsync("f FETCH 1 FLAGS"))[0]);
 
         await wire.SendAsync("ap APPEND INBOX (\\Recent) {5+}\r\nx\r\n\r\n\r\n");
         Assert.StartsWith("ap BAD", (await wire.ReadUntilTaggedAsync("ap"))[^1], StringComparison.Ordinal);
