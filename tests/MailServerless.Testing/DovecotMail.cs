@@ -64,6 +64,23 @@ public sealed partial class DovecotMail : IDisposable
         return result.Output;
     }
 
+    /// <summary>
+    /// Runs IMAP commands and returns the transcript's octets as Dovecot wrote them (8-bit text and literal lengths
+    /// intact), written to a file by the shell rather than decoded by a reader (Dovecot polls its input, so it comes
+    /// through a pipe, not a file).
+    /// </summary>
+    public byte[] ImapOctets(params string[] commands)
+    {
+        GiveToDovecot();
+        var input = Path.Combine(_folder, "imap-input");
+        var output = Path.Combine(_folder, "imap-output");
+        File.WriteAllText(input, string.Concat(commands.Select(c => c + "\r\n")) + "z LOGOUT\r\n");
+        var line = $"cat {input} | runuser -u {User} -- env -i HOME={Path.GetTempPath()} USER={User} /usr/lib/dovecot/imap -c {_config} > {output}";
+        var result = ProcessRunner.RunAsync("sh", ["-c", line], timeout: TimeSpan.FromMinutes(3)).GetAwaiter().GetResult();
+        Assert.True(result.ExitCode == 0, $"imap: {result.Output}{result.Error}");
+        return File.ReadAllBytes(output);
+    }
+
     /// <summary>Runs POP3 commands in Dovecot's pop3 (PREAUTH on stdin/stdout) and returns the transcript.</summary>
     public string Pop3(params string[] commands)
     {

@@ -124,7 +124,8 @@ public sealed partial class ImapSession
                     line.Append(item.Name ?? item.Section.ResponseName).Append(' ');
                     if (bytes is null)
                     {
-                        line.Append("NIL");
+                        // A part that does not exist is empty, as Dovecot answers (RFC 3501 names no value for it).
+                        line.Append("\"\"");
                         break;
                     }
 

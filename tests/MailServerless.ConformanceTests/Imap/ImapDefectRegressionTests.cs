@@ -6,7 +6,8 @@ namespace MailServerless.ConformanceTests.Imap;
 /// <summary>
 /// Defects a third-party IMAP compliance and stress test found, each proven fixed on the wire: keywords in FLAGS and
 /// PERMANENTFLAGS, \Recent seen by one session however mail arrived, '[' in mailbox names, \Recent refused in STORE and
-/// APPEND, folder names in error texts.
+/// APPEND, folder names in error texts, raw MIME parameters, SEARCH in attached messages and part headers, ENVELOPE
+/// addresses as written, and body line counts. The Dovecot differential corpus checks the same on 264 messages.
 /// </summary>
 public sealed class ImapDefectRegressionTests : IAsyncLifetime
 {
@@ -142,6 +143,69 @@ public sealed class ImapDefectRegressionTests : IAsyncLifetime
         // "&ZeVnLIqe-" is 日本語 in modified UTF-7 (RFC 3501 §5.1.3).
         Assert.Equal("s NO [NONEXISTENT] Mailbox doesn't exist: &ZeVnLIqe-", await wire.ResultAsync("s SELECT &ZeVnLIqe-"));
         Assert.Equal("a NO [TRYCREATE] Mailbox doesn't exist: &ZeVnLIqe-", (await AppendRawAsync(wire, "&ZeVnLIqe-"))[^1]);
+    }
+
+    [Fact]
+    public async Task Bodystructure_sends_mime_parameters_raw_and_an_rfc2231_extended_value_under_its_own_name()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user5");
+        await AppendAsync(wire, "INBOX",
+            "Content-Type: application/pdf; name=\"=?UTF-8?Q?R=C3=A9sum=C3=A9.pdf?=\"\r\n" +
+            "Content-Disposition: attachment; filename*=UTF-8''R%C3%A9sum%C3%A9.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n");
+        Assert.StartsWith("s OK", await wire.ResultAsync("s SELECT INBOX"), StringComparison.Ordinal);
+
+        Assert.Equal(
+            "* 1 FETCH (BODYSTRUCTURE (\"application\" \"pdf\" (\"name\" \"=?UTF-8?Q?R=C3=A9sum=C3=A9.pdf?=\") NIL NIL \"base64\" 6 NIL " +
+            "(\"attachment\" (\"filename*\" \"UTF-8''R%C3%A9sum%C3%A9.pdf\")) NIL NIL))",
+            (await wire.CommandAsync("f FETCH 1 BODYSTRUCTURE"))[0]);
+    }
+
+    [Fact]
+    public async Task Search_body_and_text_look_into_attached_messages_and_text_into_part_headers()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user5");
+        await AppendAsync(wire, "Drafts",
+            "Subject: forward\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Description: partword\r\n\r\nsee below\r\n" +
+            "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: innersubject\r\n\r\nthe innerneedle\r\n--b--\r\n");
+        await AppendAsync(wire, "Drafts", "Subject: plain\r\n\r\nnothing here\r\n");
+        Assert.StartsWith("s OK", await wire.ResultAsync("s SELECT Drafts"), StringComparison.Ordinal);
+
+        Assert.Equal("* SEARCH 1", (await wire.CommandAsync("a SEARCH BODY innerneedle"))[0]);
+        Assert.Equal("* SEARCH 1", (await wire.CommandAsync("b SEARCH TEXT innerneedle"))[0]);
+        Assert.Equal("* SEARCH 1", (await wire.CommandAsync("c SEARCH TEXT innersubject"))[0]);
+        Assert.Equal("* SEARCH 1", (await wire.CommandAsync("d SEARCH TEXT partword"))[0]);
+        Assert.Equal("* SEARCH", (await wire.CommandAsync("e SEARCH BODY partword"))[0]);
+    }
+
+    [Fact]
+    public async Task Envelope_keeps_source_routes_names_a_missing_domain_passes_names_raw_and_from_search_sees_through_comments()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user5");
+        await AppendAsync(wire, "Junk",
+            "From: user-from (comment)@ (comment) domain.org\r\nSender: <@route:sender@example.org>\r\nTo: d\r\n" +
+            "Cc: =?UTF-8?B?5bGx55Sw?= <taro@example.jp>\r\nSubject: s\r\n\r\nx\r\n");
+        Assert.StartsWith("s OK", await wire.ResultAsync("s SELECT Junk"), StringComparison.Ordinal);
+
+        Assert.Equal(
+            "* 1 FETCH (ENVELOPE (NIL \"s\" ((\"comment\" NIL \"user-from\" \"domain.org\")) ((NIL \"@route\" \"sender\" \"example.org\")) " +
+            "((\"comment\" NIL \"user-from\" \"domain.org\")) ((NIL NIL \"d\" \"MISSING_DOMAIN\")) ((\"=?UTF-8?B?5bGx55Sw?=\" NIL \"taro\" \"example.jp\")) NIL NIL NIL))",
+            (await wire.CommandAsync("f FETCH 1 ENVELOPE"))[0]);
+        Assert.Equal("* SEARCH 1", (await wire.CommandAsync("a SEARCH FROM user-from@domain.org"))[0]);
+    }
+
+    [Fact]
+    public async Task Body_lines_count_line_ends_not_an_unterminated_last_line()
+    {
+        await using var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user5");
+        await AppendAsync(wire, "Sent", "Subject: s\r\n\r\none\r\ntwo");
+        await AppendAsync(wire, "Sent", "Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b--\r\n");
+        Assert.StartsWith("s OK", await wire.ResultAsync("s SELECT Sent"), StringComparison.Ordinal);
+
+        Assert.Equal("* 1 FETCH (BODY (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 8 1))", (await wire.CommandAsync("a FETCH 1 BODY"))[0]);
+        // The line end before a boundary belongs to the boundary (RFC 2046 §5.1.1): "one" has no line end of its own.
+        Assert.Equal(
+            "* 2 FETCH (BODY ((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 0) \"alternative\"))",
+            (await wire.CommandAsync("b FETCH 2 BODY"))[0]);
     }
 
     private static async Task<List<string>> AppendRawAsync(ImapWire wire, string folder)

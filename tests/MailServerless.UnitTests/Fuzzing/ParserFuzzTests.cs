@@ -71,6 +71,21 @@ public sealed class ParserFuzzTests
     }
 
     [Fact]
+    public void Address_and_mime_field_readers_take_any_header_value_and_stay_linear()
+    {
+        Gen.String[Gen.Char["\"()<>@,;:.[]\\ \t\r\n=*'/%aZ09-\u00e9"], 0, 200].Sample(text =>
+        {
+            // Every address carries at most what the value holds; nothing throws.
+            var addresses = EnvelopeAddresses.Parse(text);
+            Assert.True(addresses.Count <= 2 * (text.Length + 1), $"{addresses.Count} addresses from {text}");
+            Assert.All(addresses, a => Assert.True((a.Name?.Length ?? 0) + (a.Mailbox?.Length ?? 0) + (a.Host?.Length ?? 0) <= text.Length + EnvelopeAddresses.MissingDomain.Length));
+            var field = MimeFieldValue.Parse(text, withSubtype: true);
+            Assert.True(field is null || field.Parameters.Sum(p => p.Key.Length + p.Value.Length) <= text.Length + 8);
+            _ = MimeFieldValue.TokenList(text);
+        }, iter: Iterations);
+    }
+
+    [Fact]
     public void Sasl_decoders_never_throw()
     {
         Gen.String[Gen.Char["AZaz09+/=\0 \r\n-_!"], 0, 200].Sample(text =>

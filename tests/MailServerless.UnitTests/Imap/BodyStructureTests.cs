@@ -26,8 +26,8 @@ public sealed class BodyStructureTests
             "Content-Disposition: attachment; filename=\"a.pdf\"\r\nContent-Language: de\r\n\r\nAAAA\r\n--X--\r\n");
 
         Assert.Equal(
-            "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 2 1 NIL NIL NIL NIL)" +
-            "(\"application\" \"pdf\" (\"name\" \"a.pdf\") \"<id1@x>\" NIL \"base64\" 4 NIL (\"attachment\" (\"filename\" \"a.pdf\")) \"de\" NIL) " +
+            "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 2 0 NIL NIL NIL NIL)" +
+            "(\"application\" \"pdf\" (\"name\" \"a.pdf\") \"<id1@x>\" NIL \"base64\" 4 NIL (\"attachment\" (\"filename\" \"a.pdf\")) (\"de\") NIL) " +
             "\"mixed\" (\"boundary\" \"X\") NIL NIL NIL)",
             BodyStructure.Format(content, extensible: true));
     }

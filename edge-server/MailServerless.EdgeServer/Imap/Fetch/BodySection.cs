@@ -158,32 +158,32 @@ public sealed record BodySection(IReadOnlyList<int> Path, SectionKind Kind, IRea
 
     private byte[]? ExtractSection(MessageContent content)
     {
+        // Part numbers walked as Dovecot walks them (RFC 3501 §6.4.5): a multipart's N is its Nth child; a part that
+        // is not multipart has only a part 1, itself, and only as the last number unless it holds a message; a
+        // number after a message/rfc822 part goes into the message it holds.
         object node = content.Message;
-        foreach (var number in Path)
+        MimeEntity? part = content.Message.Body;
+        for (var i = 0; i < Path.Count; i++)
         {
-            var body = node switch
+            var last = i == Path.Count - 1;
+            if (part is Multipart multipart)
             {
-                MimeMessage top => top.Body,
-                MessagePart { Message: { } inner } => inner.Body,
-                MimeEntity entity => entity,
-                _ => null,
-            };
-            if (body is Multipart multipart)
+                part = Path[i] <= multipart.Count ? multipart[Path[i] - 1] : null;
+            }
+            else if (Path[i] != 1 || (!last && part is not MessagePart))
             {
-                if (number > multipart.Count)
-                {
-                    return null;
-                }
+                part = null;
+            }
 
-                node = multipart[number - 1];
-            }
-            else if (number == 1 && body is not null && (node is MimeMessage || node is MessagePart))
-            {
-                node = body;
-            }
-            else
+            if (part is null)
             {
                 return null;
+            }
+
+            node = part;
+            if (!last && part is MessagePart enclosing)
+            {
+                part = enclosing.Message?.Body;
             }
         }
 

@@ -20,7 +20,8 @@ public static class BodyStructure
 
     private static void Append(StringBuilder builder, MessageContent content, MimeEntity entity, bool extensible)
     {
-        if (entity is Multipart multipart && multipart.Count > 0)
+        var written = Envelope.Raw(entity.Headers, "Content-Type") is { } raw ? MimeFieldValue.Parse(raw, withSubtype: true) : null;
+        if (entity is Multipart multipart)
         {
             builder.Append('(');
             foreach (var child in multipart)
@@ -28,10 +29,16 @@ public static class BodyStructure
                 Append(builder, content, child, extensible);
             }
 
-            builder.Append(' ').Append(ImapString.Quote(entity.ContentType.MediaSubtype));
+            if (multipart.Count == 0)
+            {
+                // A multipart without parts (no boundary, or one that never comes) holds one empty text part, as Dovecot shows it.
+                builder.Append(extensible ? EmptyPart + " NIL NIL NIL NIL)" : EmptyPart + ")");
+            }
+
+            builder.Append(' ').Append(ImapString.Quote(written is { Subtype.Length: > 0 } ? written.Subtype : entity.ContentType.MediaSubtype));
             if (extensible)
             {
-                builder.Append(' ').Append(Parameters(entity.ContentType.Parameters));
+                builder.Append(' ').Append(Parameters(written?.Parameters ?? [], defaultCharset: false));
                 AppendExtension(builder, entity);
             }
 
@@ -40,12 +47,9 @@ public static class BodyStructure
         }
 
         var range = content.RangeOf(entity);
-        var type = entity.ContentType;
-        // An empty multipart is shown as text/plain, as Dovecot does for broken structure.
-        var (mediaType, subtype) = entity is Multipart ? ("text", "plain") : (type.MediaType, type.MediaSubtype);
+        var (mediaType, subtype) = written is null ? (entity.ContentType.MediaType, entity.ContentType.MediaSubtype) : (written.Type, written.Subtype);
         builder.Append('(').Append(ImapString.Quote(mediaType)).Append(' ').Append(ImapString.Quote(subtype)).Append(' ');
-        builder.Append(entity.Headers.Contains(HeaderId.ContentType) && type.Parameters.Count > 0 ? Parameters(type.Parameters)
-            : mediaType.Equals("text", StringComparison.OrdinalIgnoreCase) ? "(\"charset\" \"us-ascii\")" : "NIL");
+        builder.Append(Parameters(written?.Parameters ?? [], defaultCharset: mediaType.Equals("text", StringComparison.OrdinalIgnoreCase)));
         builder.Append(' ').Append(ImapString.NString(Envelope.Raw(entity.Headers, "Content-ID")));
         builder.Append(' ').Append(ImapString.NString(Envelope.Raw(entity.Headers, "Content-Description")));
         builder.Append(' ').Append(ImapString.Quote(Envelope.Raw(entity.Headers, "Content-Transfer-Encoding") is { Length: > 0 } encoding ? encoding : "7bit"));
@@ -54,11 +58,11 @@ public static class BodyStructure
         {
             builder.Append(' ').Append(Envelope.Format(inner.Headers)).Append(' ');
             Append(builder, content, inner.Body ?? new TextPart("plain"), extensible);
-            builder.Append(' ').Append(Number(range.Lines));
+            builder.Append(' ').Append(Number(content.LinesOf(range)));
         }
         else if (mediaType.Equals("text", StringComparison.OrdinalIgnoreCase))
         {
-            builder.Append(' ').Append(Number(range.Lines));
+            builder.Append(' ').Append(Number(content.LinesOf(range)));
         }
 
         if (extensible)
@@ -74,29 +78,35 @@ public static class BodyStructure
     private static void AppendExtension(StringBuilder builder, MimeEntity entity)
     {
         builder.Append(' ');
-        if (entity.ContentDisposition is { } disposition)
+        if (Envelope.Raw(entity.Headers, "Content-Disposition") is { } raw && MimeFieldValue.Parse(raw, withSubtype: false) is { } disposition)
         {
-            builder.Append('(').Append(ImapString.Quote(disposition.Disposition)).Append(' ')
-                .Append(Parameters(disposition.Parameters)).Append(')');
+            builder.Append('(').Append(ImapString.Quote(disposition.Type)).Append(' ')
+                .Append(Parameters(disposition.Parameters, defaultCharset: false)).Append(')');
         }
         else
         {
             builder.Append("NIL");
         }
 
-        builder.Append(' ').Append(ImapString.NString(Envelope.Raw(entity.Headers, "Content-Language")));
+        var languages = Envelope.Raw(entity.Headers, "Content-Language") is { } language ? MimeFieldValue.TokenList(language) : [];
+        builder.Append(' ').Append(languages.Count == 0 ? "NIL" : "(" + string.Join(' ', languages.Select(ImapString.Quote)) + ")");
         builder.Append(' ').Append(ImapString.NString(Envelope.Raw(entity.Headers, "Content-Location")));
     }
 
-    private static string Parameters(ParameterList parameters)
+    /// <summary>The parameter list; a text part without a charset gets us-ascii (RFC 2045 §5.2), after the others, as Dovecot writes it.</summary>
+    private static string Parameters(IReadOnlyList<KeyValuePair<string, string>> parameters, bool defaultCharset)
     {
-        if (parameters.Count == 0)
+        var items = parameters.Select(p => ImapString.Quote(p.Key) + " " + ImapString.Quote(p.Value)).ToList();
+        if (defaultCharset && !parameters.Any(p => p.Key.Equals("charset", StringComparison.OrdinalIgnoreCase)))
         {
-            return "NIL";
+            items.Add("\"charset\" \"us-ascii\"");
         }
 
-        return "(" + string.Join(' ', parameters.Select(p => ImapString.Quote(p.Name) + " " + ImapString.Quote(p.Value ?? string.Empty))) + ")";
+        return items.Count == 0 ? "NIL" : "(" + string.Join(' ', items) + ")";
     }
+
+    /// <summary>An empty text/plain part (BODY form).</summary>
+    private const string EmptyPart = "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0";
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,9 +1,10 @@
+using System.Text;
 using MimeKit;
 
 namespace MailServerless.EdgeServer.Imap.Fetch;
 
-/// <summary>Where an entity lies in the message's octets: its headers start, its body start, its end, and its body's lines.</summary>
-public readonly record struct EntityRange(int Begin, int BodyStart, int End, int Lines)
+/// <summary>Where an entity lies in the message's octets: its headers start, its body start and its end.</summary>
+public readonly record struct EntityRange(int Begin, int BodyStart, int End)
 {
     public int BodyLength => End - BodyStart;
 }
@@ -52,10 +53,9 @@ public sealed class MessageContent
         var copy = ParseCopy.Of(Bytes);
         var parser = new MimeParser(new MemoryStream(copy.Bytes, writable: false), MimeFormat.Entity);
         parser.MimeEntityEnd += (_, e) => _ranges[e.Entity] = new EntityRange(
-            copy.ToMessage(e.BeginOffset), copy.ToMessage(e.HeadersEndOffset), copy.ToMessage(e.EndOffset),
-            e.Lines + copy.LinesCut(e.HeadersEndOffset, e.EndOffset));
+            copy.ToMessage(e.BeginOffset), copy.ToMessage(e.HeadersEndOffset), EndOf(e.Entity, copy.ToMessage(e.EndOffset)));
         parser.MimeMessageEnd += (_, e) => _ranges[e.Message] = new EntityRange(
-            copy.ToMessage(e.BeginOffset), copy.ToMessage(e.HeadersEndOffset), copy.ToMessage(e.EndOffset), 0);
+            copy.ToMessage(e.BeginOffset), copy.ToMessage(e.HeadersEndOffset), EndOf(e.Message.Body, copy.ToMessage(e.EndOffset)));
         try
         {
             return parser.ParseMessage(_cancellationToken);
@@ -65,15 +65,40 @@ public sealed class MessageContent
             // Not even headers (an empty or binary file): serve it as a text/plain body without headers.
             _ranges.Clear();
             var message = new MimeMessage { Body = new TextPart("plain") };
-            var lines = Bytes.Count(b => b == '\n');
-            _ranges[message] = new EntityRange(0, 0, Bytes.Length, lines);
-            _ranges[message.Body] = new EntityRange(0, 0, Bytes.Length, lines);
+            _ranges[message] = new EntityRange(0, 0, Bytes.Length);
+            _ranges[message.Body] = new EntityRange(0, 0, Bytes.Length);
             return message;
         }
     }
 
+    /// <summary>
+    /// Where an entity ends. A multipart nested in another ends after the line end of its close delimiter, and so
+    /// does the message or message/rfc822 part that holds it: RFC 2046 §5.1.1 gives that line end to the enclosing
+    /// boundary, Dovecot gives it to the part, and clients see sizes and line counts Dovecot's way.
+    /// </summary>
+    private int EndOf(MimeEntity? entity, int end)
+    {
+        switch (entity)
+        {
+            case Multipart { Boundary: { } boundary }:
+                var close = Encoding.ASCII.GetBytes("--" + boundary + "--");
+                return end >= close.Length && end + 2 <= Bytes.Length && Bytes.AsSpan(end - close.Length, close.Length).SequenceEqual(close) &&
+                    Bytes[end] == '\r' && Bytes[end + 1] == '\n' ? end + 2 : end;
+            case MessagePart { Message.Body: Multipart inner } when _ranges.TryGetValue(inner, out var range):
+                return Math.Max(end, range.End);
+            default:
+                return entity is Multipart && _ranges.TryGetValue(entity, out var own) ? Math.Max(end, own.End) : end;
+        }
+    }
+
     public EntityRange RangeOf(object entityOrMessage) =>
-        _message is not null && _ranges.TryGetValue(entityOrMessage, out var range) ? range : new EntityRange(0, 0, 0, 0);
+        _message is not null && _ranges.TryGetValue(entityOrMessage, out var range) ? range : new EntityRange(0, 0, 0);
+
+    /// <summary>
+    /// body-fld-lines (RFC 3501 §7.4.2): the line ends in an entity's body. A last line without one is not counted,
+    /// nor is the line end before a boundary, which belongs to the boundary (RFC 2046 §5.1.1): as Dovecot counts.
+    /// </summary>
+    public int LinesOf(EntityRange range) => Slice(range.BodyStart, range.End).Count((byte)'\n');
 
     public ReadOnlySpan<byte> Slice(int start, int end) => Bytes.AsSpan(start, Math.Max(0, end - start));
 

@@ -19,10 +19,10 @@ public sealed class ParseCopy
     /// <summary>The top header section parsed at most: ENVELOPE and the structure's top entity read no further.</summary>
     public const int MaxTopHeader = 1024 * 1024;
 
-    /// <summary>Each cut: where it lies in the copy, the octets left out there, and the line ends among them.</summary>
-    private readonly List<(int At, int Removed, int Lines)> _cuts;
+    /// <summary>Each cut: where it lies in the copy and the octets left out there.</summary>
+    private readonly List<(int At, int Removed)> _cuts;
 
-    private ParseCopy(byte[] bytes, List<(int At, int Removed, int Lines)> cuts)
+    private ParseCopy(byte[] bytes, List<(int At, int Removed)> cuts)
     {
         Bytes = bytes;
         _cuts = cuts;
@@ -37,7 +37,7 @@ public sealed class ParseCopy
     {
         ArgumentNullException.ThrowIfNull(message);
         var data = message.AsSpan();
-        var cuts = new List<(int At, int Removed, int Lines)>();
+        var cuts = new List<(int At, int Removed)>();
         var kept = new List<(int Start, int End)>();
         var copyLength = 0;
         var decided = 0; // the message's octets before this are kept or cut already
@@ -116,7 +116,7 @@ public sealed class ParseCopy
         {
             kept.Add((decided, from));
             copyLength += from - decided;
-            cuts.Add((copyLength, to - from, data[from..to].Count((byte)'\n')));
+            cuts.Add((copyLength, to - from));
             decided = to;
             cutFrom = -1;
         }
@@ -126,7 +126,7 @@ public sealed class ParseCopy
     public int ToMessage(long copyOffset)
     {
         var result = (int)copyOffset;
-        foreach (var (at, removed, _) in _cuts)
+        foreach (var (at, removed) in _cuts)
         {
             if (at > copyOffset)
             {
@@ -137,20 +137,5 @@ public sealed class ParseCopy
         }
 
         return result;
-    }
-
-    /// <summary>Line ends left out of the copy between two of its offsets (a cut at the end is inside).</summary>
-    public int LinesCut(long copyStart, long copyEnd)
-    {
-        var lines = 0;
-        foreach (var (at, _, cutLines) in _cuts)
-        {
-            if (at > copyStart && at <= copyEnd)
-            {
-                lines += cutLines;
-            }
-        }
-
-        return lines;
     }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using MailServerless.Core.Storage;
+using MailServerless.EdgeServer.Imap.Fetch;
 using MailServerless.EdgeServer.Imap.Parsing;
 using MimeKit;
 using MimeKit.Utils;
@@ -140,7 +142,7 @@ public abstract class SearchQuery
                     "FROM" => "From", "TO" => "To", "CC" => "Cc", "BCC" => "Bcc", _ => "Subject",
                 };
                 var value = Argument(ref position);
-                return new HeaderPredicate(c => HeaderContains(c.Headers, field, value));
+                return new HeaderPredicate(c => field == "Subject" ? HeaderContains(c.Headers, field, value) : AddressContains(c.Headers, field, value));
             case "HEADER":
                 var name = Argument(ref position);
                 var text = Argument(ref position);
@@ -150,7 +152,7 @@ public abstract class SearchQuery
                 return new ContentPredicate(c => BodyContains(c.Content, body));
             case "TEXT":
                 var anywhere = Argument(ref position);
-                return new ContentPredicate(c => AnyHeaderContains(c.Content.Headers, anywhere) || BodyContains(c.Content, anywhere));
+                return new ContentPredicate(c => TextContains(c.Content, anywhere));
             case "UID":
                 var uids = SequenceSet.Parse(Argument(ref position));
                 return new SetPredicate((c, b) => uids.Contains(c.Uid, b.HighestUid));
@@ -206,24 +208,59 @@ public abstract class SearchQuery
     /// <summary>The internal date's day in the server's time zone (as Dovecot compares it).</summary>
     private static DateOnly InternalDay(SearchCandidate candidate) => DateOnly.FromDateTime(candidate.InternalDate.LocalDateTime);
 
-    /// <summary>The Date: header's day in its own zone.</summary>
+    /// <summary>The Date: header's day in its own zone; without a Date: that parses, the internal date's (RFC 5256 §2.2, as Dovecot does).</summary>
     private static DateOnly? SentDay(SearchCandidate candidate)
     {
         var raw = candidate.Headers[HeaderId.Date];
-        return raw is not null && DateUtils.TryParse(raw, out var date) ? DateOnly.FromDateTime(date.DateTime) : null;
+        return raw is not null && DateUtils.TryParse(raw, out var date) ? DateOnly.FromDateTime(date.DateTime) : InternalDay(candidate);
     }
 
     private static bool HeaderContains(HeaderList headers, string field, string value) =>
         headers.Where(h => h.Field.Equals(field, StringComparison.OrdinalIgnoreCase))
             .Any(h => (h.Value ?? string.Empty).Contains(value, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// An address field holds the text as decoded, or in one of its addresses read as written (<c>mailbox@host</c>
+    /// whatever comments and folding stood between), as Dovecot matches FROM, TO, CC and BCC.
+    /// </summary>
+    private static bool AddressContains(HeaderList headers, string field, string value) =>
+        headers.Where(h => h.Field.Equals(field, StringComparison.OrdinalIgnoreCase)).Any(h =>
+            (h.Value ?? string.Empty).Contains(value, StringComparison.OrdinalIgnoreCase) ||
+            EnvelopeAddresses.Parse(Encoding.UTF8.GetString(h.RawValue)).Any(a =>
+                $"{a.Mailbox}@{a.Host}".Contains(value, StringComparison.OrdinalIgnoreCase)));
+
     private static bool AnyHeaderContains(HeaderList headers, string value) =>
         headers.Any(h => h.Field.Contains(value, StringComparison.OrdinalIgnoreCase) ||
                          (h.Value ?? string.Empty).Contains(value, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Text parts decoded from their transfer encoding and charset.</summary>
+    /// <summary>
+    /// BODY: the text parts, decoded from their transfer encoding and charset, in attached messages too (their
+    /// bodies are part of this one's body, RFC 3501 §6.4.4).
+    /// </summary>
     private static bool BodyContains(MimeMessage message, string value) =>
-        message.BodyParts.OfType<TextPart>().Any(part => SafeText(part).Contains(value, StringComparison.OrdinalIgnoreCase));
+        Entities(message).OfType<TextPart>().Any(part => SafeText(part).Contains(value, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>TEXT: the headers of the message, of every part and of every attached message, and BODY.</summary>
+    private static bool TextContains(MimeMessage message, string value) =>
+        AnyHeaderContains(message.Headers, value) ||
+        Entities(message).Any(e => AnyHeaderContains(e.Headers, value) || (e is MessagePart { Message: { } inner } && AnyHeaderContains(inner.Headers, value))) ||
+        BodyContains(message, value);
+
+    /// <summary>Every entity of the message and of the messages attached to it, depth first (bounded by the parse's own nesting limit).</summary>
+    private static IEnumerable<MimeEntity> Entities(MimeMessage message)
+    {
+        foreach (var entity in message.BodyParts)
+        {
+            yield return entity;
+            if (entity is MessagePart { Message: { } inner })
+            {
+                foreach (var nested in Entities(inner))
+                {
+                    yield return nested;
+                }
+            }
+        }
+    }
 
     private static string SafeText(TextPart part)
     {
