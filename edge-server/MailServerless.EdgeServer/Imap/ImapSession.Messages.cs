@@ -161,18 +161,22 @@ public sealed partial class ImapSession
         return "OK Expunge completed.";
     }
 
-    private Task<string> SearchAsync(SelectedFolder selected, ImapArguments args, bool byUid, CancellationToken cancellationToken)
+    private Task<string> SearchAsync(ImapCommand command, SelectedFolder selected, ImapArguments args, CancellationToken cancellationToken)
     {
         var tokens = args.Rest();
-        if (tokens.Count > 0 && tokens[0].Kind == ImapTokenKind.Atom && tokens[0].Text.Equals("RETURN", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ImapSyntaxException("SEARCH RETURN options are not supported.");
-        }
+        var returns = SearchReturn.Parse(tokens, out var criteria);
+        var found = Matching(selected, SearchQuery.Parse(criteria), cancellationToken);
+        var ids = found.Select(c => command.IsUid ? c.Uid : c.Sequence).ToList();
+        connection.Write(returns is null ? SearchReturn.Plain(ids) : returns.Extended(command.Tag, command.IsUid, ids));
+        return Task.FromResult("OK Search completed.");
+    }
 
-        var query = SearchQuery.Parse(tokens);
+    /// <summary>The messages of the view that match, in sequence order, each read at most once.</summary>
+    private List<SearchCandidate> Matching(SelectedFolder selected, SearchQuery query, CancellationToken cancellationToken)
+    {
         var folder = selected.Folder;
         var bounds = new SearchQuery.Bounds((uint)selected.View.Count, selected.HighestUid);
-        var found = new StringBuilder("* SEARCH");
+        var found = new List<SearchCandidate>();
         var view = selected.View;
         for (var i = 0; i < view.Count; i++)
         {
@@ -188,7 +192,7 @@ public sealed partial class ImapSession
             {
                 if (query.Matches(candidate, bounds))
                 {
-                    found.Append(' ').Append(Number(byUid ? message.Uid : (uint)i + 1));
+                    found.Add(candidate);
                 }
             }
             catch (Exception e) when (e is FileNotFoundException or FormatException)
@@ -197,8 +201,7 @@ public sealed partial class ImapSession
             }
         }
 
-        connection.Write(found.ToString());
-        return Task.FromResult("OK Search completed.");
+        return found;
     }
 
     /// <summary>A UID list in the compact form UIDPLUS uses: <c>1:3,7</c>, in the order given.</summary>

@@ -163,7 +163,7 @@ public sealed partial class ImapSession
 
                 name = tokens[2].Text.ToUpperInvariant();
                 skip = 3;
-                if (name is not ("FETCH" or "STORE" or "SEARCH" or "COPY" or "MOVE" or "EXPUNGE"))
+                if (name is not ("FETCH" or "STORE" or "SEARCH" or "COPY" or "MOVE" or "EXPUNGE" or "SORT" or "THREAD"))
                 {
                     throw new ImapSyntaxException("Unknown UID command.");
                 }

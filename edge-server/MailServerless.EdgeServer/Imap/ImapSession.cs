@@ -123,10 +123,10 @@ public sealed partial class ImapSession(
             result = "NO [SERVERBUG] Internal error occurred. Refer to server log for more information.";
         }
 
-        // RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH by sequence number.
+        // RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (or SORT, THREAD) by sequence number.
         if (_state == ImapState.Selected && _selected is not null)
         {
-            var allowExpunge = command.IsUid || command.Name is not ("FETCH" or "STORE" or "SEARCH");
+            var allowExpunge = command.IsUid || command.Name is not ("FETCH" or "STORE" or "SEARCH" or "SORT" or "THREAD");
             await ReportChangesAsync(_selected, allowExpunge, cancellationToken);
         }
 
@@ -254,7 +254,9 @@ public sealed partial class ImapSession(
             "CLOSE" => CloseAsync(selected, expunge: true, cancellationToken),
             "UNSELECT" => CloseAsync(selected, expunge: false, cancellationToken),
             "EXPUNGE" => ExpungeAsync(selected, args, command.IsUid, cancellationToken),
-            "SEARCH" => SearchAsync(selected, args, command.IsUid, cancellationToken),
+            "SEARCH" => SearchAsync(command, selected, args, cancellationToken),
+            "SORT" => SortAsync(selected, args, command.IsUid, cancellationToken),
+            "THREAD" => ThreadAsync(selected, args, command.IsUid, cancellationToken),
             "FETCH" => FetchAsync(selected, args, command.IsUid, cancellationToken),
             "STORE" => StoreAsync(selected, args, command.IsUid, cancellationToken),
             "COPY" => CopyAsync(selected, args, command.IsUid, move: false, cancellationToken),
@@ -272,7 +274,8 @@ public sealed partial class ImapSession(
     private static bool IsKnown(string name) => name is "CAPABILITY" or "NOOP" or "LOGOUT" or "ID" or "STARTTLS" or "LOGIN"
         or "AUTHENTICATE" or "SELECT" or "EXAMINE" or "CREATE" or "DELETE" or "RENAME" or "SUBSCRIBE" or "UNSUBSCRIBE"
         or "LIST" or "LSUB" or "STATUS" or "APPEND" or "NAMESPACE" or "ENABLE" or "GETQUOTAROOT" or "GETQUOTA" or "SETQUOTA"
-        or "IDLE" or "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE";
+        or "IDLE" or "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE"
+        or "SORT" or "THREAD";
 
     private static Task<string> Done(string result) => Task.FromResult(result);
 
@@ -281,7 +284,8 @@ public sealed partial class ImapSession(
         var capabilities = new List<string>
         {
             "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
-            "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE",
+            "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE", "ESEARCH", "SORT", "SORT=DISPLAY",
+            "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
             "APPENDLIMIT=" + _options.MaxAppendSize.ToString(CultureInfo.InvariantCulture),
         };
         if (_state == ImapState.NotAuthenticated)

@@ -30,6 +30,16 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
         "UID SEARCH HEADER Message-ID h1", "UID SEARCH SENTBEFORE 5-Nov-2026", "UID SEARCH SENTON 9-Nov-2026",
     ];
 
+    /// <summary>SORT (with SORT=DISPLAY's keys), THREAD and ESEARCH, whose one untagged answer each must match.</summary>
+    private static readonly string[] Ordered =
+    [
+        "UID SORT (SUBJECT) UTF-8 ALL", "UID SORT (REVERSE DATE) UTF-8 ALL", "UID SORT (FROM) UTF-8 ALL", "UID SORT (TO) UTF-8 ALL",
+        "UID SORT (CC) UTF-8 ALL", "UID SORT (SIZE) UTF-8 ALL", "UID SORT (REVERSE ARRIVAL) UTF-8 ALL", "UID SORT (DISPLAYFROM) UTF-8 ALL",
+        "UID SORT (DISPLAYTO) UTF-8 ALL", "SORT (REVERSE SUBJECT DATE) UTF-8 NOT FROM alice", "UID THREAD ORDEREDSUBJECT UTF-8 ALL",
+        "UID THREAD REFERENCES UTF-8 ALL", "THREAD REFERENCES UTF-8 SUBJECT meeting", "UID SEARCH RETURN (MIN MAX COUNT ALL) FROM alice",
+        "SEARCH RETURN () SUBJECT meeting", "UID SEARCH RETURN (COUNT) BODY nothingmatches", "SEARCH RETURN (MIN) LARGER 1000",
+    ];
+
     /// <summary>Differences the RFC permits, each with why; a difference not matched here fails the test.</summary>
     private static readonly (string Why, Func<Difference, bool> Matches)[] AllowedDifferences =
     [
@@ -100,7 +110,7 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
         }
 
         Assert.True(number >= 250, $"the corpus holds {number} messages");
-        string[] commands = ["a SELECT INBOX", "f " + FetchItems, .. Searches.Select((s, i) => $"s{i} {s}")];
+        string[] commands = ["a SELECT INBOX", "f " + FetchItems, .. Searches.Select((s, i) => $"s{i} {s}"), .. Ordered.Select((s, i) => $"o{i} {s}")];
         List<byte[]> theirs;
         using (var dovecot = new DovecotMail(root))
         {
@@ -142,9 +152,23 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
             }
         }
 
+        // One SORT, THREAD or ESEARCH answer per command, in the order sent.
+        var (theirOrdered, ourOrdered) = (ImapResponses.Untagged(theirs, "SORT", "THREAD", "ESEARCH"), ImapResponses.Untagged(ours, "SORT", "THREAD", "ESEARCH"));
+        Assert.Equal(Ordered.Length, theirOrdered.Count);
+        for (var i = 0; i < Ordered.Length; i++)
+        {
+            var mine = i < ourOrdered.Count ? ourOrdered[i] : "(missing)";
+            if (theirOrdered[i] != mine)
+            {
+                differences.Add(new Difference(0, "ordered", Ordered[i], theirOrdered[i], mine));
+            }
+        }
+
         var unexplained = differences.Where(d => !AllowedDifferences.Any(a => a.Matches(d))).ToList();
+        var ourRefusals = ours.Select(r => Encoding.Latin1.GetString(r).TrimEnd('\r', '\n'))
+            .Where(line => !line.StartsWith('*') && !line.Contains(" OK ", StringComparison.Ordinal));
         Assert.True(unexplained.Count == 0,
-            $"{unexplained.Count} differences from Dovecot:\n" + string.Join("\n", unexplained.Take(int.TryParse(Environment.GetEnvironmentVariable("MSL_DIFF_SHOW"), out var show) ? show : 60)));
+            $"{unexplained.Count} differences from Dovecot; ours refused: {string.Join(" | ", ourRefusals)}\n" + string.Join("\n", unexplained.Take(int.TryParse(Environment.GetEnvironmentVariable("MSL_DIFF_SHOW"), out var show) ? show : 60)));
     }
 
     private async Task<List<byte[]>> OursAsync(string[] commands)

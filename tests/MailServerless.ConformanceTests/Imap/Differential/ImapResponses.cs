@@ -133,6 +133,14 @@ internal static class ImapResponses
         return results;
     }
 
+    /// <summary>The untagged responses named (e.g. SORT, THREAD), each as its text, in the order they came.</summary>
+    public static List<string> Untagged(IEnumerable<byte[]> responses, params string[] names)
+    {
+        return responses.Select(r => Encoding.Latin1.GetString(r).TrimEnd('\r', '\n'))
+            .Where(text => names.Any(name => text == "* " + name || text.StartsWith("* " + name + " ", StringComparison.Ordinal)))
+            .ToList();
+    }
+
     /// <summary>A recursive-descent reader of one response's values (RFC 3501 §9, the parts FETCH answers use).</summary>
     private sealed class Parser(byte[] data)
     {

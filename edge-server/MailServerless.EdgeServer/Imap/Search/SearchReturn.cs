@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+using MailServerless.EdgeServer.Imap.Parsing;
+
+namespace MailServerless.EdgeServer.Imap.Search;
+
+/// <summary>
+/// SEARCH RETURN (MIN MAX ALL COUNT) of ESEARCH (RFC 4731): the answer as <c>* ESEARCH (TAG "t") [UID] …</c>
+/// instead of <c>* SEARCH</c>; <c>RETURN ()</c> means ALL. SAVE (SEARCHRES) is not offered.
+/// </summary>
+public sealed class SearchReturn
+{
+    private readonly HashSet<string> _options;
+
+    private SearchReturn(HashSet<string> options) => _options = options;
+
+    /// <summary>The RETURN options before the criteria, or null without RETURN; <paramref name="criteria"/> is what follows.</summary>
+    public static SearchReturn? Parse(IReadOnlyList<ImapToken> tokens, out IReadOnlyList<ImapToken> criteria)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        criteria = tokens;
+        if (tokens.Count == 0 || tokens[0].Kind != ImapTokenKind.Atom || !tokens[0].Text.Equals("RETURN", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (tokens.Count < 2 || tokens[1].Kind != ImapTokenKind.List)
+        {
+            throw new ImapSyntaxException("RETURN needs a list of options.");
+        }
+
+        var options = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in tokens[1].Items)
+        {
+            var option = item.Kind == ImapTokenKind.Atom ? item.Text.ToUpperInvariant() : string.Empty;
+            if (option is not ("MIN" or "MAX" or "ALL" or "COUNT"))
+            {
+                throw new ImapSyntaxException($"Unknown RETURN option {item.Text}.");
+            }
+
+            options.Add(option);
+        }
+
+        if (options.Count == 0)
+        {
+            options.Add("ALL");
+        }
+
+        criteria = tokens.Skip(2).ToList();
+        return new SearchReturn(options);
+    }
+
+    public static string Plain(IReadOnlyList<uint> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var builder = new StringBuilder("* SEARCH");
+        foreach (var id in ids)
+        {
+            builder.Append(' ').Append(id.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>The ESEARCH response (RFC 4731 §3.1); MIN, MAX and ALL are left out when nothing matched.</summary>
+    public string Extended(string tag, bool byUid, IReadOnlyList<uint> ids)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        ArgumentNullException.ThrowIfNull(ids);
+        var builder = new StringBuilder("* ESEARCH (TAG ").Append(ImapString.Quote(tag)).Append(')');
+        if (byUid)
+        {
+            builder.Append(" UID");
+        }
+
+        if (ids.Count > 0)
+        {
+            if (_options.Contains("MIN"))
+            {
+                builder.Append(" MIN ").Append(ids.Min().ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (_options.Contains("MAX"))
+            {
+                builder.Append(" MAX ").Append(ids.Max().ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (_options.Contains("ALL"))
+            {
+                builder.Append(" ALL ").Append(Ranges(ids));
+            }
+        }
+
+        if (_options.Contains("COUNT"))
+        {
+            builder.Append(" COUNT ").Append(ids.Count.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>A sequence set of ascending ids, runs as ranges: <c>1:3,7</c>.</summary>
+    private static string Ranges(IReadOnlyList<uint> ids)
+    {
+        var builder = new StringBuilder();
+        for (var i = 0; i < ids.Count;)
+        {
+            var j = i;
+            while (j + 1 < ids.Count && ids[j + 1] == ids[j] + 1)
+            {
+                j++;
+            }
+
+            builder.Append(builder.Length > 0 ? "," : string.Empty).Append(ids[i].ToString(CultureInfo.InvariantCulture));
+            if (j > i)
+            {
+                builder.Append(':').Append(ids[j].ToString(CultureInfo.InvariantCulture));
+            }
+
+            i = j + 1;
+        }
+
+        return builder.ToString();
+    }
+}
