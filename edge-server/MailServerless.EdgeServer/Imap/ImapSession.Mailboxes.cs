@@ -218,107 +218,6 @@ public sealed partial class ImapSession
         return "OK Unsubscribe completed.";
     }
 
-    /// <summary>
-    /// LIST and LSUB (RFC 3501 §6.3.8-9) with CHILDREN and SPECIAL-USE attributes. The LIST-EXTENDED forms
-    /// clients send (selection options, several patterns, RETURN options) are accepted too.
-    /// </summary>
-    private string List(ImapArguments args, bool lsub)
-    {
-        var selectSubscribed = lsub;
-        var selectSpecialUse = false;
-        if (!lsub && args.OptionalList() is { } selection)
-        {
-            selectSubscribed = selection.Any(t => t.Text.Equals("SUBSCRIBED", StringComparison.OrdinalIgnoreCase));
-            selectSpecialUse = selection.Any(t => t.Text.Equals("SPECIAL-USE", StringComparison.OrdinalIgnoreCase));
-        }
-
-        var reference = args.AString("reference");
-        var patternToken = args.Next("mailbox pattern");
-        var patterns = patternToken.Kind == ImapTokenKind.List ? patternToken.Items.Select(t => t.Text).ToList() : [patternToken.Text];
-        if (args.HasMore)
-        {
-            if (!args.Atom("RETURN").Equals("RETURN", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ImapSyntaxException("Invalid LIST options.");
-            }
-
-            args.List("return options");
-        }
-
-        args.End();
-        var verb = lsub ? "LSUB" : "LIST";
-        if (patterns is [""])
-        {
-            // RFC 3501 §6.3.8: an empty pattern asks for the delimiter and the root.
-            connection.Write($"* {verb} (\\Noselect) \".\" \"\"");
-            return $"OK {verb} completed.";
-        }
-
-        var existing = Store.ListFolders();
-        var existingSet = existing.ToHashSet(StringComparer.Ordinal);
-        var subscribed = Store.GetSubscriptions();
-        var subscribedSet = subscribed.ToHashSet(StringComparer.Ordinal);
-        // LSUB lists subscriptions even of folders that are gone (RFC 3501 §6.3.9); LIST lists folders.
-        var listed = lsub || selectSubscribed ? subscribed : existing;
-        var names = new SortedSet<string>(listed, StringComparer.Ordinal);
-        // Parents without a folder of their own still show, as \Noselect (Maildir++ does not need them);
-        // for subscriptions only where '%' stops at them.
-        var implied = new HashSet<string>(StringComparer.Ordinal);
-        if (!(lsub || selectSubscribed) || patterns.Any(p => p.Contains('%', StringComparison.Ordinal)))
-        {
-            foreach (var folder in listed)
-            {
-                for (var dot = folder.IndexOf('.', StringComparison.Ordinal); dot > 0; dot = folder.IndexOf('.', dot + 1))
-                {
-                    if (names.Add(folder[..dot]))
-                    {
-                        implied.Add(folder[..dot]);
-                    }
-                }
-            }
-        }
-
-        var regexes = patterns.Select(p => MailboxNames.Pattern(reference, p)).ToList();
-        foreach (var name in names)
-        {
-            if (!regexes.Any(r => r.IsMatch(name)))
-            {
-                continue;
-            }
-
-            var isSubscribed = subscribedSet.Contains(name) && !implied.Contains(name);
-            var special = SpecialUse.TryGetValue(name, out var use) ? use : null;
-            if (selectSpecialUse && special is null)
-            {
-                continue;
-            }
-
-            var attributes = new List<string>();
-            if (!existingSet.Contains(name) || implied.Contains(name))
-            {
-                attributes.Add(@"\Noselect");
-            }
-
-            if (!lsub)
-            {
-                attributes.Add(names.Any(n => n.StartsWith(name + ".", StringComparison.Ordinal)) ? @"\HasChildren" : @"\HasNoChildren");
-                if (selectSubscribed && isSubscribed)
-                {
-                    attributes.Add(@"\Subscribed");
-                }
-
-                if (special is not null)
-                {
-                    attributes.Add(special);
-                }
-            }
-
-            connection.Write($"* {verb} ({string.Join(' ', attributes)}) \".\" {MailboxNames.ToWire(name)}");
-        }
-
-        return $"OK {verb} completed.";
-    }
-
     private async Task<string> StatusAsync(ImapArguments args, CancellationToken cancellationToken)
     {
         var folder = FolderArgument(args, out var refusal);
@@ -334,6 +233,13 @@ public sealed partial class ImapSession
             return "NO [NONEXISTENT] Mailbox doesn't exist: " + MailboxNames.InText(folder);
         }
 
+        connection.Write(await StatusLineAsync(folder, items, cancellationToken));
+        return "OK Status completed.";
+    }
+
+    /// <summary>The <c>* STATUS</c> response for a folder that exists (STATUS, and LIST's RETURN (STATUS …)).</summary>
+    private async Task<string> StatusLineAsync(string folder, IReadOnlyList<ImapToken> items, CancellationToken cancellationToken)
+    {
         var opened = _selected?.Folder.Name == folder ? _selected.Folder : await Store.OpenFolderAsync(folder, cancellationToken);
         await opened.SyncAsync(cancellationToken);
         var values = new List<string>();
@@ -353,8 +259,7 @@ public sealed partial class ImapSession
             values.Add(name + " " + Convert.ToString(value, CultureInfo.InvariantCulture));
         }
 
-        connection.Write($"* STATUS {MailboxNames.ToWire(folder)} ({string.Join(' ', values)})");
-        return "OK Status completed.";
+        return $"* STATUS {MailboxNames.ToWire(folder)} ({string.Join(' ', values)})";
     }
 
     private async Task<string> AppendAsync(ImapArguments args, CancellationToken cancellationToken)

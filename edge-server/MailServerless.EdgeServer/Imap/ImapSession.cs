@@ -213,8 +213,8 @@ public sealed partial class ImapSession(
             case "RENAME": return RenameAsync(args, cancellationToken);
             case "SUBSCRIBE": return Done(Subscribe(args, subscribe: true));
             case "UNSUBSCRIBE": return Done(Subscribe(args, subscribe: false));
-            case "LIST": return Done(List(args, lsub: false));
-            case "LSUB": return Done(List(args, lsub: true));
+            case "LIST": return ListAsync(args, lsub: false, cancellationToken);
+            case "LSUB": return ListAsync(args, lsub: true, cancellationToken);
             case "STATUS": return StatusAsync(args, cancellationToken);
             case "APPEND": return AppendAsync(args, cancellationToken);
             case "NAMESPACE":
@@ -285,6 +285,7 @@ public sealed partial class ImapSession(
         {
             "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
             "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE", "ESEARCH", "SORT", "SORT=DISPLAY",
+            "LIST-EXTENDED", "LIST-STATUS",
             "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
             "APPENDLIMIT=" + _options.MaxAppendSize.ToString(CultureInfo.InvariantCulture),
         };

@@ -59,6 +59,94 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
         public override string ToString() => $"uid {Uid} ({Corpus}) {Item}\n  dovecot: {Dovecot}\n  ours:    {Ours}";
     }
 
+    /// <summary>LIST, LSUB and the LIST-EXTENDED and LIST-STATUS forms over folders, subscriptions and a name subscribed but gone.</summary>
+    private static readonly string[] Lists =
+    [
+        "LIST \"\" \"*\"", "LIST \"\" \"%\"", "LIST \"\" \"Projekt.%\"", "LSUB \"\" \"*\"", "LSUB \"\" \"%\"",
+        "LIST (SUBSCRIBED) \"\" \"*\"", "LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\"", "LIST \"\" \"*\" RETURN (SUBSCRIBED CHILDREN)",
+        "LIST \"\" (\"INBOX\" \"Projekt*\") RETURN (STATUS (MESSAGES UIDNEXT UNSEEN))", "LIST (SUBSCRIBED) \"\" \"%\" RETURN (CHILDREN)",
+    ];
+
+    [Fact]
+    public async Task List_lsub_and_extended_list_answers_match_dovecots()
+    {
+        var root = _server.MaildirRoot("user5");
+        // The folders our server creates at login exist already, so both servers see the same tree.
+        foreach (var folder in new[] { "cur", "new", "tmp", ".Sent/cur", ".Drafts/cur", ".Trash/cur", ".Junk/cur", ".Projekt/cur", ".Projekt.2026/cur", ".Archiv.2025/cur" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, folder));
+        }
+
+        await File.WriteAllBytesAsync(Path.Combine(root, ".Projekt", "cur", "1790000000.M1P1.list:2,S"), Encoding.ASCII.GetBytes("Subject: seen\n\nx\n"));
+        await File.WriteAllBytesAsync(Path.Combine(root, ".Projekt", "cur", "1790000001.M2P1.list:2,"), Encoding.ASCII.GetBytes("Subject: unseen\n\nx\n"));
+        await File.WriteAllTextAsync(Path.Combine(root, "subscriptions"), "Sent\nDrafts\nTrash\nJunk\nProjekt.2026\nArchiv.2025\nGone\n");
+        string[] commands = [.. Lists.Select((l, i) => $"l{i} {l}")];
+        List<byte[]> theirs;
+        using (var dovecot = new DovecotMail(root))
+        {
+            theirs = ImapResponses.Split(dovecot.ImapOctets(commands));
+        }
+
+        DovecotMail.TakeBack(root);
+        var ours = await OursAsync(commands, "user5");
+
+        var differences = new List<string>();
+        for (var i = 0; i < Lists.Length; i++)
+        {
+            var (their, mine) = (ListAnswer(theirs, $"l{i}"), ListAnswer(ours, $"l{i}"));
+            if (their != mine)
+            {
+                differences.Add($"{Lists[i]}\n  dovecot: {their}\n  ours:    {mine}");
+            }
+        }
+
+        Assert.True(differences.Count == 0, string.Join("\n", differences));
+    }
+
+    /// <summary>
+    /// The untagged LIST, LSUB and STATUS lines a tagged command got, attributes sorted, special-use attributes left
+    /// out (Dovecot here runs without a special-use configuration), lines sorted, with the tagged result's status.
+    /// </summary>
+    private static string ListAnswer(List<byte[]> responses, string tag)
+    {
+        var lines = new List<string>();
+        var pending = new List<string>();
+        foreach (var text in responses.Select(r => Encoding.Latin1.GetString(r).TrimEnd('\r', '\n')))
+        {
+            if (text.StartsWith("* LIST ", StringComparison.Ordinal) || text.StartsWith("* LSUB ", StringComparison.Ordinal) || text.StartsWith("* STATUS ", StringComparison.Ordinal))
+            {
+                pending.Add(NormalizeAttributes(text));
+            }
+            else if (text.StartsWith(tag + " ", StringComparison.Ordinal))
+            {
+                lines.AddRange(pending.Order(StringComparer.Ordinal));
+                lines.Add(text.Split(' ')[1]);
+                break;
+            }
+            else if (!text.StartsWith('*'))
+            {
+                pending.Clear(); // another command's
+            }
+        }
+
+        return string.Join(" | ", lines);
+    }
+
+    private static string NormalizeAttributes(string line)
+    {
+        var open = line.IndexOf('(', StringComparison.Ordinal);
+        var close = line.IndexOf(')', open + 1);
+        if (line.StartsWith("* STATUS", StringComparison.Ordinal) || open < 0 || close < 0)
+        {
+            return line.Replace("\"", string.Empty, StringComparison.Ordinal);
+        }
+
+        string[] specialUse = ["\\Sent", "\\Drafts", "\\Trash", "\\Junk", "\\Archive", "\\All", "\\Flagged"];
+        var attributes = line[(open + 1)..close].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Where(a => !specialUse.Contains(a, StringComparer.OrdinalIgnoreCase)).Select(a => a.ToUpperInvariant()).Order(StringComparer.Ordinal);
+        return (line[..open] + "(" + string.Join(' ', attributes) + ")" + line[(close + 1)..]).Replace("\"", string.Empty, StringComparison.Ordinal);
+    }
+
     /// <summary>A canonical value (<c>\\xNN</c> for each octet outside printable ASCII) with its octets read as Latin-1 and written as UTF-8.</summary>
     private static string Utf8FromLatin1(string canonical)
     {
@@ -171,7 +259,7 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
             $"{unexplained.Count} differences from Dovecot; ours refused: {string.Join(" | ", ourRefusals)}\n" + string.Join("\n", unexplained.Take(int.TryParse(Environment.GetEnvironmentVariable("MSL_DIFF_SHOW"), out var show) ? show : 60)));
     }
 
-    private async Task<List<byte[]>> OursAsync(string[] commands)
+    private async Task<List<byte[]>> OursAsync(string[] commands, string user = "user4")
     {
         using var client = new TcpClient();
         await client.ConnectAsync("127.0.0.1", _server.Imaps);
@@ -180,7 +268,7 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var responses = new List<byte[]>();
         await ImapResponses.ReadAsync(tls, cts.Token); // the greeting
-        foreach (var command in new[] { $"l LOGIN user4@example.jp {MailServerInstance.Password}" }.Concat(commands))
+        foreach (var command in new[] { $"l LOGIN {user}@example.jp {MailServerInstance.Password}" }.Concat(commands))
         {
             await tls.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cts.Token);
             var tag = command.Split(' ')[0];
