@@ -262,60 +262,6 @@ public sealed partial class ImapSession
         return $"* STATUS {MailboxNames.ToWire(folder)} ({string.Join(' ', values)})";
     }
 
-    private async Task<string> AppendAsync(ImapArguments args, CancellationToken cancellationToken)
-    {
-        var folder = FolderArgument(args, out var refusal);
-        var flagList = args.OptionalList();
-        DateTimeOffset? date = null;
-        if (args.Peek is { Kind: ImapTokenKind.Quoted } dateToken)
-        {
-            args.Next("date");
-            date = ParseDateTime(dateToken.Text);
-            if (date < DateTimeOffset.UnixEpoch || date.Value.Year > 2105)
-            {
-                throw new ImapSyntaxException("Internal date out of range.");
-            }
-        }
-
-        var message = args.Next("message literal");
-        args.End();
-        if (message.Literal is not { } literal)
-        {
-            throw new ImapSyntaxException("The message must be a literal.");
-        }
-
-        var (flags, keywords) = ImapFlags.Parse(flagList ?? []);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-
-        if (!Store.FolderExists(folder))
-        {
-            return "NO [TRYCREATE] Mailbox doesn't exist: " + MailboxNames.InText(folder);
-        }
-
-        if (literal.Length == 0)
-        {
-            return "NO Can't save a zero byte message.";
-        }
-
-        if (!await services.HeaderLimits.AllowAsync(literal.OpenRead(), cancellationToken))
-        {
-            return "NO [LIMIT] Message header size exceeds limit (Mail:Smtp:HeaderSizeLimit, LineLengthLimit).";
-        }
-
-        var target = _selected?.Folder.Name == folder ? _selected.Folder : await Store.OpenFolderAsync(folder, cancellationToken);
-        var uid = await target.AppendAsync(literal.OpenRead(), flags, keywords, date, cancellationToken);
-        if (uid is not { } appended)
-        {
-            return "NO [OVERQUOTA] Quota exceeded (mailbox for user is full).";
-        }
-
-        // 0: stored, then expunged by another session before its UID was read; no APPENDUID then (RFC 4315 §3).
-        return appended == 0 ? "OK Append completed." : $"OK [APPENDUID {Number(target.UidValidity)} {Number(appended)}] Append completed.";
-    }
-
     /// <summary>RFC 3501 date-time: <c>"17-Jul-1996 02:44:25 -0700"</c> (day may be space-padded).</summary>
     private static DateTimeOffset ParseDateTime(string text)
     {

@@ -14,6 +14,9 @@ public sealed partial class ImapSession
 
     private const int MaxLiteralsPerCommand = 64;
 
+    /// <summary>How many messages of the APPENDLIMIT one APPEND (MULTIAPPEND, RFC 3502) may bring.</summary>
+    private const int MaxMessagesPerAppend = 4;
+
     /// <summary>A literal gets the read timeout plus time for what arrives, at <see cref="ImapOptions.MinDataRate"/>.</summary>
     private TransferDeadline LiteralDeadline() => new(ReadTimeout, _options.MinDataRate, TimeProvider.System);
 
@@ -112,8 +115,9 @@ public sealed partial class ImapSession
                 var limit = append ? _options.MaxAppendSize : _options.MaxLiteralSize;
                 var count = _state == ImapState.NotAuthenticated ? 2 : MaxLiteralsPerCommand;
                 literalBytes += size;
-                // All literals of one command together: the message and a mailbox name at most.
-                if (size > limit || literalBytes > limit + (append ? _options.MaxLiteralSize : 0) ||
+                // All literals of one command together: a mailbox name and, for APPEND, up to four messages of
+                // the largest size (MULTIAPPEND, CATENATE's texts); they wait in temporary files, not in memory.
+                if (size > limit || literalBytes > (append ? (MaxMessagesPerAppend * limit) : 0) + _options.MaxLiteralSize ||
                     literals.Count >= count || text.Length > _options.MaxLineLength)
                 {
                     if (synchronising)

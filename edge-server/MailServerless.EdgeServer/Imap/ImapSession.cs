@@ -285,7 +285,7 @@ public sealed partial class ImapSession(
         {
             "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
             "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE", "ESEARCH", "SORT", "SORT=DISPLAY",
-            "LIST-EXTENDED", "LIST-STATUS",
+            "LIST-EXTENDED", "LIST-STATUS", "MULTIAPPEND", "CATENATE",
             "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
             "APPENDLIMIT=" + _options.MaxAppendSize.ToString(CultureInfo.InvariantCulture),
         };

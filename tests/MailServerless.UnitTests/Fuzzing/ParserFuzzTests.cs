@@ -62,6 +62,8 @@ public sealed class ParserFuzzTests
         ImapText.Sample(text =>
         {
             Try(() => BodySection.Parse(text, string.Empty));
+            _ = ImapUrl.Parse(text);
+            _ = BaseSubject.Of(text, out _);
             Try(() => BodySection.Parse("1", text));
             // Linear in both: at most two passes (the second for INBOX in any case) over (pattern + 1) × (name + 1) positions.
             var name = new string('a', 200);
