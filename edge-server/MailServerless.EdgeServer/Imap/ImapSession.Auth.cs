@@ -32,6 +32,27 @@ public sealed partial class ImapSession
         throw new AnsweredException();
     }
 
+    /// <summary>COMPRESS DEFLATE (RFC 4978): the OK goes out plain, then both directions are compressed.</summary>
+    private async Task<string> CompressAsync(ImapCommand command, ImapArguments args, CancellationToken cancellationToken)
+    {
+        var mechanism = args.Atom("compression mechanism");
+        args.End();
+        if (!mechanism.Equals("DEFLATE", StringComparison.OrdinalIgnoreCase))
+        {
+            return "NO Unknown compression mechanism.";
+        }
+
+        if (connection.IsCompressed)
+        {
+            return "NO [COMPRESSIONACTIVE] DEFLATE active via COMPRESS.";
+        }
+
+        connection.Write($"{command.Tag} OK DEFLATE active.");
+        await connection.FlushAsync(cancellationToken);
+        connection.StartCompression();
+        throw new AnsweredException();
+    }
+
     private async Task<string> LoginAsync(ImapArguments args, CancellationToken cancellationToken)
     {
         var user = args.AString("user name");

@@ -80,6 +80,9 @@ public sealed partial class ImapSession
         // Everything that reads the file comes first: a file gone meanwhile fails before any output.
         var size = request.Items.Any(i => i.Kind == FetchItemKind.Rfc822Size) ? folder.GetVirtualSize(message) : 0;
         var internalDate = request.Items.Any(i => i.Kind == FetchItemKind.InternalDate) ? folder.GetInternalDate(message) : default;
+        // Decoded before any output too: an encoding BINARY cannot undo ends the FETCH in NO [UNKNOWN-CTE].
+        var binary = request.Items.Where(i => i.Kind is FetchItemKind.Binary or FetchItemKind.BinarySize)
+            .ToDictionary(i => i, i => BinarySection.Extract(content!, i.Section!));
         var line = new StringBuilder();
         line.Append("* ").Append(Number(sequence)).Append(" FETCH (");
         var first = true;
@@ -118,6 +121,17 @@ public sealed partial class ImapSession
                     break;
                 case FetchItemKind.BodyStructure:
                     line.Append("BODYSTRUCTURE ").Append(BodyStructure.Format(content!, extensible: true));
+                    break;
+                case FetchItemKind.BinarySize:
+                    line.Append(item.Name).Append(' ').Append(Number((uint)(binary[item]?.Length ?? 0)));
+                    break;
+                case FetchItemKind.Binary:
+                    var decoded = binary[item] ?? [];
+                    // literal8 (RFC 3516 §4.2) only where a NUL makes it necessary.
+                    line.Append(item.Name).Append(' ').Append(decoded.Contains((byte)0) ? "~{" : "{").Append(Number((uint)decoded.Length)).Append("}\r\n");
+                    connection.WriteText(line.ToString());
+                    line.Clear();
+                    connection.WriteBytes(decoded);
                     break;
                 case FetchItemKind.Section:
                     var bytes = item.Section!.Extract(content!);

@@ -151,7 +151,9 @@ public sealed partial class ImapSession
                     return Abandon(literals);
                 }
 
-                text.Append(line.AsSpan(0, literal.Index)).Append(ImapTokenizer.LiteralMarker);
+                // APPEND's message may come as literal8 (~{n}, RFC 3516 §4.2): the same literal to us.
+                var before = append && literal.Index > 0 && line[literal.Index - 1] == '~' ? literal.Index - 1 : literal.Index;
+                text.Append(line.AsSpan(0, before)).Append(ImapTokenizer.LiteralMarker);
             }
 
             var tokens = ImapTokenizer.Tokenize(text.ToString(), literals);

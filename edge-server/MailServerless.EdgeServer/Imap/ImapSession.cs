@@ -1,6 +1,7 @@
 using System.Globalization;
 using MailServerless.Core.Accounts;
 using MailServerless.Core.Storage;
+using MailServerless.EdgeServer.Imap.Fetch;
 using MailServerless.EdgeServer.Imap.Parsing;
 using MailServerless.EdgeServer.Imap.Search;
 using MailServerless.EdgeServer.Protocol;
@@ -104,6 +105,10 @@ public sealed partial class ImapSession(
         catch (BadCharsetException)
         {
             result = "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.";
+        }
+        catch (UnknownCteException)
+        {
+            result = "NO [UNKNOWN-CTE] A part's Content-Transfer-Encoding is not one BINARY can decode.";
         }
         catch (KeywordLimitException)
         {
@@ -232,6 +237,7 @@ public sealed partial class ImapSession(
                 args.Rest();
                 return Done("NO [NOPERM] Quota is set by the administrator.");
             case "IDLE": return IdleAsync(args, cancellationToken);
+            case "COMPRESS": return CompressAsync(command, args, cancellationToken);
             case "STARTTLS" or "LOGIN" or "AUTHENTICATE": return Done("BAD Already logged in.");
         }
 
@@ -275,7 +281,7 @@ public sealed partial class ImapSession(
         or "AUTHENTICATE" or "SELECT" or "EXAMINE" or "CREATE" or "DELETE" or "RENAME" or "SUBSCRIBE" or "UNSUBSCRIBE"
         or "LIST" or "LSUB" or "STATUS" or "APPEND" or "NAMESPACE" or "ENABLE" or "GETQUOTAROOT" or "GETQUOTA" or "SETQUOTA"
         or "IDLE" or "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE"
-        or "SORT" or "THREAD";
+        or "SORT" or "THREAD" or "COMPRESS";
 
     private static Task<string> Done(string result) => Task.FromResult(result);
 
@@ -285,7 +291,7 @@ public sealed partial class ImapSession(
         {
             "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
             "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE", "ESEARCH", "SORT", "SORT=DISPLAY",
-            "LIST-EXTENDED", "LIST-STATUS", "MULTIAPPEND", "CATENATE",
+            "LIST-EXTENDED", "LIST-STATUS", "MULTIAPPEND", "CATENATE", "BINARY",
             "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
             "APPENDLIMIT=" + _options.MaxAppendSize.ToString(CultureInfo.InvariantCulture),
         };
@@ -304,6 +310,11 @@ public sealed partial class ImapSession(
             {
                 capabilities.AddRange(Sasl.Mechanisms.Select(m => "AUTH=" + m));
             }
+        }
+        else if (!connection.IsCompressed)
+        {
+            // RFC 4978 §3: COMPRESS is a command of the authenticated states.
+            capabilities.Add("COMPRESS=DEFLATE");
         }
 
         return string.Join(' ', capabilities);

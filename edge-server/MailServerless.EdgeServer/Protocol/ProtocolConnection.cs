@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Compression;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
@@ -35,6 +36,8 @@ public sealed class ProtocolConnection : IAsyncDisposable
     private readonly ConnectionContext _context;
     private readonly System.Net.Sockets.Socket? _socket;
     private SslStream? _tls;
+    private DeflateStream? _inflate;
+    private DeflateStream? _deflate;
 
     /// <summary>Input was read since the last reply went out: its ACK is owed (see <see cref="AcknowledgeNow"/>).</summary>
     private bool _unanswered;
@@ -366,6 +369,23 @@ public sealed class ProtocolConnection : IAsyncDisposable
         return true;
     }
 
+    /// <summary>COMPRESS=DEFLATE (RFC 4978) is on: both directions are raw deflate streams inside TLS.</summary>
+    public bool IsCompressed => _deflate is not null;
+
+    /// <summary>
+    /// From here on everything read is inflated and everything written deflated (RFC 1951, no zlib header), each flush
+    /// a sync flush, so that every response reaches the client whole (RFC 4978 §4). Input the client sent already is
+    /// compressed too, as the client waits for the OK before it compresses, so nothing is dropped.
+    /// </summary>
+    public void StartCompression()
+    {
+        var inner = new DuplexPipeStream(Input, Output);
+        _inflate = new DeflateStream(inner, CompressionMode.Decompress, leaveOpen: true);
+        _deflate = new DeflateStream(inner, CompressionLevel.Fastest, leaveOpen: true);
+        Input = PipeReader.Create(_inflate, new StreamPipeReaderOptions(leaveOpen: true));
+        Output = PipeWriter.Create(_deflate, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -384,10 +404,28 @@ public sealed class ProtocolConnection : IAsyncDisposable
         }
         finally
         {
+            if (_deflate is not null)
+            {
+                await _inflate!.DisposeAsync();
+                await DisposeQuietlyAsync(_deflate);
+            }
+
             if (_tls is not null)
             {
                 await _tls.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>Disposing a deflater writes its last block; a client that is gone makes that fail, which changes nothing.</summary>
+    private static async ValueTask DisposeQuietlyAsync(Stream stream)
+    {
+        try
+        {
+            await stream.DisposeAsync();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException or OperationCanceledException)
+        {
         }
     }
 

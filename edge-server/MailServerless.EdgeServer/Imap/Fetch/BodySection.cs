@@ -158,33 +158,9 @@ public sealed record BodySection(IReadOnlyList<int> Path, SectionKind Kind, IRea
 
     private byte[]? ExtractSection(MessageContent content)
     {
-        // Part numbers walked as Dovecot walks them (RFC 3501 §6.4.5): a multipart's N is its Nth child; a part that
-        // is not multipart has only a part 1, itself, and only as the last number unless it holds a message; a
-        // number after a message/rfc822 part goes into the message it holds.
-        object node = content.Message;
-        MimeEntity? part = content.Message.Body;
-        for (var i = 0; i < Path.Count; i++)
+        if (FindPart(content) is not { } node)
         {
-            var last = i == Path.Count - 1;
-            if (part is Multipart multipart)
-            {
-                part = Path[i] <= multipart.Count ? multipart[Path[i] - 1] : null;
-            }
-            else if (Path[i] != 1 || (!last && part is not MessagePart))
-            {
-                part = null;
-            }
-
-            if (part is null)
-            {
-                return null;
-            }
-
-            node = part;
-            if (!last && part is MessagePart enclosing)
-            {
-                part = enclosing.Message?.Body;
-            }
+            return null;
         }
 
         if (Kind is SectionKind.Full or SectionKind.Mime)
@@ -214,6 +190,44 @@ public sealed record BodySection(IReadOnlyList<int> Path, SectionKind Kind, IRea
             SectionKind.Header => content.Slice(messageRange.Begin, messageRange.BodyStart).ToArray(),
             _ => FilterFields(content.Slice(messageRange.Begin, messageRange.BodyStart), Fields, Kind == SectionKind.HeaderFieldsNot),
         };
+    }
+
+    /// <summary>
+    /// The message (no part numbers) or the entity the part numbers name, or null. They are walked as Dovecot walks
+    /// them (RFC 3501 §6.4.5): a multipart's N is its Nth child; a part that is not multipart has only a part 1,
+    /// itself, and only as the last number unless it holds a message; a number after a message/rfc822 part goes into
+    /// the message it holds.
+    /// </summary>
+    public object? FindPart(MessageContent content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        object node = content.Message;
+        MimeEntity? part = content.Message.Body;
+        for (var i = 0; i < Path.Count; i++)
+        {
+            var last = i == Path.Count - 1;
+            if (part is Multipart multipart)
+            {
+                part = Path[i] <= multipart.Count ? multipart[Path[i] - 1] : null;
+            }
+            else if (Path[i] != 1 || (!last && part is not MessagePart))
+            {
+                part = null;
+            }
+
+            if (part is null)
+            {
+                return null;
+            }
+
+            node = part;
+            if (!last && part is MessagePart enclosing)
+            {
+                part = enclosing.Message?.Body;
+            }
+        }
+
+        return node;
     }
 
     /// <summary>The header fields named (or all but those), as stored, ending with the blank line.</summary>

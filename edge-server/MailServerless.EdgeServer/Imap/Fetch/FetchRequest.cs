@@ -16,6 +16,12 @@ public enum FetchItemKind
 
     /// <summary>BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT.</summary>
     Section,
+
+    /// <summary>BINARY[...] and BINARY.PEEK[...] (RFC 3516): the part decoded.</summary>
+    Binary,
+
+    /// <summary>BINARY.SIZE[...]: the decoded part's size.</summary>
+    BinarySize,
 }
 
 /// <summary>One item of a FETCH: what to send and under which name.</summary>
@@ -32,7 +38,7 @@ public sealed class FetchRequest
     public bool NeedsHeaders => Items.Any(i => i.Kind == FetchItemKind.Envelope);
 
     /// <summary>Some item needs the message's octets.</summary>
-    public bool NeedsContent => Items.Any(i => i.Kind is FetchItemKind.Body or FetchItemKind.BodyStructure or FetchItemKind.Section);
+    public bool NeedsContent => Items.Any(i => i.Kind is FetchItemKind.Body or FetchItemKind.BodyStructure or FetchItemKind.Section or FetchItemKind.Binary or FetchItemKind.BinarySize);
 
     public bool SetsSeen => Items.Any(i => i.SetsSeen);
 
@@ -105,6 +111,11 @@ public sealed class FetchRequest
         }
 
         var upper = name.ToUpperInvariant();
+        if (upper.StartsWith("BINARY", StringComparison.Ordinal))
+        {
+            return ParseBinary(name, upper);
+        }
+
         var peek = upper.StartsWith("BODY.PEEK[", StringComparison.Ordinal);
         if (!peek && !upper.StartsWith("BODY[", StringComparison.Ordinal))
         {
@@ -120,5 +131,30 @@ public sealed class FetchRequest
 
         var section = BodySection.Parse(name[(open + 1)..close], name[(close + 1)..]);
         return new FetchItem(FetchItemKind.Section, section, null, !peek);
+    }
+
+    /// <summary>BINARY[part]&lt;partial&gt;, BINARY.PEEK[part]&lt;partial&gt;, BINARY.SIZE[part]: part numbers only (RFC 3516 §4.1).</summary>
+    private static FetchItem ParseBinary(string name, string upper)
+    {
+        var kind = upper.StartsWith("BINARY.SIZE[", StringComparison.Ordinal) ? FetchItemKind.BinarySize : FetchItemKind.Binary;
+        var peek = upper.StartsWith("BINARY.PEEK[", StringComparison.Ordinal);
+        if (kind == FetchItemKind.Binary && !peek && !upper.StartsWith("BINARY[", StringComparison.Ordinal))
+        {
+            throw new ImapSyntaxException($"Unknown fetch item {name}.");
+        }
+
+        var open = name.IndexOf('[', StringComparison.Ordinal);
+        var close = name.LastIndexOf(']');
+        var part = close > open ? name[(open + 1)..close] : null;
+        var partial = close > open ? name[(close + 1)..] : string.Empty;
+        if (part is null || !part.All(c => char.IsAsciiDigit(c) || c == '.') || (kind == FetchItemKind.BinarySize && partial.Length > 0))
+        {
+            throw new ImapSyntaxException("BINARY takes part numbers only.");
+        }
+
+        var section = BodySection.Parse(part, partial);
+        var label = (kind == FetchItemKind.BinarySize ? "BINARY.SIZE[" : "BINARY[") + part + "]" +
+            (section.PartialStart is { } start ? "<" + start.ToString(System.Globalization.CultureInfo.InvariantCulture) + ">" : string.Empty);
+        return new FetchItem(kind, section, label, kind == FetchItemKind.Binary && !peek);
     }
 }
