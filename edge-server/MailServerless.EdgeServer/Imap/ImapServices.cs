@@ -33,6 +33,15 @@ public sealed class ImapOptions
     /// <summary>How often a session in IDLE looks for changes (new mail is reported within this).</summary>
     public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// On a local store, IDLE is woken by inotify at once and polls only every <see cref="IdleWatchedPollInterval"/>
+    /// as a safety net; on a shared one (NFS, EFS) it polls every <see cref="IdlePollInterval"/>.
+    /// </summary>
+    public bool IdleNotify { get; set; } = true;
+
+    /// <summary>How often an IDLE woken by inotify still looks for changes, in case an event was missed.</summary>
+    public TimeSpan IdleWatchedPollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Invalid commands before the connection is closed.</summary>
     public int MaxErrors { get; set; } = 20;
 
@@ -70,6 +79,8 @@ public sealed class ImapServices(
     public TlsCertificateProvider Certificates => certificates;
 
     public Fetch.EnvelopeCache Envelopes { get; } = new(options);
+
+    public FolderWatchers FolderWatchers { get; } = new();
 
     public ConnectionLimiter<IPAddress> Connections { get; } = new(options.MaxConnectionsPerClient);
 

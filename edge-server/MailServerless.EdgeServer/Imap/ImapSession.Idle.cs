@@ -13,8 +13,14 @@ public sealed partial class ImapSession
         await connection.FlushAsync(cancellationToken);
         // One read stays pending while the folder is polled: a read is never cancelled midway (TLS could not resume it).
         var done = connection.ReadLineAsync(_options.MaxLineLength, _options.IdleTimeout, cancellationToken);
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watch = _options.IdleNotify && _selected is not null
+            ? services.FolderWatchers.Watch(_selected.Folder.Path, () => Volatile.Read(ref changed).TrySetResult())
+            : null;
+        var interval = watch is null ? _options.IdlePollInterval : _options.IdleWatchedPollInterval;
         while (!done.IsCompleted)
         {
+            Volatile.Write(ref changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             if (_selected is not null)
             {
                 await ReportChangesAsync(_selected, allowExpunge: true, cancellationToken);
@@ -30,7 +36,7 @@ public sealed partial class ImapSession
                 }
             }
 
-            await Task.WhenAny(done, Task.Delay(_options.IdlePollInterval, cancellationToken));
+            await Task.WhenAny(done, Task.Delay(interval, cancellationToken), Volatile.Read(ref changed).Task);
         }
 
         var (status, bytes) = await done;
