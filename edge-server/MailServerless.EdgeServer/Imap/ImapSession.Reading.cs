@@ -169,7 +169,7 @@ public sealed partial class ImapSession
 
                 name = tokens[2].Text.ToUpperInvariant();
                 skip = 3;
-                if (name is not ("FETCH" or "STORE" or "SEARCH" or "COPY" or "MOVE" or "EXPUNGE" or "SORT" or "THREAD"))
+                if (!TakesUid(name))
                 {
                     throw new ImapSyntaxException("Unknown UID command.");
                 }

@@ -131,8 +131,7 @@ public sealed partial class ImapSession(
         // RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH (or SORT, THREAD) by sequence number.
         if (_state == ImapState.Selected && _selected is not null)
         {
-            var allowExpunge = command.IsUid || command.Name is not ("FETCH" or "STORE" or "SEARCH" or "SORT" or "THREAD");
-            await ReportChangesAsync(_selected, allowExpunge, cancellationToken);
+            await ReportChangesAsync(_selected, AllowsExpunge(command), cancellationToken);
         }
 
         connection.Write($"{command.Tag} {ResponseText(result)}");
@@ -177,111 +176,6 @@ public sealed partial class ImapSession(
             ? new string(clean.Select(c => c is < ' ' or > '~' ? '?' : c).ToArray())
             : clean;
     }
-
-    private Task<string> DispatchAsync(ImapCommand command, ImapArguments args, CancellationToken cancellationToken)
-    {
-        switch (command.Name)
-        {
-            case "CAPABILITY":
-                args.End();
-                connection.Write("* CAPABILITY " + Capabilities());
-                return Done("OK Capability completed.");
-            case "NOOP":
-                args.End();
-                return Done("OK NOOP completed.");
-            case "LOGOUT":
-                args.End();
-                connection.Write("* BYE Logging out.");
-                _state = ImapState.Logout;
-                return Done("OK Logout completed.");
-            case "ID":
-                return Done(Id(args));
-        }
-
-        if (_state == ImapState.NotAuthenticated)
-        {
-            return command.Name switch
-            {
-                "STARTTLS" => StartTlsAsync(command, args, cancellationToken),
-                "LOGIN" => LoginAsync(args, cancellationToken),
-                "AUTHENTICATE" => AuthenticateAsync(args, cancellationToken),
-                _ => Refuse(command.Name),
-            };
-        }
-
-        switch (command.Name)
-        {
-            case "SELECT": return SelectAsync(args, readOnly: false, cancellationToken);
-            case "EXAMINE": return SelectAsync(args, readOnly: true, cancellationToken);
-            case "CREATE": return Done(Create(args));
-            case "DELETE": return Done(Delete(args));
-            case "RENAME": return RenameAsync(args, cancellationToken);
-            case "SUBSCRIBE": return Done(Subscribe(args, subscribe: true));
-            case "UNSUBSCRIBE": return Done(Subscribe(args, subscribe: false));
-            case "LIST": return ListAsync(args, lsub: false, cancellationToken);
-            case "LSUB": return ListAsync(args, lsub: true, cancellationToken);
-            case "STATUS": return StatusAsync(args, cancellationToken);
-            case "APPEND": return AppendAsync(args, cancellationToken);
-            case "NAMESPACE":
-                args.End();
-                connection.Write("* NAMESPACE ((\"\" \".\")) NIL NIL");
-                return Done("OK Namespace completed.");
-            case "ENABLE":
-                // Nothing here needs enabling (no CONDSTORE, QRESYNC or UTF8=ACCEPT): none is enabled.
-                args.Rest();
-                connection.Write("* ENABLED");
-                return Done("OK Enabled.");
-            case "GETQUOTAROOT": return GetQuotaRootAsync(args, cancellationToken);
-            case "GETQUOTA": return GetQuotaAsync(args, cancellationToken);
-            case "SETQUOTA":
-                args.Rest();
-                return Done("NO [NOPERM] Quota is set by the administrator.");
-            case "IDLE": return IdleAsync(args, cancellationToken);
-            case "COMPRESS": return CompressAsync(command, args, cancellationToken);
-            case "STARTTLS" or "LOGIN" or "AUTHENTICATE": return Done("BAD Already logged in.");
-        }
-
-        if (_state != ImapState.Selected || _selected is null)
-        {
-            return Refuse(command.Name);
-        }
-
-        var selected = _selected;
-        return SelectedCommandAsync(command, args, selected, cancellationToken);
-    }
-
-    private async Task<string> SelectedCommandAsync(ImapCommand command, ImapArguments args, SelectedFolder selected, CancellationToken cancellationToken)
-    {
-        // The folder as it is now: file names another session renamed (flags) since the last command.
-        await selected.Folder.SyncAsync(cancellationToken);
-        return await (command.Name switch
-        {
-            "CHECK" => Done("OK Check completed."),
-            "CLOSE" => CloseAsync(selected, expunge: true, cancellationToken),
-            "UNSELECT" => CloseAsync(selected, expunge: false, cancellationToken),
-            "EXPUNGE" => ExpungeAsync(selected, args, command.IsUid, cancellationToken),
-            "SEARCH" => SearchAsync(command, selected, args, cancellationToken),
-            "SORT" => SortAsync(selected, args, command.IsUid, cancellationToken),
-            "THREAD" => ThreadAsync(selected, args, command.IsUid, cancellationToken),
-            "FETCH" => FetchAsync(selected, args, command.IsUid, cancellationToken),
-            "STORE" => StoreAsync(selected, args, command.IsUid, cancellationToken),
-            "COPY" => CopyAsync(selected, args, command.IsUid, move: false, cancellationToken),
-            "MOVE" => CopyAsync(selected, args, command.IsUid, move: true, cancellationToken),
-            _ => Refuse(command.Name),
-        });
-    }
-
-    private Task<string> Refuse(string name)
-    {
-        _errors++;
-        return Done(IsKnown(name) ? "BAD Command not allowed in this state." : "BAD Unknown command.");
-    }
-
-    private static bool IsKnown(string name) => name is "CAPABILITY" or "NOOP" or "LOGOUT" or "ID" or "STARTTLS" or "LOGIN"
-        or "AUTHENTICATE" or "SELECT" or "EXAMINE" or "CREATE" or "DELETE" or "RENAME" or "SUBSCRIBE" or "UNSUBSCRIBE"
-        or "LIST" or "LSUB" or "STATUS" or "APPEND" or "NAMESPACE" or "ENABLE" or "GETQUOTAROOT" or "GETQUOTA" or "SETQUOTA"
-        or "IDLE" or "CHECK" or "CLOSE" or "UNSELECT" or "EXPUNGE" or "SEARCH" or "FETCH" or "STORE" or "COPY" or "MOVE"
-        or "SORT" or "THREAD" or "COMPRESS";
 
     private static Task<string> Done(string result) => Task.FromResult(result);
 
