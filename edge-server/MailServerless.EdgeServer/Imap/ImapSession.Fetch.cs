@@ -33,15 +33,14 @@ public sealed partial class ImapSession
         var vanished = false;
         foreach (var (sequence, known) in selected.Resolve(set, byUid).ToList())
         {
+            // Expunged by another session but still in this one's view: served as it was, from the file the expunge
+            // held aside (RFC 2180 §4.1.1), as Dovecot serves it from its index; NO [EXPUNGEISSUED] only once that is gone.
             var message = folder.FindByUid(known.Uid);
-            if (message is null)
-            {
-                vanished = true;
-                continue;
-            }
+            var expunged = message is null;
+            message ??= known;
 
             var flagsChanged = false;
-            if (request.SetsSeen && !selected.ReadOnly && !message.Flags.HasFlag(MessageFlags.Seen))
+            if (!expunged && request.SetsSeen && !selected.ReadOnly && !message.Flags.HasFlag(MessageFlags.Seen))
             {
                 message = await folder.UpdateFlagsAsync(message.Uid, now => (now.Flags | MessageFlags.Seen, now.Keywords), cancellationToken) ?? message;
                 selected.Replace(sequence, message);

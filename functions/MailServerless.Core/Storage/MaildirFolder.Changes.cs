@@ -85,7 +85,10 @@ public sealed partial class MaildirFolder
         Rebuild(CurrentFiles());
     }
 
-    /// <summary>Removes the messages for good and records the freed space in <c>maildirsize</c>.</summary>
+    /// <summary>
+    /// Removes the messages (their files held aside a while for sessions that still show them, see
+    /// <see cref="HoldFor"/>) and records the freed space in <c>maildirsize</c>.
+    /// </summary>
     public async Task<IReadOnlyList<uint>> ExpungeAsync(IEnumerable<uint> uids, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(uids);
@@ -99,8 +102,8 @@ public sealed partial class MaildirFolder
             }
 
             var size = GetSizeOrZero(message);
-            // Only the session whose unlink removed the file counts it (two may expunge at once).
-            if (PosixFileSystem.TryUnlink(FilePath(message)))
+            // Only the session whose move took the file counts it (two may expunge at once).
+            if (TryHold(message))
             {
                 removed.Add(uid);
                 bytes += size;
@@ -113,6 +116,7 @@ public sealed partial class MaildirFolder
             await SyncAsync(cancellationToken);
         }
 
+        PruneHeld();
         return removed;
     }
 

@@ -84,6 +84,7 @@ public sealed partial class MaildirFolder
         }
 
         var opened = new MaildirFolder(mailboxRoot, folder, clock, hostName, quotaLimit, newUidValidity, cache);
+        opened.PruneHeld();
         // What this process last knew of the folder: the sync then costs only what changed since.
         var known = cache?.Get(opened.Path) is { } state && opened.Restore(state);
         var before = opened.Version;
@@ -133,12 +134,12 @@ public sealed partial class MaildirFolder
     /// <summary>IMAP INTERNALDATE: the file's modification time, as Dovecot reads it for Maildir.</summary>
     public DateTimeOffset GetInternalDate(MaildirMessage message)
     {
-        var file = new FileInfo(FilePath(message));
+        var file = new FileInfo(ReadablePath(message));
         return file.Exists ? new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) : throw new FileNotFoundException("message file is gone", file.FullName);
     }
 
     public Stream OpenRead(MaildirMessage message) =>
-        new FileStream(FilePath(message), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+        new FileStream(ReadablePath(message), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
 
     public string FilePath(MaildirMessage message)
     {

@@ -152,6 +152,29 @@ public sealed class MaildirFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task Expunged_files_are_held_aside_for_sessions_that_still_show_them_and_pruned_later()
+    {
+        await _store.DeliverAsync("a");
+        await _store.DeliverAsync("b");
+        var folder = await Mailbox().OpenFolderAsync("INBOX");
+        var first = folder.Messages[0];
+        var held = Path.Combine(_store.Root(), MaildirFolder.HeldDirectory);
+
+        await folder.ExpungeAsync([1]);
+
+        // Gone from new/ and cur/ (so from Dovecot's view and the quota), still readable where it was held.
+        Assert.Single(_store.Files("new"));
+        Assert.StartsWith(held, folder.ReadablePath(first), StringComparison.Ordinal);
+        Assert.Contains("a", await File.ReadAllTextAsync(folder.ReadablePath(first)), StringComparison.Ordinal);
+
+        // One held longer than the hold time (its name starts with the second it was held) goes at the next expunge.
+        await File.WriteAllTextAsync(Path.Combine(held, "1-1700000000.M1P1.old:2,"), "old");
+        await folder.ExpungeAsync([2]);
+        Assert.Equal(2, Directory.GetFiles(held).Length);
+        Assert.DoesNotContain(Directory.GetFiles(held), f => f.EndsWith(".old:2,", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Two_sessions_expunging_the_same_message_free_its_quota_once()
     {
         var limit = new QuotaLimit(1_000_000);
