@@ -155,7 +155,7 @@ public sealed partial class ImapSession
         var folder = selected.Folder;
         await folder.SyncAsync(cancellationToken);
         var doomed = folder.Messages
-            .Where(m => m.Flags.HasFlag(MessageFlags.Deleted) && (uids is null || uids.Contains(m.Uid, selected.HighestUid)))
+            .Where(m => m.Flags.HasFlag(MessageFlags.Deleted) && (uids is null || (uids.IsSaved ? selected.SavedUids.Contains(m.Uid) : uids.Contains(m.Uid, selected.HighestUid))))
             .Select(m => m.Uid).ToList();
         await folder.ExpungeAsync(doomed, cancellationToken);
         return "OK Expunge completed.";
@@ -165,9 +165,34 @@ public sealed partial class ImapSession
     {
         var tokens = args.Rest();
         var returns = SearchReturn.Parse(tokens, out var criteria);
-        var found = Matching(selected, SearchQuery.Parse(criteria), cancellationToken);
+        List<SearchCandidate> found;
+        try
+        {
+            found = Matching(selected, SearchQuery.Parse(criteria), cancellationToken);
+        }
+        catch (Exception) when (returns?.Saves == true)
+        {
+            selected.SavedUids.Clear(); // RFC 5182 §2.1: a failed SEARCH with SAVE leaves "$" empty
+            throw;
+        }
+
+        if (returns?.Saves == true)
+        {
+            // RFC 5182 §2.1: saved after the search ran, so "$" in its own criteria named the previous result.
+            selected.SavedUids.Clear();
+            selected.SavedUids.UnionWith(returns.Saved(found.Select(c => c.Uid).ToList()));
+        }
+
         var ids = found.Select(c => command.IsUid ? c.Uid : c.Sequence).ToList();
-        connection.Write(returns is null ? SearchReturn.Plain(ids) : returns.Extended(command.Tag, command.IsUid, ids));
+        if (returns is null)
+        {
+            connection.Write(SearchReturn.Plain(ids));
+        }
+        else if (returns.Answers)
+        {
+            connection.Write(returns.Extended(command.Tag, command.IsUid, ids));
+        }
+
         return Task.FromResult("OK Search completed.");
     }
 
@@ -175,7 +200,7 @@ public sealed partial class ImapSession
     private List<SearchCandidate> Matching(SelectedFolder selected, SearchQuery query, CancellationToken cancellationToken)
     {
         var folder = selected.Folder;
-        var bounds = new SearchQuery.Bounds((uint)selected.View.Count, selected.HighestUid);
+        var bounds = new SearchQuery.Bounds((uint)selected.View.Count, selected.HighestUid, selected.SavedUids);
         var found = new List<SearchCandidate>();
         var view = selected.View;
         for (var i = 0; i < view.Count; i++)

@@ -171,7 +171,11 @@ public sealed partial class ImapSession(
     /// </summary>
     private static string ResponseText(string text)
     {
-        var clean = text.Length > 300 ? text[..300] + "..." : text;
+        // The response code ("OK [CAPABILITY …]") is ours and kept whole; the human text after it is cut at 300.
+        var open = text.IndexOf(" [", StringComparison.Ordinal);
+        var close = open >= 0 && open < 4 ? text.IndexOf(']', open) : -1;
+        var keep = close >= 0 ? close + 1 : 0;
+        var clean = text.Length - keep > 300 ? text[..(keep + 300)] + "..." : text;
         return clean.Any(c => c is < ' ' or > '~')
             ? new string(clean.Select(c => c is < ' ' or > '~' ? '?' : c).ToArray())
             : clean;
@@ -184,7 +188,7 @@ public sealed partial class ImapSession(
         var capabilities = new List<string>
         {
             "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
-            "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE", "ESEARCH", "SORT", "SORT=DISPLAY",
+            "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE", "ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY",
             "LIST-EXTENDED", "LIST-STATUS", "MULTIAPPEND", "CATENATE", "BINARY",
             "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
             "APPENDLIMIT=" + _options.MaxAppendSize.ToString(CultureInfo.InvariantCulture),

@@ -111,11 +111,28 @@ public sealed class SelectedFolder
     public uint HighestUid => _view.Count == 0 ? 0 : _view[^1].Uid;
 
     /// <summary>The messages a sequence set names, with their sequence numbers, in order.</summary>
+    /// <summary>The UIDs the last SEARCH RETURN (SAVE) kept (RFC 5182): "$"; empty after a new SELECT, as this is a new object.</summary>
+    public HashSet<uint> SavedUids { get; } = [];
+
     public IEnumerable<(uint Sequence, MaildirMessage Message)> Resolve(SequenceSet set, bool byUid)
     {
         ArgumentNullException.ThrowIfNull(set);
         if (_view.Count == 0)
         {
+            yield break;
+        }
+
+        if (set.IsSaved)
+        {
+            // "$": the saved messages still here, in sequence order (RFC 5182 §2.1: expunged ones drop out).
+            for (var i = 0; i < _view.Count; i++)
+            {
+                if (SavedUids.Contains(_view[i].Uid))
+                {
+                    yield return ((uint)i + 1, _view[i]);
+                }
+            }
+
             yield break;
         }
 
@@ -149,7 +166,7 @@ public sealed class SelectedFolder
     public bool IsValidSequenceSet(SequenceSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
-        return set.Ranges((uint)_view.Count).All(r => r.High <= _view.Count && r.Low >= 1);
+        return set.IsSaved || set.Ranges((uint)_view.Count).All(r => r.High <= _view.Count && r.Low >= 1);
     }
 
     /// <summary>This session changed a message itself (STORE): its view follows without a report.</summary>

@@ -95,7 +95,16 @@ public sealed class ImapSortThreadTests : IAsyncLifetime
             await wire.CommandAsync("a UID SEARCH RETURN (MIN MAX ALL COUNT) SUBJECT plans"));
         Assert.Equal(["* ESEARCH (TAG \"b\") COUNT 0", "b OK Search completed."], await wire.CommandAsync("b SEARCH RETURN (COUNT MIN) SUBJECT nothing"));
         Assert.Equal("* ESEARCH (TAG \"c\") ALL 1:5", (await wire.CommandAsync("c SEARCH RETURN () ALL"))[0]);
-        Assert.StartsWith("d BAD", await wire.ResultAsync("d SEARCH RETURN (SAVE) ALL"), StringComparison.Ordinal);
+        Assert.StartsWith("d BAD", await wire.ResultAsync("d SEARCH RETURN (NOSUCH) ALL"), StringComparison.Ordinal);
+
+        // SEARCHRES (RFC 5182): SAVE alone answers nothing; "$" then names the result, in FETCH and in SEARCH.
+        Assert.Equal(["s1 OK Search completed."], await wire.CommandAsync("s1 UID SEARCH RETURN (SAVE) SUBJECT plans"));
+        Assert.Equal(["* 1 FETCH (UID 1)", "* 2 FETCH (UID 2)", "* 4 FETCH (UID 4)", "s2 OK Fetch completed."], await wire.CommandAsync("s2 FETCH $ (UID)"));
+        Assert.Equal(["* SEARCH 2 4", "s3 OK Search completed."], await wire.CommandAsync("s3 UID SEARCH UID $ SINCE 2-Nov-2026 NOT FROM zelda"));
+        Assert.Equal("* ESEARCH (TAG \"s4\") MIN 4", (await wire.CommandAsync("s4 SEARCH RETURN (SAVE MIN) $ FROM dave"))[0]);
+        Assert.Equal(["* 4 FETCH (UID 4)", "s5 OK Fetch completed."], await wire.CommandAsync("s5 FETCH $ (UID)"));
+        Assert.StartsWith("s6 BAD", await wire.ResultAsync("s6 SEARCH RETURN (SAVE) NOSUCHKEY"), StringComparison.Ordinal);
+        Assert.Equal(["s7 OK Fetch completed."], await wire.CommandAsync("s7 FETCH $ (UID)"));
 
         Assert.Equal("* SORT 4 2 1", (await wire.CommandAsync("e SORT (REVERSE DATE) UTF-8 SUBJECT plans"))[0]);
         Assert.Equal("* THREAD (3)(1 2 4)(5)", (await wire.CommandAsync("f THREAD REFERENCES UTF-8 ALL"))[0]);

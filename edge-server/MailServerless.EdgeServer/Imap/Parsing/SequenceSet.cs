@@ -14,11 +14,22 @@ public sealed class SequenceSet
 
     private SequenceSet(List<(uint, uint)> ranges) => _ranges = ranges;
 
-    /// <summary>"$" (RFC 5182 SEARCHRES) is not supported; anything invalid is a syntax error.</summary>
+    /// <summary>
+    /// "$" (RFC 5182 SEARCHRES): the result the last SEARCH saved, which only the selected folder knows; each user
+    /// of a set asks <see cref="IsSaved"/> and looks there (it matches nothing by number).
+    /// </summary>
+    public bool IsSaved { get; private init; }
+
+    /// <summary>Anything invalid is a syntax error.</summary>
     public static SequenceSet Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ranges = new List<(uint, uint)>();
+        if (text == "$")
+        {
+            return new SequenceSet(ranges) { IsSaved = true };
+        }
+
         if (text.Length == 0)
         {
             throw new ImapSyntaxException("Invalid sequence set.");

@@ -16,8 +16,8 @@ public abstract class SearchQuery
 {
     private const int MaxDepth = 100;
 
-    /// <summary>Maximum <c>*</c>: the number of messages (sequence sets) and the highest UID.</summary>
-    public readonly record struct Bounds(uint MessageCount, uint HighestUid);
+    /// <summary>Maximum <c>*</c>: the number of messages (sequence sets) and the highest UID; and the UIDs "$" names (RFC 5182).</summary>
+    public readonly record struct Bounds(uint MessageCount, uint HighestUid, IReadOnlySet<uint>? Saved = null);
 
     public abstract bool Matches(SearchCandidate candidate, Bounds bounds);
 
@@ -155,7 +155,7 @@ public abstract class SearchQuery
                 return new ContentPredicate(c => TextContains(c.Content, anywhere));
             case "UID":
                 var uids = SequenceSet.Parse(Argument(ref position));
-                return new SetPredicate((c, b) => uids.Contains(c.Uid, b.HighestUid));
+                return new SetPredicate((c, b) => uids.IsSaved ? b.Saved?.Contains(c.Uid) == true : uids.Contains(c.Uid, b.HighestUid));
             case "NOT":
                 if (position >= tokens.Count)
                 {
@@ -175,7 +175,7 @@ public abstract class SearchQuery
             default:
                 if (SequenceSet.TryParse(token.Text, out var set))
                 {
-                    return new SetPredicate((c, b) => set!.Contains(c.Sequence, b.MessageCount));
+                    return new SetPredicate((c, b) => set!.IsSaved ? b.Saved?.Contains(c.Uid) == true : set.Contains(c.Sequence, b.MessageCount));
                 }
 
                 throw new ImapSyntaxException($"Unknown search key {token.Text}.");

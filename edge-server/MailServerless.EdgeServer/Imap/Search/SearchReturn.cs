@@ -6,7 +6,7 @@ namespace MailServerless.EdgeServer.Imap.Search;
 
 /// <summary>
 /// SEARCH RETURN (MIN MAX ALL COUNT) of ESEARCH (RFC 4731): the answer as <c>* ESEARCH (TAG "t") [UID] …</c>
-/// instead of <c>* SEARCH</c>; <c>RETURN ()</c> means ALL. SAVE (SEARCHRES) is not offered.
+/// instead of <c>* SEARCH</c>; <c>RETURN ()</c> means ALL. SAVE (SEARCHRES, RFC 5182) keeps the result for "$".
 /// </summary>
 public sealed class SearchReturn
 {
@@ -33,7 +33,7 @@ public sealed class SearchReturn
         foreach (var item in tokens[1].Items)
         {
             var option = item.Kind == ImapTokenKind.Atom ? item.Text.ToUpperInvariant() : string.Empty;
-            if (option is not ("MIN" or "MAX" or "ALL" or "COUNT"))
+            if (option is not ("MIN" or "MAX" or "ALL" or "COUNT" or "SAVE"))
             {
                 throw new ImapSyntaxException($"Unknown RETURN option {item.Text}.");
             }
@@ -48,6 +48,24 @@ public sealed class SearchReturn
 
         criteria = tokens.Skip(2).ToList();
         return new SearchReturn(options);
+    }
+
+    /// <summary>SAVE was asked for.</summary>
+    public bool Saves => _options.Contains("SAVE");
+
+    /// <summary>An ESEARCH response is due: not when SAVE is the only option (RFC 5182 §2.2).</summary>
+    public bool Answers => _options.Count > 1 || !Saves;
+
+    /// <summary>What SAVE keeps: all found, or with MIN and/or MAX alone only those (RFC 5182 §2.1).</summary>
+    public IEnumerable<uint> Saved(IReadOnlyList<uint> uids)
+    {
+        ArgumentNullException.ThrowIfNull(uids);
+        if (uids.Count == 0 || _options.Contains("ALL") || _options.Contains("COUNT") || !(_options.Contains("MIN") || _options.Contains("MAX")))
+        {
+            return uids;
+        }
+
+        return new[] { _options.Contains("MIN") ? uids.Min() : uids.Max(), _options.Contains("MAX") ? uids.Max() : uids.Min() }.Distinct();
     }
 
     public static string Plain(IReadOnlyList<uint> ids)

@@ -30,7 +30,7 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
         "UID SEARCH HEADER Message-ID h1", "UID SEARCH SENTBEFORE 5-Nov-2026", "UID SEARCH SENTON 9-Nov-2026",
     ];
 
-    /// <summary>SORT (with SORT=DISPLAY's keys), THREAD and ESEARCH, whose one untagged answer each must match.</summary>
+    /// <summary>SORT (with SORT=DISPLAY's keys), THREAD, ESEARCH and SEARCHRES's "$", whose one untagged answer each must match.</summary>
     private static readonly string[] Ordered =
     [
         "UID SORT (SUBJECT) UTF-8 ALL", "UID SORT (REVERSE DATE) UTF-8 ALL", "UID SORT (FROM) UTF-8 ALL", "UID SORT (TO) UTF-8 ALL",
@@ -38,6 +38,8 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
         "UID SORT (DISPLAYTO) UTF-8 ALL", "SORT (REVERSE SUBJECT DATE) UTF-8 NOT FROM alice", "UID THREAD ORDEREDSUBJECT UTF-8 ALL",
         "UID THREAD REFERENCES UTF-8 ALL", "THREAD REFERENCES UTF-8 SUBJECT meeting", "UID SEARCH RETURN (MIN MAX COUNT ALL) FROM alice",
         "SEARCH RETURN () SUBJECT meeting", "UID SEARCH RETURN (COUNT) BODY nothingmatches", "SEARCH RETURN (MIN) LARGER 1000",
+        "UID SEARCH RETURN (SAVE ALL) FROM alice", "UID SEARCH RETURN (ALL) UID $ SUBJECT re", "SEARCH RETURN (COUNT) $ LARGER 500",
+        "UID SORT (REVERSE SIZE) UTF-8 $",
     ];
 
     /// <summary>Differences the RFC permits, each with why; a difference not matched here fails the test.</summary>
