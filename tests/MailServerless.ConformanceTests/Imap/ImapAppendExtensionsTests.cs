@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.RegularExpressions;
 using MailKit;
 using MailKit.Net.Imap;
-using MailKit.Security;
 using MailServerless.Testing;
 using MimeKit;
 
@@ -23,9 +22,7 @@ public sealed partial class ImapAppendExtensionsTests : IAsyncLifetime
     [Fact]
     public async Task MailKit_appends_three_messages_in_one_command_with_their_flags()
     {
-        using var client = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
-        await client.ConnectAsync("127.0.0.1", _server.Imaps, SecureSocketOptions.SslOnConnect);
-        await client.AuthenticateAsync("user1@example.jp", MailServerInstance.Password);
+        using var client = await MailKitImap.LoggedInAsync(_server, "user1");
         Assert.True(client.Capabilities.HasFlag(ImapCapabilities.MultiAppend));
 
         var drafts = await client.GetFolderAsync("Drafts");

@@ -1,6 +1,5 @@
 using MailKit;
 using MailKit.Net.Imap;
-using MailKit.Security;
 using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Imap;
@@ -24,10 +23,8 @@ public sealed class ImapBinaryTests : IAsyncLifetime
     [Fact]
     public async Task Parts_come_decoded_with_their_decoded_sizes_and_literal8_only_where_a_nul_needs_it()
     {
-        using (var client = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true })
+        using (var client = await MailKitImap.LoggedInAsync(_server, "user1"))
         {
-            await client.ConnectAsync("127.0.0.1", _server.Imaps, SecureSocketOptions.SslOnConnect);
-            await client.AuthenticateAsync("user1@example.jp", MailServerInstance.Password);
             Assert.True(client.Capabilities.HasFlag(ImapCapabilities.Binary));
         }
 

@@ -1,7 +1,6 @@
 using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
-using MailKit.Security;
 using MailServerless.Testing;
 using MimeKit;
 
@@ -22,9 +21,7 @@ public sealed class ImapListExtendedTests : IAsyncLifetime
     [Fact]
     public async Task MailKit_gets_folders_with_their_status_in_one_list()
     {
-        using var client = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
-        await client.ConnectAsync("127.0.0.1", _server.Imaps, SecureSocketOptions.SslOnConnect);
-        await client.AuthenticateAsync("user1@example.jp", MailServerInstance.Password);
+        using var client = await MailKitImap.LoggedInAsync(_server, "user1");
         Assert.True(client.Capabilities.HasFlag(ImapCapabilities.ListExtended));
         Assert.True(client.Capabilities.HasFlag(ImapCapabilities.ListStatus));
         var projects = await client.GetFolder(client.PersonalNamespaces[0]).CreateAsync("Projects", true) ?? throw new InvalidOperationException("CREATE failed");

@@ -2,7 +2,6 @@ using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Search;
-using MailKit.Security;
 using MailServerless.Testing;
 using MimeKit;
 
@@ -32,9 +31,7 @@ public sealed class ImapSortThreadTests : IAsyncLifetime
 
     private async Task<ImapClient> LoadedAsync(string user)
     {
-        var client = new ImapClient { ServerCertificateValidationCallback = (_, _, _, _) => true };
-        await client.ConnectAsync("127.0.0.1", _server.Imaps, SecureSocketOptions.SslOnConnect);
-        await client.AuthenticateAsync($"{user}@example.jp", MailServerInstance.Password);
+        var client = await MailKitImap.LoggedInAsync(_server, user);
         foreach (var message in Messages)
         {
             await client.Inbox.AppendAsync(MimeMessage.Load(new MemoryStream(Encoding.UTF8.GetBytes(message))));

@@ -59,9 +59,19 @@ public sealed class ImapParsingTests
     [InlineData("1,,2")]
     [InlineData("4294967296")]
     [InlineData("-1")]
-    [InlineData("$")]
+    [InlineData("$,1")]
+    [InlineData("$:2")]
     public void Invalid_sequence_sets_are_syntax_errors(string text) =>
         Assert.Throws<ImapSyntaxException>(() => SequenceSet.Parse(text));
+
+    [Fact]
+    public void Dollar_alone_names_the_saved_search_result_and_matches_nothing_by_number()
+    {
+        var saved = SequenceSet.Parse("$");
+        Assert.True(saved.IsSaved);
+        Assert.False(saved.Contains(1, largest: 10));
+        Assert.False(SequenceSet.Parse("1:*").IsSaved);
+    }
 
     [Fact]
     public void Fetch_macros_expand_and_uid_fetch_always_includes_the_uid()

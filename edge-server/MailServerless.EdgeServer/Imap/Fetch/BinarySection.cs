@@ -25,19 +25,7 @@ public static class BinarySection
 
         var range = content.RangeOf(node);
         var raw = node is MimeMessage ? content.Bytes : content.Slice(range.BodyStart, range.End).ToArray();
-        var decoded = node is MimePart leaf ? Decode(raw, Envelope.Raw(leaf.Headers, "Content-Transfer-Encoding")) : raw;
-        if (section.PartialStart is not { } start)
-        {
-            return decoded;
-        }
-
-        if (start >= decoded.Length)
-        {
-            return [];
-        }
-
-        var take = (int)Math.Min(section.PartialLength ?? long.MaxValue, decoded.Length - start);
-        return decoded.AsSpan((int)start, take).ToArray();
+        return section.Partial(node is MimePart leaf ? Decode(raw, Envelope.Raw(leaf.Headers, "Content-Transfer-Encoding")) : raw);
     }
 
     private static byte[] Decode(byte[] raw, string? encoding)

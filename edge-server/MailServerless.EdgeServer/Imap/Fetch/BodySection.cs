@@ -142,18 +142,25 @@ public sealed record BodySection(IReadOnlyList<int> Path, SectionKind Kind, IRea
             result = ExtractSection(content);
         }
 
-        if (result is null || PartialStart is not { } start)
+        return result is null ? null : Partial(result);
+    }
+
+    /// <summary>The octets the partial (<c>&lt;start.length&gt;</c>) names, or all of them without one.</summary>
+    public byte[] Partial(byte[] octets)
+    {
+        ArgumentNullException.ThrowIfNull(octets);
+        if (PartialStart is not { } start)
         {
-            return result;
+            return octets;
         }
 
-        if (start >= result.Length)
+        if (start >= octets.Length)
         {
             return [];
         }
 
-        var take = (int)Math.Min(PartialLength ?? long.MaxValue, result.Length - start);
-        return result.AsSpan((int)start, take).ToArray();
+        var take = (int)Math.Min(PartialLength ?? long.MaxValue, octets.Length - start);
+        return octets.AsSpan((int)start, take).ToArray();
     }
 
     private byte[]? ExtractSection(MessageContent content)
