@@ -249,7 +249,7 @@ public sealed partial class ImapSession
             var value = name switch
             {
                 "MESSAGES" => opened.Messages.Count,
-                "RECENT" => _selected?.Folder == opened ? _selected.RecentCount : opened.CountUnclaimedRecent(),
+                "RECENT" => _selected?.Folder == opened ? _selected.RecentCount : opened.UnclaimedRecent().Count,
                 "UIDNEXT" => opened.NextUid,
                 "UIDVALIDITY" => opened.UidValidity,
                 "UNSEEN" => opened.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)),

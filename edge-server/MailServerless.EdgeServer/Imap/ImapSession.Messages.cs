@@ -155,7 +155,7 @@ public sealed partial class ImapSession
         var folder = selected.Folder;
         await folder.SyncAsync(cancellationToken);
         var doomed = folder.Messages
-            .Where(m => m.Flags.HasFlag(MessageFlags.Deleted) && (uids is null || (uids.IsSaved ? selected.SavedUids.Contains(m.Uid) : uids.Contains(m.Uid, selected.HighestUid))))
+            .Where(m => m.Flags.HasFlag(MessageFlags.Deleted) && (uids is null || uids.Includes(m.Uid, selected.HighestUid, m.Uid, selected.SavedUids)))
             .Select(m => m.Uid).ToList();
         await folder.ExpungeAsync(doomed, cancellationToken);
         return "OK Expunge completed.";

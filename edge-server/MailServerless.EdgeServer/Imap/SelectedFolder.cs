@@ -41,15 +41,9 @@ public sealed class SelectedFolder
         ArgumentNullException.ThrowIfNull(folder);
         // RFC 3501 §2.3.2: read-write, the session claims what no session saw yet: \Recent to it alone, however it
         // arrived. Read-only (EXAMINE), it shows them as recent and leaves them for the next SELECT.
-        IEnumerable<uint> recent;
-        if (readOnly)
+        var recent = readOnly ? folder.UnclaimedRecent() : await folder.ClaimRecentAsync(cancellationToken);
+        if (!readOnly)
         {
-            var boundary = folder.RecentBoundary();
-            recent = folder.Messages.Where(m => m.Uid > boundary).Select(m => m.Uid).ToList();
-        }
-        else
-        {
-            recent = await folder.ClaimRecentAsync(cancellationToken);
             await folder.TakeNewAsync(cancellationToken); // into cur/, as Dovecot moves them
         }
 
@@ -110,10 +104,10 @@ public sealed class SelectedFolder
 
     public uint HighestUid => _view.Count == 0 ? 0 : _view[^1].Uid;
 
-    /// <summary>The messages a sequence set names, with their sequence numbers, in order.</summary>
     /// <summary>The UIDs the last SEARCH RETURN (SAVE) kept (RFC 5182): "$"; empty after a new SELECT, as this is a new object.</summary>
     public HashSet<uint> SavedUids { get; } = [];
 
+    /// <summary>The messages a sequence set names, with their sequence numbers, in order.</summary>
     public IEnumerable<(uint Sequence, MaildirMessage Message)> Resolve(SequenceSet set, bool byUid)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -183,15 +177,7 @@ public sealed class SelectedFolder
         if (Folder.Messages.Count > 0 && Folder.Messages[^1].Uid > HighestUid)
         {
             // New to this session: recent to it if no other session claimed them first (RFC 3501 §2.3.2).
-            if (ReadOnly)
-            {
-                var boundary = Folder.RecentBoundary();
-                _recent.UnionWith(Folder.Messages.Where(m => m.Uid > Math.Max(boundary, HighestUid)).Select(m => m.Uid));
-            }
-            else
-            {
-                _recent.UnionWith(await Folder.ClaimRecentAsync(cancellationToken));
-            }
+            _recent.UnionWith(ReadOnly ? Folder.UnclaimedRecent(after: HighestUid) : await Folder.ClaimRecentAsync(cancellationToken));
         }
 
         if (!ReadOnly && Folder.Messages.Any(m => m.InNew))

@@ -94,6 +94,8 @@ public sealed partial class MaildirFolder
         ArgumentNullException.ThrowIfNull(uids);
         var removed = new List<uint>();
         long bytes = 0;
+        var held = System.IO.Path.Combine(Path, HeldDirectory);
+        var holding = false;
         foreach (var uid in uids)
         {
             if (FindByUid(uid) is not { } message)
@@ -101,9 +103,15 @@ public sealed partial class MaildirFolder
                 continue;
             }
 
+            if (!holding)
+            {
+                Directory.CreateDirectory(held);
+                holding = true;
+            }
+
             var size = GetSizeOrZero(message);
             // Only the session whose move took the file counts it (two may expunge at once).
-            if (TryHold(message))
+            if (TryHold(message, held))
             {
                 removed.Add(uid);
                 bytes += size;

@@ -16,11 +16,9 @@ public sealed partial class MaildirFolder
 
     public static readonly TimeSpan HoldFor = TimeSpan.FromMinutes(10);
 
-    /// <summary>Moves the message's file aside; true when this call moved it (another session may have, at the same time).</summary>
-    private bool TryHold(MaildirMessage message)
+    /// <summary>Moves the message's file aside into <paramref name="held"/>; true when this call moved it (another session may have, at the same time).</summary>
+    private bool TryHold(MaildirMessage message, string held)
     {
-        var held = System.IO.Path.Combine(Path, HeldDirectory);
-        Directory.CreateDirectory(held);
         var seconds = _clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         try
         {
@@ -33,15 +31,39 @@ public sealed partial class MaildirFolder
         }
     }
 
+    /// <summary>
+    /// Reads the message's file through <paramref name="read"/>; when it is gone, the file an expunge held aside. The
+    /// usual case costs nothing more than the read: the held files are looked at only after it failed.
+    /// </summary>
+    public T ReadFile<T>(MaildirMessage message, Func<string, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            return read(FilePath(message));
+        }
+        catch (FileNotFoundException) when (HeldPath(message) is { } held)
+        {
+            return read(held);
+        }
+    }
+
     /// <summary>The message's file where it is, or where an expunge moved it while it is held; else where it was.</summary>
     public string ReadablePath(MaildirMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
         var path = FilePath(message);
+        return File.Exists(path) ? path : HeldPath(message) ?? path;
+    }
+
+    /// <summary>Where an expunge holds the message's file, or null.</summary>
+    private string? HeldPath(MaildirMessage message)
+    {
         var held = System.IO.Path.Combine(Path, HeldDirectory);
-        if (File.Exists(path) || !Directory.Exists(held))
+        if (!Directory.Exists(held))
         {
-            return path;
+            return null;
         }
 
         foreach (var file in Directory.EnumerateFiles(held))
@@ -55,7 +77,7 @@ public sealed partial class MaildirFolder
             }
         }
 
-        return path;
+        return null;
     }
 
     /// <summary>Deletes what has been held longer than <see cref="HoldFor"/>.</summary>

@@ -35,7 +35,7 @@ public sealed partial class MaildirFolder
     /// The highest UID no longer recent to anyone. Without a mark (a folder Dovecot or an older version kept, or a new
     /// UIDVALIDITY), what is still in <c>new/</c> is recent, as it would have been, and nothing else.
     /// </summary>
-    public uint RecentBoundary()
+    private uint RecentBoundary()
     {
         try
         {
@@ -73,10 +73,10 @@ public sealed partial class MaildirFolder
         AtomicFile.Replace(path, System.IO.Path.Combine(Path, "tmp"), string.Create(CultureInfo.InvariantCulture, $"{UidValidity} {RecentBoundary()}\n"));
     }
 
-    /// <summary>How many messages are recent to nobody yet (STATUS RECENT, EXAMINE).</summary>
-    public int CountUnclaimedRecent()
+    /// <summary>The messages recent to nobody yet, above <paramref name="after"/> (EXAMINE shows them; STATUS RECENT counts them).</summary>
+    public IReadOnlyList<uint> UnclaimedRecent(uint after = 0)
     {
-        var boundary = RecentBoundary();
-        return _messages.Count(m => m.Uid > boundary);
+        var boundary = Math.Max(RecentBoundary(), after);
+        return _messages.Where(m => m.Uid > boundary).Select(m => m.Uid).ToList();
     }
 }

@@ -134,12 +134,17 @@ public sealed partial class MaildirFolder
     /// <summary>IMAP INTERNALDATE: the file's modification time, as Dovecot reads it for Maildir.</summary>
     public DateTimeOffset GetInternalDate(MaildirMessage message)
     {
-        var file = new FileInfo(ReadablePath(message));
+        var file = new FileInfo(FilePath(message));
+        if (!file.Exists && HeldPath(message) is { } held)
+        {
+            file = new FileInfo(held);
+        }
+
         return file.Exists ? new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) : throw new FileNotFoundException("message file is gone", file.FullName);
     }
 
     public Stream OpenRead(MaildirMessage message) =>
-        new FileStream(ReadablePath(message), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
+        ReadFile(message, path => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024));
 
     public string FilePath(MaildirMessage message)
     {

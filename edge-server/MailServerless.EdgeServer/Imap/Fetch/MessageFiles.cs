@@ -14,7 +14,7 @@ public static class MessageFiles
     public static HeaderList ReadHeaders(MaildirFolder folder, MaildirMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        using var handle = File.OpenHandle(folder.ReadablePath(message), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var handle = folder.ReadFile(message, path => File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
@@ -55,7 +55,7 @@ public static class MessageFiles
     public static MessageContent ReadContent(MaildirFolder folder, MaildirMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        return MessageContent.Parse(MessageContent.ToCrlf(File.ReadAllBytes(folder.ReadablePath(message))), cancellationToken);
+        return MessageContent.Parse(MessageContent.ToCrlf(folder.ReadFile(message, File.ReadAllBytes)), cancellationToken);
     }
 
     /// <summary>The position just after the empty line ending the headers (LF or CRLF), or -1.</summary>

@@ -82,6 +82,13 @@ public sealed class SequenceSet
         return false;
     }
 
+    /// <summary>
+    /// Whether the message (its number in this set's kind, and its UID) is in the set: by number, or for "$" by UID
+    /// in <paramref name="saved"/>, the selected folder's saved result.
+    /// </summary>
+    public bool Includes(uint number, uint largest, uint uid, IReadOnlySet<uint>? saved) =>
+        IsSaved ? saved?.Contains(uid) == true : Contains(number, largest);
+
     /// <summary>The ranges with <c>*</c> resolved, each low to high.</summary>
     public IEnumerable<(uint Low, uint High)> Ranges(uint largest) =>
         _ranges.Select(r => (r.From == Star ? largest : r.From, r.To == Star ? largest : r.To))

@@ -155,7 +155,7 @@ public abstract class SearchQuery
                 return new ContentPredicate(c => TextContains(c.Content, anywhere));
             case "UID":
                 var uids = SequenceSet.Parse(Argument(ref position));
-                return new SetPredicate((c, b) => uids.IsSaved ? b.Saved?.Contains(c.Uid) == true : uids.Contains(c.Uid, b.HighestUid));
+                return new SetPredicate((c, b) => uids.Includes(c.Uid, b.HighestUid, c.Uid, b.Saved));
             case "NOT":
                 if (position >= tokens.Count)
                 {
@@ -175,7 +175,7 @@ public abstract class SearchQuery
             default:
                 if (SequenceSet.TryParse(token.Text, out var set))
                 {
-                    return new SetPredicate((c, b) => set!.IsSaved ? b.Saved?.Contains(c.Uid) == true : set.Contains(c.Sequence, b.MessageCount));
+                    return new SetPredicate((c, b) => set!.Includes(c.Sequence, b.MessageCount, c.Uid, b.Saved));
                 }
 
                 throw new ImapSyntaxException($"Unknown search key {token.Text}.");

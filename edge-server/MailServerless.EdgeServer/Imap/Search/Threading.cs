@@ -37,12 +37,13 @@ public static class Threading
     public static string OrderedSubject(IReadOnlyList<SearchCandidate> messages, bool byUid)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        // Each message's base subject and date worked out once.
         var threads = messages
-            .OrderBy(m => BaseSubject.Of(m.Headers[HeaderId.Subject], out _), StringComparer.Ordinal)
-            .ThenBy(SortCriteria.SentDate).ThenBy(m => m.Sequence)
-            .GroupBy(m => BaseSubject.Of(m.Headers[HeaderId.Subject], out _), StringComparer.Ordinal)
-            .Select(g => g.ToList())
-            .OrderBy(t => SortCriteria.SentDate(t[0])).ThenBy(t => t[0].Sequence);
+            .Select(m => (Message: m, Subject: BaseSubject.Of(m.Headers[HeaderId.Subject], out _), Date: SortCriteria.SentDate(m)))
+            .GroupBy(m => m.Subject, StringComparer.Ordinal)
+            .Select(g => g.OrderBy(m => m.Date).ThenBy(m => m.Message.Sequence).ToList())
+            .OrderBy(t => t[0].Date).ThenBy(t => t[0].Message.Sequence)
+            .Select(t => t.Select(m => m.Message).ToList());
         var builder = new StringBuilder("* THREAD");
         builder.Append(' ');
         foreach (var thread in threads)
@@ -129,7 +130,8 @@ public static class Threading
         roots = GatherBySubject(roots);
 
         // (6) Siblings by sent date; a container without a message dates from its first child.
-        Sort(roots);
+        var dates = messages.ToDictionary(m => m, SortCriteria.SentDate);
+        Sort(roots, dates);
         // thread-data (RFC 5256 §4): the thread lists follow one another without spaces.
         var builder = new StringBuilder("* THREAD ");
         foreach (var root in roots)
@@ -304,17 +306,17 @@ public static class Threading
         return message is null ? string.Empty : BaseSubject.Of(message.Headers[HeaderId.Subject], out reply);
     }
 
-    private static void Sort(List<Container> siblings)
+    private static void Sort(List<Container> siblings, Dictionary<SearchCandidate, DateTimeOffset> dates)
     {
         foreach (var container in siblings)
         {
-            Sort(container.Children);
+            Sort(container.Children, dates);
         }
 
         siblings.Sort((a, b) =>
         {
             var (x, y) = (First(a), First(b));
-            var order = SortCriteria.SentDate(x).CompareTo(SortCriteria.SentDate(y));
+            var order = dates[x].CompareTo(dates[y]);
             return order != 0 ? order : x.Sequence.CompareTo(y.Sequence);
         });
     }
