@@ -140,14 +140,6 @@ public sealed partial class ImapSession
         return "OK Namespace completed.";
     }
 
-    private string Enable(ImapArguments args)
-    {
-        // Nothing here needs enabling (no CONDSTORE, QRESYNC or UTF8=ACCEPT): none is enabled.
-        args.Rest();
-        connection.Write("* ENABLED");
-        return "OK Enabled.";
-    }
-
     private static string SetQuota(ImapArguments args)
     {
         args.Rest();

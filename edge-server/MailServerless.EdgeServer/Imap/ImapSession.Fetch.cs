@@ -18,10 +18,10 @@ public sealed partial class ImapSession
     {
         var set = SequenceSet.Parse(args.Atom("sequence set"));
         var request = FetchRequest.Parse(args.Next("fetch items"), byUid);
-        if (args.HasMore)
+        var (changedSince, reportVanished) = FetchModifiers(args, byUid);
+        if (changedSince is not null)
         {
-            // FETCH modifiers (RFC 4466), e.g. (CHANGEDSINCE n): CONDSTORE is not offered.
-            throw new ImapSyntaxException("FETCH modifiers are not supported.");
+            request = request.WithModSeq();
         }
 
         if (!byUid && !selected.IsValidSequenceSet(set))
@@ -30,9 +30,21 @@ public sealed partial class ImapSession
         }
 
         var folder = selected.Folder;
+        var answer = request.HasModSeq ? EnableCondStoreFor("OK Fetch completed.") : "OK Fetch completed.";
+        if (reportVanished)
+        {
+            // RFC 7162 §3.2.6: what of the UID set was expunged since, before the FETCH responses.
+            WriteVanishedEarlier(folder, changedSince!.Value, set);
+        }
+
         var vanished = false;
         foreach (var (sequence, known) in selected.Resolve(set, byUid).ToList())
         {
+            if (changedSince is { } since && known.ModSeq <= since && (folder.FindByUid(known.Uid)?.ModSeq ?? 0) <= since)
+            {
+                continue;
+            }
+
             // Expunged by another session but still in this one's view: served as it was, from the file the expunge
             // held aside (RFC 2180 §4.1.1), as Dovecot serves it from its index; NO [EXPUNGEISSUED] only once that is gone.
             var message = folder.FindByUid(known.Uid);
@@ -43,6 +55,12 @@ public sealed partial class ImapSession
             if (!expunged && request.SetsSeen && !selected.ReadOnly && !message.Flags.HasFlag(MessageFlags.Seen))
             {
                 message = await folder.UpdateFlagsAsync(message.Uid, now => (now.Flags | MessageFlags.Seen, now.Keywords), cancellationToken) ?? message;
+                if (request.HasModSeq || selected.ModSeqs)
+                {
+                    await folder.RecordChangesAsync(cancellationToken);
+                    message = folder.FindByUid(message.Uid) ?? message;
+                }
+
                 selected.Replace(sequence, message);
                 flagsChanged = true;
             }
@@ -64,7 +82,46 @@ public sealed partial class ImapSession
         }
 
         // RFC 2180 §4.1.2: messages expunged elsewhere are left out and the FETCH ends in NO.
-        return vanished ? "NO [EXPUNGEISSUED] Some messages were also expunged." : "OK Fetch completed.";
+        return vanished ? "NO [EXPUNGEISSUED] Some messages were also expunged." : answer;
+    }
+
+    /// <summary>FETCH modifiers (RFC 4466 §2.4): CHANGEDSINCE (RFC 7162 §3.1.4.1), and VANISHED with it (§3.2.6).</summary>
+    private (ulong? ChangedSince, bool Vanished) FetchModifiers(ImapArguments args, bool byUid)
+    {
+        if (!args.HasMore)
+        {
+            return (null, false);
+        }
+
+        var modifiers = args.List("fetch modifiers");
+        args.End();
+        ulong? changedSince = null;
+        var vanished = false;
+        for (var i = 0; i < modifiers.Count; i++)
+        {
+            var name = modifiers[i].Kind == ImapTokenKind.Atom ? modifiers[i].Text.ToUpperInvariant() : string.Empty;
+            if (name == "CHANGEDSINCE" && i + 1 < modifiers.Count &&
+                ulong.TryParse(modifiers[++i].Text, NumberStyles.None, CultureInfo.InvariantCulture, out var since) && since <= long.MaxValue)
+            {
+                changedSince = since;
+            }
+            else if (name == "VANISHED")
+            {
+                vanished = true;
+            }
+            else
+            {
+                throw new ImapSyntaxException("Invalid FETCH modifier.");
+            }
+        }
+
+        // RFC 7162 §3.2.6: VANISHED only in UID FETCH, with CHANGEDSINCE, once QRESYNC is enabled.
+        if (vanished && (!byUid || changedSince is null || !_qresync))
+        {
+            throw new ImapSyntaxException(!_qresync ? "QRESYNC is not enabled." : "VANISHED needs UID FETCH and CHANGEDSINCE.");
+        }
+
+        return (changedSince, vanished);
     }
 
     private void WriteFetch(
@@ -121,6 +178,9 @@ public sealed partial class ImapSession
                 case FetchItemKind.BodyStructure:
                     line.Append("BODYSTRUCTURE ").Append(BodyStructure.Format(content!, extensible: true));
                     break;
+                case FetchItemKind.ModSeq:
+                    line.Append("MODSEQ (").Append(message.ModSeq.ToString(CultureInfo.InvariantCulture)).Append(')');
+                    break;
                 case FetchItemKind.BinarySize:
                     line.Append(item.Name).Append(' ').Append(Number((uint)(binary[item]?.Length ?? 0)));
                     break;
@@ -155,6 +215,11 @@ public sealed partial class ImapSession
         {
             Separate();
             line.Append("FLAGS ").Append(ImapFlags.Format(message, selected.IsRecent(message.Uid)));
+        }
+
+        if (flagsChanged && !request.HasModSeq && selected.ModSeqs)
+        {
+            line.Append(selected.ModSeqItem(message));
         }
 
         line.Append(')');

@@ -9,7 +9,7 @@ namespace MailServerless.EdgeServer.Imap;
 /// </summary>
 public sealed partial class ImapSession
 {
-    private static readonly HashSet<string> StatusItems = new(StringComparer.Ordinal) { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE" };
+    private static readonly HashSet<string> StatusItems = new(StringComparer.Ordinal) { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "HIGHESTMODSEQ" };
 
     private async Task<string> ListAsync(ImapArguments args, bool lsub, CancellationToken cancellationToken)
     {

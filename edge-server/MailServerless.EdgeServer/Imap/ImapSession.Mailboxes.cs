@@ -31,9 +31,17 @@ public sealed partial class ImapSession
     private async Task<string> SelectAsync(ImapArguments args, bool readOnly, CancellationToken cancellationToken)
     {
         var folder = FolderArgument(args, out var refusal);
-        args.Rest(); // select parameters (RFC 4466), e.g. (CONDSTORE), are not supported and ignored
-        // A new SELECT leaves the previous folder even when it fails (RFC 3501 §6.3.1).
-        _selected?.Folder.Remember();
+        var (condStore, qresync) = SelectParameters(args);
+        // A new SELECT leaves the previous folder even when it fails (RFC 3501 §6.3.1); QRESYNC says so (RFC 7162 §3.2.11).
+        if (_selected is { } previous)
+        {
+            previous.Folder.Remember();
+            if (_qresync)
+            {
+                connection.Write("* OK [CLOSED] Previous mailbox closed.");
+            }
+        }
+
         _selected = null;
         _state = ImapState.Authenticated;
         if (refusal is not null)
@@ -61,6 +69,23 @@ public sealed partial class ImapSession
 
         connection.Write($"* OK [UIDVALIDITY {Number(opened.UidValidity)}] UIDs valid");
         connection.Write($"* OK [UIDNEXT {Number(opened.NextUid)}] Predicted next UID");
+        // RFC 7162 §3.1.2.1: with persistent mod-sequences, every SELECT and EXAMINE tells HIGHESTMODSEQ.
+        connection.Write($"* OK [HIGHESTMODSEQ {Number(opened.HighestModSeq)}] Highest");
+        if (condStore)
+        {
+            EnableCondStore();
+        }
+
+        if (_condStore)
+        {
+            selected.ReportModSeqs(vanished: _qresync);
+        }
+
+        if (qresync is not null)
+        {
+            Resync(selected, qresync);
+        }
+
         _selected = selected;
         _state = ImapState.Selected;
         return readOnly ? "OK [READ-ONLY] Examine completed." : "OK [READ-WRITE] Select completed.";
@@ -234,7 +259,9 @@ public sealed partial class ImapSession
         }
 
         connection.Write(await StatusLineAsync(folder, items, cancellationToken));
-        return "OK Status completed.";
+        return items.Any(i => i.Text.Equals("HIGHESTMODSEQ", StringComparison.OrdinalIgnoreCase))
+            ? EnableCondStoreFor("OK Status completed.")
+            : "OK Status completed.";
     }
 
     /// <summary>The <c>* STATUS</c> response for a folder that exists (STATUS, and LIST's RETURN (STATUS …)).</summary>
@@ -254,6 +281,7 @@ public sealed partial class ImapSession
                 "UIDVALIDITY" => opened.UidValidity,
                 "UNSEEN" => opened.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)),
                 "SIZE" => opened.Messages.Sum(opened.GetVirtualSize),
+                "HIGHESTMODSEQ" => (object)opened.HighestModSeq,
                 _ => throw new ImapSyntaxException($"Unknown STATUS item {item.Text}."),
             };
             values.Add(name + " " + Convert.ToString(value, CultureInfo.InvariantCulture));

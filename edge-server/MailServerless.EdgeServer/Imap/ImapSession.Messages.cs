@@ -15,6 +15,7 @@ public sealed partial class ImapSession
     private async Task<string> StoreAsync(SelectedFolder selected, ImapArguments args, bool byUid, CancellationToken cancellationToken)
     {
         var set = SequenceSet.Parse(args.Atom("sequence set"));
+        var unchangedSince = StoreModifiers(args);
         var operation = args.Atom("store item").ToUpperInvariant();
         var silent = operation.EndsWith(".SILENT", StringComparison.Ordinal);
         var mode = silent ? operation[..^".SILENT".Length] : operation;
@@ -37,12 +38,22 @@ public sealed partial class ImapSession
         }
 
         var folder = selected.Folder;
+        var answer = unchangedSince is null ? "OK Store completed." : EnableCondStoreFor("OK Store completed.");
         var vanished = false;
+        var modified = new List<uint>();
+        var stored = new List<(uint Sequence, uint Uid)>();
         foreach (var (sequence, known) in selected.Resolve(set, byUid).ToList())
         {
             if (folder.FindByUid(known.Uid) is not { } current)
             {
                 vanished = true;
+                continue;
+            }
+
+            // RFC 7162 §3.1.3: changed since the client's mod-sequence: left alone and named in MODIFIED.
+            if (unchangedSince is { } limit && current.ModSeq > limit)
+            {
+                modified.Add(byUid ? current.Uid : sequence);
                 continue;
             }
 
@@ -61,14 +72,54 @@ public sealed partial class ImapSession
 
             selected.Replace(sequence, updated);
             selected.AnnounceKeywords(updated.Keywords, connection.Write);
+            stored.Add((sequence, updated.Uid));
+        }
+
+        if (selected.ModSeqs)
+        {
+            // The mod-sequences of this command's changes, recorded once for all of them.
+            await folder.RecordChangesAsync(cancellationToken);
+        }
+
+        foreach (var (sequence, uid) in stored)
+        {
+            var message = folder.FindByUid(uid) ?? selected.View[(int)sequence - 1];
+            selected.Replace(sequence, message);
+            var uidItem = byUid ? $"UID {Number(uid)} " : string.Empty;
             if (!silent)
             {
-                var uid = byUid ? $"UID {Number(updated.Uid)} " : string.Empty;
-                connection.Write($"* {Number(sequence)} FETCH ({uid}FLAGS {ImapFlags.Format(updated, selected.IsRecent(updated.Uid))})");
+                connection.Write($"* {Number(sequence)} FETCH ({uidItem}FLAGS {ImapFlags.Format(message, selected.IsRecent(uid))}{selected.ModSeqItem(message)})");
+            }
+            else if (selected.ModSeqs)
+            {
+                // RFC 7162 §3.1.3: even .SILENT tells the new mod-sequence.
+                connection.Write($"* {Number(sequence)} FETCH ({uidItem}MODSEQ ({message.ModSeq.ToString(CultureInfo.InvariantCulture)}))");
             }
         }
 
-        return vanished ? "NO [EXPUNGEISSUED] Some messages were also expunged." : "OK Store completed.";
+        if (modified.Count > 0)
+        {
+            modified.Sort();
+            return $"OK [MODIFIED {UidSet(modified)}] Conditional STORE failed.";
+        }
+
+        return vanished ? "NO [EXPUNGEISSUED] Some messages were also expunged." : answer;
+    }
+
+    /// <summary>STORE modifiers (RFC 4466 §2.5): UNCHANGEDSINCE (RFC 7162 §3.1.3).</summary>
+    private static ulong? StoreModifiers(ImapArguments args)
+    {
+        if (args.Peek is not { Kind: ImapTokenKind.List })
+        {
+            return null;
+        }
+
+        var modifiers = args.List("store modifiers");
+        return modifiers is [{ Kind: ImapTokenKind.Atom } name, { Kind: ImapTokenKind.Atom } value] &&
+            name.Text.Equals("UNCHANGEDSINCE", StringComparison.OrdinalIgnoreCase) &&
+            ulong.TryParse(value.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var since) && since <= long.MaxValue
+            ? since
+            : throw new ImapSyntaxException("Invalid STORE modifier.");
     }
 
     private async Task<string> CopyAsync(SelectedFolder selected, ImapArguments args, bool byUid, bool move, CancellationToken cancellationToken)
@@ -166,9 +217,11 @@ public sealed partial class ImapSession
         var tokens = args.Rest();
         var returns = SearchReturn.Parse(tokens, out var criteria);
         List<SearchCandidate> found;
+        SearchQuery query;
         try
         {
-            found = Matching(selected, SearchQuery.Parse(criteria), cancellationToken);
+            query = SearchQuery.Parse(criteria);
+            found = Matching(selected, query, cancellationToken);
         }
         catch (Exception) when (returns?.Saves == true)
         {
@@ -184,16 +237,23 @@ public sealed partial class ImapSession
         }
 
         var ids = found.Select(c => command.IsUid ? c.Uid : c.Sequence).ToList();
+        ulong? modSeq = null;
+        if (query.UsesModSeq && found.Count > 0)
+        {
+            var named = (returns?.Saved(found.Select(c => c.Uid).ToList()) ?? found.Select(c => c.Uid)).ToHashSet();
+            modSeq = found.Where(c => named.Contains(c.Uid)).Max(c => c.ModSeq);
+        }
+
         if (returns is null)
         {
-            connection.Write(SearchReturn.Plain(ids));
+            connection.Write(SearchReturn.Plain(ids, modSeq));
         }
         else if (returns.Answers)
         {
-            connection.Write(returns.Extended(command.Tag, command.IsUid, ids));
+            connection.Write(returns.Extended(command.Tag, command.IsUid, ids, modSeq));
         }
 
-        return Task.FromResult("OK Search completed.");
+        return Task.FromResult(query.UsesModSeq ? EnableCondStoreFor("OK Search completed.") : "OK Search completed.");
     }
 
     /// <summary>The messages of the view that match, in sequence order, each read at most once.</summary>

@@ -189,7 +189,7 @@ public sealed partial class ImapSession(
         {
             "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
             "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE", "ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY",
-            "LIST-EXTENDED", "LIST-STATUS", "MULTIAPPEND", "CATENATE", "BINARY",
+            "LIST-EXTENDED", "LIST-STATUS", "MULTIAPPEND", "CATENATE", "BINARY", "CONDSTORE", "QRESYNC",
             "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
             "APPENDLIMIT=" + _options.MaxAppendSize.ToString(CultureInfo.InvariantCulture),
         };

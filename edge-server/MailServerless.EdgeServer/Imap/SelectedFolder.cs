@@ -55,6 +55,25 @@ public sealed class SelectedFolder
 
     public bool IsRecent(uint uid) => _recent.Contains(uid);
 
+    /// <summary>CONDSTORE is on: flag changes report MODSEQ (RFC 7162 §3.1.4).</summary>
+    public bool ModSeqs { get; private set; }
+
+    /// <summary>QRESYNC is on: expunges are reported as VANISHED with UIDs, not EXPUNGE (RFC 7162 §3.2.10).</summary>
+    public bool Vanished { get; private set; }
+
+    public void ReportModSeqs(bool vanished)
+    {
+        ModSeqs = true;
+        Vanished |= vanished;
+    }
+
+    /// <summary>" MODSEQ (n)" to close a FETCH response with, when CONDSTORE is on; else nothing.</summary>
+    public string ModSeqItem(MaildirMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return ModSeqs ? " MODSEQ (" + message.ModSeq.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty;
+    }
+
     /// <summary>The FLAGS response: the system flags, Dovecot's $Forwarded, and the folder's keywords.</summary>
     public string FlagsLine => $@"* FLAGS (\Answered \Flagged \Deleted \Seen \Draft {ImapFlags.Forwarded}{KeywordText})";
 
@@ -244,10 +263,18 @@ public sealed class SelectedFolder
 
         AnnounceKeywords(changed.Select(i => view[i]).Concat(view.Skip(view.Count - added)).SelectMany(m => m.Keywords), write);
 
-        // Highest first, so that each number is still right when the client applies it.
-        for (var k = expunged.Count - 1; k >= 0; k--)
+        if (Vanished && expunged.Count > 0)
         {
-            write($"* {expunged[k].ToString(CultureInfo.InvariantCulture)} EXPUNGE");
+            // RFC 7162 §3.2.10: one VANISHED with the UIDs instead of an EXPUNGE each.
+            write("* VANISHED " + ImapSession.FormatRanges(Runs(expunged.Select(sequence => _view[sequence - 1].Uid))));
+        }
+        else
+        {
+            // Highest first, so that each number is still right when the client applies it.
+            for (var k = expunged.Count - 1; k >= 0; k--)
+            {
+                write($"* {expunged[k].ToString(CultureInfo.InvariantCulture)} EXPUNGE");
+            }
         }
 
         _view = view;
@@ -267,8 +294,27 @@ public sealed class SelectedFolder
         foreach (var index in changed)
         {
             var message = view[index];
-            write($"* {(index + 1).ToString(CultureInfo.InvariantCulture)} FETCH (UID {message.Uid.ToString(CultureInfo.InvariantCulture)} FLAGS {ImapFlags.Format(message, IsRecent(message.Uid))})");
+            write($"* {(index + 1).ToString(CultureInfo.InvariantCulture)} FETCH (UID {message.Uid.ToString(CultureInfo.InvariantCulture)} FLAGS {ImapFlags.Format(message, IsRecent(message.Uid))}{ModSeqItem(message)})");
         }
+    }
+
+    /// <summary>Ascending UIDs as runs of consecutive ones.</summary>
+    private static List<(uint Low, uint High)> Runs(IEnumerable<uint> ascending)
+    {
+        var runs = new List<(uint Low, uint High)>();
+        foreach (var uid in ascending)
+        {
+            if (runs.Count > 0 && runs[^1].High + 1 == uid)
+            {
+                runs[^1] = (runs[^1].Low, uid);
+            }
+            else
+            {
+                runs.Add((uid, uid));
+            }
+        }
+
+        return runs;
     }
 
     private int FirstIndexAtLeast(uint uid)

@@ -5,7 +5,7 @@ namespace MailServerless.Core.Storage;
 /// <summary>What a <see cref="MaildirFolder"/> knew after a sync: UID list, messages, listings with their times.</summary>
 internal sealed record FolderState(
     (DateTime Time, long Length) UidListStamp, UidList UidList, List<MaildirMessage> Messages, Dictionary<uint, int> IndexByUid,
-    KeywordList Keywords, MaildirFolder.DirectoryListing New, MaildirFolder.DirectoryListing Cur)
+    KeywordList Keywords, MaildirFolder.DirectoryListing New, MaildirFolder.DirectoryListing Cur, FolderIndex Index)
 {
     public int Size => Messages.Count;
 }

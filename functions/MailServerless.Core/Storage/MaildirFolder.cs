@@ -160,7 +160,9 @@ public sealed partial class MaildirFolder
     {
         try
         {
-            return await SyncCoreAsync(cancellationToken);
+            var changes = await SyncCoreAsync(cancellationToken);
+            await StampModSeqsAsync(cancellationToken);
+            return changes;
         }
         catch
         {
@@ -243,6 +245,7 @@ public sealed partial class MaildirFolder
             var message = new MaildirMessage(uid, name, true, parsed.Flags, _keywords.Names(parsed.KeywordLetters));
             _indexByUid[uid] = _messages.Count;
             _messages.Add(message);
+            _unstamped.Add(uid);
             appended.Add(message);
         }
 
@@ -327,7 +330,7 @@ public sealed partial class MaildirFolder
 
     /// <summary>A copy of what this folder knows, for <see cref="FolderStateCache"/>.</summary>
     internal FolderState Snapshot() =>
-        new(_uidListStamp, _uidList.Clone(), [.. _messages], new Dictionary<uint, int>(_indexByUid), _keywords.Clone(), _new.Clone(), _cur.Clone());
+        new(_uidListStamp, _uidList.Clone(), [.. _messages], new Dictionary<uint, int>(_indexByUid), _keywords.Clone(), _new.Clone(), _cur.Clone(), _index.Clone());
 
     /// <summary>Takes over a cached state (copied: the cache's own stays untouched); false when it does not fit.</summary>
     private bool Restore(FolderState state)
@@ -339,6 +342,7 @@ public sealed partial class MaildirFolder
         _keywords = state.Keywords.Clone();
         _new = state.New.Clone();
         _cur = state.Cur.Clone();
+        _index = state.Index.Clone();
         Version++;
         return true;
     }
@@ -356,10 +360,15 @@ public sealed partial class MaildirFolder
         else
         {
             var name = MaildirFileName.Parse(newFileName);
-            renamed = new MaildirMessage(message.Uid, newFileName, false, name.Flags, _keywords.Names(name.KeywordLetters));
+            renamed = new MaildirMessage(message.Uid, newFileName, false, name.Flags, _keywords.Names(name.KeywordLetters)) { ModSeq = message.ModSeq };
         }
 
         _messages[_indexByUid[message.Uid]] = renamed;
+        if (!sameFlags)
+        {
+            _unstamped.Add(message.Uid);
+        }
+
         Version++;
         return renamed;
     }
@@ -377,10 +386,20 @@ public sealed partial class MaildirFolder
                 continue;
             }
 
+            if (previous.Remove(record.Uid, out var before) && before.FileName == file.FileName && before.InNew == file.InNew &&
+                before.Keywords.SequenceEqual(_keywords.Names(before.Name.KeywordLetters)))
+            {
+                messages.Add(before);
+                continue;
+            }
+
             var name = MaildirFileName.Parse(file.FileName);
-            var message = new MaildirMessage(record.Uid, file.FileName, file.InNew, name.Flags, _keywords.Names(name.KeywordLetters));
+            var message = new MaildirMessage(record.Uid, file.FileName, file.InNew, name.Flags, _keywords.Names(name.KeywordLetters))
+            {
+                ModSeq = before?.ModSeq ?? 0,
+            };
             messages.Add(message);
-            if (!previous.Remove(record.Uid, out var before))
+            if (before is null)
             {
                 added.Add(message);
             }
@@ -392,6 +411,7 @@ public sealed partial class MaildirFolder
 
         _messages = messages;
         _indexByUid = messages.Select((m, i) => (m.Uid, i)).ToDictionary(p => p.Uid, p => p.i);
+        _stampAll = true;
         Version++;
         return new FolderChanges(previous.Keys.Order().ToList(), added, changed);
     }

@@ -9,6 +9,9 @@ public sealed record MaildirMessage(uint Uid, string FileName, bool InNew, Messa
     public MaildirFileName Name => MaildirFileName.Parse(FileName);
 
     public string BaseName => Name.BaseName;
+
+    /// <summary>The mod-sequence of its last flag change (RFC 7162), from the folder's index; 0 until the index saw it.</summary>
+    public ulong ModSeq { get; init; }
 }
 
 /// <summary>What a sync found changed since the previous one.</summary>

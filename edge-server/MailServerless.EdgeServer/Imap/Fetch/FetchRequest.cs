@@ -22,6 +22,9 @@ public enum FetchItemKind
 
     /// <summary>BINARY.SIZE[...]: the decoded part's size.</summary>
     BinarySize,
+
+    /// <summary>MODSEQ (RFC 7162 §3.1.4): the message's mod-sequence.</summary>
+    ModSeq,
 }
 
 /// <summary>One item of a FETCH: what to send and under which name.</summary>
@@ -41,6 +44,11 @@ public sealed class FetchRequest
     public bool NeedsContent => Items.Any(i => i.Kind is FetchItemKind.Body or FetchItemKind.BodyStructure or FetchItemKind.Section or FetchItemKind.Binary or FetchItemKind.BinarySize);
 
     public bool SetsSeen => Items.Any(i => i.SetsSeen);
+
+    public bool HasModSeq => Items.Any(i => i.Kind == FetchItemKind.ModSeq);
+
+    /// <summary>The same items and MODSEQ, which CHANGEDSINCE implies (RFC 7162 §3.1.4.1).</summary>
+    public FetchRequest WithModSeq() => HasModSeq ? this : new FetchRequest([.. Items, new FetchItem(FetchItemKind.ModSeq)]);
 
     public static FetchRequest Parse(ImapToken token, bool byUid)
     {
@@ -105,6 +113,7 @@ public sealed class FetchRequest
             case "ENVELOPE": return new FetchItem(FetchItemKind.Envelope);
             case "BODY": return new FetchItem(FetchItemKind.Body);
             case "BODYSTRUCTURE": return new FetchItem(FetchItemKind.BodyStructure);
+            case "MODSEQ": return new FetchItem(FetchItemKind.ModSeq);
             case "RFC822": return new FetchItem(FetchItemKind.Section, BodySection.Parse(string.Empty, string.Empty), "RFC822", true);
             case "RFC822.HEADER": return new FetchItem(FetchItemKind.Section, BodySection.Parse("HEADER", string.Empty), "RFC822.HEADER");
             case "RFC822.TEXT": return new FetchItem(FetchItemKind.Section, BodySection.Parse("TEXT", string.Empty), "RFC822.TEXT", true);

@@ -21,6 +21,8 @@ public sealed class SearchCandidate(
 
     public bool Recent => recent;
 
+    public ulong ModSeq => message.ModSeq;
+
     public long Size => size();
 
     public DateTimeOffset InternalDate => internalDate();

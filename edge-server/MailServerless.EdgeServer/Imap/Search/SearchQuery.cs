@@ -24,6 +24,9 @@ public abstract class SearchQuery
     /// <summary>True when some key reads the message's headers or body (the others use the index alone).</summary>
     public virtual bool ReadsMessage => false;
 
+    /// <summary>True when some key is MODSEQ (RFC 7162 §3.1.5): the answer then gives the highest mod-sequence found.</summary>
+    public virtual bool UsesModSeq => false;
+
     /// <summary>Parses the criteria after an optional CHARSET; an unknown charset throws <see cref="BadCharsetException"/>.</summary>
     public static SearchQuery Parse(IReadOnlyList<ImapToken> tokens)
     {
@@ -153,6 +156,23 @@ public abstract class SearchQuery
             case "TEXT":
                 var anywhere = Argument(ref position);
                 return new ContentPredicate(c => TextContains(c.Content, anywhere));
+            case "MODSEQ":
+                // RFC 7162 §3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer; per-flag entries are not
+                // kept apart, so the message's own mod-sequence answers for every entry (the RFC allows that).
+                if (position < tokens.Count && tokens[position].Kind != ImapTokenKind.Atom)
+                {
+                    position++;
+                    var entryType = Argument(ref position).ToUpperInvariant();
+                    if (entryType is not ("PRIV" or "SHARED" or "ALL"))
+                    {
+                        throw new ImapSyntaxException("Invalid MODSEQ entry type.");
+                    }
+                }
+
+                var modSeq = ulong.TryParse(Argument(ref position), NumberStyles.None, CultureInfo.InvariantCulture, out var sequenceValue) && sequenceValue <= long.MaxValue
+                    ? sequenceValue
+                    : throw new ImapSyntaxException("Invalid MODSEQ value.");
+                return new ModSeqPredicate(c => c.ModSeq >= modSeq);
             case "UID":
                 var uids = SequenceSet.Parse(Argument(ref position));
                 return new SetPredicate((c, b) => uids.Includes(c.Uid, b.HighestUid, c.Uid, b.Saved));
@@ -298,9 +318,18 @@ public abstract class SearchQuery
         public override bool Matches(SearchCandidate candidate, Bounds bounds) => test(candidate);
     }
 
+    private sealed class ModSeqPredicate(Func<SearchCandidate, bool> test) : SearchQuery
+    {
+        public override bool UsesModSeq => true;
+
+        public override bool Matches(SearchCandidate candidate, Bounds bounds) => test(candidate);
+    }
+
     private sealed class Not(SearchQuery inner) : SearchQuery
     {
         public override bool ReadsMessage => inner.ReadsMessage;
+
+        public override bool UsesModSeq => inner.UsesModSeq;
 
         public override bool Matches(SearchCandidate candidate, Bounds bounds) => !inner.Matches(candidate, bounds);
     }
@@ -309,12 +338,16 @@ public abstract class SearchQuery
     {
         public override bool ReadsMessage => left.ReadsMessage || right.ReadsMessage;
 
+        public override bool UsesModSeq => left.UsesModSeq || right.UsesModSeq;
+
         public override bool Matches(SearchCandidate candidate, Bounds bounds) => left.Matches(candidate, bounds) || right.Matches(candidate, bounds);
     }
 
     private sealed class All(IReadOnlyList<SearchQuery> keys) : SearchQuery
     {
         public override bool ReadsMessage => keys.Any(k => k.ReadsMessage);
+
+        public override bool UsesModSeq => keys.Any(k => k.UsesModSeq);
 
         // Cheap keys first: a flag test can spare reading the file.
         public override bool Matches(SearchCandidate candidate, Bounds bounds) =>

@@ -57,6 +57,7 @@ public sealed class SearchReturn
     public bool Answers => _options.Count > 1 || !Saves;
 
     /// <summary>What SAVE keeps: all found, or with MIN and/or MAX alone only those (RFC 5182 §2.1).</summary>
+    /// <summary>The results the answer names: all of them, or with MIN and/or MAX alone only those (RFC 7162 §3.1.5 too).</summary>
     public IEnumerable<uint> Saved(IReadOnlyList<uint> uids)
     {
         ArgumentNullException.ThrowIfNull(uids);
@@ -68,7 +69,8 @@ public sealed class SearchReturn
         return new[] { _options.Contains("MIN") ? uids.Min() : uids.Max(), _options.Contains("MAX") ? uids.Max() : uids.Min() }.Distinct();
     }
 
-    public static string Plain(IReadOnlyList<uint> ids)
+    /// <param name="modSeq">With a MODSEQ key, the highest mod-sequence of the messages found (RFC 7162 §3.1.5).</param>
+    public static string Plain(IReadOnlyList<uint> ids, ulong? modSeq = null)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var builder = new StringBuilder("* SEARCH");
@@ -77,11 +79,16 @@ public sealed class SearchReturn
             builder.Append(' ').Append(id.ToString(CultureInfo.InvariantCulture));
         }
 
+        if (ids.Count > 0 && modSeq is { } highest)
+        {
+            builder.Append(" (MODSEQ ").Append(highest.ToString(CultureInfo.InvariantCulture)).Append(')');
+        }
+
         return builder.ToString();
     }
 
     /// <summary>The ESEARCH response (RFC 4731 §3.1); MIN, MAX and ALL are left out when nothing matched.</summary>
-    public string Extended(string tag, bool byUid, IReadOnlyList<uint> ids)
+    public string Extended(string tag, bool byUid, IReadOnlyList<uint> ids, ulong? modSeq = null)
     {
         ArgumentNullException.ThrowIfNull(tag);
         ArgumentNullException.ThrowIfNull(ids);
@@ -112,6 +119,11 @@ public sealed class SearchReturn
         if (_options.Contains("COUNT"))
         {
             builder.Append(" COUNT ").Append(ids.Count.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (ids.Count > 0 && modSeq is { } highest)
+        {
+            builder.Append(" MODSEQ ").Append(highest.ToString(CultureInfo.InvariantCulture));
         }
 
         return builder.ToString();
