@@ -81,6 +81,83 @@ public sealed partial class DovecotMail : IDisposable
         return File.ReadAllBytes(output);
     }
 
+    /// <summary>
+    /// Runs IMAP commands one at a time, each sent only after the previous one's tagged answer: Dovecot runs pipelined
+    /// commands in parallel and may answer them out of order, which a comparison per command cannot use.
+    /// </summary>
+    public byte[] ImapOneByOne(params string[] commands)
+    {
+        GiveToDovecot();
+        var info = new System.Diagnostics.ProcessStartInfo("runuser")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "-u", User, "--", "env", "-i", $"HOME={Path.GetTempPath()}", $"USER={User}", "/usr/lib/dovecot/imap", "-c", _config })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException("cannot start dovecot's imap");
+        var output = process.StandardOutput.BaseStream;
+        var transcript = new MemoryStream();
+        ReadResponse(output, transcript, "*"); // PREAUTH
+        foreach (var command in commands.Append("z LOGOUT"))
+        {
+            process.StandardInput.Write(command + "\r\n");
+            process.StandardInput.Flush();
+            ReadResponse(output, transcript, command.Split(' ')[0]);
+        }
+
+        process.StandardInput.Close();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "dovecot's imap did not exit");
+        return transcript.ToArray();
+    }
+
+    /// <summary>Copies lines (and the literals they announce) until one starts with the tag.</summary>
+    private static void ReadResponse(Stream output, MemoryStream transcript, string tag)
+    {
+        while (true)
+        {
+            var line = new List<byte>();
+            int b;
+            while ((b = output.ReadByte()) >= 0)
+            {
+                line.Add((byte)b);
+                if (b == '\n')
+                {
+                    break;
+                }
+            }
+
+            if (line.Count == 0)
+            {
+                throw new InvalidOperationException("dovecot's imap ended early: " + Encoding.Latin1.GetString(transcript.ToArray()));
+            }
+
+            transcript.Write([.. line]);
+            var text = Encoding.Latin1.GetString([.. line]).TrimEnd('\r', '\n');
+            if (LiteralAtEnd().Match(text) is { Success: true } literal)
+            {
+                var remaining = int.Parse(literal.Groups[1].Value, CultureInfo.InvariantCulture);
+                var buffer = new byte[remaining];
+                output.ReadExactly(buffer);
+                transcript.Write(buffer);
+                continue;
+            }
+
+            if (text.StartsWith(tag + " ", StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\{(\d+)\}$")]
+    private static partial Regex LiteralAtEnd();
+
     /// <summary>Runs POP3 commands in Dovecot's pop3 (PREAUTH on stdin/stdout) and returns the transcript.</summary>
     public string Pop3(params string[] commands)
     {

@@ -72,7 +72,11 @@ public sealed partial class ImapSession
 
             selected.Replace(sequence, updated);
             selected.AnnounceKeywords(updated.Keywords, connection.Write);
-            stored.Add((sequence, updated.Uid));
+            // A conditional STORE that changed nothing reports nothing for that message, as Dovecot answers.
+            if (unchangedSince is null || !ReferenceEquals(updated, current))
+            {
+                stored.Add((sequence, updated.Uid));
+            }
         }
 
         if (selected.ModSeqs)
@@ -85,7 +89,8 @@ public sealed partial class ImapSession
         {
             var message = folder.FindByUid(uid) ?? selected.View[(int)sequence - 1];
             selected.Replace(sequence, message);
-            var uidItem = byUid ? $"UID {Number(uid)} " : string.Empty;
+            // With QRESYNC every FETCH response carries the UID (RFC 7162 §3.2.4), as Dovecot sends it.
+            var uidItem = byUid || selected.Vanished ? $"UID {Number(uid)} " : string.Empty;
             if (!silent)
             {
                 connection.Write($"* {Number(sequence)} FETCH ({uidItem}FLAGS {ImapFlags.Format(message, selected.IsRecent(uid))}{selected.ModSeqItem(message)})");
@@ -209,7 +214,8 @@ public sealed partial class ImapSession
             .Where(m => m.Flags.HasFlag(MessageFlags.Deleted) && (uids is null || uids.Includes(m.Uid, selected.HighestUid, m.Uid, selected.SavedUids)))
             .Select(m => m.Uid).ToList();
         await folder.ExpungeAsync(doomed, cancellationToken);
-        return "OK Expunge completed.";
+        // RFC 7162 §3.2.10 (and §3.1.11 for CONDSTORE): the folder's HIGHESTMODSEQ after the expunge.
+        return selected.ModSeqs ? $"OK [HIGHESTMODSEQ {folder.HighestModSeq.ToString(CultureInfo.InvariantCulture)}] Expunge completed." : "OK Expunge completed.";
     }
 
     private Task<string> SearchAsync(ImapCommand command, SelectedFolder selected, ImapArguments args, CancellationToken cancellationToken)
