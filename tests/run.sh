@@ -38,6 +38,7 @@ packages=(
   dovecot-sieve                                             # Pigeonhole's sieve-test: the reference for our Sieve interpreter
   sieve-connect                                             # a real ManageSieve client
   python3-sievelib                                          # another, for HAVESPACE and RENAMESCRIPT (sieve-connect has neither)
+  iproute2                                                  # ss: the TCP segments an IMAP answer took (pipelining test)
 )
 missing=()
 for package in "${packages[@]}"; do

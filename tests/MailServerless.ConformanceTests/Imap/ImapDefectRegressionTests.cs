@@ -1,4 +1,8 @@
+using System.Globalization;
+using System.Net.Security;
+using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Imap;
@@ -212,5 +216,62 @@ public sealed class ImapDefectRegressionTests : IAsyncLifetime
     {
         await wire.SendAsync($"a APPEND {folder} {{3+}}\r\nx\r\n\r\n");
         return await wire.ReadUntilTaggedAsync("a");
+    }
+    /// <summary>
+    /// Defect 4 (40 ms stalls): answers to commands pipelined in one write go out together, not a segment per line,
+    /// which Nagle's algorithm and the client's delayed ACK turn into a stall per command. Counted as the server
+    /// socket's data segments (ss -ti), so the test depends on what is sent, not on how long it takes.
+    /// </summary>
+    [Fact]
+    public async Task Pipelined_commands_and_a_two_write_append_are_answered_in_one_segment_each()
+    {
+        await using (var wire = await ImapWire.LoggedInAsync(_server.Imaps, "user2"))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await AppendAsync(wire, "INBOX", "Subject: segment\r\n\r\nx\r\n");
+            }
+        }
+
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", _server.Imaps);
+        var localPort = ((System.Net.IPEndPoint)client.Client.LocalEndPoint!).Port;
+        await using var tls = new SslStream(client.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("localhost");
+        using var reader = new StreamReader(tls, Encoding.ASCII);
+        async Task Until(string tag)
+        {
+            while (await reader.ReadLineAsync() is { } line && !line.StartsWith(tag + " ", StringComparison.Ordinal))
+            {
+            }
+        }
+
+        await reader.ReadLineAsync();
+        await tls.WriteAsync(Encoding.ASCII.GetBytes($"a LOGIN user2@example.jp {MailServerInstance.Password}\r\nb SELECT INBOX\r\n"));
+        await Until("b");
+
+        var before = await DataSegmentsOutAsync(localPort);
+        await tls.WriteAsync(Encoding.ASCII.GetBytes("f1 FETCH 1 (FLAGS)\r\nf2 FETCH 2 (FLAGS)\r\nf3 FETCH 3 (FLAGS)\r\nf4 NOOP\r\n"));
+        await Until("f4");
+        var afterFetches = await DataSegmentsOutAsync(localPort);
+
+        const string literal = "Subject: two writes\r\n\r\nx\r\n";
+        await tls.WriteAsync(Encoding.ASCII.GetBytes($"p APPEND INBOX {{{literal.Length}+}}\r\n"));
+        await tls.FlushAsync();
+        await tls.WriteAsync(Encoding.ASCII.GetBytes(literal + "\r\n"));
+        await Until("p");
+        var afterAppend = await DataSegmentsOutAsync(localPort);
+
+        Assert.Equal(1, afterFetches - before);
+        Assert.Equal(1, afterAppend - afterFetches);
+    }
+
+    /// <summary>The server side of the connection from <paramref name="clientPort"/>: its data_segs_out, as ss -ti tells.</summary>
+    private async Task<long> DataSegmentsOutAsync(int clientPort)
+    {
+        var result = await ProcessRunner.RunAsync("ss", ["-tinH", "state", "established", $"( sport = :{_server.Imaps} and dport = :{clientPort} )"]);
+        var match = Regex.Match(result.Output, @"data_segs_out:(\d+)");
+        Assert.True(match.Success, result.Output + result.Error);
+        return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 }
