@@ -6,6 +6,7 @@ using MailServerless.Benchmarks;
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- fault [--messages N] [--senders N] [--cycles N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- header-bomb [--megabytes N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- imap-latency [--rounds N]
+// dotnet run -c Release --project tests/MailServerless.Benchmarks -- imap-stress --port P --user U [--sessions N] [--seconds N] [--depth N] [--starttls] [--label L]
 // bash tests/MailServerless.Benchmarks/cluster-bench.sh [--messages N] [--senders N]   (starts MariaDB and the SQS/S3 emulator)
 return args switch
 {
@@ -13,6 +14,8 @@ return args switch
     ["spool", .. var rest] => await SpoolBenchmark.RunAsync(rest),
     ["smtp", .. var rest] => await SmtpBenchmark.RunAsync(rest),
     ["serve"] => await SmtpBenchmark.ServeAsync(),
+    ["serve", "--mysql", var connectionString] => await SmtpBenchmark.ServeAsync(connectionString),
+    ["imap-stress", .. var rest] => await ImapStressBenchmark.RunAsync(rest),
     ["fault", .. var rest] => await FaultRun.RunAsync(rest),
     ["cluster", .. var rest] => await ClusterBenchmark.RunAsync(rest),
     ["header-bomb", .. var rest] => await HeaderBombBenchmark.RunAsync(rest),
@@ -23,6 +26,6 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] [--checks on|off] [--sieve on|off] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N] | header-bomb [--megabytes N] | imap-latency [--rounds N]");
+    Console.Error.WriteLine("usage: maildir [--deliveries N] [--large N] [--dir PATH] | spool [--messages N] [--workers N] | smtp [--messages N] [--sessions N] [--idle N] [--checks on|off] [--sieve on|off] | fault [--messages N] [--senders N] [--cycles N] | cluster [--messages N] [--senders N] | header-bomb [--megabytes N] | imap-latency [--rounds N] | imap-stress --port P --user U [--sessions N] [--seconds N] [--depth N] [--starttls] [--label L] | serve [--mysql CONNECTION]");
     return 64;
 }

@@ -95,9 +95,10 @@ internal static class SmtpBenchmark
     /// Runs a server for an outside client (compare-postfix.sh, compare-dovecot-imap.sh) until standard input
     /// ends; a line "restart" on it restarts the server process on the same data (a cold start) and prints its pid.
     /// </summary>
-    public static async Task<int> ServeAsync()
+    /// <param name="mysql">A PostfixAdmin database to use as the directory as it is (the classic stack's own), instead of a seeded SQLite one.</param>
+    public static async Task<int> ServeAsync(string? mysql = null)
     {
-        await using var server = await StartServerAsync();
+        await using var server = mysql is null ? await StartServerAsync() : await StartOnDatabaseAsync(mysql);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"port={server.Instance.Smtp} pop3={server.Instance.Pop3} imap={server.Instance.Imap} pid={server.ProcessId} maildirs={Path.Combine(server.Instance.DataDirectory, "virtual", "example.jp")}/user*"));
         while (await Console.In.ReadLineAsync() is { } line)
@@ -112,11 +113,22 @@ internal static class SmtpBenchmark
         return 0;
     }
 
+    private static async Task<BenchServer> StartOnDatabaseAsync(string mysql)
+    {
+        var instance = await MailServerInstance.StartOnExistingDatabaseAsync(mysql, [.. BenchSettings]);
+        instance.KeepDatabase = true;
+        return new BenchServer(instance);
+    }
+
+    private static readonly string[] BenchSettings =
+    [
+        "--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000", "--Mail:Imap:MaxConnectionsPerClient=2000",
+        "--Mail:Auth:AllowPlaintextWithoutTls=true", // the anchor benchmark also logs in without TLS
+    ];
+
     private static async Task<BenchServer> StartServerAsync(params string[] settings)
     {
-        var instance = await MailServerInstance.StartAsync(
-            ["--Logging:LogLevel:Default=Warning", "--Mail:Smtp:MaxConnectionsPerClient=1000", "--Mail:Imap:MaxConnectionsPerClient=2000",
-             "--Mail:Auth:AllowPlaintextWithoutTls=true", .. settings]); // the anchor benchmark also logs in without TLS
+        var instance = await MailServerInstance.StartAsync([.. BenchSettings, .. settings]);
         var database = DirectoryDatabase.Sqlite($"Data Source={Path.Combine(instance.DataDirectory, "directory.db")}");
         var passwords = new PasswordService("MD5-CRYPT", "MD5-CRYPT", NullLogger<PasswordService>.Instance);
         var admin = new DirectoryAdministration(database, passwords, TimeProvider.System);

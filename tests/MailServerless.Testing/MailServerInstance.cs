@@ -53,6 +53,9 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
 
     public string Output => _process?.Output ?? string.Empty;
 
+    /// <summary>Leave the MariaDB database in place at the end (one this instance was only lent, as a benchmark's).</summary>
+    public bool KeepDatabase { get; set; }
+
     public int ProcessId => _process?.ProcessId ?? 0;
 
     /// <summary>The same server and seed on a fresh database of the test MariaDB instead of SQLite.</summary>
@@ -414,7 +417,7 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (_mysql is not null)
+        if (_mysql is not null && !KeepDatabase)
         {
             await MariaDb.DropDatabaseAsync(_mysql);
         }

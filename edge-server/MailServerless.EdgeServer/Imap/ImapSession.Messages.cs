@@ -37,16 +37,36 @@ public sealed partial class ImapSession
             return ReadOnlyRefusal;
         }
 
+        (MessageFlags, IReadOnlyCollection<string>) Changed(MaildirMessage now) => mode switch
+        {
+            "FLAGS" => (flags, keywords),
+            "+FLAGS" => (now.Flags | flags, now.Keywords.Union(keywords, StringComparer.OrdinalIgnoreCase).ToList()),
+            _ => (now.Flags & ~flags, now.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList()),
+        };
+
+        // Expunged by another session, still in this one's view: nothing can be stored, and the client is told the
+        // flags it asked for, with OK, as Dovecot answers (RFC 2180 §4.2.1 allows it), not a NO it takes for a failure.
+        void Unstorable(uint sequence, MaildirMessage known)
+        {
+            var (newFlags, newKeywords) = Changed(known);
+            var shown = known with { Flags = newFlags, Keywords = newKeywords.ToList() };
+            selected.Replace(sequence, shown);
+            if (!silent)
+            {
+                var uidItem = byUid || selected.Vanished ? $"UID {Number(shown.Uid)} " : string.Empty;
+                connection.Write($"* {Number(sequence)} FETCH ({uidItem}FLAGS {ImapFlags.Format(shown, selected.IsRecent(shown.Uid))})");
+            }
+        }
+
         var folder = selected.Folder;
         var answer = unchangedSince is null ? "OK Store completed." : EnableCondStoreFor("OK Store completed.");
-        var vanished = false;
         var modified = new List<uint>();
         var stored = new List<(uint Sequence, uint Uid)>();
         foreach (var (sequence, known) in selected.Resolve(set, byUid).ToList())
         {
             if (folder.FindByUid(known.Uid) is not { } current)
             {
-                vanished = true;
+                Unstorable(sequence, known);
                 continue;
             }
 
@@ -58,15 +78,10 @@ public sealed partial class ImapSession
             }
 
             // Worked out from the message as it is at the rename, so a concurrent change by another session is kept.
-            var updated = await folder.UpdateFlagsAsync(current.Uid, now => mode switch
-            {
-                "FLAGS" => (flags, keywords),
-                "+FLAGS" => (now.Flags | flags, now.Keywords.Union(keywords, StringComparer.OrdinalIgnoreCase).ToList()),
-                _ => (now.Flags & ~flags, now.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList()),
-            }, cancellationToken);
+            var updated = await folder.UpdateFlagsAsync(current.Uid, Changed, cancellationToken);
             if (updated is null)
             {
-                vanished = true;
+                Unstorable(sequence, known);
                 continue;
             }
 
@@ -108,7 +123,7 @@ public sealed partial class ImapSession
             return $"OK [MODIFIED {UidSet(modified)}] Conditional STORE failed.";
         }
 
-        return vanished ? "NO [EXPUNGEISSUED] Some messages were also expunged." : answer;
+        return answer;
     }
 
     /// <summary>STORE modifiers (RFC 4466 §2.5): UNCHANGEDSINCE (RFC 7162 §3.1.3).</summary>

@@ -32,8 +32,9 @@ public sealed partial class MaildirFolder
     }
 
     /// <summary>
-    /// Reads the message's file through <paramref name="read"/>; when it is gone, the file an expunge held aside. The
-    /// usual case costs nothing more than the read: the held files are looked at only after it failed.
+    /// Reads the message's file through <paramref name="read"/>; when it is not under its name, the file an expunge held
+    /// aside, or the file under the name another session renamed it to (a flag change since this view's last sync). The
+    /// usual case costs nothing more than the read: the rest is looked at only after it failed.
     /// </summary>
     public T ReadFile<T>(MaildirMessage message, Func<string, T> read)
     {
@@ -46,6 +47,16 @@ public sealed partial class MaildirFolder
         catch (FileNotFoundException) when (HeldPath(message) is { } held)
         {
             return read(held);
+        }
+        catch (FileNotFoundException)
+        {
+            Relist();
+            if (FindByUid(message.Uid) is { } current && current.FileName != message.FileName)
+            {
+                return read(FilePath(current));
+            }
+
+            return read(HeldPath(message) ?? FilePath(message));
         }
     }
 

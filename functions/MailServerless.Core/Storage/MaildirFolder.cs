@@ -134,13 +134,9 @@ public sealed partial class MaildirFolder
     /// <summary>IMAP INTERNALDATE: the file's modification time, as Dovecot reads it for Maildir.</summary>
     public DateTimeOffset GetInternalDate(MaildirMessage message)
     {
-        var file = new FileInfo(FilePath(message));
-        if (!file.Exists && HeldPath(message) is { } held)
-        {
-            file = new FileInfo(held);
-        }
-
-        return file.Exists ? new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero) : throw new FileNotFoundException("message file is gone", file.FullName);
+        return ReadFile(message, path => new FileInfo(path) is { Exists: true } file
+            ? new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero)
+            : throw new FileNotFoundException("message file is gone", path));
     }
 
     public Stream OpenRead(MaildirMessage message) =>

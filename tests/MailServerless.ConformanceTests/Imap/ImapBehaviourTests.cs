@@ -302,6 +302,9 @@ public sealed class ImapBehaviourTests : IAsyncLifetime
         Assert.Equal(3, fetch.Count(l => l.Contains("FETCH (FLAGS", StringComparison.Ordinal)));
         Assert.Equal(["* 2 FETCH (FLAGS (\\Recent) BODY[TEXT] {3}", "b", ")", "c2 OK Fetch completed."], body);
 
+        // A STORE to it cannot be kept, and is answered as Dovecot answers it: the flags asked for, and OK (not a NO).
+        Assert.Equal(["* 2 FETCH (FLAGS (\\Flagged \\Recent))", "c1 OK Store completed."], await first.CommandAsync("c1 STORE 2 +FLAGS (\\Flagged)"));
+
         // Once the held file is gone too (pruned, or the message was expunged by another program), NO [EXPUNGEISSUED].
         foreach (var held in Directory.GetFiles(Path.Combine(_server.MaildirRoot("user4"), "msl-expunged")))
         {

@@ -175,6 +175,25 @@ public sealed class MaildirFolderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_message_another_session_renamed_since_the_last_sync_is_still_read()
+    {
+        await _store.DeliverAsync("a");
+        var mine = await Mailbox().OpenFolderAsync("INBOX");
+        await mine.TakeNewAsync();
+        var stale = mine.Messages[0];
+        var theirs = await Mailbox().OpenFolderAsync("INBOX");
+        await theirs.SetFlagsAsync(stale.Uid, MessageFlags.Seen, []);
+
+        using (var reader = new StreamReader(mine.OpenRead(stale)))
+        {
+            Assert.Contains("Body line 1", await reader.ReadToEndAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(MessageFlags.Seen, mine.FindByUid(stale.Uid)!.Flags);
+        Assert.True(mine.GetInternalDate(stale) > DateTimeOffset.UnixEpoch);
+    }
+
+    [Fact]
     public async Task Two_sessions_expunging_the_same_message_free_its_quota_once()
     {
         var limit = new QuotaLimit(1_000_000);
