@@ -52,6 +52,24 @@ public sealed class KeywordList
         letters.Select(c => c - 'a').Where(i => i is >= 0 and < MaxKeywords && _names[i] is not null)
             .Select(i => _names[i]!).ToList();
 
+    /// <summary>The letters for keywords that all have one already (a letter, once given, keeps its keyword); else null.</summary>
+    public string? KnownLetters(IReadOnlyCollection<string> keywords)
+    {
+        var letters = new StringBuilder(keywords.Count);
+        foreach (var keyword in keywords)
+        {
+            var index = Array.FindIndex(_names, n => string.Equals(n, keyword, StringComparison.OrdinalIgnoreCase));
+            if (index < 0)
+            {
+                return null;
+            }
+
+            letters.Append((char)('a' + index));
+        }
+
+        return letters.ToString();
+    }
+
     /// <summary>The letters for keywords, adding new ones to the file; <see cref="KeywordLimitException"/> past 26.</summary>
     public string LettersFor(IEnumerable<string> keywords, string folderPath)
     {

@@ -279,6 +279,12 @@ public sealed partial class MaildirFolder
     /// <summary>Letters for keywords; new keywords are added to <c>dovecot-keywords</c> under the folder's lock.</summary>
     private async Task<string> KeywordLettersAsync(IReadOnlyCollection<string> keywords, CancellationToken cancellationToken)
     {
+        // Keywords the folder has already: their letters without the lock (the usual STORE).
+        if (_keywords.KnownLetters(keywords) is { } known)
+        {
+            return known;
+        }
+
         await using (await DotLock.AcquireAsync(System.IO.Path.Combine(Path, UidList.FileName), LockTimeout, cancellationToken))
         {
             _keywords = KeywordList.Load(Path);

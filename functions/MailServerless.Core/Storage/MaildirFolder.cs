@@ -26,6 +26,7 @@ public sealed partial class MaildirFolder
     private Dictionary<uint, int> _indexByUid = [];
     private KeywordList _keywords;
 
+    private readonly Dictionary<string, long> _virtualSizes = new(StringComparer.Ordinal);
     private readonly Func<uint> _newUidValidity;
     private readonly FolderStateCache? _cache;
 
@@ -106,7 +107,7 @@ public sealed partial class MaildirFolder
         return message.Name.Size ?? new FileInfo(FilePath(message)).Length;
     }
 
-    /// <summary>The RFC 822 size (CRLF line ends): from <c>,W=</c>, else computed from the file.</summary>
+    /// <summary>The RFC 822 size (CRLF line ends): from <c>,W=</c>, else computed from the file once.</summary>
     public long GetVirtualSize(MaildirMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -114,6 +115,25 @@ public sealed partial class MaildirFolder
         {
             return size;
         }
+
+        // A file without ,W= (written by another program, or migrated): its octets never change, so it is read once.
+        if (_virtualSizes.TryGetValue(message.BaseName, out var known))
+        {
+            return known;
+        }
+
+        var computed = ComputeVirtualSize(message);
+        if (_virtualSizes.Count >= 100_000)
+        {
+            _virtualSizes.Clear();
+        }
+
+        _virtualSizes[message.BaseName] = computed;
+        return computed;
+    }
+
+    private long ComputeVirtualSize(MaildirMessage message)
+    {
 
         using var stream = OpenRead(message);
         long total = 0, read;
