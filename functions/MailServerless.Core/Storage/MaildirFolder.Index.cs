@@ -26,7 +26,23 @@ public sealed partial class MaildirFolder
     public IReadOnlyList<uint>? ExpungedSince(ulong modSeq) => _index.ExpungedSince(modSeq);
 
     /// <summary>Records this folder's own flag changes in the index now (a sync would), so their mod-sequences can be told.</summary>
-    public Task RecordChangesAsync(CancellationToken cancellationToken = default) => StampModSeqsAsync(cancellationToken);
+    public Task RecordChangesAsync(CancellationToken cancellationToken = default) => TryStampModSeqsAsync(cancellationToken);
+
+    /// <summary>
+    /// The index is never needed for correctness: when it cannot be written (a read-only or full disk, a lock held
+    /// too long), the folder works on with the mod-sequences it has, and the next sync tries again.
+    /// </summary>
+    private async Task TryStampModSeqsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StampModSeqsAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            _stampAll = true;
+        }
+    }
 
     private async Task StampModSeqsAsync(CancellationToken cancellationToken)
     {

@@ -177,7 +177,7 @@ public sealed partial class MaildirFolder
         try
         {
             var changes = await SyncCoreAsync(cancellationToken);
-            await StampModSeqsAsync(cancellationToken);
+            await TryStampModSeqsAsync(cancellationToken);
             return changes;
         }
         catch

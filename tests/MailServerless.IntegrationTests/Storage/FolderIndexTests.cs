@@ -191,4 +191,19 @@ public sealed class FolderIndexTests : IDisposable
         Assert.True(renumbered.HighestModSeq > highest);
         Assert.Null(renumbered.ExpungedSince(highest));
     }
+
+    [Fact]
+    public async Task A_folder_whose_index_cannot_be_written_still_works()
+    {
+        await _store.DeliverAsync("a");
+        Directory.CreateDirectory(IndexPath); // a directory where the file should be: every write fails
+
+        var folder = await OpenAfterRestartAsync();
+        await folder.SetFlagsAsync(1, MessageFlags.Seen, []);
+        await folder.SyncAsync();
+
+        Assert.Equal([1u], folder.Messages.Select(m => m.Uid));
+        Assert.Equal(MessageFlags.Seen, folder.FindByUid(1)!.Flags);
+        Assert.Empty(Directory.GetFiles(Path.Combine(folder.Path, "tmp")));
+    }
 }
