@@ -40,22 +40,14 @@ public sealed partial class ImapCondStoreTests : IAsyncLifetime
         return wire;
     }
 
-    private static ulong HighestModSeq(IEnumerable<string> lines) =>
-        ulong.Parse(lines.Select(l => HighestModSeqCode().Match(l)).Single(m => m.Success).Groups[1].Value, CultureInfo.InvariantCulture);
+    private static ulong HighestModSeq(IEnumerable<string> lines) => ImapResponseCodes.HighestModSeq(lines);
+
+    private static uint UidValidity(IEnumerable<string> lines) => ImapResponseCodes.UidValidity(lines);
 
     private static ulong ModSeqOf(string line) => ulong.Parse(ModSeqItem().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
 
-    private static uint UidValidity(IEnumerable<string> lines) =>
-        uint.Parse(lines.Select(l => UidValidityCode().Match(l)).Single(m => m.Success).Groups[1].Value, CultureInfo.InvariantCulture);
-
-    [GeneratedRegex(@"\[HIGHESTMODSEQ (\d+)\]")]
-    private static partial Regex HighestModSeqCode();
-
     [GeneratedRegex(@"MODSEQ \((\d+)\)")]
     private static partial Regex ModSeqItem();
-
-    [GeneratedRegex(@"\[UIDVALIDITY (\d+)\]")]
-    private static partial Regex UidValidityCode();
 
     [Fact]
     public async Task Select_and_status_tell_highestmodseq_and_fetch_modseq_gives_each_message_its_own()

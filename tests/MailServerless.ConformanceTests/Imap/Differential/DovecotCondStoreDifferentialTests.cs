@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using MailServerless.Testing;
@@ -66,8 +64,8 @@ public sealed partial class DovecotCondStoreDifferentialTests : IAsyncLifetime
             "st STATUS INBOX (MESSAGES HIGHESTMODSEQ)",
         ];
         var (theirFirst, ourFirst) = (Dovecot(first), await OursAsync(first));
-        var (theirV, theirH) = (UidValidity(theirFirst), HighestModSeq(theirFirst));
-        var (ourV, ourH) = (UidValidity(ourFirst), HighestModSeq(ourFirst));
+        var (theirV, theirH) = (ImapResponseCodes.UidValidity(theirFirst), ImapResponseCodes.HighestModSeq(theirFirst));
+        var (ourV, ourH) = (ImapResponseCodes.UidValidity(ourFirst), ImapResponseCodes.HighestModSeq(ourFirst));
 
         // Changes by one session, each reported with its mod-sequence; conditional stores meet the changes.
         string[] Second(ulong h) =>
@@ -176,11 +174,6 @@ public sealed partial class DovecotCondStoreDifferentialTests : IAsyncLifetime
     [GeneratedRegex(@"^(\S+ (?:OK|NO|BAD)(?: \[[^\]]*\])?)")]
     private static partial Regex StatusText();
 
-    private static ulong HighestModSeq(List<string> lines) =>
-        ulong.Parse(lines.Select(l => Regex.Match(l, @"\[HIGHESTMODSEQ (\d+)\]")).First(m => m.Success).Groups[1].Value, CultureInfo.InvariantCulture);
-
-    private static uint UidValidity(List<string> lines) =>
-        uint.Parse(lines.Select(l => Regex.Match(l, @"\[UIDVALIDITY (\d+)\]")).First(m => m.Success).Groups[1].Value, CultureInfo.InvariantCulture);
 
     private List<string> Dovecot(string[] commands)
     {
@@ -193,29 +186,6 @@ public sealed partial class DovecotCondStoreDifferentialTests : IAsyncLifetime
     private static List<string> Lines(IEnumerable<byte[]> responses) =>
         responses.Select(r => Encoding.Latin1.GetString(r).TrimEnd('\r', '\n')).ToList();
 
-    private async Task<List<string>> OursAsync(string[] commands)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync("127.0.0.1", _server.Imaps);
-        await using var tls = new SslStream(client.GetStream(), false, (_, _, _, _) => true);
-        await tls.AuthenticateAsClientAsync("localhost");
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var responses = new List<byte[]>();
-        await ImapResponses.ReadAsync(tls, cts.Token); // the greeting
-        foreach (var command in new[] { $"l LOGIN user5@example.jp {MailServerInstance.Password}" }.Concat(commands).Append("z LOGOUT"))
-        {
-            await tls.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cts.Token);
-            var tag = command.Split(' ')[0];
-            while (await ImapResponses.ReadAsync(tls, cts.Token) is { } response)
-            {
-                responses.Add(response);
-                if (Encoding.ASCII.GetString(response).StartsWith(tag + " ", StringComparison.Ordinal))
-                {
-                    break;
-                }
-            }
-        }
-
-        return Lines(responses);
-    }
+    private async Task<List<string>> OursAsync(string[] commands) =>
+        Lines(await ImapResponses.SessionAsync(_server.Imaps, "user5", commands.Append("z LOGOUT"), TimeSpan.FromMinutes(1)));
 }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Text;
 using MailServerless.Testing;
 
@@ -261,29 +259,6 @@ public sealed class DovecotDifferentialTests : IAsyncLifetime
             $"{unexplained.Count} differences from Dovecot; ours refused: {string.Join(" | ", ourRefusals)}\n" + string.Join("\n", unexplained.Take(int.TryParse(Environment.GetEnvironmentVariable("MSL_DIFF_SHOW"), out var show) ? show : 60)));
     }
 
-    private async Task<List<byte[]>> OursAsync(string[] commands, string user = "user4")
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync("127.0.0.1", _server.Imaps);
-        await using var tls = new SslStream(client.GetStream(), false, (_, _, _, _) => true);
-        await tls.AuthenticateAsClientAsync("localhost");
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var responses = new List<byte[]>();
-        await ImapResponses.ReadAsync(tls, cts.Token); // the greeting
-        foreach (var command in new[] { $"l LOGIN {user}@example.jp {MailServerInstance.Password}" }.Concat(commands))
-        {
-            await tls.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cts.Token);
-            var tag = command.Split(' ')[0];
-            while (await ImapResponses.ReadAsync(tls, cts.Token) is { } response)
-            {
-                responses.Add(response);
-                if (Encoding.ASCII.GetString(response).StartsWith(tag + " ", StringComparison.Ordinal))
-                {
-                    break;
-                }
-            }
-        }
-
-        return responses;
-    }
+    private Task<List<byte[]>> OursAsync(string[] commands, string user = "user4") =>
+        ImapResponses.SessionAsync(_server.Imaps, user, commands, TimeSpan.FromMinutes(3));
 }

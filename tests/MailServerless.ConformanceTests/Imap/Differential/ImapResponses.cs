@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Net.Security;
+using System.Net.Sockets;
 using System.Text;
+using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Imap.Differential;
 
@@ -37,6 +40,33 @@ internal static class ImapResponses
             }
 
             responses.Add(transcript[start..position]);
+        }
+
+        return responses;
+    }
+
+    /// <summary>Logs in to our server's IMAPS port as <paramref name="user"/>, runs the commands one after another and returns every response.</summary>
+    public static async Task<List<byte[]>> SessionAsync(int imaps, string user, IEnumerable<string> commands, TimeSpan timeout)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", imaps);
+        await using var tls = new SslStream(client.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("localhost");
+        using var cts = new CancellationTokenSource(timeout);
+        var responses = new List<byte[]>();
+        await ReadAsync(tls, cts.Token); // the greeting
+        foreach (var command in new[] { $"l LOGIN {user}@example.jp {MailServerInstance.Password}" }.Concat(commands))
+        {
+            await tls.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cts.Token);
+            var tag = command.Split(' ')[0];
+            while (await ReadAsync(tls, cts.Token) is { } response)
+            {
+                responses.Add(response);
+                if (Encoding.ASCII.GetString(response).StartsWith(tag + " ", StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
         }
 
         return responses;
