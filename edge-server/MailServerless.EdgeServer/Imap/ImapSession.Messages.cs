@@ -77,8 +77,25 @@ public sealed partial class ImapSession
                 continue;
             }
 
-            // Worked out from the message as it is at the rename, so a concurrent change by another session is kept.
-            var updated = await folder.UpdateFlagsAsync(current.Uid, Changed, cancellationToken);
+            // Worked out from the message as it is at the rename, so a concurrent change by another session is kept;
+            // a conditional STORE finding the message renamed since its check leaves it, as modified (RFC 7162 §3.1.3).
+            var changedMeanwhile = false;
+            var updated = await folder.UpdateFlagsAsync(current.Uid, now =>
+            {
+                if (unchangedSince is not null && now.FileName != current.FileName)
+                {
+                    changedMeanwhile = true;
+                    return (now.Flags, now.Keywords);
+                }
+
+                return Changed(now);
+            }, cancellationToken);
+            if (changedMeanwhile)
+            {
+                modified.Add(byUid ? current.Uid : sequence);
+                continue;
+            }
+
             if (updated is null)
             {
                 Unstorable(sequence, known);

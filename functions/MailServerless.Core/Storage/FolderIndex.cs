@@ -61,6 +61,16 @@ internal sealed class FolderIndex
         NeedsRewrite = NeedsRewrite,
     };
 
+    /// <summary>
+    /// Forgets what is in memory (records a failed write left there): the next <see cref="Refresh"/> reads the file
+    /// whole, keeping <see cref="HighestModSeq"/> as a floor so that no mod-sequence handed out is handed out again.
+    /// </summary>
+    public void Invalidate()
+    {
+        NeedsRewrite = true;
+        _stamp = default;
+    }
+
     /// <summary>The mod-sequence recorded for a message, when it was recorded for these flags.</summary>
     public ulong? ModSeqFor(uint uid, string flags) =>
         _entries.TryGetValue(uid, out var entry) && entry.Flags == flags ? entry.ModSeq : null;
@@ -110,24 +120,35 @@ internal sealed class FolderIndex
             return;
         }
 
-        byte[] bytes;
+        _stamp = stamp;
         try
         {
-            bytes = stamp.Item2 < 0 ? [] : File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException)
-        {
-            bytes = [];
-        }
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (!NeedsRewrite && UidValidity == uidValidity && _length > 0 && file.Length >= _length)
+            {
+                // The same file grown: only its header (for the generation) and what was appended are read.
+                var head = new byte[(int)Math.Min(_length, 256)];
+                file.ReadExactly(head);
+                if (SameGeneration(head))
+                {
+                    file.Position = _length;
+                    var tail = new byte[file.Length - _length];
+                    file.ReadExactly(tail);
+                    ReadLines(tail, 0, _length);
+                    return;
+                }
 
-        _stamp = stamp;
-        if (!NeedsRewrite && UidValidity == uidValidity && bytes.Length >= _length && SameGeneration(bytes))
-        {
-            ReadLines(bytes, _length);
-            return;
-        }
+                file.Position = 0;
+            }
 
-        Load(bytes, uidValidity);
+            var bytes = new byte[file.Length];
+            file.ReadExactly(bytes);
+            Load(bytes, uidValidity);
+        }
+        catch (Exception e) when (e is FileNotFoundException or EndOfStreamException)
+        {
+            Load([], uidValidity);
+        }
     }
 
     private bool SameGeneration(byte[] bytes)
@@ -153,8 +174,10 @@ internal sealed class FolderIndex
             ExpungedFloor = header.ExpungedFloor;
             _length = end + 1;
             NeedsRewrite = false;
-            if (ReadLines(bytes, _length))
+            if (ReadLines(bytes, end + 1, 0))
             {
+                // Never below what this process handed out (a write that failed, see Invalidate).
+                HighestModSeq = Math.Max(HighestModSeq, highestSeen);
                 return;
             }
 
@@ -177,10 +200,13 @@ internal sealed class FolderIndex
         NeedsRewrite = true;
     }
 
-    /// <summary>Applies the complete lines from <paramref name="offset"/> on; false (and nothing kept) when one is damaged.</summary>
-    private bool ReadLines(byte[] bytes, long offset)
+    /// <summary>
+    /// Applies the complete lines of <paramref name="bytes"/> from <paramref name="start"/> on (the bytes begin at
+    /// <paramref name="fileOffset"/> in the file); false when one is damaged.
+    /// </summary>
+    private bool ReadLines(byte[] bytes, int start, long fileOffset)
     {
-        var position = (int)offset;
+        var position = start;
         while (position < bytes.Length)
         {
             var end = Array.IndexOf(bytes, (byte)'\n', position);
@@ -198,7 +224,7 @@ internal sealed class FolderIndex
             _lines++;
         }
 
-        _length = position;
+        _length = fileOffset + position;
         return true;
     }
 
@@ -259,7 +285,7 @@ internal sealed class FolderIndex
         var path = Path.Combine(folderPath, FileName);
         // A torn last line (a crash mid-append) would swallow the next one: such a file is written anew.
         var torn = new FileInfo(path) is { Exists: true } existing && existing.Length != _length;
-        if (NeedsRewrite || torn || _lines + pending.Count > 2 * (_entries.Count + _expunged.Count) + 1024)
+        if (NeedsRewrite || torn || _lines + pending.Count > 2 * (_entries.Count + Math.Min(_expunged.Count, MaxExpunged)) + 1024)
         {
             Rewrite(folderPath);
         }

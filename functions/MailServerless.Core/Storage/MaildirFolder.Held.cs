@@ -48,8 +48,10 @@ public sealed partial class MaildirFolder
         {
             return read(held);
         }
-        catch (FileNotFoundException)
+        catch (FileNotFoundException) when (FindByUid(message.Uid) is not null)
         {
+            // The folder still has the message (not an expunge it knows of): another session renamed it since the
+            // last sync. One listing finds its name (once per such message; a message known gone fails at once).
             Relist();
             if (FindByUid(message.Uid) is { } current && current.FileName != message.FileName)
             {

@@ -40,6 +40,8 @@ public sealed partial class MaildirFolder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or TimeoutException)
         {
+            // What was recorded in memory but not written is dropped: the next sync reads the file again.
+            _index.Invalidate();
             _stampAll = true;
         }
     }
@@ -85,7 +87,10 @@ public sealed partial class MaildirFolder
 
             if (_stampAll)
             {
-                foreach (var gone in _index.Uids.Where(uid => !_indexByUid.ContainsKey(uid)).ToList())
+                // Only UIDs this view's listing could have seen: a message another process numbered and stamped since
+                // is not gone, only newer than the listing.
+                var listed = _uidList.NextUid;
+                foreach (var gone in _index.Uids.Where(uid => uid < listed && !_indexByUid.ContainsKey(uid)).ToList())
                 {
                     _index.RecordExpunge(gone, pending);
                 }
@@ -129,7 +134,7 @@ public sealed partial class MaildirFolder
             }
         }
 
-        if (!missing && _stampAll && _index.Uids.Any(uid => !_indexByUid.ContainsKey(uid)))
+        if (!missing && _stampAll && _index.Uids.Any(uid => uid < _uidList.NextUid && !_indexByUid.ContainsKey(uid)))
         {
             missing = true;
         }

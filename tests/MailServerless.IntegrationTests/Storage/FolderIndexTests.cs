@@ -206,4 +206,21 @@ public sealed class FolderIndexTests : IDisposable
         Assert.Equal(MessageFlags.Seen, folder.FindByUid(1)!.Flags);
         Assert.Empty(Directory.GetFiles(Path.Combine(folder.Path, "tmp")));
     }
+
+    [Fact]
+    public async Task A_session_already_open_reads_what_another_appended_and_gives_the_same_modseq()
+    {
+        var mine = await FolderWithThreeMessagesAsync();
+        var theirs = await OpenAfterRestartAsync();
+
+        await theirs.SetFlagsAsync(2, MessageFlags.Flagged, []);
+        await theirs.SyncAsync();
+        Directory.SetLastWriteTimeUtc(Path.Combine(mine.Path, "cur"), DateTime.UtcNow.AddSeconds(5));
+        await mine.SyncAsync();
+
+        Assert.Equal(MessageFlags.Flagged, mine.FindByUid(2)!.Flags);
+        Assert.Equal(theirs.FindByUid(2)!.ModSeq, mine.FindByUid(2)!.ModSeq);
+        Assert.Equal(theirs.HighestModSeq, mine.HighestModSeq);
+        Assert.Single(File.ReadAllLines(IndexPath), l => l.StartsWith($"2 {theirs.FindByUid(2)!.ModSeq} ", StringComparison.Ordinal));
+    }
 }
