@@ -171,17 +171,7 @@ public sealed partial class ImapSession
         var vanished = new List<(uint Low, uint High)>();
         if (folder.ExpungedSince(modSeq) is { } expunged)
         {
-            foreach (var uid in expunged.Where(uid => InRanges(ranges, uid)))
-            {
-                if (vanished.Count > 0 && vanished[^1].High + 1 == uid)
-                {
-                    vanished[^1] = (vanished[^1].Low, uid);
-                }
-                else
-                {
-                    vanished.Add((uid, uid));
-                }
-            }
+            vanished = Runs(expunged.Where(uid => InRanges(ranges, uid)));
         }
         else
         {
@@ -258,6 +248,25 @@ public sealed partial class ImapSession
         }
 
         return false;
+    }
+
+    /// <summary>Ascending UIDs as runs of consecutive ones.</summary>
+    internal static List<(uint Low, uint High)> Runs(IEnumerable<uint> ascending)
+    {
+        var runs = new List<(uint Low, uint High)>();
+        foreach (var uid in ascending)
+        {
+            if (runs.Count > 0 && runs[^1].High + 1 == uid)
+            {
+                runs[^1] = (runs[^1].Low, uid);
+            }
+            else
+            {
+                runs.Add((uid, uid));
+            }
+        }
+
+        return runs;
     }
 
     internal static string FormatRanges(IEnumerable<(uint Low, uint High)> ranges) =>

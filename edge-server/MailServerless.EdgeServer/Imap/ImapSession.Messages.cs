@@ -44,6 +44,9 @@ public sealed partial class ImapSession
             _ => (now.Flags & ~flags, now.Keywords.Where(k => !keywords.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList()),
         };
 
+        // With QRESYNC every FETCH response carries the UID (RFC 7162 §3.2.4), as Dovecot sends it.
+        string UidItem(uint uid) => byUid || selected.Vanished ? $"UID {Number(uid)} " : string.Empty;
+
         // Expunged by another session, still in this one's view: nothing can be stored, and the client is told the
         // flags it asked for, with OK, as Dovecot answers (RFC 2180 §4.2.1 allows it), not a NO it takes for a failure.
         void Unstorable(uint sequence, MaildirMessage known)
@@ -53,8 +56,7 @@ public sealed partial class ImapSession
             selected.Replace(sequence, shown);
             if (!silent)
             {
-                var uidItem = byUid || selected.Vanished ? $"UID {Number(shown.Uid)} " : string.Empty;
-                connection.Write($"* {Number(sequence)} FETCH ({uidItem}FLAGS {ImapFlags.Format(shown, selected.IsRecent(shown.Uid))})");
+                connection.Write($"* {Number(sequence)} FETCH ({UidItem(shown.Uid)}FLAGS {ImapFlags.Format(shown, selected.IsRecent(shown.Uid))})");
             }
         }
 
@@ -121,8 +123,7 @@ public sealed partial class ImapSession
         {
             var message = folder.FindByUid(uid) ?? selected.View[(int)sequence - 1];
             selected.Replace(sequence, message);
-            // With QRESYNC every FETCH response carries the UID (RFC 7162 §3.2.4), as Dovecot sends it.
-            var uidItem = byUid || selected.Vanished ? $"UID {Number(uid)} " : string.Empty;
+            var uidItem = UidItem(uid);
             if (!silent)
             {
                 connection.Write($"* {Number(sequence)} FETCH ({uidItem}FLAGS {ImapFlags.Format(message, selected.IsRecent(uid))}{selected.ModSeqItem(message)})");

@@ -266,7 +266,7 @@ public sealed class SelectedFolder
         if (Vanished && expunged.Count > 0)
         {
             // RFC 7162 §3.2.10: one VANISHED with the UIDs instead of an EXPUNGE each.
-            write("* VANISHED " + ImapSession.FormatRanges(Runs(expunged.Select(sequence => _view[sequence - 1].Uid))));
+            write("* VANISHED " + ImapSession.FormatRanges(ImapSession.Runs(expunged.Select(sequence => _view[sequence - 1].Uid))));
         }
         else
         {
@@ -296,25 +296,6 @@ public sealed class SelectedFolder
             var message = view[index];
             write($"* {(index + 1).ToString(CultureInfo.InvariantCulture)} FETCH (UID {message.Uid.ToString(CultureInfo.InvariantCulture)} FLAGS {ImapFlags.Format(message, IsRecent(message.Uid))}{ModSeqItem(message)})");
         }
-    }
-
-    /// <summary>Ascending UIDs as runs of consecutive ones.</summary>
-    private static List<(uint Low, uint High)> Runs(IEnumerable<uint> ascending)
-    {
-        var runs = new List<(uint Low, uint High)>();
-        foreach (var uid in ascending)
-        {
-            if (runs.Count > 0 && runs[^1].High + 1 == uid)
-            {
-                runs[^1] = (runs[^1].Low, uid);
-            }
-            else
-            {
-                runs.Add((uid, uid));
-            }
-        }
-
-        return runs;
     }
 
     private int FirstIndexAtLeast(uint uid)
