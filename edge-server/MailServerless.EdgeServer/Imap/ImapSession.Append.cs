@@ -6,7 +6,8 @@ namespace MailServerless.EdgeServer.Imap;
 
 /// <summary>
 /// APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502: several messages, all stored or none) and CATENATE
-/// (RFC 4469: a message made of literal text and parts of stored messages named by IMAP URLs, RFC 5092).
+/// (RFC 4469: a message made of literal text and parts of stored messages named by IMAP URLs, RFC 5092), and the
+/// UTF8 data item of UTF8=ACCEPT (RFC 6855 §4) for a message whose header fields are UTF-8.
 /// </summary>
 public sealed partial class ImapSession
 {
@@ -19,7 +20,7 @@ public sealed partial class ImapSession
         var items = new List<AppendItem>();
         do
         {
-            items.Add(ReadAppendItem(args));
+            items.Add(ReadAppendItem(args, _utf8Accept));
         }
         while (args.HasMore);
 
@@ -86,8 +87,8 @@ public sealed partial class ImapSession
         }
     }
 
-    /// <summary>[flag-list] [date-time] (literal / "CATENATE" "(" cat-part *(SP cat-part) ")").</summary>
-    private static AppendItem ReadAppendItem(ImapArguments args)
+    /// <summary>[flag-list] [date-time] (literal / utf8-literal / "CATENATE" "(" cat-part *(SP cat-part) ")").</summary>
+    private static AppendItem ReadAppendItem(ImapArguments args, bool utf8Accept)
     {
         var flagList = args.OptionalList();
         DateTimeOffset? date = null;
@@ -108,27 +109,60 @@ public sealed partial class ImapSession
             return new AppendItem(flags, [.. keywords], date, literal, null);
         }
 
+        if (IsUtf8Item(message))
+        {
+            return new AppendItem(flags, [.. keywords], date, Utf8Literal(args.Next("UTF8 message"), utf8Accept), null);
+        }
+
         if (message.Kind == ImapTokenKind.Atom && message.Text.Equals("CATENATE", StringComparison.OrdinalIgnoreCase))
         {
-            var parts = args.List("CATENATE parts");
-            if (parts.Count == 0 || parts.Count % 2 != 0)
+            var given = args.List("CATENATE parts");
+            if (given.Count == 0 || given.Count % 2 != 0)
             {
                 throw new ImapSyntaxException("CATENATE needs TEXT and URL parts.");
             }
 
-            for (var i = 0; i < parts.Count; i += 2)
+            var parts = new List<ImapToken>(given.Count);
+            for (var i = 0; i < given.Count; i += 2)
             {
-                var kind = parts[i].Text.ToUpperInvariant();
-                if (!(kind == "TEXT" && parts[i + 1].Literal is not null) && !(kind == "URL" && parts[i + 1].IsString))
+                var kind = given[i].Text.ToUpperInvariant();
+                if (IsUtf8Item(given[i]))
+                {
+                    // RFC 6855 §4: cat-part =/ utf8-literal, which is TEXT to the message it makes.
+                    parts.Add(ImapToken.Atom("TEXT"));
+                    parts.Add(ImapToken.FromLiteral(Utf8Literal(given[i + 1], utf8Accept)));
+                    continue;
+                }
+
+                if (!(kind == "TEXT" && given[i + 1].Literal is not null) && !(kind == "URL" && given[i + 1].IsString))
                 {
                     throw new ImapSyntaxException("A CATENATE part is TEXT literal or URL \"url\".");
                 }
+
+                parts.Add(given[i]);
+                parts.Add(given[i + 1]);
             }
 
             return new AppendItem(flags, [.. keywords], date, null, parts);
         }
 
         throw new ImapSyntaxException("The message must be a literal.");
+    }
+
+    private static bool IsUtf8Item(ImapToken token) =>
+        token.Kind == ImapTokenKind.Atom && token.Text.Equals("UTF8", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>utf8-literal's <c>"(" literal8 ")"</c>: only once the session enabled UTF8=ACCEPT (RFC 6855 §4).</summary>
+    private static ImapLiteral Utf8Literal(ImapToken list, bool utf8Accept)
+    {
+        if (!utf8Accept)
+        {
+            throw new ImapSyntaxException("UTF8 data needs ENABLE UTF8=ACCEPT first.");
+        }
+
+        return list is { Kind: ImapTokenKind.List, Items: [{ Literal: { } literal }] }
+            ? literal
+            : throw new ImapSyntaxException("UTF8 needs one literal in parentheses.");
     }
 
     /// <summary>The message a CATENATE makes, or the NO that refuses it (<c>BADURL</c>, <c>TOOBIG</c>).</summary>
@@ -187,7 +221,7 @@ public sealed partial class ImapSession
         }
         else
         {
-            if (!MailboxNames.TryFromWire(parsed.Mailbox, out var name, out _) || !Store.FolderExists(name))
+            if (!MailboxNames.TryFromWire(parsed.Mailbox, Utf8Names, out var name, out _) || !Store.FolderExists(name))
             {
                 return null;
             }

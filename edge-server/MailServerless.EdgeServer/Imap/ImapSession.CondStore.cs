@@ -5,7 +5,7 @@ using MailServerless.EdgeServer.Imap.Parsing;
 namespace MailServerless.EdgeServer.Imap;
 
 /// <summary>
-/// CONDSTORE and QRESYNC (RFC 7162) and ENABLE (RFC 5161): the session's switches, SELECT's parameters and the resync
+/// CONDSTORE and QRESYNC (RFC 7162): the session's switches, SELECT's parameters and the resync
 /// a QRESYNC SELECT answers with, and the VANISHED (EARLIER) reports FETCH's modifier asks for. Mod-sequences come
 /// from the folder's index (<see cref="MaildirFolder.HighestModSeq"/>).
 /// </summary>
@@ -18,36 +18,6 @@ public sealed partial class ImapSession
     private bool _qresync;
 
     private sealed record QResyncParameters(uint UidValidity, ulong ModSeq, SequenceSet? KnownUids);
-
-    private string Enable(ImapArguments args)
-    {
-        var names = args.Rest();
-        if (names.Count == 0 || names.Any(t => t.Kind != ImapTokenKind.Atom))
-        {
-            throw new ImapSyntaxException("ENABLE needs capability names.");
-        }
-
-        // RFC 5161 §3.1: ENABLED lists what this command turned on; names not known here are ignored.
-        var enabled = new List<string>();
-        var (condStore, qresync) = (_condStore, _qresync);
-        foreach (var name in names.Select(t => t.Text.ToUpperInvariant()).Distinct())
-        {
-            if (name == "CONDSTORE" && !condStore)
-            {
-                EnableCondStore();
-                enabled.Add(name);
-            }
-            else if (name == "QRESYNC" && !qresync)
-            {
-                _qresync = true; // and CONDSTORE with it (RFC 7162 §3.2.3)
-                EnableCondStore();
-                enabled.Add(name);
-            }
-        }
-
-        connection.Write(enabled.Count == 0 ? "* ENABLED" : "* ENABLED " + string.Join(' ', enabled));
-        return "OK Enabled.";
-    }
 
     private void EnableCondStore()
     {

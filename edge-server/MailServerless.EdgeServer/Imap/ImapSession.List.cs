@@ -9,7 +9,7 @@ namespace MailServerless.EdgeServer.Imap;
 /// </summary>
 public sealed partial class ImapSession
 {
-    private static readonly HashSet<string> StatusItems = new(StringComparer.Ordinal) { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "HIGHESTMODSEQ" };
+    private static readonly HashSet<string> StatusItems = new(StringComparer.Ordinal) { "MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "SIZE", "DELETED", "HIGHESTMODSEQ" };
 
     private async Task<string> ListAsync(ImapArguments args, bool lsub, CancellationToken cancellationToken)
     {
@@ -114,7 +114,7 @@ public sealed partial class ImapSession
             }
         }
 
-        var regexes = patterns.Select(p => MailboxNames.Pattern(reference, p)).ToList();
+        var regexes = patterns.Select(p => MailboxNames.Pattern(reference, p, Utf8Names)).ToList();
         foreach (var name in names)
         {
             if (!regexes.Any(r => r.IsMatch(name)))
@@ -157,7 +157,7 @@ public sealed partial class ImapSession
             }
 
             var childInfo = childMatches && !selected ? $" (\"CHILDINFO\" (\"{(bySubscription ? "SUBSCRIBED" : "SPECIAL-USE")}\"))" : string.Empty;
-            connection.Write($"* {verb} ({string.Join(' ', attributes)}) \".\" {MailboxNames.ToWire(name)}{childInfo}");
+            connection.Write($"* {verb} ({string.Join(' ', attributes)}) \".\" {MailboxNames.ToWire(name, Utf8Names)}{childInfo}");
 
             // RFC 5819: the status of each selectable mailbox listed, after its LIST line.
             if (statusItems is not null && exists)

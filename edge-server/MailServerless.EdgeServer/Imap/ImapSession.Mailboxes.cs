@@ -21,10 +21,10 @@ public sealed partial class ImapSession
     };
 
     /// <summary>A mailbox argument as a folder name; a name the store cannot hold is a NO, not a BAD.</summary>
-    private static string FolderArgument(ImapArguments args, out string? refusal)
+    private string FolderArgument(ImapArguments args, out string? refusal)
     {
         var wire = args.AString("mailbox name");
-        refusal = MailboxNames.TryFromWire(wire, out var folder, out var reason) ? null : "NO " + reason;
+        refusal = MailboxNames.TryFromWire(wire, Utf8Names, out var folder, out var reason) ? null : "NO " + reason;
         return folder;
     }
 
@@ -32,11 +32,12 @@ public sealed partial class ImapSession
     {
         var folder = FolderArgument(args, out var refusal);
         var (condStore, qresync) = SelectParameters(args);
-        // A new SELECT leaves the previous folder even when it fails (RFC 3501 §6.3.1); QRESYNC says so (RFC 7162 §3.2.11).
+        // A new SELECT leaves the previous folder even when it fails (RFC 3501 §6.3.1); QRESYNC and IMAP4rev2 say so
+        // (RFC 7162 §3.2.11, RFC 9051 §6.3.2).
         if (_selected is { } previous)
         {
             previous.Folder.Remember();
-            if (_qresync)
+            if (_qresync || _rev2)
             {
                 connection.Write("* OK [CLOSED] Previous mailbox closed.");
             }
@@ -56,15 +57,24 @@ public sealed partial class ImapSession
 
         var opened = await Store.OpenFolderAsync(folder, cancellationToken);
         var selected = await SelectedFolder.OpenAsync(opened, readOnly, cancellationToken);
+        selected.HidesRecent = _rev2;
         var view = selected.View;
         connection.Write(selected.FlagsLine);
         connection.Write(selected.PermanentFlagsLine);
         connection.Write($"* {Number(view.Count)} EXISTS");
-        connection.Write($"* {Number(selected.RecentCount)} RECENT");
-        var firstUnseen = view.Select((m, i) => (m, i)).FirstOrDefault(p => !p.m.Flags.HasFlag(MessageFlags.Seen));
-        if (firstUnseen.m is not null)
+        if (_rev2)
         {
-            connection.Write($"* OK [UNSEEN {Number(firstUnseen.i + 1)}] First unseen.");
+            // RFC 9051 §6.3.2: a LIST response names the mailbox; RECENT and [UNSEEN] are gone from IMAP4rev2.
+            connection.Write($"* LIST () \".\" {MailboxNames.ToWire(folder, Utf8Names)}");
+        }
+        else
+        {
+            connection.Write($"* {Number(selected.RecentCount)} RECENT");
+            var firstUnseen = view.Select((m, i) => (m, i)).FirstOrDefault(p => !p.m.Flags.HasFlag(MessageFlags.Seen));
+            if (firstUnseen.m is not null)
+            {
+                connection.Write($"* OK [UNSEEN {Number(firstUnseen.i + 1)}] First unseen.");
+            }
         }
 
         connection.Write($"* OK [UIDVALIDITY {Number(opened.UidValidity)}] UIDs valid");
@@ -281,13 +291,14 @@ public sealed partial class ImapSession
                 "UIDVALIDITY" => opened.UidValidity,
                 "UNSEEN" => opened.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)),
                 "SIZE" => opened.Messages.Sum(opened.GetVirtualSize),
+                "DELETED" => opened.Messages.Count(m => m.Flags.HasFlag(MessageFlags.Deleted)), // RFC 9051 §6.3.11
                 "HIGHESTMODSEQ" => (object)opened.HighestModSeq,
                 _ => throw new ImapSyntaxException($"Unknown STATUS item {item.Text}."),
             };
             values.Add(name + " " + Convert.ToString(value, CultureInfo.InvariantCulture));
         }
 
-        return $"* STATUS {MailboxNames.ToWire(folder)} ({string.Join(' ', values)})";
+        return $"* STATUS {MailboxNames.ToWire(folder, Utf8Names)} ({string.Join(' ', values)})";
     }
 
     /// <summary>RFC 3501 date-time: <c>"17-Jul-1996 02:44:25 -0700"</c> (day may be space-padded).</summary>
@@ -328,11 +339,11 @@ public sealed partial class ImapSession
         // One quota for the whole mailbox (RFC 9208 §3.1: every folder has the same root).
         if (Store.Quota.Bytes <= 0)
         {
-            connection.Write($"* QUOTAROOT {MailboxNames.ToWire(folder)}");
+            connection.Write($"* QUOTAROOT {MailboxNames.ToWire(folder, Utf8Names)}");
             return "OK Getquotaroot completed.";
         }
 
-        connection.Write($"* QUOTAROOT {MailboxNames.ToWire(folder)} \"{QuotaRoot}\"");
+        connection.Write($"* QUOTAROOT {MailboxNames.ToWire(folder, Utf8Names)} \"{QuotaRoot}\"");
         await WriteQuotaAsync(cancellationToken);
         return "OK Getquotaroot completed.";
     }

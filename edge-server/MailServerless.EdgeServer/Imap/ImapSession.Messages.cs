@@ -254,12 +254,13 @@ public sealed partial class ImapSession
     private Task<string> SearchAsync(ImapCommand command, SelectedFolder selected, ImapArguments args, CancellationToken cancellationToken)
     {
         var tokens = args.Rest();
-        var returns = SearchReturn.Parse(tokens, out var criteria);
+        // RFC 9051 §6.4.4: an IMAP4rev2 SEARCH answers in ESEARCH, as if with RETURN (ALL).
+        var returns = SearchReturn.Parse(tokens, out var criteria) ?? (_rev2 ? SearchReturn.All : null);
         List<SearchCandidate> found;
         SearchQuery query;
         try
         {
-            query = SearchQuery.Parse(criteria);
+            query = SearchQuery.Parse(criteria, charsetAllowed: !_utf8Accept);
             found = Matching(selected, query, cancellationToken);
         }
         catch (Exception) when (returns?.Saves == true)

@@ -18,8 +18,8 @@ public enum ImapState
 }
 
 /// <summary>
-/// One IMAP4rev1 session (RFC 3501) over the Maildir store, with LITERAL+, SASL-IR, ID, ENABLE, IDLE,
-/// NAMESPACE, UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE and QUOTA. Each command is read whole
+/// One IMAP4rev1 session (RFC 3501), or IMAP4rev2 (RFC 9051) once enabled, over the Maildir store, with the
+/// extensions <see cref="Capabilities"/> names. Each command is read whole
 /// (literals included), run, and answered after the untagged updates that other sessions or a
 /// delivery caused in the selected folder.
 /// </summary>
@@ -187,10 +187,11 @@ public sealed partial class ImapSession(
     {
         var capabilities = new List<string>
         {
-            "IMAP4rev1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
+            // IMAP4rev2 beside IMAP4rev1: a client gets RFC 9051's rules by ENABLE IMAP4rev2 (RFC 9051 §6.3.1).
+            "IMAP4rev1", "IMAP4rev2", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT",
             "CHILDREN", "SPECIAL-USE", "QUOTA", "QUOTA=RES-STORAGE", "ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY",
             "LIST-EXTENDED", "LIST-STATUS", "MULTIAPPEND", "CATENATE", "BINARY", "CONDSTORE", "QRESYNC",
-            "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES",
+            "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "UTF8=ACCEPT", "STATUS=SIZE",
             "APPENDLIMIT=" + _options.MaxAppendSize.ToString(CultureInfo.InvariantCulture),
         };
         if (_state == ImapState.NotAuthenticated)

@@ -3,19 +3,21 @@ using MailServerless.Core.Storage;
 namespace MailServerless.EdgeServer.Imap;
 
 /// <summary>
-/// Mailbox names on the wire (RFC 3501 §5.1.3 modified UTF-7, hierarchy delimiter '.') and the folder
-/// names of the store; LIST patterns with <c>*</c> and <c>%</c>.
+/// Mailbox names on the wire (RFC 3501 §5.1.3 modified UTF-7, hierarchy delimiter '.'; UTF-8 as it stands once the
+/// session turned UTF8=ACCEPT or IMAP4rev2 on, RFC 6855 §3 and RFC 9051 §5.1) and the folder names of the store;
+/// LIST patterns with <c>*</c> and <c>%</c>.
 /// </summary>
 public static class MailboxNames
 {
     /// <summary>The folder a client names; false with a reason for a name the store cannot hold.</summary>
-    public static bool TryFromWire(string wire, out string folder, out string reason)
+    public static bool TryFromWire(string wire, bool utf8, out string folder, out string reason)
     {
         ArgumentNullException.ThrowIfNull(wire);
         folder = string.Empty;
         var name = wire.TrimEnd(MaildirLayout.Delimiter);
-        // 8-bit names are taken as UTF-8 (clients that skip modified UTF-7); otherwise decode it.
-        if (name.All(char.IsAscii) && !ModifiedUtf7.TryDecode(name, out name))
+        // 8-bit names are taken as UTF-8 (clients that skip modified UTF-7); otherwise decode it. A UTF-8 session's
+        // names are what they say: "&" is a character there, not the start of an escape.
+        if (!utf8 && name.All(char.IsAscii) && !ModifiedUtf7.TryDecode(name, out name))
         {
             reason = "Mailbox name is not valid modified UTF-7.";
             return false;
@@ -33,8 +35,9 @@ public static class MailboxNames
         return true;
     }
 
-    /// <summary>The name as the client sees it: modified UTF-7, quoted when needed.</summary>
-    public static string ToWire(string folder) => ImapString.AString(ModifiedUtf7.Encode(folder));
+    /// <summary>The name as the client sees it: modified UTF-7 (UTF-8 in a UTF-8 session), quoted when needed.</summary>
+    public static string ToWire(string folder, bool utf8) =>
+        utf8 ? ImapString.AString(folder, utf8: true) : ImapString.AString(ModifiedUtf7.Encode(folder));
 
     /// <summary>
     /// The name inside a response's text: modified UTF-7 as the client wrote it, so a name in Japanese is not
@@ -58,14 +61,15 @@ public static class MailboxNames
     /// A LIST pattern: <c>*</c> matches anything, <c>%</c> anything but the delimiter; case matters, except
     /// for INBOX, which matches in any case (<c>in%</c> finds it, as with Dovecot).
     /// </summary>
-    public static ListPattern Pattern(string reference, string pattern)
+    public static ListPattern Pattern(string reference, string pattern, bool utf8)
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(pattern);
-        return new ListPattern(NormalizeInbox(Decode(reference) + Decode(pattern)));
+        return new ListPattern(NormalizeInbox(Decode(reference, utf8) + Decode(pattern, utf8)));
     }
 
-    private static string Decode(string wire) => wire.All(char.IsAscii) && ModifiedUtf7.TryDecode(wire, out var decoded) ? decoded : wire;
+    private static string Decode(string wire, bool utf8) =>
+        !utf8 && wire.All(char.IsAscii) && ModifiedUtf7.TryDecode(wire, out var decoded) ? decoded : wire;
 }
 
 /// <summary>

@@ -34,7 +34,13 @@ public sealed class SelectedFolder
 
     public IReadOnlyList<MaildirMessage> View => _view;
 
-    public int RecentCount => _recent.Count;
+    public int RecentCount => HidesRecent ? 0 : _recent.Count;
+
+    /// <summary>
+    /// The session speaks IMAP4rev2, which has no \Recent (RFC 9051 Appendix E): never shown, never counted. The
+    /// messages are still claimed at SELECT, so that no IMAP4rev1 session shows them as recent afterwards.
+    /// </summary>
+    public bool HidesRecent { get; set; }
 
     public static async Task<SelectedFolder> OpenAsync(MaildirFolder folder, bool readOnly, CancellationToken cancellationToken)
     {
@@ -53,7 +59,7 @@ public sealed class SelectedFolder
         return selected;
     }
 
-    public bool IsRecent(uint uid) => _recent.Contains(uid);
+    public bool IsRecent(uint uid) => !HidesRecent && _recent.Contains(uid);
 
     /// <summary>CONDSTORE is on: flag changes report MODSEQ (RFC 7162 §3.1.4).</summary>
     public bool ModSeqs { get; private set; }
@@ -286,7 +292,7 @@ public sealed class SelectedFolder
         }
 
         // With new messages only, as Dovecot does: an EXPUNGE takes its message's \Recent along without a word.
-        if (added > 0)
+        if (added > 0 && !HidesRecent)
         {
             write($"* {_recent.Count.ToString(CultureInfo.InvariantCulture)} RECENT");
         }

@@ -123,7 +123,7 @@ public sealed class ImapParsingTests
     [InlineData("", "Sent", "Sent.Old", false)]
     [InlineData("", "a.b", "aXb", false)]
     public void List_patterns_match_with_star_and_percent(string reference, string pattern, string folder, bool matches) =>
-        Assert.Equal(matches, MailboxNames.Pattern(reference, pattern).IsMatch(folder));
+        Assert.Equal(matches, MailboxNames.Pattern(reference, pattern, utf8: false).IsMatch(folder));
 
     [Theory]
     [InlineData("&ANw-ber", "Über")]
@@ -131,9 +131,31 @@ public sealed class ImapParsingTests
     [InlineData("Trash.", "Trash")]
     public void Wire_names_become_folder_names(string wire, string folder)
     {
-        Assert.True(MailboxNames.TryFromWire(wire, out var name, out _));
+        Assert.True(MailboxNames.TryFromWire(wire, utf8: false, out var name, out _));
         Assert.Equal(folder, name);
     }
+
+    [Theory]
+    [InlineData("Über", "Über")]
+    [InlineData("&ANw-ber", "&ANw-ber")]
+    [InlineData("inbox.日本語", "INBOX.日本語")]
+    public void A_utf8_session_names_folders_as_written_without_modified_utf7(string wire, string folder)
+    {
+        Assert.True(MailboxNames.TryFromWire(wire, utf8: true, out var name, out _));
+        Assert.Equal(folder, name);
+    }
+
+    [Theory]
+    [InlineData("日本語", false, "&ZeVnLIqe-")]
+    [InlineData("日本語", true, "\"日本語\"")]
+    [InlineData("a b", true, "\"a b\"")]
+    [InlineData("Sent", true, "Sent")]
+    public void Folder_names_go_out_in_modified_utf7_or_as_quoted_utf8(string folder, bool utf8, string wire) =>
+        Assert.Equal(wire, MailboxNames.ToWire(folder, utf8));
+
+    [Fact]
+    public void A_utf8_list_pattern_is_not_decoded_as_modified_utf7() =>
+        Assert.False(MailboxNames.Pattern(string.Empty, "&ANw-ber", utf8: true).IsMatch("Über"));
 
     [Theory]
     [InlineData("../etc")]
@@ -142,5 +164,5 @@ public sealed class ImapParsingTests
     [InlineData("&Jjo")]
     [InlineData("")]
     public void Unsafe_or_invalid_wire_names_are_refused(string wire) =>
-        Assert.False(MailboxNames.TryFromWire(wire, out _, out _));
+        Assert.False(MailboxNames.TryFromWire(wire, utf8: false, out _, out _));
 }

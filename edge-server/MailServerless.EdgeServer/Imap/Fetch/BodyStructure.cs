@@ -89,7 +89,7 @@ public static class BodyStructure
         }
 
         var languages = Envelope.Raw(entity.Headers, "Content-Language") is { } language ? MimeFieldValue.TokenList(language) : [];
-        builder.Append(' ').Append(languages.Count == 0 ? "NIL" : "(" + string.Join(' ', languages.Select(ImapString.Quote)) + ")");
+        builder.Append(' ').Append(languages.Count == 0 ? "NIL" : "(" + string.Join(' ', languages.Select(l => ImapString.Quote(l))) + ")");
         builder.Append(' ').Append(ImapString.NString(Envelope.Raw(entity.Headers, "Content-Location")));
     }
 

@@ -18,18 +18,23 @@ public enum ImapTokenKind
 /// <summary>One element of an IMAP command's arguments (RFC 3501 §4).</summary>
 public sealed class ImapToken
 {
-    private ImapToken(ImapTokenKind kind, string text, ImapLiteral? literal, IReadOnlyList<ImapToken>? items)
+    private string? _text;
+
+    private ImapToken(ImapTokenKind kind, string? text, ImapLiteral? literal, IReadOnlyList<ImapToken>? items)
     {
         Kind = kind;
-        Text = text;
+        _text = text;
         Literal = literal;
         Items = items ?? [];
     }
 
     public ImapTokenKind Kind { get; }
 
-    /// <summary>The atom or string (a literal decoded as UTF-8).</summary>
-    public string Text { get; }
+    /// <summary>
+    /// The atom or string; a literal is decoded as UTF-8 only when asked (an APPEND's message never is: it is
+    /// stored from its octets).
+    /// </summary>
+    public string Text => _text ??= Literal?.Text ?? string.Empty;
 
     public ImapLiteral? Literal { get; }
 
@@ -43,7 +48,7 @@ public sealed class ImapToken
 
     public static ImapToken Quoted(string text) => new(ImapTokenKind.Quoted, text, null, null);
 
-    public static ImapToken FromLiteral(ImapLiteral literal) => new(ImapTokenKind.Literal, literal.Text, literal, null);
+    public static ImapToken FromLiteral(ImapLiteral literal) => new(ImapTokenKind.Literal, null, literal, null);
 
     public static ImapToken List(IReadOnlyList<ImapToken> items) => new(ImapTokenKind.List, string.Empty, null, items);
 

@@ -27,13 +27,21 @@ public abstract class SearchQuery
     /// <summary>True when some key is MODSEQ (RFC 7162 §3.1.5): the answer then gives the highest mod-sequence found.</summary>
     public virtual bool UsesModSeq => false;
 
-    /// <summary>Parses the criteria after an optional CHARSET; an unknown charset throws <see cref="BadCharsetException"/>.</summary>
-    public static SearchQuery Parse(IReadOnlyList<ImapToken> tokens)
+    /// <summary>
+    /// Parses the criteria after an optional CHARSET; an unknown charset throws <see cref="BadCharsetException"/>.
+    /// A session with UTF8=ACCEPT on names none (RFC 6855 §3: its strings are UTF-8, a CHARSET would contradict them).
+    /// </summary>
+    public static SearchQuery Parse(IReadOnlyList<ImapToken> tokens, bool charsetAllowed = true)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         var position = 0;
         if (tokens.Count >= 2 && tokens[0].Kind == ImapTokenKind.Atom && tokens[0].Text.Equals("CHARSET", StringComparison.OrdinalIgnoreCase))
         {
+            if (!charsetAllowed)
+            {
+                throw new ImapSyntaxException("No CHARSET once UTF8=ACCEPT is enabled.");
+            }
+
             var charset = tokens[1].Text.ToUpperInvariant();
             if (charset is not ("UTF-8" or "US-ASCII" or "UTF8"))
             {

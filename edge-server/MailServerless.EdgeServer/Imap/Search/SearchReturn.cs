@@ -50,6 +50,9 @@ public sealed class SearchReturn
         return new SearchReturn(options);
     }
 
+    /// <summary>RETURN (ALL): IMAP4rev2's answer to a SEARCH without RETURN.</summary>
+    public static SearchReturn All => new(new HashSet<string>(StringComparer.Ordinal) { "ALL" });
+
     /// <summary>SAVE was asked for.</summary>
     public bool Saves => _options.Contains("SAVE");
 
