@@ -67,12 +67,20 @@ public sealed partial class ImapSession
 
             try
             {
-                WriteFetch(selected, sequence, message, request, flagsChanged, Parsing);
+                await WriteFetchAsync(selected, sequence, message, request, flagsChanged, cancellationToken);
             }
             catch (FileNotFoundException)
             {
                 // Expunged by another session while we were answering.
                 vanished = true;
+            }
+            catch (MessageFileChangedException e)
+            {
+                // A literal announced and cut short cannot be mended: the connection ends, as Dovecot ends it.
+                LogStoreFailure(_mailbox?.Username ?? "-", "FETCH", e.Message);
+                connection.Write("* BYE A message file changed while it was being sent.");
+                _state = ImapState.Logout;
+                throw new AnsweredException();
             }
 
             if (connection.UnflushedBytes > FlushThreshold)
@@ -124,14 +132,18 @@ public sealed partial class ImapSession
         return (changedSince, vanished);
     }
 
-    private void WriteFetch(
+    private async Task WriteFetchAsync(
         SelectedFolder selected, uint sequence, MaildirMessage message, FetchRequest request, bool flagsChanged, CancellationToken cancellationToken)
     {
         var folder = selected.Folder;
-        var content = request.NeedsContent ? LoadContent(folder, message, cancellationToken) : null;
+        var content = request.NeedsContent ? LoadContent(folder, message, Parsing) : CachedContent(folder, message);
+        // BODY[] (and RFC822) without a parse in memory is sent from the file as it is read.
+        using var file = content is null && request.Items.Any(i => i.Kind == FetchItemKind.Section)
+            ? CrlfMessageFile.Open(folder, message, Parsing)
+            : null;
         var envelope = request.NeedsHeaders
             ? services.Envelopes.GetOrAdd(folder.Path, message.BaseName,
-                () => Envelope.Format(content is not null ? content.Message.Headers : MessageFiles.ReadHeaders(folder, message, cancellationToken)))
+                () => Envelope.Format(content is not null ? content.Message.Headers : MessageFiles.ReadHeaders(folder, message, Parsing)))
             : null;
         // Everything that reads the file comes first: a file gone meanwhile fails before any output.
         var size = request.Items.Any(i => i.Kind == FetchItemKind.Rfc822Size) ? folder.GetVirtualSize(message) : 0;
@@ -192,6 +204,13 @@ public sealed partial class ImapSession
                     line.Clear();
                     connection.WriteBytes(decoded);
                     break;
+                case FetchItemKind.Section when file is not null:
+                    var (start, count) = item.Section!.PartialRange(file.Length);
+                    line.Append(item.Name ?? item.Section.ResponseName).Append(" {").Append(Number(count)).Append("}\r\n");
+                    connection.WriteText(line.ToString());
+                    line.Clear();
+                    await file.CopyToAsync(start, count, connection.WriteBytes, () => FlushLargeAsync(cancellationToken), cancellationToken);
+                    break;
                 case FetchItemKind.Section:
                     var bytes = item.Section!.Extract(content!);
                     line.Append(item.Name ?? item.Section.ResponseName).Append(' ');
@@ -224,6 +243,18 @@ public sealed partial class ImapSession
 
         line.Append(')');
         connection.Write(line.ToString());
+    }
+
+    /// <summary>The content kept from the last FETCH when it is this message's, else null.</summary>
+    private MessageContent? CachedContent(MaildirFolder folder, MaildirMessage message) =>
+        _lastContent is { } last && last.Path == folder.FilePath(message) ? last.Content : null;
+
+    private async ValueTask FlushLargeAsync(CancellationToken cancellationToken)
+    {
+        if (connection.UnflushedBytes > FlushThreshold)
+        {
+            await connection.FlushAsync(cancellationToken);
+        }
     }
 
     /// <summary>The message's octets and parse; the last one is kept, as clients fetch a structure and then its parts.</summary>

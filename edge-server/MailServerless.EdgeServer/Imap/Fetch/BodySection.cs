@@ -145,22 +145,28 @@ public sealed record BodySection(IReadOnlyList<int> Path, SectionKind Kind, IRea
         return result is null ? null : Partial(result);
     }
 
+    /// <summary>Where the partial (<c>&lt;start.length&gt;</c>) lies in <paramref name="length"/> octets: all of them without one.</summary>
+    public (long Start, long Count) PartialRange(long length)
+    {
+        if (PartialStart is not { } start)
+        {
+            return (0, length);
+        }
+
+        return start >= length ? (length, 0) : (start, Math.Min(PartialLength ?? long.MaxValue, length - start));
+    }
+
     /// <summary>The octets the partial (<c>&lt;start.length&gt;</c>) names, or all of them without one.</summary>
     public byte[] Partial(byte[] octets)
     {
         ArgumentNullException.ThrowIfNull(octets);
-        if (PartialStart is not { } start)
+        if (PartialStart is null)
         {
             return octets;
         }
 
-        if (start >= octets.Length)
-        {
-            return [];
-        }
-
-        var take = (int)Math.Min(PartialLength ?? long.MaxValue, octets.Length - start);
-        return octets.AsSpan((int)start, take).ToArray();
+        var (from, count) = PartialRange(octets.Length);
+        return octets.AsSpan((int)from, (int)count).ToArray();
     }
 
     private byte[]? ExtractSection(MessageContent content)

@@ -40,8 +40,10 @@ public sealed class FetchRequest
     /// <summary>Some item needs the message's headers (ENVELOPE).</summary>
     public bool NeedsHeaders => Items.Any(i => i.Kind == FetchItemKind.Envelope);
 
-    /// <summary>Some item needs the message's octets.</summary>
-    public bool NeedsContent => Items.Any(i => i.Kind is FetchItemKind.Body or FetchItemKind.BodyStructure or FetchItemKind.Section or FetchItemKind.Binary or FetchItemKind.BinarySize);
+    /// <summary>Some item needs the message's octets in memory with their parse; BODY[] alone is sent from the file.</summary>
+    public bool NeedsContent => Items.Any(i =>
+        i.Kind is FetchItemKind.Body or FetchItemKind.BodyStructure or FetchItemKind.Binary or FetchItemKind.BinarySize ||
+        (i.Kind == FetchItemKind.Section && !i.Section!.IsWholeMessage));
 
     public bool SetsSeen => Items.Any(i => i.SetsSeen);
 
