@@ -34,7 +34,9 @@ public enum DataOutcome
 /// end only at CRLF.CRLF, a bare LF or CR refused as Postfix's <c>smtpd_forbid_bare_newline</c>
 /// does, the size counted as it streams, and the headers Postfix's cleanup drops
 /// (<c>message_drop_headers</c>: Bcc, Resent-Bcc, Content-Length, Return-Path) left out. The header
-/// section is kept aside (up to its limit) so that the session can check From: and Sender:.
+/// section is kept aside (up to its limit) so that the session can check From: and Sender:. BDAT's chunks
+/// (RFC 3030) go through <see cref="WriteChunkAsync"/> instead: the same header rules and line-end checks, without
+/// dot-stuffing or an end marker, and with any octet allowed in a BINARYMIME body.
 /// </summary>
 public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize, HeaderLimits limits, Action? acknowledge = null)
 {
@@ -53,6 +55,10 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
     private long _headerBytes;
     private long _lineLength;
     private bool _headerTooBig;
+    private bool _bareLineEnd;
+
+    /// <summary>BODY=BINARYMIME (RFC 3030 §3): after the header section every octet is content, CR and LF included.</summary>
+    public bool BinaryBody { get; init; }
 
     /// <summary>Bytes of the message as written (CRLF line ends, after unstuffing).</summary>
     public long Size { get; private set; }
@@ -118,24 +124,118 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
                     : done;
             }
 
-            if (Size <= maxSize && !_storeGone)
-            {
-                // The store stopped reading (it failed): keep reading to the end of the data, keep nothing.
-                // A store that failed makes the flush throw its error rather than report completion.
-                try
-                {
-                    _storeGone = (await output.FlushAsync(cancellationToken)).IsCompleted;
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    // Whatever the store failed with (a disk, S3): the message is not kept.
-                    _storeGone = true;
-                }
-            }
-
+            await FlushToStoreAsync(cancellationToken);
             if (result.IsCompleted)
             {
                 return DataOutcome.Closed;
+            }
+        }
+    }
+
+    /// <summary>One piece of a BDAT chunk, written on to the store as it comes.</summary>
+    public async ValueTask WriteChunkAsync(ReadOnlyMemory<byte> octets, CancellationToken cancellationToken)
+    {
+        ProcessChunk(octets.Span);
+        await FlushToStoreAsync(cancellationToken);
+    }
+
+    /// <summary>What the chunks so far make of the message: null while it may still be taken, else why not.</summary>
+    public DataOutcome? ChunkFailure =>
+        _bareLineEnd ? DataOutcome.BareLineEnd : Size > maxSize ? DataOutcome.TooBig : _headerTooBig ? DataOutcome.HeaderTooBig : null;
+
+    /// <summary>
+    /// After BDAT LAST: a last line without its CRLF gets one (as Postfix's cleanup ends the message), but a CR left
+    /// alone at the very end is a bare CR; a BINARYMIME body is left as it came.
+    /// </summary>
+    public DataOutcome FinishChunks()
+    {
+        var binary = BinaryBody && !_inHeaders;
+        if (_pendingCr && !binary)
+        {
+            _bareLineEnd = true;
+        }
+        else if (!_atLineStart && !binary && ChunkFailure is null)
+        {
+            EndLine();
+        }
+
+        return ChunkFailure ?? DataOutcome.Complete;
+    }
+
+    private async ValueTask FlushToStoreAsync(CancellationToken cancellationToken)
+    {
+        if (Size > maxSize || _storeGone)
+        {
+            return;
+        }
+
+        // The store stopped reading (it failed): keep reading to the end of the data, keep nothing.
+        // A store that failed makes the flush throw its error rather than report completion.
+        try
+        {
+            _storeGone = (await output.FlushAsync(cancellationToken)).IsCompleted;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Whatever the store failed with (a disk, S3): the message is not kept.
+            _storeGone = true;
+        }
+    }
+
+    /// <summary>Chunk octets: CRLF ends a line, a bare CR or LF refuses the message (as in DATA) except in a BINARYMIME body.</summary>
+    private void ProcessChunk(ReadOnlySpan<byte> span)
+    {
+        var i = 0;
+        while (i < span.Length && !_bareLineEnd)
+        {
+            if (BinaryBody && !_inHeaders && !_pendingCr)
+            {
+                EmitRun(span[i..]);
+                return;
+            }
+
+            if (!_atLineStart && !_pendingCr && !_decidingHeader)
+            {
+                var rest = span[i..];
+                var stop = rest.IndexOfAny((byte)'\r', (byte)'\n');
+                var run = stop < 0 ? rest.Length : stop;
+                if (run > 0)
+                {
+                    if (!_droppingHeader)
+                    {
+                        EmitRun(rest[..run]);
+                    }
+
+                    i += run;
+                    continue;
+                }
+            }
+
+            var b = span[i++];
+            if (_pendingCr)
+            {
+                _pendingCr = false;
+                if (b != '\n')
+                {
+                    _bareLineEnd = true;
+                    return;
+                }
+
+                EndLine();
+                continue;
+            }
+
+            switch (b)
+            {
+                case (byte)'\r':
+                    _pendingCr = true;
+                    continue;
+                case (byte)'\n':
+                    _bareLineEnd = true;
+                    return;
+                default:
+                    StartOrContinueLine(b);
+                    break;
             }
         }
     }

@@ -56,7 +56,8 @@ public sealed partial class SmtpSession
 
                     break;
                 case "BODY" when value is not null && (value.Equals("7BIT", StringComparison.OrdinalIgnoreCase) ||
-                                                       value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase)):
+                                                       value.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase) ||
+                                                       value.Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase)):
                 case "SMTPUTF8" when value is null:
                 case "AUTH" when value is not null:
                     break;
@@ -81,6 +82,7 @@ public sealed partial class SmtpSession
 
         _mailFrom = path;
         _smtpUtf8 = smtpUtf8;
+        _binaryMime = path.Parameters.TryGetValue("BODY", out var bodyType) && bodyType!.Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase);
         Reply("250 2.1.0 Ok");
     }
 
@@ -102,6 +104,13 @@ public sealed partial class SmtpSession
         if (path.Parameters.Count > 0)
         {
             Error($"555 5.5.4 Unsupported option: {path.Parameters.Keys.First()}");
+            return;
+        }
+
+        if (_chunks is not null || _chunkRefusal is not null)
+        {
+            // The message has begun (RFC 3030 §2): its recipients are settled.
+            Error("503 5.5.1 Error: RCPT after BDAT");
             return;
         }
 
@@ -206,32 +215,44 @@ public sealed partial class SmtpSession
             return;
         }
 
+        if (_chunks is not null || _chunkRefusal is not null)
+        {
+            Error("503 5.5.1 Error: DATA after BDAT");
+            return;
+        }
+
+        if (_binaryMime)
+        {
+            // RFC 3030 §3: a BINARYMIME body cannot go through DATA.
+            Error("503 5.5.1 Error: BODY=BINARYMIME requires BDAT");
+            return;
+        }
+
         Reply("354 End data with <CR><LF>.<CR><LF>");
         await connection.FlushAsync(cancellationToken);
 
-        var id = SpoolNames.NewId(services.Clock);
-        var body = new Pipe();
-        var stored = StoreAsync(id, body.Reader, cancellationToken);
-        await body.Writer.WriteAsync(Encoding.UTF8.GetBytes(ReceivedHeader(id)), cancellationToken);
-        var reader = new DataReader(connection.Input, body.Writer, _options.MaxMessageSize, _options.HeaderLimits, connection.AcknowledgeNow);
-        var outcome = await reader.ReadAsync(new Protocol.TransferDeadline(_options.IdleTimeout, _options.MinDataRate, services.Clock), cancellationToken);
-        var refusal = outcome == DataOutcome.Complete ? await HeaderSenderRefusalAsync(reader.Header, cancellationToken) : null;
-        if (outcome != DataOutcome.Complete || refusal is not null)
+        var message = await StartMessageAsync(cancellationToken);
+        var outcome = await message.Reader.ReadAsync(new Protocol.TransferDeadline(_options.IdleTimeout, _options.MinDataRate, services.Clock), cancellationToken);
+        if (outcome != DataOutcome.Complete)
         {
-            await body.Writer.CompleteAsync(new OperationCanceledException("message not accepted"));
-            await IgnoreAsync(stored);
-            await services.Blobs.DeleteAsync(id, CancellationToken.None);
-            if (refusal is not null)
-            {
-                LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, string.Join(",", _recipients), refusal);
-                ResetTransaction();
-                Error(refusal);
-            }
-            else
-            {
-                RefuseData(outcome);
-            }
+            await AbandonAsync(message);
+            RefuseData(outcome);
+            return;
+        }
 
+        await AcceptAsync(message, cancellationToken);
+    }
+
+    /// <summary>A message the client has sent whole (DATA's end, BDAT LAST): checked, queued, and only then answered 250.</summary>
+    private async Task AcceptAsync(IncomingMessage message, CancellationToken cancellationToken)
+    {
+        var (id, body, stored, reader) = message;
+        if (await HeaderSenderRefusalAsync(reader.Header, cancellationToken) is { } refusal)
+        {
+            await AbandonAsync(message);
+            LogRejected(connection.RemoteAddress.ToString(), _mailFrom!.Address, string.Join(",", _recipients), refusal);
+            ResetTransaction();
+            Error(refusal);
             return;
         }
 
@@ -243,17 +264,22 @@ public sealed partial class SmtpSession
             if (verdict.Refusal is not null)
             {
                 await services.Blobs.DeleteAsync(id, CancellationToken.None);
-                LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, string.Join(",", _recipients), verdict.Refusal);
+                LogRejected(connection.RemoteAddress.ToString(), _mailFrom!.Address, string.Join(",", _recipients), verdict.Refusal);
                 Reply(verdict.Refusal);
                 ResetTransaction();
                 return;
+            }
+
+            if (_binaryMime)
+            {
+                size = await EncodeBinaryPartsAsync(id, cancellationToken);
             }
 
             await services.Inbound.EnqueueAsync(new QueuedMessage
             {
                 Id = id,
                 ReceivedAt = services.Clock.GetUtcNow(),
-                MailFrom = _mailFrom.Address,
+                MailFrom = _mailFrom!.Address,
                 Recipients = _recipients.ToList(),
                 BodyKey = id,
                 Size = size,

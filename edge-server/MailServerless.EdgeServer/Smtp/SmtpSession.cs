@@ -86,6 +86,10 @@ public sealed partial class SmtpSession(
             // The client went away; nothing was acknowledged that is not durable.
         }
 
+        // A chunked message the client never finished is removed from the store.
+        ResetTransaction();
+        await _abandoned;
+
         LogDisconnect(connection.RemoteAddress.ToString(), LogText.Safe(_helo ?? "unknown"), connection.TlsDescription ?? "none", _user ?? "-", _accepted, _errors);
     }
 
@@ -121,6 +125,7 @@ public sealed partial class SmtpSession(
             case "MAIL": await MailAsync(argument, cancellationToken); break;
             case "RCPT": await RecipientAsync(argument, cancellationToken); break;
             case "DATA": await DataAsync(argument, cancellationToken); break;
+            case "BDAT": await ChunkAsync(argument, cancellationToken); break;
             case "RSET":
                 ResetTransaction();
                 Reply("250 2.0.0 Ok");
@@ -134,8 +139,8 @@ public sealed partial class SmtpSession(
                 // RFC 5321 §3.5.3: no user enumeration; a 252 promises nothing.
                 Reply("252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery");
                 break;
-            case "HELP": Reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY STARTTLS AUTH HELP"); break;
-            case "BDAT" or "ETRN" or "EXPN" or "TURN":
+            case "HELP": Reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY STARTTLS AUTH HELP"); break;
+            case "ETRN" or "EXPN" or "TURN":
                 Error("502 5.5.1 Error: command not implemented");
                 break;
             default:
@@ -173,7 +178,7 @@ public sealed partial class SmtpSession(
             lines.Add("AUTH " + string.Join(' ', Sasl.Mechanisms));
         }
 
-        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8"]);
+        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "CHUNKING", "SMTPUTF8"]);
         for (var i = 0; i < lines.Count; i++)
         {
             Reply($"250{(i == lines.Count - 1 ? ' ' : '-')}{lines[i]}");
@@ -185,6 +190,13 @@ public sealed partial class SmtpSession(
         _mailFrom = null;
         _recipients.Clear();
         (_spfChecked, _spf, _spfRefusal) = (false, null, null);
+        if (_chunks is { } begun)
+        {
+            _chunks = null;
+            Abandon(begun);
+        }
+
+        (_chunkRefusal, _binaryMime) = (null, false);
     }
 
     private void Reply(string line) => connection.Write(line);

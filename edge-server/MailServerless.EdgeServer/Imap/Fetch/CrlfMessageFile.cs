@@ -12,13 +12,22 @@ namespace MailServerless.EdgeServer.Imap.Fetch;
 /// </summary>
 public sealed class CrlfMessageFile : IDisposable
 {
+    /// <summary>Takes a piece of output (a connection's write).</summary>
+    public delegate void OctetWriter(ReadOnlySpan<byte> octets);
+
     private const int ChunkSize = 64 * 1024;
 
     private readonly SafeFileHandle _handle;
 
-    private CrlfMessageFile(SafeFileHandle handle, long length)
+    /// <summary>The file's first piece, read while counting: a message that fits in it (most do) is read once.</summary>
+    private readonly byte[] _first;
+    private readonly int _firstLength;
+
+    private CrlfMessageFile(SafeFileHandle handle, byte[] first, int firstLength, long length)
     {
         _handle = handle;
+        _first = first;
+        _firstLength = firstLength;
         Length = length;
     }
 
@@ -36,12 +45,37 @@ public sealed class CrlfMessageFile : IDisposable
     public static CrlfMessageFile Open(SafeFileHandle handle, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handle);
+        var first = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
-            return new CrlfMessageFile(handle, CountCrlfLength(handle, cancellationToken));
+            var firstLength = RandomAccess.Read(handle, first.AsSpan(0, ChunkSize), 0);
+            long offset = firstLength, bare = CountBareLineFeeds(first.AsSpan(0, firstLength), 0);
+            var previous = firstLength > 0 ? first[firstLength - 1] : (byte)0;
+            if (firstLength == ChunkSize)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                try
+                {
+                    int read;
+                    while ((read = RandomAccess.Read(handle, buffer.AsSpan(0, ChunkSize), offset)) > 0)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        bare += CountBareLineFeeds(buffer.AsSpan(0, read), previous);
+                        previous = buffer[read - 1];
+                        offset += read;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
+            return new CrlfMessageFile(handle, first, firstLength, offset + bare);
         }
         catch
         {
+            ArrayPool<byte>.Shared.Return(first);
             handle.Dispose();
             throw;
         }
@@ -49,15 +83,16 @@ public sealed class CrlfMessageFile : IDisposable
 
     /// <summary>
     /// Writes the octets <c>[start, start + count)</c> of the CRLF form, flushing after each piece so that the
-    /// output never holds much more than one. Throws <see cref="MessageFileChangedException"/> if the file no longer gives the octets
-    /// it was counted with (the literal's length was announced already: the caller must end the connection).
+    /// output never holds much more than one. Throws <see cref="MessageFileChangedException"/> if the file no longer
+    /// gives the octets it was counted with (the literal's length was announced already: the caller must end the
+    /// connection).
     /// </summary>
-    public async Task CopyToAsync(long start, long count, Action<ReadOnlySpan<byte>> write, Func<ValueTask> flush, CancellationToken cancellationToken)
+    public async Task CopyToAsync(long start, long count, OctetWriter write, Func<ValueTask> flush, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(flush);
         var end = count >= Length - start ? Length : start + count;
-        var input = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var input = _firstLength == ChunkSize ? ArrayPool<byte>.Shared.Rent(ChunkSize) : null;
         var output = ArrayPool<byte>.Shared.Rent(2 * ChunkSize);
         try
         {
@@ -65,14 +100,15 @@ public sealed class CrlfMessageFile : IDisposable
             var previous = (byte)0;
             while (sent < end)
             {
-                var read = await RandomAccess.ReadAsync(_handle, input.AsMemory(0, ChunkSize), fileOffset, cancellationToken);
-                if (read == 0)
+                // The first piece is the one read at Open; the rest come from the file (its pages are cached by now).
+                var piece = fileOffset == 0 ? _first.AsSpan(0, _firstLength) : ReadPiece(input!, fileOffset);
+                if (piece.IsEmpty)
                 {
                     throw new MessageFileChangedException("The message file is shorter than when it was counted.");
                 }
 
-                fileOffset += read;
-                var produced = Convert(input.AsSpan(0, read), output, ref previous);
+                fileOffset += piece.Length;
+                var produced = Convert(piece, output, ref previous);
                 // The part of this piece that lies in the range asked for.
                 var from = Math.Max(sent, position);
                 var to = Math.Min(end, position + produced);
@@ -84,47 +120,42 @@ public sealed class CrlfMessageFile : IDisposable
                 }
 
                 position += produced;
+                cancellationToken.ThrowIfCancellationRequested();
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(input);
+            if (input is not null)
+            {
+                ArrayPool<byte>.Shared.Return(input);
+            }
+
             ArrayPool<byte>.Shared.Return(output);
         }
     }
 
-    public void Dispose() => _handle.Dispose();
-
-    private static long CountCrlfLength(SafeFileHandle handle, CancellationToken cancellationToken)
+    public void Dispose()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        try
+        ArrayPool<byte>.Shared.Return(_first);
+        _handle.Dispose();
+    }
+
+    private Span<byte> ReadPiece(byte[] buffer, long fileOffset) =>
+        buffer.AsSpan(0, RandomAccess.Read(_handle, buffer.AsSpan(0, ChunkSize), fileOffset));
+
+    /// <summary>Line feeds without a CR before them; <paramref name="previous"/> is the octet before the piece.</summary>
+    private static long CountBareLineFeeds(ReadOnlySpan<byte> chunk, byte previous)
+    {
+        long bare = 0;
+        for (var i = chunk.IndexOf((byte)'\n'); i >= 0; i = NextLineFeed(chunk, i))
         {
-            long offset = 0, bare = 0;
-            var previous = (byte)0;
-            int read;
-            while ((read = RandomAccess.Read(handle, buffer.AsSpan(0, ChunkSize), offset)) > 0)
+            if ((i == 0 ? previous : chunk[i - 1]) != '\r')
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var chunk = buffer.AsSpan(0, read);
-                for (var i = chunk.IndexOf((byte)'\n'); i >= 0; i = NextLineFeed(chunk, i))
-                {
-                    if ((i == 0 ? previous : chunk[i - 1]) != '\r')
-                    {
-                        bare++;
-                    }
-                }
-
-                previous = chunk[^1];
-                offset += read;
+                bare++;
             }
+        }
 
-            return offset + bare;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return bare;
     }
 
     private static int NextLineFeed(ReadOnlySpan<byte> chunk, int at)
