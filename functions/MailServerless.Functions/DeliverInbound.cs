@@ -63,6 +63,7 @@ public sealed partial class DeliverInbound(
         }
 
         var temporary = new List<(string Original, string Reason)>(plan.Temporary);
+        var delivered = new List<ReportedRecipient>();
         foreach (var (mailbox, target) in plan.Mailboxes.Values)
         {
             var result = await DeliverToMailboxAsync(message, mailbox, target.Address, target.Originals, cancellationToken);
@@ -70,13 +71,14 @@ public sealed partial class DeliverInbound(
             {
                 case DeliveryStatus.Delivered:
                     LogDelivered(message.Id, target.Address, mailbox.Username, result.FileName ?? string.Empty);
+                    delivered.AddRange(target.Originals.Select(o => new ReportedRecipient(target.Address, o, "2.0.0", "250 2.0.0 delivered to mailbox")));
                     break;
                 case DeliveryStatus.AlreadyDelivered:
                     break;
                 case DeliveryStatus.OverQuota:
                     foreach (var original in target.Originals)
                     {
-                        plan.Failures.Add(new FailedRecipient(target.Address, original, "5.2.2", $"552 5.2.2 {options.OverQuotaMessage}"));
+                        plan.Failures.Add(new ReportedRecipient(target.Address, original, "5.2.2", $"552 5.2.2 {options.OverQuotaMessage}"));
                     }
 
                     LogBounced(message.Id, target.Address, result.Detail ?? "over quota");
@@ -99,6 +101,8 @@ public sealed partial class DeliverInbound(
 
         await ForwardAsync(message, plan.Vacation, MessagePurpose.Vacation, "vac", cancellationToken);
         await bounces.SendAsync(message, plan.Failures, cancellationToken);
+        // RFC 3461 NOTIFY=SUCCESS: delivered into the mailbox, the end of the road (Action: delivered).
+        await bounces.SendNoticeAsync(message, NoticeKind.Delivered, delivered, cancellationToken);
 
         if (temporary.Count == 0)
         {
@@ -107,8 +111,35 @@ public sealed partial class DeliverInbound(
 
         // Only the recipients that failed for now are tried again: the others are settled (delivered,
         // forwarded or bounced), and a second try must not change what the sender was told.
-        var remaining = message with { Recipients = temporary.Select(t => t.Original).Distinct(StringComparer.OrdinalIgnoreCase).ToList() };
+        var waiting = temporary.Select(t => t.Original).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var remaining = await WarnOfDelayAsync(
+            message with { Recipients = waiting },
+            temporary.Select(t => new ReportedRecipient(t.Original, t.Original, "4.0.0", t.Reason)).ToList(), options, bounces, cancellationToken);
         return FunctionResult.Retry(string.Join("; ", temporary.Select(t => t.Reason).Distinct()), remaining);
+    }
+
+    /// <summary>
+    /// NOTIFY=DELAY (RFC 3461): once a recipient has waited <see cref="DeliveryOptions.DelayWarningAfter"/>, its sender
+    /// is told, once; returns the message to retry, which remembers whom it told.
+    /// </summary>
+    internal static async Task<QueuedMessage> WarnOfDelayAsync(
+        QueuedMessage message, IReadOnlyList<ReportedRecipient> waiting, DeliveryOptions options, NonDeliveryReports notices, CancellationToken cancellationToken)
+    {
+        if (DateTimeOffset.UtcNow - message.ReceivedAt < options.DelayWarningAfter)
+        {
+            return message;
+        }
+
+        var told = message.DelayNotified ?? [];
+        var due = waiting.Where(w => !told.Contains(w.QueuedAs, StringComparer.OrdinalIgnoreCase) && NonDeliveryReports.Wants(message, w.QueuedAs, NoticeKind.Delayed))
+            .ToList();
+        if (due.Count == 0)
+        {
+            return message;
+        }
+
+        await notices.SendNoticeAsync(message, NoticeKind.Delayed, due, cancellationToken);
+        return message with { DelayNotified = [.. told, .. due.Select(d => d.QueuedAs)] };
     }
 
     /// <summary>

@@ -15,4 +15,17 @@ public sealed class DeliveryOptions
     /// matches it as it is (each character is a delimiter); empty: off.
     /// </summary>
     public string RecipientDelimiter { get; set; } = "+";
+
+    /// <summary>
+    /// When a recipient whose sender asked for delay notices (NOTIFY=DELAY, RFC 3461) is still not delivered after
+    /// this long, the sender is told once (Postfix's <c>delay_warning_time</c>, which is off by default; here it is
+    /// only for those who asked).
+    /// </summary>
+    public TimeSpan DelayWarningAfter { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>
+    /// Postfix's <c>bounce_size_limit</c>: a notice returns the whole message (RET=FULL) only up to this size,
+    /// else its header section.
+    /// </summary>
+    public long BounceSizeLimit { get; set; } = 50_000;
 }

@@ -15,7 +15,7 @@ internal sealed class DeliveryPlan
 
     public HashSet<string> Vacation { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-    public List<FailedRecipient> Failures { get; } = [];
+    public List<ReportedRecipient> Failures { get; } = [];
 
     /// <summary>Envelope recipients to try again later, with why.</summary>
     public List<(string Original, string Reason)> Temporary { get; } = [];
@@ -25,10 +25,10 @@ internal sealed class DeliveryPlan
         switch (resolution.Failure)
         {
             case ExpansionFailure.AliasLoop:
-                Failures.Add(new FailedRecipient(original, original, "5.4.6", "554 5.4.6 Alias expansion loop"));
+                Failures.Add(new ReportedRecipient(original, original, "5.4.6", "554 5.4.6 Alias expansion loop"));
                 return;
             case ExpansionFailure.TooManyAddresses:
-                Failures.Add(new FailedRecipient(original, original, "5.3.4", "554 5.3.4 Alias expands to too many addresses"));
+                Failures.Add(new ReportedRecipient(original, original, "5.3.4", "554 5.3.4 Alias expands to too many addresses"));
                 return;
         }
 
@@ -56,7 +56,7 @@ internal sealed class DeliveryPlan
                     Temporary.Add((original, $"{recipient.Address}: mail system configuration error ({recipient.Detail})"));
                     break;
                 default:
-                    Failures.Add(new FailedRecipient(recipient.Address, original, "5.1.1",
+                    Failures.Add(new ReportedRecipient(recipient.Address, original, "5.1.1",
                         $"550 5.1.1 <{recipient.Address}>: Recipient address rejected: {recipient.Detail ?? "User unknown"}"));
                     break;
             }

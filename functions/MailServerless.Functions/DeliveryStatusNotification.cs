@@ -1,33 +1,61 @@
 using System.Globalization;
 using System.Text;
+using MailServerless.Core.Queue;
 using MimeKit;
 
 namespace MailServerless.Functions;
 
-/// <summary>One recipient a bounce reports.</summary>
+/// <summary>One recipient a notice reports.</summary>
 /// <param name="FinalRecipient">The address delivery was tried to (after alias expansion).</param>
 /// <param name="OriginalRecipient">The envelope recipient as accepted; empty when not known (a relayed copy).</param>
 /// <param name="Status">The RFC 3463 status, e.g. <c>5.2.2</c>.</param>
 /// <param name="Diagnostic">The SMTP-style diagnostic, e.g. <c>552 5.2.2 Sorry, …</c>.</param>
 /// <param name="RemoteMta">The host that refused, when one answered.</param>
-public sealed record FailedRecipient(string FinalRecipient, string OriginalRecipient, string Status, string Diagnostic, string? RemoteMta = null);
+public sealed record ReportedRecipient(string FinalRecipient, string OriginalRecipient, string Status, string Diagnostic, string? RemoteMta = null)
+{
+    /// <summary>The recipient as the envelope carries it, under which its DSN parameters are kept.</summary>
+    public string QueuedAs => OriginalRecipient.Length > 0 ? OriginalRecipient : FinalRecipient;
+}
+
+/// <summary>What a notice says happened to its recipients: RFC 3464 §2.3.3's Action.</summary>
+public enum NoticeKind
+{
+    /// <summary>Not delivered, and will not be: the bounce.</summary>
+    Failed,
+
+    /// <summary>Not delivered yet; still being tried.</summary>
+    Delayed,
+
+    /// <summary>Delivered into the recipient's mailbox.</summary>
+    Delivered,
+
+    /// <summary>Handed to a next hop that does not pass DSN requests on, so no more news will come.</summary>
+    Relayed,
+}
 
 /// <summary>
-/// Builds a bounce: an RFC 3464 delivery status notification (<c>multipart/report;
-/// report-type=delivery-status</c>) with a human-readable part, the machine-readable status and the
-/// original message's headers (RFC 6522), from <c>MAILER-DAEMON</c> to the original sender.
+/// Builds a delivery status notification (RFC 3464: <c>multipart/report; report-type=delivery-status</c>) with a
+/// human-readable part, the machine-readable status and the original message (RFC 3461 §4.3: its header section, or
+/// the whole of it for RET=FULL up to a size limit), from <c>MAILER-DAEMON</c> to the original sender. Its texts
+/// are Postfix's.
 /// </summary>
 public static class DeliveryStatusNotification
 {
     public static MimeMessage Build(
-        string reportingHost, string originalSender, string queueId, DateTimeOffset arrival, IReadOnlyList<FailedRecipient> failures,
-        Stream originalMessage)
+        string reportingHost, QueuedMessage original, NoticeKind kind, IReadOnlyList<ReportedRecipient> recipients, Stream originalMessage,
+        long fullReturnLimit = long.MaxValue)
     {
-        ArgumentNullException.ThrowIfNull(failures);
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(recipients);
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Mail Delivery System", $"MAILER-DAEMON@{reportingHost}"));
-        message.To.Add(MailboxAddress.Parse(originalSender));
-        message.Subject = "Undelivered Mail Returned to Sender";
+        message.To.Add(MailboxAddress.Parse(original.MailFrom));
+        message.Subject = kind switch
+        {
+            NoticeKind.Failed => "Undelivered Mail Returned to Sender",
+            NoticeKind.Delayed => "Delayed Mail (still being retried)",
+            _ => "Successful Mail Delivery Report",
+        };
         message.Date = DateTimeOffset.UtcNow;
         message.MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId(reportingHost);
         // RFC 3834 §5: an automatic reply, so that no one auto-replies to it in turn.
@@ -36,39 +64,54 @@ public static class DeliveryStatusNotification
         var report = new MultipartReport("delivery-status");
         var text = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"This is the mail system at host {reportingHost}.\n\n")
-            .Append("I'm sorry to have to inform you that your message could not\n")
-            .Append("be delivered to one or more recipients. It's attached below.\n\n");
-        foreach (var failure in failures)
+            .Append(kind switch
+            {
+                NoticeKind.Failed => "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients. It's attached below.\n\n",
+                NoticeKind.Delayed => "####################################################################\n# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n####################################################################\n\nYour message could not be delivered for more than a while.\nIt will be retried until it is too old.\n\n",
+                NoticeKind.Delivered => "Your message was successfully delivered to the destination(s)\nlisted below.\n\n",
+                _ => "Your message was successfully delivered to the destination(s)\nlisted below. If the message was delivered to mailbox you will\nreceive no further notifications. Otherwise you may still receive\nnotifications of mail delivery errors from other systems.\n\n",
+            });
+        foreach (var recipient in recipients)
         {
-            text.Append(CultureInfo.InvariantCulture, $"<{failure.FinalRecipient}>: {failure.Diagnostic}\n");
+            text.Append(CultureInfo.InvariantCulture, $"<{recipient.FinalRecipient}>: {recipient.Diagnostic}\n");
         }
 
         report.Add(new TextPart("plain") { Text = text.ToString() });
 
+        var dsn = original.Dsn;
         var status = new MessageDeliveryStatus();
-        var perMessage = new HeaderList
+        var perMessage = new HeaderList { { "Reporting-MTA", $"dns; {reportingHost}" } };
+        if (dsn?.EnvelopeId is { } envelopeId)
         {
-            { "Reporting-MTA", $"dns; {reportingHost}" },
-            { "X-Queue-ID", queueId },
-            { "Arrival-Date", MimeKit.Utils.DateUtils.FormatDate(arrival) },
-        };
+            // RFC 3464 §2.2.1: the ENVID the sender gave, so that it can match the notice to what it sent.
+            perMessage.Add("Original-Envelope-Id", envelopeId);
+        }
+
+        perMessage.Add("X-Queue-ID", original.Id);
+        perMessage.Add("Arrival-Date", MimeKit.Utils.DateUtils.FormatDate(original.ReceivedAt));
         status.StatusGroups.Add(perMessage);
-        foreach (var failure in failures)
+        foreach (var recipient in recipients)
         {
             var group = new HeaderList
             {
-                { "Final-Recipient", $"rfc822; {failure.FinalRecipient}" },
-                { "Action", "failed" },
-                { "Status", failure.Status },
-                { "Diagnostic-Code", $"smtp; {failure.Diagnostic}" },
+                { "Final-Recipient", $"rfc822; {recipient.FinalRecipient}" },
+                { "Action", kind.ToString().ToLowerInvariant() },
+                { "Status", recipient.Status },
+                { "Diagnostic-Code", $"smtp; {recipient.Diagnostic}" },
             };
-            if (failure.OriginalRecipient.Length > 0)
+            // RFC 3464 §2.3.1: the recipient as the sender gave it: its ORCPT, else the address as accepted.
+            var orcpt = dsn?.For(recipient.QueuedAs).OriginalRecipient;
+            if (orcpt is not null)
             {
-                // RFC 3464 §2.3.1: the recipient as the sender gave it, when it is known.
-                group.Insert(1, new Header("Original-Recipient", $"rfc822; {failure.OriginalRecipient}"));
+                var semicolon = orcpt.IndexOf(';', StringComparison.Ordinal);
+                group.Insert(1, new Header("Original-Recipient", $"{orcpt[..semicolon]}; {orcpt[(semicolon + 1)..]}"));
+            }
+            else if (recipient.OriginalRecipient.Length > 0)
+            {
+                group.Insert(1, new Header("Original-Recipient", $"rfc822; {recipient.OriginalRecipient}"));
             }
 
-            if (failure.RemoteMta is { } remote)
+            if (recipient.RemoteMta is { } remote)
             {
                 group.Add("Remote-MTA", $"dns; {remote}");
             }
@@ -77,17 +120,31 @@ public static class DeliveryStatusNotification
         }
 
         report.Add(status);
-        if (TryReadHeaders(originalMessage) is { } headers)
+        var full = dsn?.Return == DsnReturn.Full && original.Size <= fullReturnLimit;
+        if ((full ? TryReadMessage(originalMessage) : TryReadHeaders(originalMessage)) is { } returned)
         {
-            report.Add(headers);
+            report.Add(returned);
         }
 
         message.Body = report;
         return message;
     }
 
+    /// <summary>The original whole as <c>message/rfc822</c> (RET=FULL); null when it cannot be read.</summary>
+    private static MimeEntity? TryReadMessage(Stream original)
+    {
+        try
+        {
+            return new MessagePart { Message = MimeMessage.Load(original) };
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The original's header block as <c>text/rfc822-headers</c>; null when it cannot be read.</summary>
-    private static MimePart? TryReadHeaders(Stream original)
+    private static MimeEntity? TryReadHeaders(Stream original)
     {
         try
         {

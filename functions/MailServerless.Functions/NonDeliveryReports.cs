@@ -4,36 +4,57 @@ using Microsoft.Extensions.Logging;
 namespace MailServerless.Functions;
 
 /// <summary>
-/// Sends RFC 3464 bounces to the sender through the inbound queue (a local sender gets it in its
-/// Maildir, an outside one through the outbound side). Never to the null sender, so a bounce is never
-/// bounced; one bounce per set of failures, so a retry that fails the same recipients sends no second one.
+/// Sends RFC 3464 notices to the sender through the inbound queue (a local sender gets it in its Maildir, an outside
+/// one through the outbound side): bounces, and the delay and success notices a sender asked for with DSN (RFC 3461
+/// NOTIFY; a recipient with NOTIFY=NEVER gets none, one without NOTIFY gets bounces only). Never to the null sender,
+/// so a notice is never answered by another; one notice per kind and set of recipients, so a retry sends no second one.
 /// </summary>
 public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue inbound, DeliveryOptions options, ILogger<NonDeliveryReports> logger)
 {
-    public async Task SendAsync(QueuedMessage message, IReadOnlyList<FailedRecipient> failures, CancellationToken cancellationToken)
+    /// <summary>Bounces the failed recipients whose sender wants to hear of failures.</summary>
+    public Task SendAsync(QueuedMessage message, IReadOnlyList<ReportedRecipient> failures, CancellationToken cancellationToken) =>
+        SendNoticeAsync(message, NoticeKind.Failed, failures, cancellationToken);
+
+    /// <summary>A notice of <paramref name="kind"/> for those of <paramref name="recipients"/> whose sender asked for it.</summary>
+    public async Task SendNoticeAsync(QueuedMessage message, NoticeKind kind, IReadOnlyList<ReportedRecipient> recipients, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        ArgumentNullException.ThrowIfNull(failures);
-        if (failures.Count == 0)
+        ArgumentNullException.ThrowIfNull(recipients);
+        var wanted = recipients.Where(r => Wants(message, r.QueuedAs, kind)).ToList();
+        if (wanted.Count == 0)
         {
             return;
         }
 
         if (string.IsNullOrEmpty(message.MailFrom))
         {
-            LogNoBounce(message.Id, failures.Count);
+            LogNoBounce(message.Id, wanted.Count);
             return;
         }
 
-        var id = $"{message.Id}.dsn{TargetSet.Digest(failures.Select(f => f.FinalRecipient + "|" + f.OriginalRecipient))}";
-        MimeKit.MimeMessage dsn;
+        var suffix = kind switch { NoticeKind.Failed => "dsn", NoticeKind.Delayed => "delay", _ => "success" };
+        var id = $"{message.Id}.{suffix}{TargetSet.Digest(wanted.Select(f => f.FinalRecipient + "|" + f.OriginalRecipient))}";
+        MimeKit.MimeMessage notice;
         await using (var original = await blobs.OpenReadAsync(message.BodyKey, cancellationToken))
         {
-            dsn = DeliveryStatusNotification.Build(options.HostName, message.MailFrom, message.Id, message.ReceivedAt, failures, original);
+            notice = DeliveryStatusNotification.Build(options.HostName, message, kind, wanted, original, options.BounceSizeLimit);
         }
 
-        await QueueAsync(id, dsn, [message.MailFrom], cancellationToken);
-        LogBounceQueued(message.Id, id, message.MailFrom, failures.Count);
+        await QueueAsync(id, notice, [message.MailFrom], cancellationToken);
+        LogBounceQueued(message.Id, kind.ToString().ToLowerInvariant(), id, message.MailFrom, wanted.Count);
+    }
+
+    /// <summary>Whether the sender asked (or by default wants) to hear this of the recipient.</summary>
+    public static bool Wants(QueuedMessage message, string queuedAs, NoticeKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var dsn = message.Dsn?.For(queuedAs) ?? DsnRequest.Defaults;
+        return dsn.Wants(kind switch
+        {
+            NoticeKind.Failed => DsnNotify.Failure,
+            NoticeKind.Delayed => DsnNotify.Delay,
+            _ => DsnNotify.Success,
+        });
     }
 
     /// <summary>
@@ -64,8 +85,8 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
         }, cancellationToken);
     }
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "{Id}: sender non-delivery notification {Bounce} to <{Sender}> for {Count} recipient(s)")]
-    private partial void LogBounceQueued(string id, string bounce, string sender, int count);
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "{Id}: sender {Kind} notification {Bounce} to <{Sender}> for {Count} recipient(s)")]
+    private partial void LogBounceQueued(string id, string kind, string bounce, string sender, int count);
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) failed; null sender, no bounce")]
     private partial void LogNoBounce(string id, int count);

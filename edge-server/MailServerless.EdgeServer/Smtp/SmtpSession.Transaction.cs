@@ -11,6 +11,11 @@ public sealed partial class SmtpSession
 {
     private bool _smtpUtf8;
 
+    // DSN (RFC 3461): RET and ENVID of the MAIL FROM, NOTIFY and ORCPT per recipient accepted.
+    private DsnReturn? _dsnReturn;
+    private string? _envelopeId;
+    private readonly Dictionary<string, RecipientDsn> _recipientDsn = new(StringComparer.OrdinalIgnoreCase);
+
     // SPF of the current MAIL FROM, checked at its first RCPT (as policyd-spf does) and kept for DMARC.
     private bool _spfChecked;
     private Core.Authentication.SpfOutcome? _spf;
@@ -61,6 +66,22 @@ public sealed partial class SmtpSession
                 case "SMTPUTF8" when value is null:
                 case "AUTH" when value is not null:
                     break;
+                case "RET":
+                    if (!DsnParameters.TryParseReturn(value, out _))
+                    {
+                        Error("501 5.5.4 Bad RET parameter syntax");
+                        return;
+                    }
+
+                    break;
+                case "ENVID":
+                    if (!DsnParameters.TryParseEnvelopeId(value, out _))
+                    {
+                        Error("501 5.5.4 Bad ENVID parameter syntax");
+                        return;
+                    }
+
+                    break;
                 default:
                     Error($"555 5.5.4 Unsupported option: {key}");
                     return;
@@ -83,6 +104,8 @@ public sealed partial class SmtpSession
         _mailFrom = path;
         _smtpUtf8 = smtpUtf8;
         _binaryMime = path.Parameters.TryGetValue("BODY", out var bodyType) && bodyType!.Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase);
+        _dsnReturn = DsnParameters.TryParseReturn(path.Parameters.GetValueOrDefault("RET"), out var ret) ? ret : null;
+        _envelopeId = DsnParameters.TryParseEnvelopeId(path.Parameters.GetValueOrDefault("ENVID"), out var envelopeId) ? envelopeId : null;
         Reply("250 2.1.0 Ok");
     }
 
@@ -101,10 +124,24 @@ public sealed partial class SmtpSession
             return;
         }
 
-        if (path.Parameters.Count > 0)
+        var dsn = new RecipientDsn();
+        foreach (var (key, value) in path.Parameters)
         {
-            Error($"555 5.5.4 Unsupported option: {path.Parameters.Keys.First()}");
-            return;
+            switch (key.ToUpperInvariant())
+            {
+                case "NOTIFY" when DsnParameters.TryParseNotify(value, out var notify):
+                    dsn = dsn with { Notify = notify };
+                    break;
+                case "ORCPT" when DsnParameters.TryParseOriginalRecipient(value, out var original):
+                    dsn = dsn with { OriginalRecipient = original };
+                    break;
+                case "NOTIFY" or "ORCPT":
+                    Error($"501 5.5.4 Bad {key.ToUpperInvariant()} parameter syntax");
+                    return;
+                default:
+                    Error($"555 5.5.4 Unsupported option: {key}");
+                    return;
+            }
         }
 
         if (_chunks is not null || _chunkRefusal is not null)
@@ -186,6 +223,11 @@ public sealed partial class SmtpSession
         if (reply.StartsWith("250", StringComparison.Ordinal))
         {
             _recipients.Add(recipient);
+            if (dsn.Notify != DsnNotify.Default || dsn.OriginalRecipient is not null)
+            {
+                _recipientDsn.TryAdd(recipient, dsn);
+            }
+
             Reply(reply);
         }
         else
@@ -291,6 +333,7 @@ public sealed partial class SmtpSession
                 Folder = verdict.Folder,
                 SpamScore = verdict.SpamScore,
                 AuthenticationResults = verdict.AuthenticationResults,
+                Dsn = DsnRequest(),
             }, cancellationToken);
             // The body and the envelope are on disk (fsync'd): only now may the client hear "queued".
             Reply($"250 2.0.0 Ok: queued as {id}");
@@ -315,6 +358,12 @@ public sealed partial class SmtpSession
 
         ResetTransaction();
     }
+
+    /// <summary>What of DSN the client asked for, to travel with the envelope; null when nothing.</summary>
+    private DsnRequest? DsnRequest() =>
+        _dsnReturn is null && _envelopeId is null && _recipientDsn.Count == 0
+            ? null
+            : new DsnRequest { Return = _dsnReturn, EnvelopeId = _envelopeId, Recipients = _recipientDsn.Count == 0 ? null : new Dictionary<string, RecipientDsn>(_recipientDsn) };
 
     /// <summary>
     /// DKIM, ARC, DMARC and the spam filter on the stored body. A check that breaks (a bug, not a DNS or rspamd

@@ -178,7 +178,7 @@ public sealed partial class SmtpSession(
             lines.Add("AUTH " + string.Join(' ', Sasl.Mechanisms));
         }
 
-        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "CHUNKING", "SMTPUTF8"]);
+        lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "CHUNKING", "DSN", "SMTPUTF8"]);
         for (var i = 0; i < lines.Count; i++)
         {
             Reply($"250{(i == lines.Count - 1 ? ' ' : '-')}{lines[i]}");
@@ -197,6 +197,8 @@ public sealed partial class SmtpSession(
         }
 
         (_chunkRefusal, _binaryMime) = (null, false);
+        (_dsnReturn, _envelopeId) = (null, null);
+        _recipientDsn.Clear();
     }
 
     private void Reply(string line) => connection.Write(line);

@@ -68,6 +68,12 @@ public sealed record QueuedMessage
     /// <summary>For a forward of mail from outside: the hosted domain whose key seals it with ARC (RFC 8617).</summary>
     public string? ArcSealDomain { get; init; }
 
+    /// <summary>DSN parameters (RFC 3461) the client gave; null when it gave none.</summary>
+    public DsnRequest? Dsn { get; init; }
+
+    /// <summary>Recipients whose sender was told of the delay already (RFC 3464 Action: delayed), so it is said once.</summary>
+    public IReadOnlyList<string>? DelayNotified { get; init; }
+
     /// <summary>How many times delivery was tried before this one (0 on the first try).</summary>
     public int Attempt { get; init; }
 

@@ -19,6 +19,9 @@ public enum OutcomeKind
 /// <param name="RemoteMta">The host that answered, when one did.</param>
 public sealed partial record RecipientOutcome(string Recipient, OutcomeKind Kind, string Status, string Diagnostic, string? RemoteMta = null)
 {
+    /// <summary>Delivered to a next hop that took the sender's DSN requests: the notices are its to send now.</summary>
+    public bool DsnPassedOn { get; init; }
+
     public static RecipientOutcome Delivered(string recipient, string reply, string? remoteMta) =>
         new(recipient, OutcomeKind.Delivered, "2.0.0", reply, remoteMta);
 

@@ -1,4 +1,7 @@
+using MailKit;
+using Notify = MailKit.DeliveryStatusNotification;
 using MailKit.Net.Smtp;
+using MailServerless.Core.Queue;
 using MimeKit;
 
 namespace MailServerless.Functions.Outbound;
@@ -10,6 +13,63 @@ namespace MailServerless.Functions.Outbound;
 internal sealed class RelayClient : SmtpClient
 {
     public List<(string Address, SmtpResponse Response)> Refused { get; } = [];
+
+    /// <summary>The DSN requests of the message being sent, passed on when the server offers DSN (RFC 3461 §6.2.1).</summary>
+    public DsnRequest? Dsn
+    {
+        get => _dsn;
+        set
+        {
+            _dsn = value;
+            DeliveryStatusNotificationType = value?.Return switch
+            {
+                DsnReturn.Full => DeliveryStatusNotificationType.Full,
+                DsnReturn.Headers => DeliveryStatusNotificationType.HeadersOnly,
+                _ => DeliveryStatusNotificationType.Unspecified,
+            };
+        }
+    }
+
+    private DsnRequest? _dsn;
+
+    protected override Notify? GetDeliveryStatusNotifications(MimeMessage message, MailboxAddress mailbox)
+    {
+        if (Dsn is null)
+        {
+            return null;
+        }
+
+        var notify = Dsn.For(mailbox.Address).Notify;
+        if (notify == DsnNotify.Default)
+        {
+            return null;
+        }
+
+        if (notify.HasFlag(DsnNotify.Never))
+        {
+            return Notify.Never;
+        }
+
+        var result = default(Notify);
+        if (notify.HasFlag(DsnNotify.Success))
+        {
+            result |= Notify.Success;
+        }
+
+        if (notify.HasFlag(DsnNotify.Failure))
+        {
+            result |= Notify.Failure;
+        }
+
+        if (notify.HasFlag(DsnNotify.Delay))
+        {
+            result |= Notify.Delay;
+        }
+
+        return result;
+    }
+
+    protected override string? GetEnvelopeId(MimeMessage message) => Dsn?.EnvelopeId;
 
     protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) =>
         Refused.Add((mailbox.Address, response));

@@ -22,6 +22,7 @@ public sealed partial class RelayOutbound(
     IBlobStore blobs,
     IMessageQueue inbound,
     QueueOptions queue,
+    DeliveryOptions delivery,
     TimeProvider clock,
     ILogger<RelayOutbound> logger,
     ArcSealing? arc = null) : IQueueFunction
@@ -85,7 +86,8 @@ public sealed partial class RelayOutbound(
             : await SignAndSendAsync(message, mime, remote, cancellationToken);
 
         var expired = clock.GetUtcNow() - message.ReceivedAt >= queue.MaxLifetime;
-        var failures = new List<FailedRecipient>();
+        var failures = new List<ReportedRecipient>();
+        var relayed = new List<ReportedRecipient>();
         var retry = new List<RecipientOutcome>();
         foreach (var outcome in outcomes)
         {
@@ -93,6 +95,12 @@ public sealed partial class RelayOutbound(
             {
                 case OutcomeKind.Delivered:
                     LogSent(message.Id, outcome.Recipient, outcome.RemoteMta ?? "-", outcome.Diagnostic);
+                    if (!outcome.DsnPassedOn)
+                    {
+                        // RFC 3461 §6.2.2: the next hop cannot carry NOTIFY=SUCCESS further; we say it was relayed.
+                        relayed.Add(new ReportedRecipient(outcome.Recipient, string.Empty, outcome.Status, outcome.Diagnostic.ReplaceLineEndings(" "), outcome.RemoteMta));
+                    }
+
                     break;
                 case OutcomeKind.Temporary when !expired:
                     LogDeferred(message.Id, outcome.Recipient, outcome.RemoteMta ?? "-", outcome.Diagnostic);
@@ -105,7 +113,7 @@ public sealed partial class RelayOutbound(
                         ? $"{outcome.Diagnostic} (delivery time expired after {queue.MaxLifetime})"
                         : outcome.Diagnostic;
                     LogBounced(message.Id, outcome.Recipient, outcome.RemoteMta ?? "-", diagnostic);
-                    failures.Add(new FailedRecipient(outcome.Recipient, string.Empty, outcome.Status, diagnostic.ReplaceLineEndings(" "), outcome.RemoteMta));
+                    failures.Add(new ReportedRecipient(outcome.Recipient, string.Empty, outcome.Status, diagnostic.ReplaceLineEndings(" "), outcome.RemoteMta));
                     break;
             }
         }
@@ -122,12 +130,16 @@ public sealed partial class RelayOutbound(
             retry.AddRange(failures.Select(f => RecipientOutcome.Temporary(f.FinalRecipient, f.Status, f.Diagnostic)));
         }
 
+        await bounces.SendNoticeAsync(message, NoticeKind.Relayed, relayed, cancellationToken);
         if (retry.Count == 0)
         {
             return FunctionResult.Done;
         }
 
-        var remaining = message with { Recipients = retry.Select(r => r.Recipient).ToList() };
+        var remaining = await DeliverInbound.WarnOfDelayAsync(
+            message with { Recipients = retry.Select(r => r.Recipient).ToList() },
+            retry.Select(r => new ReportedRecipient(r.Recipient, string.Empty, r.Status, r.Diagnostic.ReplaceLineEndings(" "), r.RemoteMta)).ToList(),
+            delivery, bounces, cancellationToken);
         return FunctionResult.Retry(string.Join("; ", retry.Select(r => r.Diagnostic).Distinct()), remaining);
     }
 
@@ -143,7 +155,7 @@ public sealed partial class RelayOutbound(
                 await SealAsync(message, mime, cancellationToken);
             }
 
-            return await transport.SendAsync(message.MailFrom, remote, mime, cancellationToken);
+            return await transport.SendAsync(message.MailFrom, remote, mime, message.Dsn, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException && e is not DirectoryUnavailableException)
         {

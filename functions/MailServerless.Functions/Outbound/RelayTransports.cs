@@ -1,3 +1,4 @@
+using MailServerless.Core.Queue;
 using MimeKit;
 
 namespace MailServerless.Functions.Outbound;
@@ -10,11 +11,11 @@ public sealed class SmarthostTransport(RelayOptions options, SmtpSender sender) 
         VerifyCertificate: !options.AllowInvalidCertificate, options.Username, options.Password);
 
     public async Task<IReadOnlyList<RecipientOutcome>> SendAsync(
-        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, CancellationToken cancellationToken)
+        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
     {
         try
         {
-            return await sender.SendAsync(_target, envelopeSender, recipients, message, cancellationToken);
+            return await sender.SendAsync(_target, envelopeSender, recipients, message, dsn, cancellationToken);
         }
         catch (RelayConnectionException e)
         {
@@ -29,7 +30,7 @@ public sealed class SmarthostTransport(RelayOptions options, SmtpSender sender) 
 public sealed class DirectTransport(RelayOptions options, MxResolver resolver, SmtpSender sender) : IRelayTransport
 {
     public async Task<IReadOnlyList<RecipientOutcome>> SendAsync(
-        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, CancellationToken cancellationToken)
+        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
     {
         var outcomes = new List<RecipientOutcome>();
         foreach (var group in recipients.GroupBy(DomainOf, StringComparer.OrdinalIgnoreCase))
@@ -44,7 +45,7 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
 
             try
             {
-                outcomes.AddRange(await SendToDomainAsync(route, envelopeSender, list, message, cancellationToken));
+                outcomes.AddRange(await SendToDomainAsync(route, envelopeSender, list, message, dsn, cancellationToken));
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -61,7 +62,7 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
 
     /// <summary>Each address of each MX in turn until one takes the session; when none does, the last reason for all.</summary>
     private async Task<IReadOnlyList<RecipientOutcome>> SendToDomainAsync(
-        MxRoute route, string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, CancellationToken cancellationToken)
+        MxRoute route, string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
     {
         RelayConnectionException? last = null;
         foreach (var (host, address) in route.Hosts.SelectMany(h => h.Addresses.Select(a => (h.Host, a))).Take(MaxAddressesTried))
@@ -69,7 +70,7 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
             var target = new SmtpTarget(host, address, options.EffectivePort, ImplicitTls: false, options.EffectiveRequireTls, VerifyCertificate: false);
             try
             {
-                return await sender.SendAsync(target, envelopeSender, recipients, message, cancellationToken);
+                return await sender.SendAsync(target, envelopeSender, recipients, message, dsn, cancellationToken);
             }
             catch (RelayConnectionException e)
             {

@@ -1,3 +1,4 @@
+using MailServerless.Core.Queue;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -24,7 +25,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
     /// <see cref="RelayConnectionException"/> when no session came about (the caller may try another host).
     /// </summary>
     public async Task<IReadOnlyList<RecipientOutcome>> SendAsync(
-        SmtpTarget target, string sender, IReadOnlyList<string> recipients, MimeMessage message, CancellationToken cancellationToken)
+        SmtpTarget target, string sender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         SweepIdle();
@@ -37,7 +38,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             {
                 try
                 {
-                    return await SendOnAsync(client, destination, target, sender, recipients, message, cancellationToken);
+                    return await SendOnAsync(client, destination, target, sender, recipients, message, dsn, cancellationToken);
                 }
                 catch (RelayConnectionException)
                 {
@@ -46,7 +47,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             }
 
             client = await ConnectAsync(target, cancellationToken);
-            return await SendOnAsync(client, destination, target, sender, recipients, message, cancellationToken);
+            return await SendOnAsync(client, destination, target, sender, recipients, message, dsn, cancellationToken);
         }
         finally
         {
@@ -56,10 +57,11 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
 
     private async Task<IReadOnlyList<RecipientOutcome>> SendOnAsync(
         RelayClient client, Destination destination, SmtpTarget target, string sender, IReadOnlyList<string> recipients,
-        MimeMessage message, CancellationToken cancellationToken)
+        MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
     {
         var remote = target.Description;
         client.Refused.Clear();
+        client.Dsn = dsn;
         var keep = false;
         var progress = new TransferWatch();
         try
@@ -67,7 +69,9 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             var reply = await client.SendAsync(
                 FormatOptions.Default, message, Mailbox(sender), recipients.Select(Mailbox), cancellationToken, progress);
             keep = true;
-            return Outcomes(client, recipients, remote, r => RecipientOutcome.Delivered(r, "250 " + reply, remote));
+            // A next hop that takes DSN has the requests now and will send the notices (RFC 3461 §6.2.2).
+            var passedOn = dsn is not null && client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
+            return Outcomes(client, recipients, remote, r => RecipientOutcome.Delivered(r, "250 " + reply, remote) with { DsnPassedOn = passedOn });
         }
         catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.SenderNotAccepted)
         {

@@ -30,7 +30,7 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
                 new SenderOwnership(new RecipientResolver(seeded.Test.Directory, "autoreply.example.jp"))),
             new VacationResponder(seeded.Test.Database, _harness.Blobs, _harness.Inbound, TimeProvider.System, NullLogger<VacationResponder>.Instance),
             new NonDeliveryReports(_harness.Blobs, _harness.Inbound, delivery, NullLogger<NonDeliveryReports>.Instance),
-            seeded.Test.Directory, _harness.Blobs, _harness.Inbound, new QueueOptions(), TimeProvider.System, NullLogger<RelayOutbound>.Instance);
+            seeded.Test.Directory, _harness.Blobs, _harness.Inbound, new QueueOptions(), delivery, TimeProvider.System, NullLogger<RelayOutbound>.Instance);
     }
 
     public async Task DisposeAsync() => await _sink.DisposeAsync();
@@ -56,6 +56,36 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
         Assert.Equal(2, dumps.Length); // handled twice: relayed twice (the queue, not the function, makes it once)
         Assert.All(dumps, d => Assert.Contains("X-Rcpt-Args: <friend@remote.example>\n", d.ReplaceLineEndings("\n"), StringComparison.Ordinal));
         Assert.All(dumps, d => Assert.DoesNotContain("user1@", d.Split("\n\n")[0], StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Dsn_requests_go_on_to_a_next_hop_that_offers_dsn_and_one_that_does_not_brings_a_relayed_notice()
+    {
+        var dsn = new DsnRequest
+        {
+            Return = DsnReturn.Full,
+            EnvelopeId = "env-relay-1",
+            Recipients = new Dictionary<string, RecipientDsn> { ["friend@remote.example"] = new() { Notify = DsnNotify.Success | DsnNotify.Failure } },
+        };
+        var message = (await _harness.AcceptAsync("sender@remote.example", ["friend@remote.example"])) with { Dsn = dsn };
+        Assert.Equal(FunctionOutcome.Done, (await _relay.HandleAsync(message, CancellationToken.None)).Outcome);
+
+        var dump = (await _sink.WaitForMessageAsync("env-relay-1")).ReplaceLineEndings("\n");
+        Assert.Contains("RET=FULL", dump, StringComparison.Ordinal);
+        Assert.Contains("NOTIFY=SUCCESS,FAILURE", dump, StringComparison.Ordinal);
+        // The next hop has the requests: the notices are its to send.
+        Assert.Empty(await DeliveryHarness.DrainAsync(_harness.Inbound));
+
+        await _sink.RestartAsync("-N"); // no DSN offered
+        var again = (await _harness.AcceptAsync("sender@remote.example", ["friend@remote.example"])) with { Dsn = dsn };
+        Assert.Equal(FunctionOutcome.Done, (await _relay.HandleAsync(again, CancellationToken.None)).Outcome);
+        var notice = Assert.Single(await DeliveryHarness.DrainAsync(_harness.Inbound)).Message;
+        Assert.Equal(string.Empty, notice.MailFrom);
+        Assert.Equal(["sender@remote.example"], notice.Recipients);
+        await using var body = await _harness.Blobs.OpenReadAsync(notice.BodyKey);
+        var text = await new StreamReader(body).ReadToEndAsync();
+        Assert.Contains("Action: relayed", text, StringComparison.Ordinal);
+        Assert.Contains("Original-Envelope-Id: env-relay-1", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -125,7 +155,7 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
         var transport = new SmarthostTransport(options, sender);
 
         var mime = MimeKit.MimeMessage.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(DeliveryHarness.Message())));
-        var outcome = Assert.Single(await transport.SendAsync("user1@example.jp", ["friend@remote.example"], mime, CancellationToken.None));
+        var outcome = Assert.Single(await transport.SendAsync("user1@example.jp", ["friend@remote.example"], mime, null, CancellationToken.None));
         await serving;
 
         Assert.Equal(OutcomeKind.Permanent, outcome.Kind);

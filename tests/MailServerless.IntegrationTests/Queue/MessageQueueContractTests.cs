@@ -59,6 +59,38 @@ public abstract class MessageQueueContractTests
     }
 
     [Fact]
+    public async Task Dsn_parameters_and_the_delay_notices_sent_travel_with_the_envelope_also_through_a_retry()
+    {
+        var queue = await OpenAsync();
+        var sent = Message("dsn") with
+        {
+            Dsn = new DsnRequest
+            {
+                Return = DsnReturn.Full,
+                EnvelopeId = "QQ314159",
+                Recipients = new Dictionary<string, RecipientDsn>
+                {
+                    ["user1@example.jp"] = new() { Notify = DsnNotify.Success | DsnNotify.Delay, OriginalRecipient = "rfc822;User1@Example.JP" },
+                    ["user2@example.jp"] = new() { Notify = DsnNotify.Never },
+                },
+            },
+        };
+        await queue.EnqueueAsync(sent);
+        var lease = Assert.Single(await ReceiveWithinAsync(queue, TimeSpan.FromSeconds(5)));
+        Assert.Equal(sent.Dsn! with { Recipients = null }, lease.Message.Dsn! with { Recipients = null });
+        Assert.Equal(DsnNotify.Success | DsnNotify.Delay, lease.Message.Dsn!.For("user1@example.jp").Notify);
+        Assert.Equal("rfc822;User1@Example.JP", lease.Message.Dsn.For("USER1@example.jp").OriginalRecipient);
+        Assert.Equal(DsnNotify.Never, lease.Message.Dsn.For("user2@example.jp").Notify);
+
+        await queue.RetryAsync(lease, TimeSpan.Zero, lease.Message with { Recipients = ["user1@example.jp"], DelayNotified = ["user1@example.jp"] });
+        var again = Assert.Single(await ReceiveWithinAsync(queue, TimeSpan.FromSeconds(10)));
+        Assert.Equal("QQ314159", again.Message.Dsn?.EnvelopeId);
+        Assert.Equal(DsnReturn.Full, again.Message.Dsn?.Return);
+        Assert.Equal(["user1@example.jp"], again.Message.DelayNotified);
+        await queue.CompleteAsync(again);
+    }
+
+    [Fact]
     public async Task A_leased_message_is_not_handed_out_twice_and_a_released_one_comes_back_at_once()
     {
         var queue = await OpenAsync();

@@ -22,4 +22,30 @@ public sealed class EnvelopeTests
         Assert.Equal(message.AuthenticationResults, read.AuthenticationResults);
         Assert.Equal("example.jp", read.ArcSealDomain);
     }
+
+    [Fact]
+    public void An_envelope_queued_before_dsn_gets_the_defaults_bounces_only()
+    {
+        // As written by a version without DSN: no "dsn" member at all.
+        var read = QueuedMessage.FromJson("""{"id":"old1","receivedAt":"2026-01-01T00:00:00+00:00","mailFrom":"a@b.test","recipients":["c@example.jp"],"bodyKey":"old1"}""");
+        Assert.Null(read.Dsn);
+        var defaults = read.Dsn?.For("c@example.jp") ?? DsnRequest.Defaults;
+        Assert.True(defaults.Wants(DsnNotify.Failure));
+        Assert.False(defaults.Wants(DsnNotify.Success));
+        Assert.False(defaults.Wants(DsnNotify.Delay));
+    }
+
+    [Fact]
+    public void Notify_flags_are_written_by_name()
+    {
+        var message = new QueuedMessage
+        {
+            Id = "id2", ReceivedAt = DateTimeOffset.UnixEpoch, MailFrom = "a@b.test", Recipients = ["c@example.jp"], BodyKey = "id2",
+            Dsn = new DsnRequest { Recipients = new Dictionary<string, RecipientDsn> { ["c@example.jp"] = new() { Notify = DsnNotify.Success | DsnNotify.Failure } } },
+        };
+        var json = message.ToJson();
+        Assert.Contains("\"notify\":\"Success, Failure\"", json, StringComparison.Ordinal);
+        Assert.True(QueuedMessage.FromJson(json).Dsn!.For("c@example.jp").Wants(DsnNotify.Failure));
+        Assert.False(QueuedMessage.FromJson(json).Dsn!.For("c@example.jp").Wants(DsnNotify.Delay));
+    }
 }
