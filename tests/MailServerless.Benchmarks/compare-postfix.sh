@@ -1,85 +1,125 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of the classic Postfix + Dovecot + MariaDB stack and MailServerless
-# on this machine, in one run, driven by the same clients: SMTP ingest (16 sessions, one 4 KiB
-# message per connection) and POP3 (login + STAT + UIDL + RETR of 2,000 messages).
+# SMTP side by side with Postfix on this machine, in one run, on the same MariaDB directory: the anchor's
+# PostfixAdmin database (user1..user100@example.jp, MD5-CRYPT) is Postfix's and Dovecot's, then, once they have
+# stopped, the directory of our server, which runs published as a deployment runs it (dotnet publish -c Release).
 #
-# It uses the reference set-up of the classic stack kept beside this repository
-# (ANCHOR=../shared/anchors/postfix-dovecot by default; copied to /tmp because its
-# folder is read-only) and its client, lib/mailbench.py, which runs Postfix's
-# smtp-source(1). Needs root and Debian's postfix, postfix-mysql, dovecot-imapd,
-# dovecot-pop3d, dovecot-mysql, mariadb-server, swaks.
+#   smtp-ingest  the anchor's lib/mailbench.py driving Postfix's smtp-source(1): MESSAGES (10,000) messages of
+#                4 KiB, SESSIONS (16) sessions, one message per connection, random mailboxes; accepted per second,
+#                in Maildir new/ per second, and the server's CPU (MariaDB's included) from the first message
+#                accepted to the last one filed;
+#   pop-bench    login + STAT + UIDL + RETR of POP_MSGS (2,000) messages, cold then warm;
+#   conn-bench   IDLE_CONNS (500) authenticated idle IMAP connections, plain LOGIN: memory (PSS) per connection.
 #
-#   tests/MailServerless.Benchmarks/compare-postfix.sh [MESSAGES] [SESSIONS]
+# It ends with the table of the SMTP issue, Postfix's figures beside ours. It uses the reference set-up of the
+# classic stack kept beside this repository (ANCHOR=../shared/anchors/postfix-dovecot by default; copied to /tmp
+# because its folder is read-only). Needs root and Debian's postfix, postfix-mysql, dovecot-imapd, dovecot-pop3d,
+# dovecot-mysql, mariadb-server, swaks.
+#
+#   MESSAGES=10000 SESSIONS=16 POP_MSGS=2000 IDLE_CONNS=500 tests/MailServerless.Benchmarks/compare-postfix.sh
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 ANCHOR="${ANCHOR:-$ROOT/../shared/anchors/postfix-dovecot}"
-MESSAGES="${1:-10000}"
-SESSIONS="${2:-16}"
+MESSAGES="${MESSAGES:-${1:-10000}}"
+SESSIONS="${SESSIONS:-${2:-16}}"
 POP_MSGS="${POP_MSGS:-2000}"
+IDLE_CONNS="${IDLE_CONNS:-500}"
 WORK=/tmp/msl-compare-anchor
 
 [ -d "$ANCHOR" ] || { echo "no anchor set-up at $ANCHOR (set ANCHOR=...)" >&2; exit 2; }
 rm -rf "$WORK"; cp -r "$ANCHOR" "$WORK"; chmod -R u+w "$WORK"
 MB="$WORK/lib/mailbench.py"
-
-echo "== Postfix + Dovecot (anchor)"
-"$WORK/setup.sh" >/dev/null
-python3 "$MB" smtp-ingest --port 10025 --messages "$MESSAGES" --sessions "$SESSIONS" \
-  --maildir-glob '/tmp/anchor-pd/virtual/example.jp/user*' \
-  --server-pid /tmp/anchor-pd/postfix/spool/pid/master.pid --server-pid /tmp/anchor-pd/mysql/mariadbd.pid \
-  --label postfix | tee /tmp/msl-compare-postfix.txt
+THEIRS=/tmp/msl-compare-postfix.txt
+OURS=/tmp/msl-compare-ours.txt
+: >"$THEIRS"; : >"$OURS"
 
 # fill <smtp port> <maildir new/>: POP_MSGS messages to user99, then wait until all are delivered.
 fill() {
   smtp-source -s 16 -m "$POP_MSGS" -l 4096 -f bench@example.net -t user99@example.jp "127.0.0.1:$1"
   until [ "$(ls "$2" 2>/dev/null | wc -l)" -ge "$POP_MSGS" ]; do sleep 0.2; done
 }
-rm -rf /tmp/anchor-pd/virtual/example.jp/user99
-fill 10025 /tmp/anchor-pd/virtual/example.jp/user99/new
-python3 "$MB" pop-bench --port 10110 --user user99@example.jp --expect "$POP_MSGS" \
-  --server-pid /tmp/anchor-pd/dovecot/run/master.pid --label dovecot | tee -a /tmp/msl-compare-postfix.txt
-"$WORK/stop.sh" --quiet || true
+
+echo "== Postfix + Dovecot (anchor)"
+dotnet build -c Release "$HERE" >/dev/null
+"$WORK/setup.sh" >/dev/null
+# shellcheck disable=SC1091
+source "$WORK/lib/env.sh"
+DB_PIDFILE=/tmp/anchor-pd/mysql/mariadbd.pid
+python3 "$MB" smtp-ingest --port "$SMTP_PORT" --messages "$MESSAGES" --sessions "$SESSIONS" \
+  --maildir-glob "$VMAIL_DIR/example.jp/user*" \
+  --server-pid /tmp/anchor-pd/postfix/spool/pid/master.pid --server-pid "$DB_PIDFILE" \
+  --label postfix | tee -a "$THEIRS"
+rm -rf "$VMAIL_DIR/example.jp/user99"
+fill "$SMTP_PORT" "$VMAIL_DIR/example.jp/user99/new"
+python3 "$MB" pop-bench --port "$POP3_PORT" --user user99@example.jp --expect "$POP_MSGS" \
+  --server-pid "$DC_PIDFILE" --label dovecot | tee -a "$THEIRS"
+python3 "$MB" conn-bench --server-pid "$DC_PIDFILE" --port "$IMAP_PORT" --label dovecot-plain --count "$IDLE_CONNS" \
+  --user-range 1-100 --no-starttls | tee -a "$THEIRS" || true
+# Dovecot and Postfix go; the anchor's MariaDB stays, as our server's directory.
+kill "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null || true
+postfix -c "$PF_CONF_DIR" stop >/dev/null 2>&1 || true
+while [ -e "$DC_PIDFILE" ] && kill -0 "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null; do sleep 0.2; done
 
 echo "== MailServerless"
-dotnet build -c Release "$HERE" >/dev/null
+dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o "$WORK/server" "$ROOT/edge-server/MailServerless.EdgeServer" >/dev/null
+export MAILSERVERLESS_SERVER_DLL="$WORK/server/MailServerless.EdgeServer.dll"
 # The server runs until its standard input (a FIFO held open here) closes.
 fifo="$WORK/serve.fifo"; out="$WORK/serve.out"
 mkfifo "$fifo"
-dotnet "$HERE/bin/Release/net10.0/MailServerless.Benchmarks.dll" serve <"$fifo" >"$out" &
+dotnet "$HERE/bin/Release/net10.0/MailServerless.Benchmarks.dll" serve \
+  --mysql "Server=127.0.0.1;Port=$DB_PORT;Database=$DB_NAME;User ID=$DB_USER;Password=$DB_PASS" <"$fifo" >"$out" &
 server=$!
 exec 3>"$fifo"
 until [ -s "$out" ]; do kill -0 "$server" || exit 1; sleep 0.2; done
-read -r line <"$out"
+line=$(head -1 "$out")
 port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$line")
 pop3=$(sed -n 's/.*pop3=\([0-9]*\).*/\1/p' <<<"$line")
+imap=$(sed -n 's/.*imap=\([0-9]*\).*/\1/p' <<<"$line")
 pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line")
 glob=$(sed -n 's/.*maildirs=\(.*\)$/\1/p' <<<"$line")
+echo "$pid" >"$WORK/ours.pid"
 python3 "$MB" smtp-ingest --port "$port" --messages "$MESSAGES" --sessions "$SESSIONS" \
-  --maildir-glob "$glob" --server-pid "$pid" --label mailserverless | tee /tmp/msl-compare-ours.txt
+  --maildir-glob "$glob" --server-pid "$WORK/ours.pid" --server-pid "$DB_PIDFILE" --label mailserverless | tee -a "$OURS"
 fill "$port" "${glob%user\*}user99/new"
 python3 "$MB" pop-bench --port "$pop3" --user user99@example.jp --expect "$POP_MSGS" \
-  --server-pid "$pid" --label mailserverless | tee -a /tmp/msl-compare-ours.txt
+  --server-pid "$WORK/ours.pid" --label mailserverless | tee -a "$OURS"
+python3 "$MB" conn-bench --server-pid "$WORK/ours.pid" --port "$imap" --label mailserverless-plain --count "$IDLE_CONNS" \
+  --user-range 1-100 --no-starttls | tee -a "$OURS" || true
 exec 3>&-
 wait "$server" 2>/dev/null || true
+"$WORK/stop.sh" --quiet || true
 
-echo "== ratios (MailServerless / Postfix)"
-python3 - <<'PY'
-import re
+echo "== the SMTP issue's table (ours / Postfix)"
+python3 - "$THEIRS" "$OURS" <<'PY'
+import sys
 def figures(path):
     out = {}
     for line in open(path):
         if line.startswith("BENCH"):
-            name = line.split()[1]
-            out[name] = dict(kv.split("=", 1) for kv in line.split()[2:] if "=" in kv)
+            parts = line.split()
+            fields = dict(kv.split("=", 1) for kv in parts[2:] if "=" in kv)
+            out[(parts[1], fields.get("pass", fields.get("tls", "")))] = fields
     return out
-p, o = figures("/tmp/msl-compare-postfix.txt"), figures("/tmp/msl-compare-ours.txt")
-for (pn, pv), (on, ov) in zip(sorted(p.items()), sorted(o.items())):
-    for key in pv:
-        if key in ov:
-            try:
-                a, b = float(pv[key]), float(ov[key])
-                print(f"{on:<28} {key:<22} postfix={a:<10g} ours={b:<10g} ratio={b / a if a else float('nan'):.2f}")
-            except ValueError:
-                pass
+theirs, ours = figures(sys.argv[1]), figures(sys.argv[2])
+def value(table, name, field, scale=1.0, per=None):
+    fields = table.get(name)
+    if not fields or field not in fields:
+        return None
+    number = float(fields[field]) * scale
+    return number / float(fields[per]) if per else number
+rows = [
+    ("accepted msgs/s", ("smtp_accept", ""), "rate_per_s", 1.0, None, "ratio", ">= 4x"),
+    ("in Maildir new/, msgs/s", ("smtp_deliver", ""), "rate_per_s", 1.0, None, "ratio", ">= 3x"),
+    ("server CPU per message, accept -> Maildir (incl. MariaDB), ms", ("smtp_deliver", ""), "server_cpu_s", 1000.0, "delivered", "ratio", "<= 0.25"),
+    ("POP3: login + UIDL + RETR, warm, s", ("pop3_total", "warm1"), "s", 1.0, None, "ratio", "<= 0.7"),
+    ("idle IMAP connection, plain LOGIN, PSS KB", ("imap_idle_conns", "plain"), "pss_KB_per_conn", 1.0, None, "ratio", "<= 1/20"),
+]
+print(f"| {'':<62} | {'Postfix':>10} | {'ours':>10} | {'ratio':>6} | target  |")
+print(f"|{'-' * 64}|{'-' * 12}|{'-' * 12}|{'-' * 8}|---------|")
+for title, key, field, scale, per, _, target in rows:
+    a, b = value(theirs, key, field, scale, per), value(ours, key, field, scale, per)
+    ratio = f"{b / a:.2f}" if a and b is not None else "-"
+    show = lambda v: f"{v:>10.4g}" if v is not None else f"{'-':>10}"
+    print(f"| {title:<62} | {show(a)} | {show(b)} | {ratio:>6} | {target:<7} |")
 PY
