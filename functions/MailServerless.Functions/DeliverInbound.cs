@@ -91,7 +91,8 @@ public sealed partial class DeliverInbound(
 
         try
         {
-            await ForwardAsync(await ForwardedAsync(message, cancellationToken), plan.Remote, MessagePurpose.Deliver, "fwd", cancellationToken);
+            var forwarded = await ForwardedAsync(message, cancellationToken);
+            await ForwardAsync(forwarded with { Dsn = ForwardedDsn(message.Dsn, plan.RemoteOriginals) }, plan.Remote, MessagePurpose.Deliver, "fwd", cancellationToken);
         }
         catch (DirectoryUnavailableException e)
         {
@@ -102,7 +103,7 @@ public sealed partial class DeliverInbound(
         await ForwardAsync(message, plan.Vacation, MessagePurpose.Vacation, "vac", cancellationToken);
         await bounces.SendAsync(message, plan.Failures, cancellationToken);
         // RFC 3461 NOTIFY=SUCCESS: delivered into the mailbox, the end of the road (Action: delivered).
-        await bounces.SendNoticeAsync(message, NoticeKind.Delivered, delivered, cancellationToken);
+        await SendNoticeQuietlyAsync(bounces, logger, message, NoticeKind.Delivered, delivered, cancellationToken);
 
         if (temporary.Count == 0)
         {
@@ -114,18 +115,48 @@ public sealed partial class DeliverInbound(
         var waiting = temporary.Select(t => t.Original).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var remaining = await WarnOfDelayAsync(
             message with { Recipients = waiting },
-            temporary.Select(t => new ReportedRecipient(t.Original, t.Original, "4.0.0", t.Reason)).ToList(), options, bounces, cancellationToken);
+            temporary.Select(t => new ReportedRecipient(t.Original, t.Original, "4.0.0", t.Reason)).ToList(), DateTimeOffset.UtcNow, options, bounces,
+            logger, cancellationToken);
         return FunctionResult.Retry(string.Join("; ", temporary.Select(t => t.Reason).Distinct()), remaining);
     }
+
+    /// <summary>
+    /// A success notice that cannot be queued is logged and given up: what it reports is done, and a retry for the
+    /// notice's sake would deliver the message again.
+    /// </summary>
+    internal static async Task SendNoticeQuietlyAsync(
+        NonDeliveryReports notices, ILogger logger, QueuedMessage message, NoticeKind kind, IReadOnlyList<ReportedRecipient> recipients,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await notices.SendNoticeAsync(message, kind, recipients, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogNoticeFailed(logger, message.Id, kind.ToString().ToLowerInvariant(), e.Message);
+        }
+    }
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "{Id}: the {Kind} notification could not be queued: {Reason}")]
+    private static partial void LogNoticeFailed(ILogger logger, string id, string kind, string reason);
+
+    /// <summary>
+    /// The DSN requests of a forward (RFC 3461 §6.2.7.2): each outside address an alias or forwarding leads to carries the
+    /// NOTIFY and ORCPT of the envelope recipient it came from, so NEVER stays never and SUCCESS is still heard of.
+    /// </summary>
+    private static DsnRequest? ForwardedDsn(DsnRequest? dsn, IReadOnlyDictionary<string, string> originals) =>
+        dsn is null ? null : dsn with { Recipients = originals.ToDictionary(p => p.Key, p => dsn.For(p.Value), StringComparer.OrdinalIgnoreCase) };
 
     /// <summary>
     /// NOTIFY=DELAY (RFC 3461): once a recipient has waited <see cref="DeliveryOptions.DelayWarningAfter"/>, its sender
     /// is told, once; returns the message to retry, which remembers whom it told.
     /// </summary>
     internal static async Task<QueuedMessage> WarnOfDelayAsync(
-        QueuedMessage message, IReadOnlyList<ReportedRecipient> waiting, DeliveryOptions options, NonDeliveryReports notices, CancellationToken cancellationToken)
+        QueuedMessage message, IReadOnlyList<ReportedRecipient> waiting, DateTimeOffset now, DeliveryOptions options, NonDeliveryReports notices,
+        ILogger logger, CancellationToken cancellationToken)
     {
-        if (DateTimeOffset.UtcNow - message.ReceivedAt < options.DelayWarningAfter)
+        if (now - message.ReceivedAt < options.DelayWarningAfter)
         {
             return message;
         }
@@ -138,7 +169,17 @@ public sealed partial class DeliverInbound(
             return message;
         }
 
-        await notices.SendNoticeAsync(message, NoticeKind.Delayed, due, cancellationToken);
+        try
+        {
+            await notices.SendNoticeAsync(message, NoticeKind.Delayed, due, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The retry goes ahead all the same, and the next one tries the notice again.
+            LogNoticeFailed(logger, message.Id, "delay", e.Message);
+            return message;
+        }
+
         return message with { DelayNotified = [.. told, .. due.Select(d => d.QueuedAs)] };
     }
 

@@ -13,6 +13,9 @@ internal sealed class DeliveryPlan
 
     public HashSet<string> Remote { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>For each outside address, the envelope recipient it was reached through first (its DSN requests go with it).</summary>
+    public Dictionary<string, string> RemoteOriginals { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public HashSet<string> Vacation { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public List<ReportedRecipient> Failures { get; } = [];
@@ -48,6 +51,7 @@ internal sealed class DeliveryPlan
                     break;
                 case RecipientKind.Remote or RecipientKind.BackupMx:
                     Remote.Add(recipient.Address);
+                    RemoteOriginals.TryAdd(recipient.Address, original);
                     break;
                 case RecipientKind.Vacation:
                     Vacation.Add(recipient.Address);

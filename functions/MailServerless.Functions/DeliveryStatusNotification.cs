@@ -120,7 +120,8 @@ public static class DeliveryStatusNotification
         }
 
         report.Add(status);
-        var full = dsn?.Return == DsnReturn.Full && original.Size <= fullReturnLimit;
+        // RFC 3461 §4.3: RET is for failures; the other notices carry the header section.
+        var full = kind == NoticeKind.Failed && dsn?.Return == DsnReturn.Full && original.Size <= fullReturnLimit;
         if ((full ? TryReadMessage(originalMessage) : TryReadHeaders(originalMessage)) is { } returned)
         {
             report.Add(returned);

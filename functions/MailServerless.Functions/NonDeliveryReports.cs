@@ -21,6 +21,11 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(recipients);
         var wanted = recipients.Where(r => Wants(message, r.QueuedAs, kind)).ToList();
+        if (kind == NoticeKind.Failed && wanted.Count < recipients.Count)
+        {
+            LogNotWanted(message.Id, recipients.Count - wanted.Count);
+        }
+
         if (wanted.Count == 0)
         {
             return;
@@ -87,6 +92,9 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "{Id}: sender {Kind} notification {Bounce} to <{Sender}> for {Count} recipient(s)")]
     private partial void LogBounceQueued(string id, string kind, string bounce, string sender, int count);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) failed; NOTIFY asks for no bounce")]
+    private partial void LogNotWanted(string id, int count);
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) failed; null sender, no bounce")]
     private partial void LogNoBounce(string id, int count);

@@ -47,6 +47,11 @@ public sealed partial class ImapSession
                     break;
                 case "IMAP4REV2" when !rev2:
                     _rev2 = true;
+                    if (_selected is { } selected)
+                    {
+                        selected.HidesRecent = true; // a client that enables it late (RFC 5161 says it must not) sees no \Recent from now on
+                    }
+
                     enabled.Add("IMAP4rev2");
                     break;
             }

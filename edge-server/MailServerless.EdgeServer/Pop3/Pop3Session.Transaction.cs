@@ -130,11 +130,23 @@ public sealed partial class Pop3Session
             var atLineStart = true;
             var lineIsEmpty = true;
             var inBody = false;
+            var heldCr = false;
             var bodyLinesLeft = bodyLines ?? int.MaxValue;
             int read;
             while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
             {
                 var chunk = buffer.AsMemory(0, read);
+                if (heldCr)
+                {
+                    // A CR that ended the last piece: the CR of a CRLF split between reads, or a CR of the text.
+                    heldCr = false;
+                    if (chunk.Span[0] != '\n')
+                    {
+                        connection.Output.Write("\r"u8);
+                        lineIsEmpty = false;
+                    }
+                }
+
                 while (!chunk.IsEmpty)
                 {
                     if (inBody && bodyLinesLeft <= 0)
@@ -151,6 +163,13 @@ public sealed partial class Pop3Session
                     var line = newline < 0 ? chunk : chunk[..newline];
                     // Stored with LF; a CR before it (a CRLF file) is dropped here and written back below.
                     var text = !line.IsEmpty && line.Span[^1] == '\r' && newline >= 0 ? line[..^1] : line;
+                    if (newline < 0 && !text.IsEmpty && text.Span[^1] == '\r')
+                    {
+                        // Held back until the next read says whether a LF follows it.
+                        text = text[..^1];
+                        heldCr = true;
+                    }
+
                     connection.Output.Write(text.Span);
                     lineIsEmpty &= text.IsEmpty;
                     if (newline < 0)
@@ -175,6 +194,11 @@ public sealed partial class Pop3Session
                 }
 
                 await connection.FlushAsync(cancellationToken);
+            }
+
+            if (heldCr)
+            {
+                connection.Output.Write("\r"u8);
             }
 
             if (!atLineStart)

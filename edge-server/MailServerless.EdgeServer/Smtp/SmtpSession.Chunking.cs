@@ -34,7 +34,6 @@ public sealed partial class SmtpSession
         {
             // Without its size the chunk cannot be told from the commands after it: the conversation cannot go on.
             Error("501 5.5.4 Syntax: BDAT count [LAST]");
-            Reply($"421 4.7.0 {_host} Error: cannot find the end of the chunk");
             _quit = true;
             return;
         }
@@ -45,6 +44,16 @@ public sealed partial class SmtpSession
             : _mailFrom is null ? "503 5.5.1 Error: need MAIL command"
             : _recipients.Count == 0 ? "554 5.5.1 Error: no valid recipients"
             : _chunkRefusal;
+        if (size > _options.MaxMessageSize)
+        {
+            // One chunk larger than any message may be: not read (a chunk of 2^63 octets would hold the connection for
+            // ever), so the conversation ends here. A chunk within the limit is read, even when it takes the message past it.
+            ResetTransaction();
+            Error("552 5.3.4 Error: message file too big");
+            _quit = true;
+            return;
+        }
+
         if (refusal is not null)
         {
             // RFC 3030 §2: a refused chunk is read all the same, so that the next command is found.
@@ -123,16 +132,24 @@ public sealed partial class SmtpSession
         return new IncomingMessage(id, body, stored, reader);
     }
 
-    /// <summary>Ends the store's write with an error (nothing of it is kept) and removes what it wrote.</summary>
+    /// <summary>Ends the store's write with an error (nothing of it is kept) and removes what it wrote; never throws.</summary>
     private async Task AbandonAsync(IncomingMessage message)
     {
-        await message.Body.Writer.CompleteAsync(new OperationCanceledException("message not accepted"));
-        await IgnoreAsync(message.Stored);
         try
         {
+            await message.Body.Writer.CompleteAsync(new OperationCanceledException("message not accepted"));
+            try
+            {
+                await message.Stored;
+            }
+            catch (Exception)
+            {
+                // Whatever the store failed with, the partial body is not kept.
+            }
+
             await services.Blobs.DeleteAsync(message.Id, CancellationToken.None);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             LogQueueFailed(message.Id, "could not remove an abandoned body: " + e.Message);
         }
@@ -158,19 +175,25 @@ public sealed partial class SmtpSession
     /// </summary>
     private async Task<long> EncodeBinaryPartsAsync(string id, CancellationToken cancellationToken)
     {
-        MimeKit.MimeMessage message;
+        // A local, seekable copy parsed "persistent": MimeKit reads each part from the file when it encodes it, so the
+        // message is never held in memory.
+        await using var received = TemporaryFile();
         await using (var stored = await services.Blobs.OpenReadAsync(id, cancellationToken))
         {
-            message = await MimeKit.MimeMessage.LoadAsync(stored, cancellationToken);
+            await stored.CopyToAsync(received, cancellationToken);
         }
 
+        received.Position = 0;
+        var message = await MimeKit.MimeMessage.LoadAsync(received, persistent: true, cancellationToken);
         message.Prepare(MimeKit.EncodingConstraint.EightBit);
-        await using var encoded = new FileStream(
-            Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
+        await using var encoded = TemporaryFile();
         await message.WriteToAsync(new MimeKit.FormatOptions { NewLineFormat = MimeKit.NewLineFormat.Dos }, encoded, cancellationToken);
         encoded.Position = 0;
         return await services.Blobs.PutBeforeEnqueueAsync(id, encoded, cancellationToken);
     }
+
+    private static FileStream TemporaryFile() =>
+        new(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 64 * 1024, FileOptions.DeleteOnClose);
 
     /// <summary>A write-only stream that hands the octets of a chunk to the reader as <see cref="Protocol.ProtocolConnection.ReadExactAsync"/> gives them.</summary>
     private sealed class ChunkSink(DataReader reader, CancellationToken cancellationToken) : Stream

@@ -470,18 +470,6 @@ public sealed partial class SmtpSession
         }
     }
 
-    private static async Task IgnoreAsync(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            // The partial body was not stored.
-        }
-    }
-
     /// <summary>The Received: header, as Postfix writes it (RFC 5321 §4.4).</summary>
     private string ReceivedHeader(string id)
     {

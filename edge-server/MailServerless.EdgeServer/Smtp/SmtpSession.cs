@@ -85,10 +85,12 @@ public sealed partial class SmtpSession(
         {
             // The client went away; nothing was acknowledged that is not durable.
         }
-
-        // A chunked message the client never finished is removed from the store.
-        ResetTransaction();
-        await _abandoned;
+        finally
+        {
+            // A chunked message the client never finished is removed from the store.
+            ResetTransaction();
+            await _abandoned;
+        }
 
         LogDisconnect(connection.RemoteAddress.ToString(), LogText.Safe(_helo ?? "unknown"), connection.TlsDescription ?? "none", _user ?? "-", _accepted, _errors);
     }

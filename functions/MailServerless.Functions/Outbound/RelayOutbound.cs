@@ -130,7 +130,8 @@ public sealed partial class RelayOutbound(
             retry.AddRange(failures.Select(f => RecipientOutcome.Temporary(f.FinalRecipient, f.Status, f.Diagnostic)));
         }
 
-        await bounces.SendNoticeAsync(message, NoticeKind.Relayed, relayed, cancellationToken);
+        // Never a reason to retry: the recipients it reports have the message.
+        await DeliverInbound.SendNoticeQuietlyAsync(bounces, logger, message, NoticeKind.Relayed, relayed, cancellationToken);
         if (retry.Count == 0)
         {
             return FunctionResult.Done;
@@ -139,7 +140,7 @@ public sealed partial class RelayOutbound(
         var remaining = await DeliverInbound.WarnOfDelayAsync(
             message with { Recipients = retry.Select(r => r.Recipient).ToList() },
             retry.Select(r => new ReportedRecipient(r.Recipient, string.Empty, r.Status, r.Diagnostic.ReplaceLineEndings(" "), r.RemoteMta)).ToList(),
-            delivery, bounces, cancellationToken);
+            clock.GetUtcNow(), delivery, bounces, logger, cancellationToken);
         return FunctionResult.Retry(string.Join("; ", retry.Select(r => r.Diagnostic).Distinct()), remaining);
     }
 

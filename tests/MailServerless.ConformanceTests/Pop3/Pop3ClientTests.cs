@@ -1,3 +1,4 @@
+using System.Text;
 using MailKit.Net.Pop3;
 using MailKit.Security;
 using MailServerless.Testing;
@@ -142,6 +143,30 @@ public sealed class Pop3ClientTests : IAsyncLifetime
         Assert.All(uids, u => Assert.Matches("^[0-9a-f]{16}$", u));
         Assert.Equal(marker, message.Subject);
         Assert.DoesNotContain(_server.Inbox("user4"), m => m.Contains(marker, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_stored_crlf_file_is_retrieved_octet_for_octet_also_where_a_line_end_straddles_two_reads()
+    {
+        // A file with CRLF line ends (another program's), whose CRLF at 65,535 falls between two 64 KiB reads.
+        var head = "From: a@remote.example\r\nSubject: straddle\r\n\r\n.a line with a leading dot\r\n";
+        var filler = new string('x', 65_535 - Encoding.ASCII.GetByteCount(head));
+        var content = Encoding.ASCII.GetBytes(head + filler + "\r\nnext line\r\nlone\rcarriage return\r\n");
+        Assert.Equal((byte)'\r', content[65_535]);
+        var inbox = _server.MaildirRoot("user3");
+        Directory.CreateDirectory(Path.Combine(inbox, "new"));
+        await File.WriteAllBytesAsync(Path.Combine(inbox, "new", "1700000001.M2P2.elsewhere"), content);
+
+        using var client = new Pop3Client { ServerCertificateValidationCallback = (_, _, _, _) => true };
+        await client.ConnectAsync("127.0.0.1", _server.Pop3s, SecureSocketOptions.SslOnConnect);
+        await client.AuthenticateAsync("user3@example.jp", MailServerInstance.Password);
+        var index = Enumerable.Range(0, client.Count).Single(i => client.GetMessageHeaders(i)[MimeKit.HeaderId.Subject] == "straddle");
+        await using var retrieved = await client.GetStreamAsync(index);
+        using var copy = new MemoryStream();
+        await retrieved.CopyToAsync(copy);
+        await client.DisconnectAsync(true);
+
+        Assert.Equal(content, copy.ToArray());
     }
 
     [Fact]

@@ -130,18 +130,32 @@ public sealed class SmtpChunkingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_bad_chunk_size_ends_the_conversation_and_an_unfinished_chunked_message_leaves_nothing_in_the_spool()
+    public async Task A_bad_or_huge_chunk_size_ends_the_conversation_and_an_unfinished_or_reset_chunked_message_leaves_nothing_in_the_spool()
     {
         await using (var wire = await OpenAsync("user1"))
         {
             Assert.Equal("501 5.5.4 Syntax: BDAT count [LAST]", await wire.CommandAsync("BDAT many"));
-            Assert.StartsWith("421", (await wire.ReadReplyAsync())[^1], StringComparison.Ordinal);
+            Assert.Empty(await wire.ReadReplyAsync()); // closed
+        }
+
+        await using (var wire = await OpenAsync("user1"))
+        {
+            // Larger than any message may be: not read at all (it could hold the connection for ever).
+            Assert.Equal("552 5.3.4 Error: message file too big", await wire.CommandAsync($"BDAT {long.MaxValue}"));
+            Assert.Empty(await wire.ReadReplyAsync());
         }
 
         await using (var wire = await OpenAsync("user1"))
         {
             await wire.CommandAsync("BDAT 21\r\nSubject: unfinished");
             await wire.SendAsync("BDAT 100 LAST\r\nonly part of it");
+        }
+
+        await using (var wire = await OpenAsync("user1"))
+        {
+            Assert.StartsWith("250 2.0.0 Ok", await wire.CommandAsync("BDAT 23\r\nSubject: reset midway"), StringComparison.Ordinal);
+            Assert.Equal("250 2.0.0 Ok", await wire.CommandAsync("RSET"));
+            Assert.StartsWith("250", await wire.CommandAsync("EHLO again.example"), StringComparison.Ordinal);
         }
 
         var bodies = Path.Combine(_server.DataDirectory, "spool");
@@ -151,7 +165,7 @@ public sealed class SmtpChunkingTests : IAsyncLifetime
         }
 
         Assert.Empty(SpoolBodies(bodies));
-        Assert.DoesNotContain(_server.Inbox("user1"), m => m.Contains("unfinished", StringComparison.Ordinal));
+        Assert.DoesNotContain(_server.Inbox("user1"), m => m.Contains("unfinished", StringComparison.Ordinal) || m.Contains("reset midway", StringComparison.Ordinal));
     }
 
     [Fact]

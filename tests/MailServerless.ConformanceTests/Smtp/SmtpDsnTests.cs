@@ -81,6 +81,8 @@ public sealed class SmtpDsnTests : IAsyncLifetime
         Assert.Contains("dsn-failure", returned.Message?.Subject, StringComparison.Ordinal);
         Assert.Contains("the body of dsn-failure", returned.Message?.TextBody, StringComparison.Ordinal);
 
+        // The NEVER message did fail (the log says so), and no bounce came of it.
+        Assert.True(await _server.WaitForOutputAsync("NOTIFY asks for no bounce") > 0, _server.Output);
         await _server.WaitUntilDeliveredAsync(TimeSpan.FromSeconds(20));
         Assert.DoesNotContain(_server.Inbox("user4"), m => m.Contains("env-never-1", StringComparison.Ordinal));
     }

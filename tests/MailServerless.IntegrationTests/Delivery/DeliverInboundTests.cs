@@ -56,6 +56,29 @@ public abstract class DeliverInboundTests(SeededDirectory seeded) : IDisposable
     }
 
     [Fact]
+    public async Task A_forward_carries_the_dsn_requests_of_the_recipient_it_came_from_and_a_success_notice_goes_for_the_local_copy()
+    {
+        var message = (await _harness.AcceptAsync("sender@remote.example", ["user2@example.jp"])) with
+        {
+            Dsn = new DsnRequest
+            {
+                EnvelopeId = "fwd-env-1",
+                Recipients = new Dictionary<string, RecipientDsn> { ["user2@example.jp"] = new() { Notify = DsnNotify.Never, OriginalRecipient = "rfc822;user2@example.jp" } },
+            },
+        };
+        Assert.Equal(FunctionOutcome.Done, (await _harness.Function.HandleAsync(message, CancellationToken.None)).Outcome);
+
+        var forward = Assert.Single(await DeliveryHarness.DrainAsync(_harness.Outbound)).Message;
+        Assert.Equal(["friend@remote.example"], forward.Recipients);
+        // NEVER stays never for the outside address the alias leads to (RFC 3461 §6.2.7.2).
+        Assert.Equal(DsnNotify.Never, forward.Dsn?.For("friend@remote.example").Notify);
+        Assert.Equal("rfc822;user2@example.jp", forward.Dsn?.For("friend@remote.example").OriginalRecipient);
+        Assert.Equal("fwd-env-1", forward.Dsn?.EnvelopeId);
+        // NEVER: no success notice for the local copy either.
+        Assert.Empty(await DeliveryHarness.DrainAsync(_harness.Inbound));
+    }
+
+    [Fact]
     public async Task Forwarding_alias_keeps_the_copy_and_queues_the_outside_address_with_its_own_body()
     {
         var (message, _) = await _harness.DeliverAsync("sender@remote.example", "user2@example.jp");

@@ -99,5 +99,7 @@ public sealed class ChunkAndDsnParsingTests
     [InlineData("rfc822;a+4")]
     [InlineData("rfc822;a+zz")]
     [InlineData("rfc822;a=b")]
+    [InlineData("rfc822;a+0D+0Ab@example.jp")]
+    [InlineData("rfc822;J+C3+BCrg@example.jp")]
     public void Bad_orcpt_is_refused(string value) => Assert.False(DsnParameters.TryParseOriginalRecipient(value, out _));
 }

@@ -136,9 +136,17 @@ public sealed class CrlfMessageFile : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         ArrayPool<byte>.Shared.Return(_first);
         _handle.Dispose();
     }
+
+    private bool _disposed;
 
     private Span<byte> ReadPiece(byte[] buffer, long fileOffset) =>
         buffer.AsSpan(0, RandomAccess.Read(_handle, buffer.AsSpan(0, ChunkSize), fileOffset));

@@ -67,7 +67,9 @@ public static class DsnParameters
         original = string.Empty;
         var semicolon = value?.IndexOf(';', StringComparison.Ordinal) ?? -1;
         if (semicolon <= 0 || !value![..semicolon].All(c => char.IsAsciiLetterOrDigit(c) || c == '-') ||
-            !TryDecodeXtext(value[(semicolon + 1)..], out var address) || address.Length is 0 or > MaxOriginalRecipient)
+            !TryDecodeXtext(value[(semicolon + 1)..], out var address) || address.Length is 0 or > MaxOriginalRecipient ||
+            // No control characters (they would break the report's field); 8-bit only in a utf-8 address (RFC 6533).
+            address.Any(c => c < ' ' || c == '\x7f' || (c > '~' && !value[..semicolon].Equals("utf-8", StringComparison.OrdinalIgnoreCase))))
         {
             return false;
         }
