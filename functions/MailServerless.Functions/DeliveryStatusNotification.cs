@@ -121,7 +121,8 @@ public static class DeliveryStatusNotification
 
         report.Add(status);
         // RFC 3461 §4.3: RET is for failures; the other notices carry the header section.
-        var full = kind == NoticeKind.Failed && dsn?.Return == DsnReturn.Full && original.Size <= fullReturnLimit;
+        // A REQUIRETLS message's content is not returned (RFC 8689 §5): its header section only.
+        var full = kind == NoticeKind.Failed && dsn?.Return == DsnReturn.Full && original.Size <= fullReturnLimit && !original.RequireTls;
         if ((full ? TryReadMessage(originalMessage) : TryReadHeaders(originalMessage)) is { } returned)
         {
             report.Add(returned);

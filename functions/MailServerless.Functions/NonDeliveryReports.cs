@@ -45,7 +45,7 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
             notice = DeliveryStatusNotification.Build(options.HostName, message, kind, wanted, original, options.BounceSizeLimit);
         }
 
-        await QueueAsync(id, notice, [message.MailFrom], cancellationToken);
+        await QueueAsync(id, notice, [message.MailFrom], cancellationToken, requireTls: message.RequireTls);
         LogBounceQueued(message.Id, kind.ToString().ToLowerInvariant(), id, message.MailFrom, wanted.Count);
     }
 
@@ -73,7 +73,8 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
         await QueueAsync(id, report, recipients, cancellationToken);
     }
 
-    private async Task QueueAsync(string id, MimeKit.MimeMessage report, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+    /// <param name="requireTls">RFC 8689 §5: a notice about a REQUIRETLS message goes the same guarded way.</param>
+    private async Task QueueAsync(string id, MimeKit.MimeMessage report, IReadOnlyList<string> recipients, CancellationToken cancellationToken, bool requireTls = false)
     {
         using var bytes = new MemoryStream();
         await report.WriteToAsync(MimeKit.FormatOptions.Default, bytes, cancellationToken);
@@ -87,6 +88,7 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
             Recipients = recipients,
             BodyKey = id,
             Size = size,
+            RequireTls = requireTls,
         }, cancellationToken);
     }
 

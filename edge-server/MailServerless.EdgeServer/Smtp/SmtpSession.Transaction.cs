@@ -13,6 +13,7 @@ public sealed partial class SmtpSession
 
     // DSN (RFC 3461): RET and ENVID of the MAIL FROM, NOTIFY and ORCPT per recipient accepted.
     private DsnReturn? _dsnReturn;
+    private bool _requireTls;
     private string? _envelopeId;
     private readonly Dictionary<string, RecipientDsn> _recipientDsn = new(StringComparer.OrdinalIgnoreCase);
 
@@ -82,6 +83,9 @@ public sealed partial class SmtpSession
                     }
 
                     break;
+                case "REQUIRETLS" when value is null && connection.IsTls:
+                    // RFC 8689 §4.1: offered (and taken) only inside TLS.
+                    break;
                 default:
                     Error($"555 5.5.4 Unsupported option: {key}");
                     return;
@@ -106,6 +110,7 @@ public sealed partial class SmtpSession
         _binaryMime = path.Parameters.TryGetValue("BODY", out var bodyType) && bodyType!.Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase);
         _dsnReturn = DsnParameters.TryParseReturn(path.Parameters.GetValueOrDefault("RET"), out var ret) ? ret : null;
         _envelopeId = DsnParameters.TryParseEnvelopeId(path.Parameters.GetValueOrDefault("ENVID"), out var envelopeId) ? envelopeId : null;
+        _requireTls = path.Parameters.ContainsKey("REQUIRETLS");
         Reply("250 2.1.0 Ok");
     }
 
@@ -334,6 +339,7 @@ public sealed partial class SmtpSession
                 SpamScore = verdict.SpamScore,
                 AuthenticationResults = verdict.AuthenticationResults,
                 Dsn = DsnRequest(),
+                RequireTls = _requireTls,
             }, cancellationToken);
             // The body and the envelope are on disk (fsync'd): only now may the client hear "queued".
             Reply($"250 2.0.0 Ok: queued as {id}");

@@ -181,6 +181,10 @@ public sealed partial class SmtpSession(
         }
 
         lines.AddRange(["ENHANCEDSTATUSCODES", "8BITMIME", "BINARYMIME", "CHUNKING", "DSN", "SMTPUTF8"]);
+        if (connection.IsTls)
+        {
+            lines.Add("REQUIRETLS"); // RFC 8689 §2: only where the session is encrypted
+        }
         for (var i = 0; i < lines.Count; i++)
         {
             Reply($"250{(i == lines.Count - 1 ? ' ' : '-')}{lines[i]}");
@@ -199,7 +203,7 @@ public sealed partial class SmtpSession(
         }
 
         (_chunkRefusal, _binaryMime) = (null, false);
-        (_dsnReturn, _envelopeId) = (null, null);
+        (_dsnReturn, _envelopeId, _requireTls) = (null, null, false);
         _recipientDsn.Clear();
     }
 

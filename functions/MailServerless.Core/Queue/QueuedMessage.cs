@@ -71,6 +71,9 @@ public sealed record QueuedMessage
     /// <summary>DSN parameters (RFC 3461) the client gave; null when it gave none.</summary>
     public DsnRequest? Dsn { get; init; }
 
+    /// <summary>REQUIRETLS (RFC 8689): relayed only over TLS with a verified certificate to next hops that offer it too.</summary>
+    public bool RequireTls { get; init; }
+
     /// <summary>Recipients whose sender was told of the delay already (RFC 3464 Action: delayed), so it is said once.</summary>
     public IReadOnlyList<string>? DelayNotified { get; init; }
 

@@ -1,4 +1,3 @@
-using MailServerless.Core.Queue;
 using MimeKit;
 
 namespace MailServerless.Functions.Outbound;
@@ -7,7 +6,7 @@ namespace MailServerless.Functions.Outbound;
 public interface IRelayTransport
 {
     /// <param name="envelopeSender">The envelope sender; empty for the null sender.</param>
-    /// <param name="dsn">The sender's DSN requests (RFC 3461), passed on to a next hop that takes them.</param>
+    /// <param name="requests">The sender's DSN and REQUIRETLS requests.</param>
     Task<IReadOnlyList<RecipientOutcome>> SendAsync(
-        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken);
+        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests, CancellationToken cancellationToken);
 }

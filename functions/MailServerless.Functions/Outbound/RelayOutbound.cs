@@ -156,7 +156,7 @@ public sealed partial class RelayOutbound(
                 await SealAsync(message, mime, cancellationToken);
             }
 
-            return await transport.SendAsync(message.MailFrom, remote, mime, message.Dsn, cancellationToken);
+            return await transport.SendAsync(message.MailFrom, remote, mime, SendRequests.Of(message), cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException && e is not DirectoryUnavailableException)
         {

@@ -1,4 +1,3 @@
-using MailServerless.Core.Queue;
 using MimeKit;
 
 namespace MailServerless.Functions.Outbound;
@@ -11,11 +10,11 @@ public sealed class SmarthostTransport(RelayOptions options, SmtpSender sender) 
         VerifyCertificate: !options.AllowInvalidCertificate, options.Username, options.Password);
 
     public async Task<IReadOnlyList<RecipientOutcome>> SendAsync(
-        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
+        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests, CancellationToken cancellationToken)
     {
         try
         {
-            return await sender.SendAsync(_target, envelopeSender, recipients, message, dsn, cancellationToken);
+            return await sender.SendAsync(_target, envelopeSender, recipients, message, requests, cancellationToken);
         }
         catch (RelayConnectionException e)
         {
@@ -30,7 +29,7 @@ public sealed class SmarthostTransport(RelayOptions options, SmtpSender sender) 
 public sealed class DirectTransport(RelayOptions options, MxResolver resolver, SmtpSender sender) : IRelayTransport
 {
     public async Task<IReadOnlyList<RecipientOutcome>> SendAsync(
-        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
+        string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests, CancellationToken cancellationToken)
     {
         var outcomes = new List<RecipientOutcome>();
         foreach (var group in recipients.GroupBy(DomainOf, StringComparer.OrdinalIgnoreCase))
@@ -45,7 +44,7 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
 
             try
             {
-                outcomes.AddRange(await SendToDomainAsync(route, envelopeSender, list, message, dsn, cancellationToken));
+                outcomes.AddRange(await SendToDomainAsync(route, envelopeSender, list, message, requests, cancellationToken));
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -62,7 +61,7 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
 
     /// <summary>Each address of each MX in turn until one takes the session; when none does, the last reason for all.</summary>
     private async Task<IReadOnlyList<RecipientOutcome>> SendToDomainAsync(
-        MxRoute route, string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
+        MxRoute route, string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests, CancellationToken cancellationToken)
     {
         RelayConnectionException? last = null;
         foreach (var (host, address) in route.Hosts.SelectMany(h => h.Addresses.Select(a => (h.Host, a))).Take(MaxAddressesTried))
@@ -70,7 +69,7 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
             var target = new SmtpTarget(host, address, options.EffectivePort, ImplicitTls: false, options.EffectiveRequireTls, VerifyCertificate: false);
             try
             {
-                return await sender.SendAsync(target, envelopeSender, recipients, message, dsn, cancellationToken);
+                return await sender.SendAsync(target, envelopeSender, recipients, message, requests, cancellationToken);
             }
             catch (RelayConnectionException e)
             {

@@ -25,20 +25,27 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
     /// <see cref="RelayConnectionException"/> when no session came about (the caller may try another host).
     /// </summary>
     public async Task<IReadOnlyList<RecipientOutcome>> SendAsync(
-        SmtpTarget target, string sender, IReadOnlyList<string> recipients, MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
+        SmtpTarget target, string sender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.RequireTls)
+        {
+            // RFC 8689 §4.2.1: TLS, and a certificate that names the host; an opportunistic session kept idle will not do.
+            target = target with { RequireTls = true, VerifyCertificate = true };
+        }
+
         SweepIdle();
         var destination = _destinations.GetOrAdd(target.Destination, _ => new Destination(Math.Max(1, options.MaxConnectionsPerDestination)));
         await destination.Slots.WaitAsync(cancellationToken);
         try
         {
-            var client = destination.TakeIdle(clock.GetUtcNow() - options.ConnectionReuseTime);
+            var client = requests.RequireTls ? null : destination.TakeIdle(clock.GetUtcNow() - options.ConnectionReuseTime);
             if (client is not null)
             {
                 try
                 {
-                    return await SendOnAsync(client, destination, target, sender, recipients, message, dsn, cancellationToken);
+                    return await SendOnAsync(client, destination, target, sender, recipients, message, requests, cancellationToken);
                 }
                 catch (RelayConnectionException)
                 {
@@ -47,7 +54,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             }
 
             client = await ConnectAsync(target, cancellationToken);
-            return await SendOnAsync(client, destination, target, sender, recipients, message, dsn, cancellationToken);
+            return await SendOnAsync(client, destination, target, sender, recipients, message, requests, cancellationToken);
         }
         finally
         {
@@ -57,12 +64,20 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
 
     private async Task<IReadOnlyList<RecipientOutcome>> SendOnAsync(
         RelayClient client, Destination destination, SmtpTarget target, string sender, IReadOnlyList<string> recipients,
-        MimeMessage message, DsnRequest? dsn, CancellationToken cancellationToken)
+        MimeMessage message, SendRequests requests, CancellationToken cancellationToken)
     {
         var remote = target.Description;
         client.Refused.Clear();
-        client.Dsn = dsn;
+        client.Dsn = requests.Dsn;
+        client.RequireTLS = requests.RequireTls;
         var keep = false;
+        if (requests.RequireTls && !client.Capabilities.HasFlag(SmtpCapabilities.RequireTLS))
+        {
+            // RFC 8689 §4.2.1: a next hop that does not promise REQUIRETLS further does not get the message.
+            await DisconnectQuietlyAsync(client);
+            return recipients.Select(r => RecipientOutcome.Permanent(r, "5.7.30", $"REQUIRETLS support required: {remote} does not offer REQUIRETLS", remote)).ToList();
+        }
+
         var progress = new TransferWatch();
         try
         {
@@ -70,7 +85,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
                 FormatOptions.Default, message, Mailbox(sender), recipients.Select(Mailbox), cancellationToken, progress);
             keep = true;
             // A next hop that takes DSN has the requests now and will send the notices (RFC 3461 §6.2.2).
-            var passedOn = dsn is not null && client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
+            var passedOn = requests.Dsn is not null && client.Capabilities.HasFlag(SmtpCapabilities.Dsn);
             return Outcomes(client, recipients, remote, r => RecipientOutcome.Delivered(r, "250 " + reply, remote) with { DsnPassedOn = passedOn });
         }
         catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.SenderNotAccepted)
@@ -96,7 +111,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         }
         finally
         {
-            if (keep && client.IsConnected)
+            if (keep && client.IsConnected && !requests.RequireTls)
             {
                 destination.ReturnIdle(client, clock.GetUtcNow());
             }

@@ -42,6 +42,23 @@ public sealed class SmtpDsnTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requiretls_is_offered_and_taken_only_inside_tls()
+    {
+        await using var wire = await SmtpWire.ConnectAsync(_server.Smtp);
+        await wire.ReadReplyAsync();
+        await wire.SendAsync("EHLO client.example\r\n");
+        Assert.DoesNotContain(await wire.ReadReplyAsync(), l => l.EndsWith("REQUIRETLS", StringComparison.Ordinal));
+        Assert.Equal("555 5.5.4 Unsupported option: REQUIRETLS", await wire.CommandAsync("MAIL FROM:<a@remote.example> REQUIRETLS"));
+
+        Assert.StartsWith("220", await wire.CommandAsync("STARTTLS"), StringComparison.Ordinal);
+        await wire.StartTlsAsync();
+        await wire.SendAsync("EHLO client.example\r\n");
+        Assert.Contains("250 REQUIRETLS", await wire.ReadReplyAsync());
+        Assert.Equal("555 5.5.4 Unsupported option: REQUIRETLS", await wire.CommandAsync("MAIL FROM:<a@remote.example> REQUIRETLS=YES"));
+        Assert.Equal("250 2.1.0 Ok", await wire.CommandAsync("MAIL FROM:<a@remote.example> REQUIRETLS"));
+    }
+
+    [Fact]
     public async Task Notify_success_from_mailkit_brings_a_delivered_notice_with_the_envelope_id_and_original_recipient()
     {
         await SendAsync("user2", "user3@example.jp", "dsn-success", DeliveryStatusNotification.Success, "env-success-1", DeliveryStatusNotificationType.HeadersOnly);

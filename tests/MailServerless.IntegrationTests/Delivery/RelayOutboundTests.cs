@@ -89,6 +89,18 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
     }
 
     [Fact]
+    public async Task A_requiretls_message_waits_rather_than_go_to_a_next_hop_without_tls()
+    {
+        // smtp-sink offers no STARTTLS: an ordinary message goes (opportunistic TLS), a REQUIRETLS one does not.
+        var message = (await _harness.AcceptAsync("sender@remote.example", ["friend@remote.example"], DeliveryHarness.Message("needs-tls"))) with { RequireTls = true };
+        var result = await _relay.HandleAsync(message, CancellationToken.None);
+
+        Assert.Equal(FunctionOutcome.Retry, result.Outcome);
+        Assert.Contains("TLS is required", result.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(_sink.Messages(), m => m.Contains("needs-tls", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_missing_body_is_dead_lettered_with_the_reason()
     {
         var message = await _harness.AcceptAsync("sender@remote.example", ["friend@remote.example"]);
@@ -155,7 +167,7 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
         var transport = new SmarthostTransport(options, sender);
 
         var mime = MimeKit.MimeMessage.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(DeliveryHarness.Message())));
-        var outcome = Assert.Single(await transport.SendAsync("user1@example.jp", ["friend@remote.example"], mime, null, CancellationToken.None));
+        var outcome = Assert.Single(await transport.SendAsync("user1@example.jp", ["friend@remote.example"], mime, SendRequests.None, CancellationToken.None));
         await serving;
 
         Assert.Equal(OutcomeKind.Permanent, outcome.Kind);

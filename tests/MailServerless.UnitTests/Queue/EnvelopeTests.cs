@@ -13,6 +13,7 @@ public sealed class EnvelopeTests
             Id = "id1", ReceivedAt = DateTimeOffset.UnixEpoch, MailFrom = "a@b.test", Recipients = ["c@example.jp"], BodyKey = "id1",
             AddedHeaders = "Authentication-Results: mx; spf=pass\r\n", RemovedHeaders = ["Authentication-Results:mx", "X-Spam"],
             Folder = "Junk", SpamScore = 8.5, AuthenticationResults = "Authentication-Results: mx; spf=pass\r\n", ArcSealDomain = "example.jp",
+            RequireTls = true,
         };
         var read = QueuedMessage.FromJson(message.ToJson());
         Assert.Equal(message.AddedHeaders, read.AddedHeaders);
@@ -21,6 +22,7 @@ public sealed class EnvelopeTests
         Assert.Equal(8.5, read.SpamScore);
         Assert.Equal(message.AuthenticationResults, read.AuthenticationResults);
         Assert.Equal("example.jp", read.ArcSealDomain);
+        Assert.True(read.RequireTls);
     }
 
     [Fact]
