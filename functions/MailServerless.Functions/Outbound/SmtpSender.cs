@@ -2,6 +2,7 @@ using MailServerless.Core.Queue;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -53,7 +54,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
                 }
             }
 
-            client = await ConnectAsync(target, cancellationToken);
+            client = await ConnectAsync(target, PolicyDomain(recipients, target), cancellationToken);
             return await SendOnAsync(client, destination, target, sender, recipients, message, requests, cancellationToken);
         }
         finally
@@ -132,11 +133,15 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
     /// <summary>The null sender is <c>MAIL FROM:&lt;&gt;</c>.</summary>
     private static MailboxAddress Mailbox(string address) => new(string.Empty, address);
 
-    private async Task<RelayClient> ConnectAsync(SmtpTarget target, CancellationToken cancellationToken)
+    /// <summary>The domain a TLS report is about: the recipients' (RFC 8460 §4.3 policy-domain).</summary>
+    private static string PolicyDomain(IReadOnlyList<string> recipients, SmtpTarget target) =>
+        recipients.Count > 0 && recipients[0].LastIndexOf('@') is var at and >= 0 ? recipients[0][(at + 1)..] : target.Host;
+
+    private async Task<RelayClient> ConnectAsync(SmtpTarget target, string policyDomain, CancellationToken cancellationToken)
     {
         try
         {
-            return await ConnectAsync(target, target.ImplicitTls ? SecureSocketOptions.SslOnConnect
+            return await ConnectAsync(target, policyDomain, target.ImplicitTls ? SecureSocketOptions.SslOnConnect
                 : target.RequireTls ? SecureSocketOptions.StartTls
                 : SecureSocketOptions.StartTlsWhenAvailable, cancellationToken);
         }
@@ -144,11 +149,11 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         {
             // Opportunistic TLS that fails (an old server, a broken certificate chain): plaintext, as
             // Postfix's "may" level does, rather than no delivery at all.
-            return await ConnectAsync(target, SecureSocketOptions.None, cancellationToken);
+            return await ConnectAsync(target, policyDomain, SecureSocketOptions.None, cancellationToken);
         }
     }
 
-    private async Task<RelayClient> ConnectAsync(SmtpTarget target, SecureSocketOptions security, CancellationToken cancellationToken)
+    private async Task<RelayClient> ConnectAsync(SmtpTarget target, string policyDomain, SecureSocketOptions security, CancellationToken cancellationToken)
     {
         var remote = target.Description;
         var client = new RelayClient
@@ -158,6 +163,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             CheckCertificateRevocation = false,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         };
+        string? certificateProblem = null;
         if (!target.VerifyCertificate)
         {
             // Opportunistic TLS to an MX (Postfix's "may" level: encrypt, do not authenticate), or a smarthost
@@ -165,6 +171,16 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
 #pragma warning disable CA5359
             client.ServerCertificateValidationCallback = (_, _, _, _) => true;
 #pragma warning restore CA5359
+        }
+        else
+        {
+            // The platform's verdict, kept to say in the TLS report what was wrong with the certificate.
+            client.ServerCertificateValidationCallback = (_, _, chain, errors) =>
+            {
+                var status = chain?.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status) ?? X509ChainStatusFlags.NoError;
+                certificateProblem = TlsFailureReport.CertificateResultType(errors, status);
+                return errors == System.Net.Security.SslPolicyErrors.None;
+            };
         }
 
         using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -215,6 +231,17 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
                 _ => new RelayConnectionException("4.4.1", $"connect to {remote}: {e.Message}".ReplaceLineEndings(" "), remote),
             };
             LogConnectFailed(remote, failure.Message);
+            var resultType = e switch
+            {
+                SslHandshakeException => certificateProblem ?? "validation-failure",
+                NotSupportedException when target.RequireTls && !client.IsSecure => "starttls-not-supported",
+                _ => null,
+            };
+            if (resultType is not null)
+            {
+                LogTlsFailure(new TlsFailureReport(resultType, target.Host, target.Address?.ToString(), policyDomain, failure.Message).ToJson());
+            }
+
             throw failure;
         }
     }
@@ -272,6 +299,9 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             destination.Slots.Dispose();
         }
     }
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "tls-rpt failure {Report}")]
+    private partial void LogTlsFailure(string report);
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "relay: {Remote}: {Reason}")]
     private partial void LogConnectFailed(string remote, string reason);

@@ -25,6 +25,8 @@ public sealed class SmarthostSecurityTests : IAsyncLifetime
         await using var sender = await SenderAsync($"--Mail:Relay:Password={MailServerInstance.Password}");
         await RelayScenario.SubmitAsync(sender, "user1", "friend@remote.example", "untrusted relay");
         await RelayScenario.WaitForLogAsync(sender, "status=deferred (TLS with 127.0.0.1");
+        // The failure in the terms of an SMTP TLS report (RFC 8460).
+        await RelayScenario.WaitForLogAsync(sender, "\"result-type\":\"certificate-not-trusted\",\"receiving-mx-hostname\":\"127.0.0.1\"");
         Assert.DoesNotContain(_relay.OutboundEnvelopes(), e => e.Contains("friend@remote.example", StringComparison.Ordinal));
         Assert.DoesNotContain(sender.Inbox("user1"), m => m.Contains("Undelivered", StringComparison.Ordinal));
     }
