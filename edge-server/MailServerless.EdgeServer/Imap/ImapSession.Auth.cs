@@ -23,7 +23,7 @@ public sealed partial class ImapSession
         connection.DiscardBufferedInput();
         connection.Write($"{command.Tag} OK Begin TLS negotiation now.");
         await connection.FlushAsync(cancellationToken);
-        if (!await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), cancellationToken))
+        if (!await connection.StartTlsAsync(services.Certificates.Context, services.Certificates.HandshakeTimeout, cancellationToken))
         {
             _state = ImapState.Logout;
         }

@@ -45,7 +45,7 @@ public sealed partial class ImapSession(
     public async Task RunAsync(CancellationToken stopping)
     {
         _parsing = CancellationTokenSource.CreateLinkedTokenSource(stopping, connection.Closed);
-        if (implicitTls && !await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), stopping))
+        if (implicitTls && !await connection.StartTlsAsync(services.Certificates.Context, services.Certificates.HandshakeTimeout, stopping))
         {
             return;
         }

@@ -194,7 +194,7 @@ public sealed partial class ManageSieveSession(ProtocolConnection connection, Ma
         connection.DiscardBufferedInput();
         Ok("Begin TLS negotiation now.");
         await connection.FlushAsync(cancellationToken);
-        if (!await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), cancellationToken))
+        if (!await connection.StartTlsAsync(services.Certificates.Context, services.Certificates.HandshakeTimeout, cancellationToken))
         {
             _quit = true;
             return;

@@ -42,7 +42,7 @@ public sealed partial class Pop3Session(
 
     public async Task RunAsync(CancellationToken stopping)
     {
-        if (implicitTls && !await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), stopping))
+        if (implicitTls && !await connection.StartTlsAsync(services.Certificates.Context, services.Certificates.HandshakeTimeout, stopping))
         {
             return;
         }
@@ -183,7 +183,7 @@ public sealed partial class Pop3Session(
         connection.DiscardBufferedInput();
         Ok("Begin TLS negotiation now.");
         await connection.FlushAsync(cancellationToken);
-        if (!await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), cancellationToken))
+        if (!await connection.StartTlsAsync(services.Certificates.Context, services.Certificates.HandshakeTimeout, cancellationToken))
         {
             _quit = true;
         }

@@ -26,6 +26,9 @@ public sealed class TlsCertificateProvider
 
     public X509Certificate2 Certificate => Current().Leaf;
 
+    /// <summary><c>Mail:Tls:HandshakeTimeout</c>: the one limit every listener gives a TLS handshake.</summary>
+    public TimeSpan HandshakeTimeout => _options.Tls.HandshakeTimeout;
+
     /// <summary>
     /// The certificate with its chain (the intermediates of a fullchain PEM), reloaded when the
     /// files change, so a renewed certificate (Let's Encrypt) is used without a restart.

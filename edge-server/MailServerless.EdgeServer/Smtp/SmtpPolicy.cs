@@ -32,18 +32,18 @@ public sealed class SmtpPolicy(
         }
     }
 
-    /// <summary>The reply to RCPT TO for <paramref name="address"/>; 250 when it is accepted.</summary>
-    public async Task<string> CheckRecipientAsync(string address, bool authenticated, bool smtpUtf8, CancellationToken cancellationToken)
+    /// <summary>The reply to RCPT TO for <paramref name="address"/>; positive when it is accepted.</summary>
+    public async Task<SmtpReply> CheckRecipientAsync(string address, bool authenticated, bool smtpUtf8, CancellationToken cancellationToken)
     {
         if (!address.All(char.IsAscii) && !smtpUtf8)
         {
-            return $"553 5.6.7 <{address}>: Must declare SMTPUTF8 to send unicode address";
+            return new SmtpReply(553, $"5.6.7 <{address}>: Must declare SMTPUTF8 to send unicode address");
         }
 
         if (!EmailAddress.TryParse(address, out var parsed))
         {
             // An address literal or something stranger: only an authenticated sender may relay.
-            return authenticated ? "250 2.1.5 Ok" : $"554 5.7.1 <{address}>: Relay access denied";
+            return authenticated ? new SmtpReply(250, "2.1.5 Ok") : new SmtpReply(554, $"5.7.1 <{address}>: Relay access denied");
         }
 
         try
@@ -52,45 +52,45 @@ public sealed class SmtpPolicy(
             switch (kind)
             {
                 case DomainKind.NotLocal:
-                    return authenticated ? "250 2.1.5 Ok" : $"554 5.7.1 <{address}>: Relay access denied";
+                    return authenticated ? new SmtpReply(250, "2.1.5 Ok") : new SmtpReply(554, $"5.7.1 <{address}>: Relay access denied");
                 case DomainKind.BackupMx:
-                    return "250 2.1.5 Ok";
+                    return new SmtpReply(250, "2.1.5 Ok");
             }
 
             if (!parsed.FitsLatin1)
             {
-                return $"553 5.6.7 <{address}>: Recipient address rejected: this domain takes no non-Latin-1 addresses";
+                return new SmtpReply(553, $"5.6.7 <{address}>: Recipient address rejected: this domain takes no non-Latin-1 addresses");
             }
 
             return await CheckLocalRecipientAsync(address, cancellationToken);
         }
         catch (DirectoryUnavailableException)
         {
-            return $"451 4.3.0 <{address}>: Temporary lookup failure";
+            return new SmtpReply(451, $"4.3.0 <{address}>: Temporary lookup failure");
         }
     }
 
-    private async Task<string> CheckLocalRecipientAsync(string address, CancellationToken cancellationToken)
+    private async Task<SmtpReply> CheckLocalRecipientAsync(string address, CancellationToken cancellationToken)
     {
         var resolution = await resolver.ResolveAsync(address, cancellationToken);
         if (resolution.Failure == ExpansionFailure.AliasLoop)
         {
-            return $"550 5.4.6 <{address}>: Recipient address rejected: alias expansion loop";
+            return new SmtpReply(550, $"5.4.6 <{address}>: Recipient address rejected: alias expansion loop");
         }
 
         if (resolution.Failure == ExpansionFailure.TooManyAddresses)
         {
-            return $"550 5.3.4 <{address}>: Recipient address rejected: alias expands to too many addresses";
+            return new SmtpReply(550, $"5.3.4 <{address}>: Recipient address rejected: alias expands to too many addresses");
         }
 
         if (resolution.Recipients.Any(r => r.Kind == RecipientKind.Misconfigured))
         {
-            return $"451 4.3.5 <{address}>: Server configuration error";
+            return new SmtpReply(451, $"4.3.5 <{address}>: Server configuration error");
         }
 
         if (resolution.Recipients.All(r => r.Kind == RecipientKind.UnknownUser))
         {
-            return $"550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table";
+            return new SmtpReply(550, $"5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table");
         }
 
         // A single full mailbox is refused now (no bounce later); an alias with several targets is
@@ -100,11 +100,11 @@ public sealed class SmtpPolicy(
             var usage = await store.OpenMailbox(mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes)).GetQuotaUsageAsync(cancellationToken);
             if (usage.WouldExceed(1))
             {
-                return $"552 5.2.2 <{address}>: Recipient address rejected: Mailbox full";
+                return new SmtpReply(552, $"5.2.2 <{address}>: Recipient address rejected: Mailbox full");
             }
         }
 
-        return "250 2.1.5 Ok";
+        return new SmtpReply(250, "2.1.5 Ok");
     }
 
     /// <summary>

@@ -33,7 +33,7 @@ public sealed partial class SmtpSession
 
         Reply("220 2.0.0 Ready to start TLS");
         await connection.FlushAsync(cancellationToken);
-        if (!await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), cancellationToken))
+        if (!await connection.StartTlsAsync(services.Certificates.Context, services.Certificates.HandshakeTimeout, cancellationToken))
         {
             LogTlsFailed(connection.RemoteAddress.ToString(), connection.LocalPort);
             _quit = true;

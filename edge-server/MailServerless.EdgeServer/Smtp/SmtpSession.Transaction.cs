@@ -225,7 +225,7 @@ public sealed partial class SmtpSession
         }
 
         var reply = await services.Policy.CheckRecipientAsync(recipient, mayRelay, _smtpUtf8, cancellationToken);
-        if (reply.StartsWith("250", StringComparison.Ordinal))
+        if (reply.IsPositive)
         {
             _recipients.Add(recipient);
             if (dsn.Notify != DsnNotify.Default || dsn.OriginalRecipient is not null)
@@ -233,12 +233,12 @@ public sealed partial class SmtpSession
                 _recipientDsn.TryAdd(recipient, dsn);
             }
 
-            Reply(reply);
+            Reply(reply.ToString());
         }
         else
         {
-            LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, recipient, reply);
-            Error(reply);
+            LogRejected(connection.RemoteAddress.ToString(), _mailFrom.Address, recipient, reply.ToString());
+            Error(reply.ToString());
         }
     }
 

@@ -32,7 +32,7 @@ public sealed partial class SmtpSession(
     public async Task RunAsync(CancellationToken stopping)
     {
         if (kind == SmtpListenerKind.Submissions &&
-            !await connection.StartTlsAsync(services.Certificates.Context, TimeSpan.FromSeconds(30), stopping))
+            !await connection.StartTlsAsync(services.Certificates.Context, services.Certificates.HandshakeTimeout, stopping))
         {
             LogTlsFailed(connection.RemoteAddress.ToString(), connection.LocalPort);
             return;

@@ -145,6 +145,9 @@ public sealed class TlsOptions
     public string? CertificatePath { get; set; }
 
     public string? KeyPath { get; set; }
+
+    /// <summary>How long a client has to finish the TLS handshake (STARTTLS and implicit TLS, every protocol).</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The <c>Mail:Autoconfig</c> settings.</summary>

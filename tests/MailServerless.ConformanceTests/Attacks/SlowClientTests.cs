@@ -19,9 +19,24 @@ public sealed class SlowClientTests : IAsyncLifetime
         $"--Mail:Smtp:IdleTimeout={Timeout}",
         $"--Mail:Pop3:IdleTimeout={Timeout}",
         $"--Mail:Imap:LoginTimeout={Timeout}",
-        $"--Mail:Imap:IdleTimeout={Timeout}");
+        $"--Mail:Imap:IdleTimeout={Timeout}",
+        $"--Mail:Tls:HandshakeTimeout={Timeout}");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_client_that_never_starts_its_tls_handshake_is_closed_after_the_handshake_timeout_on_every_implicit_tls_port()
+    {
+        foreach (var port in new[] { _server.Submissions, _server.Imaps, _server.Pop3s })
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync("127.0.0.1", port);
+            // Silent: no ClientHello. The server ends the connection (end of stream) at the configured 2 s; with the
+            // 30 s default the guard would cancel the read first and the test fail.
+            using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            Assert.Equal(0, await client.GetStream().ReadAsync(new byte[16], guard.Token));
+        }
+    }
 
     /// <summary>
     /// Sends <paramref name="text"/> one byte per <see cref="Interval"/> (70 bytes: 14 s) while reading

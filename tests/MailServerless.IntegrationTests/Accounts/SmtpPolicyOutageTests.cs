@@ -27,7 +27,8 @@ public sealed class SmtpPolicyOutageTests : IDisposable
     {
         var reply = await DownPolicy().CheckRecipientAsync("user1@example.jp", authenticated: false, smtpUtf8: false, CancellationToken.None);
 
-        Assert.StartsWith("451 4.3.0", reply, StringComparison.Ordinal);
+        Assert.True(reply.IsTransient);
+        Assert.StartsWith("451 4.3.0", reply.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
