@@ -133,8 +133,10 @@ public sealed partial class Pop3Session
             var heldCr = false;
             var bodyLinesLeft = bodyLines ?? int.MaxValue;
             int read;
-            while ((read = await file.ReadAsync(buffer, cancellationToken)) > 0)
+            // A read from the page cache: done where we are, not handed to the thread pool (as an async file read is on Linux).
+            while ((read = file.Read(buffer)) > 0)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var chunk = buffer.AsMemory(0, read);
                 if (heldCr)
                 {
@@ -193,7 +195,11 @@ public sealed partial class Pop3Session
                     chunk = chunk[(newline + 1)..];
                 }
 
-                await connection.FlushAsync(cancellationToken);
+                // A large message goes out as it is read; a small one leaves with its "." in one send.
+                if (connection.UnflushedBytes > 64 * 1024)
+                {
+                    await connection.FlushAsync(cancellationToken);
+                }
             }
 
             if (heldCr)
