@@ -126,22 +126,10 @@ postfix -c "$PF_CONF_DIR" stop >/dev/null 2>&1 || true
 while [ -e "$DC_PIDFILE" ] && kill -0 "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null; do sleep 0.2; done
 
 echo "== MailServerless"
-# The server itself as a deployment runs it: published ReadyToRun (no JIT at the first command).
-dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
-  -o "$WORK/server" "$ROOT/edge-server/MailServerless.EdgeServer" >/dev/null
-export MAILSERVERLESS_SERVER_DLL="$WORK/server/MailServerless.EdgeServer.dll"
-# The server runs until its standard input (a FIFO held open here) closes; "restart" restarts it on the same data.
-fifo="$WORK/serve.fifo"; out="$WORK/serve.out"
-mkfifo "$fifo"
-dotnet "$HERE/bin/Release/net10.0/MailServerless.Benchmarks.dll" serve \
-  --mysql "Server=127.0.0.1;Port=$DB_PORT;Database=$DB_NAME;User ID=$DB_USER;Password=$DB_PASS" <"$fifo" >"$out" &
-server=$!
-exec 3>"$fifo"
-until [ -s "$out" ]; do kill -0 "$server" || exit 1; sleep 0.2; done
-line=$(head -1 "$out")
-smtp=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$line")
-imap=$(sed -n 's/.*imap=\([0-9]*\).*/\1/p' <<<"$line")
-glob=$(sed -n 's/.*maildirs=\(.*\)$/\1/p' <<<"$line")
+# shellcheck source=serve-published.sh
+source "$HERE/serve-published.sh"
+start_published_server
+smtp=$port
 base="${glob%user\*}"
 fill "$smtp" "${base}user100/new" "$IMAP_MSGS"
 write_maildir "${base}user98" "$LARGE_MSGS"

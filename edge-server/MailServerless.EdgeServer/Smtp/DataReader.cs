@@ -212,31 +212,54 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
             }
 
             var b = span[i++];
-            if (_pendingCr)
+            switch (LineEnds(b))
             {
-                _pendingCr = false;
-                if (b != '\n')
-                {
+                case LineByte.Bare:
                     _bareLineEnd = true;
                     return;
-                }
-
-                EndLine();
-                continue;
-            }
-
-            switch (b)
-            {
-                case (byte)'\r':
-                    _pendingCr = true;
-                    continue;
-                case (byte)'\n':
-                    _bareLineEnd = true;
-                    return;
-                default:
+                case LineByte.LineEnd:
+                    EndLine();
+                    break;
+                case LineByte.Text:
                     StartOrContinueLine(b);
                     break;
             }
+        }
+    }
+
+    /// <summary>What an octet is to the line structure, DATA's and BDAT's alike.</summary>
+    private enum LineByte
+    {
+        /// <summary>Part of a line.</summary>
+        Text,
+
+        /// <summary>A CR, held until the next octet says whether it ends the line.</summary>
+        HeldCr,
+
+        /// <summary>The LF of a CRLF: the line has ended.</summary>
+        LineEnd,
+
+        /// <summary>A LF without a CR, or a CR without a LF: refused (SMTP smuggling).</summary>
+        Bare,
+    }
+
+    private LineByte LineEnds(byte b)
+    {
+        if (_pendingCr)
+        {
+            _pendingCr = false;
+            return b == '\n' ? LineByte.LineEnd : LineByte.Bare;
+        }
+
+        switch (b)
+        {
+            case (byte)'\r':
+                _pendingCr = true;
+                return LineByte.HeldCr;
+            case (byte)'\n':
+                return LineByte.Bare;
+            default:
+                return LineByte.Text;
         }
     }
 
@@ -264,31 +287,18 @@ public sealed class DataReader(PipeReader input, PipeWriter output, long maxSize
             }
 
             reader.TryRead(out var b);
-            if (_pendingCr)
+            switch (LineEnds(b))
             {
-                _pendingCr = false;
-                if (b != '\n')
-                {
+                case LineByte.Bare:
                     return (reader.Position, DataOutcome.BareLineEnd);
-                }
-
-                if (_afterDot)
-                {
+                case LineByte.LineEnd when _afterDot:
                     // CRLF "." CRLF: the end of the data.
                     return (reader.Position, DataOutcome.Complete);
-                }
-
-                EndLine();
-                continue;
-            }
-
-            switch (b)
-            {
-                case (byte)'\r':
-                    _pendingCr = true;
+                case LineByte.LineEnd:
+                    EndLine();
                     continue;
-                case (byte)'\n':
-                    return (reader.Position, DataOutcome.BareLineEnd);
+                case LineByte.HeldCr:
+                    continue;
             }
 
             if (_atLineStart && !_afterDot && b == '.')
