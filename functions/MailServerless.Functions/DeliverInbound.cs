@@ -103,7 +103,7 @@ public sealed partial class DeliverInbound(
         await ForwardAsync(message, plan.Vacation, MessagePurpose.Vacation, "vac", cancellationToken);
         await bounces.SendAsync(message, plan.Failures, cancellationToken);
         // RFC 3461 NOTIFY=SUCCESS: delivered into the mailbox, the end of the road (Action: delivered).
-        await SendNoticeQuietlyAsync(bounces, logger, message, NoticeKind.Delivered, delivered, cancellationToken);
+        await bounces.SendNoticeQuietlyAsync(message, NoticeKind.Delivered, delivered, cancellationToken);
 
         if (temporary.Count == 0)
         {
@@ -113,33 +113,11 @@ public sealed partial class DeliverInbound(
         // Only the recipients that failed for now are tried again: the others are settled (delivered,
         // forwarded or bounced), and a second try must not change what the sender was told.
         var waiting = temporary.Select(t => t.Original).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var remaining = await WarnOfDelayAsync(
+        var remaining = await bounces.WarnOfDelayAsync(
             message with { Recipients = waiting },
-            temporary.Select(t => new ReportedRecipient(t.Original, t.Original, "4.0.0", t.Reason)).ToList(), DateTimeOffset.UtcNow, options, bounces,
-            logger, cancellationToken);
+            temporary.Select(t => new ReportedRecipient(t.Original, t.Original, "4.0.0", t.Reason)).ToList(), DateTimeOffset.UtcNow, cancellationToken);
         return FunctionResult.Retry(string.Join("; ", temporary.Select(t => t.Reason).Distinct()), remaining);
     }
-
-    /// <summary>
-    /// A success notice that cannot be queued is logged and given up: what it reports is done, and a retry for the
-    /// notice's sake would deliver the message again.
-    /// </summary>
-    internal static async Task SendNoticeQuietlyAsync(
-        NonDeliveryReports notices, ILogger logger, QueuedMessage message, NoticeKind kind, IReadOnlyList<ReportedRecipient> recipients,
-        CancellationToken cancellationToken)
-    {
-        try
-        {
-            await notices.SendNoticeAsync(message, kind, recipients, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogNoticeFailed(logger, message.Id, kind.ToString().ToLowerInvariant(), e.Message);
-        }
-    }
-
-    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "{Id}: the {Kind} notification could not be queued: {Reason}")]
-    private static partial void LogNoticeFailed(ILogger logger, string id, string kind, string reason);
 
     /// <summary>
     /// The DSN requests of a forward (RFC 3461 §6.2.7.2): each outside address an alias or forwarding leads to carries the
@@ -147,41 +125,6 @@ public sealed partial class DeliverInbound(
     /// </summary>
     private static DsnRequest? ForwardedDsn(DsnRequest? dsn, IReadOnlyDictionary<string, string> originals) =>
         dsn is null ? null : dsn with { Recipients = originals.ToDictionary(p => p.Key, p => dsn.For(p.Value), StringComparer.OrdinalIgnoreCase) };
-
-    /// <summary>
-    /// NOTIFY=DELAY (RFC 3461): once a recipient has waited <see cref="DeliveryOptions.DelayWarningAfter"/>, its sender
-    /// is told, once; returns the message to retry, which remembers whom it told.
-    /// </summary>
-    internal static async Task<QueuedMessage> WarnOfDelayAsync(
-        QueuedMessage message, IReadOnlyList<ReportedRecipient> waiting, DateTimeOffset now, DeliveryOptions options, NonDeliveryReports notices,
-        ILogger logger, CancellationToken cancellationToken)
-    {
-        if (now - message.ReceivedAt < options.DelayWarningAfter)
-        {
-            return message;
-        }
-
-        var told = message.DelayNotified ?? [];
-        var due = waiting.Where(w => !told.Contains(w.QueuedAs, StringComparer.OrdinalIgnoreCase) && NonDeliveryReports.Wants(message, w.QueuedAs, NoticeKind.Delayed))
-            .ToList();
-        if (due.Count == 0)
-        {
-            return message;
-        }
-
-        try
-        {
-            await notices.SendNoticeAsync(message, NoticeKind.Delayed, due, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The retry goes ahead all the same, and the next one tries the notice again.
-            LogNoticeFailed(logger, message.Id, "delay", e.Message);
-            return message;
-        }
-
-        return message with { DelayNotified = [.. told, .. due.Select(d => d.QueuedAs)] };
-    }
 
     /// <summary>
     /// Writes the copy for one mailbox: Return-Path and Delivered-To (and X-Original-To for a subaddress), the edge's

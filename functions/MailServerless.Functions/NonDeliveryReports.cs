@@ -49,6 +49,58 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
         LogBounceQueued(message.Id, kind.ToString().ToLowerInvariant(), id, message.MailFrom, wanted.Count);
     }
 
+    /// <summary>
+    /// A success notice that cannot be queued is logged and given up: what it reports is done, and a retry for the
+    /// notice's sake would deliver the message again.
+    /// </summary>
+    public async Task SendNoticeQuietlyAsync(QueuedMessage message, NoticeKind kind, IReadOnlyList<ReportedRecipient> recipients, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            await SendNoticeAsync(message, kind, recipients, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogNoticeFailed(message.Id, kind.ToString().ToLowerInvariant(), e.Message);
+        }
+    }
+
+    /// <summary>
+    /// NOTIFY=DELAY (RFC 3461): once a recipient has waited <see cref="DeliveryOptions.DelayWarningAfter"/>, its sender
+    /// is told, once; returns the message to retry, which remembers whom it told.
+    /// </summary>
+    public async Task<QueuedMessage> WarnOfDelayAsync(
+        QueuedMessage message, IReadOnlyList<ReportedRecipient> waiting, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(waiting);
+        if (now - message.ReceivedAt < options.DelayWarningAfter)
+        {
+            return message;
+        }
+
+        var told = message.DelayNotified ?? [];
+        var due = waiting.Where(w => !told.Contains(w.QueuedAs, StringComparer.OrdinalIgnoreCase) && Wants(message, w.QueuedAs, NoticeKind.Delayed)).ToList();
+        if (due.Count == 0)
+        {
+            return message;
+        }
+
+        try
+        {
+            await SendNoticeAsync(message, NoticeKind.Delayed, due, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The retry goes ahead all the same, and the next one tries the notice again.
+            LogNoticeFailed(message.Id, "delay", e.Message);
+            return message;
+        }
+
+        return message with { DelayNotified = [.. told, .. due.Select(d => d.QueuedAs)] };
+    }
+
     /// <summary>Whether the sender asked (or by default wants) to hear this of the recipient.</summary>
     public static bool Wants(QueuedMessage message, string queuedAs, NoticeKind kind)
     {
@@ -94,6 +146,9 @@ public sealed partial class NonDeliveryReports(IBlobStore blobs, IMessageQueue i
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "{Id}: sender {Kind} notification {Bounce} to <{Sender}> for {Count} recipient(s)")]
     private partial void LogBounceQueued(string id, string kind, string bounce, string sender, int count);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "{Id}: the {Kind} notification could not be queued: {Reason}")]
+    private partial void LogNoticeFailed(string id, string kind, string reason);
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "{Id}: {Count} recipient(s) failed; NOTIFY asks for no bounce")]
     private partial void LogNotWanted(string id, int count);

@@ -120,11 +120,6 @@ python3 "$MB" conn-bench --server-pid "$DC_PIDFILE" --port "$IMAP_PORT" --label 
 python3 "$MB" conn-bench --server-pid "$DC_PIDFILE" --port "$IMAP_PORT" --label dovecot-starttls --count "$IDLE_CONNS" \
   --user-range 1-100 | tee -a "$THEIRS" || true
 run_stress dovecot "$IMAP_PORT" "$THEIRS"
-# Dovecot and Postfix go; the anchor's MariaDB stays, as our server's directory.
-kill "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null || true
-postfix -c "$PF_CONF_DIR" stop >/dev/null 2>&1 || true
-while [ -e "$DC_PIDFILE" ] && kill -0 "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null; do sleep 0.2; done
-
 echo "== MailServerless"
 # shellcheck source=serve-published.sh
 source "$HERE/serve-published.sh"

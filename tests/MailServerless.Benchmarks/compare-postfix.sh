@@ -55,11 +55,6 @@ python3 "$MB" pop-bench --port "$POP3_PORT" --user user99@example.jp --expect "$
   --server-pid "$DC_PIDFILE" --label dovecot | tee -a "$THEIRS"
 python3 "$MB" conn-bench --server-pid "$DC_PIDFILE" --port "$IMAP_PORT" --label dovecot-plain --count "$IDLE_CONNS" \
   --user-range 1-100 --no-starttls | tee -a "$THEIRS" || true
-# Dovecot and Postfix go; the anchor's MariaDB stays, as our server's directory.
-kill "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null || true
-postfix -c "$PF_CONF_DIR" stop >/dev/null 2>&1 || true
-while [ -e "$DC_PIDFILE" ] && kill -0 "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null; do sleep 0.2; done
-
 echo "== MailServerless"
 # shellcheck source=serve-published.sh
 source "$HERE/serve-published.sh"

@@ -3,10 +3,14 @@
 # MariaDB PostfixAdmin database. It runs until its standard input, a FIFO held open here on fd 3, closes; writing
 # "restart" to fd 3 restarts it on the same data.
 #
-#   start_published_server   needs HERE, ROOT, WORK and the anchor's DB_PORT, DB_NAME, DB_USER, DB_PASS; sets server
+#   start_published_server   stops the anchor's Dovecot and Postfix (its MariaDB stays, as our directory), then starts
+#                            ours; needs HERE, ROOT, WORK and the anchor's env.sh (DC_PIDFILE, PF_CONF_DIR, DB_*); sets server
 #                            (the host's pid), out (its output), port (SMTP), pop3, imap, pid (the server's) and glob
 #                            (the Maildirs, user*).
 start_published_server() {
+  kill "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null || true
+  postfix -c "$PF_CONF_DIR" stop >/dev/null 2>&1 || true
+  while [ -e "$DC_PIDFILE" ] && kill -0 "$(tr -dc 0-9 <"$DC_PIDFILE")" 2>/dev/null; do sleep 0.2; done
   dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
     -o "$WORK/server" "$ROOT/edge-server/MailServerless.EdgeServer" >/dev/null
   export MAILSERVERLESS_SERVER_DLL="$WORK/server/MailServerless.EdgeServer.dll"

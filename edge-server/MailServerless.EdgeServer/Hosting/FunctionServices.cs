@@ -55,8 +55,7 @@ public static class FunctionServices
             sp.GetRequiredService<IRelayTransport>(), sp.GetRequiredService<DkimSigning>(), sp.GetRequiredService<VacationResponder>(),
             sp.GetRequiredService<NonDeliveryReports>(), sp.GetRequiredService<IAccountDirectory>(), sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<QueueOptions>(),
-            sp.GetRequiredService<DeliveryOptions>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RelayOutbound>>(),
-            sp.GetRequiredService<ArcSealing>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RelayOutbound>>(), sp.GetRequiredService<ArcSealing>()));
         return services;
     }
 }

@@ -59,8 +59,4 @@ public sealed record DsnRequest
         : Recipients?.FirstOrDefault(p => p.Key.Equals(recipient, StringComparison.OrdinalIgnoreCase)).Value ?? Defaults;
 
     public static RecipientDsn Defaults { get; } = new();
-
-    /// <summary>The parameters for a message carrying only <paramref name="recipients"/> (a copy for some of them).</summary>
-    public DsnRequest Only(IEnumerable<string> recipients) =>
-        this with { Recipients = recipients.Distinct(StringComparer.OrdinalIgnoreCase).ToDictionary(r => r, For, StringComparer.OrdinalIgnoreCase) };
 }

@@ -22,7 +22,6 @@ public sealed partial class RelayOutbound(
     IBlobStore blobs,
     IMessageQueue inbound,
     QueueOptions queue,
-    DeliveryOptions delivery,
     TimeProvider clock,
     ILogger<RelayOutbound> logger,
     ArcSealing? arc = null) : IQueueFunction
@@ -131,16 +130,16 @@ public sealed partial class RelayOutbound(
         }
 
         // Never a reason to retry: the recipients it reports have the message.
-        await DeliverInbound.SendNoticeQuietlyAsync(bounces, logger, message, NoticeKind.Relayed, relayed, cancellationToken);
+        await bounces.SendNoticeQuietlyAsync(message, NoticeKind.Relayed, relayed, cancellationToken);
         if (retry.Count == 0)
         {
             return FunctionResult.Done;
         }
 
-        var remaining = await DeliverInbound.WarnOfDelayAsync(
+        var remaining = await bounces.WarnOfDelayAsync(
             message with { Recipients = retry.Select(r => r.Recipient).ToList() },
             retry.Select(r => new ReportedRecipient(r.Recipient, string.Empty, r.Status, r.Diagnostic.ReplaceLineEndings(" "), r.RemoteMta)).ToList(),
-            clock.GetUtcNow(), delivery, bounces, logger, cancellationToken);
+            clock.GetUtcNow(), cancellationToken);
         return FunctionResult.Retry(string.Join("; ", retry.Select(r => r.Diagnostic).Distinct()), remaining);
     }
 

@@ -30,7 +30,7 @@ public sealed class RelayOutboundTests(SqliteSeededDirectory seeded) : IClassFix
                 new SenderOwnership(new RecipientResolver(seeded.Test.Directory, "autoreply.example.jp"))),
             new VacationResponder(seeded.Test.Database, _harness.Blobs, _harness.Inbound, TimeProvider.System, NullLogger<VacationResponder>.Instance),
             new NonDeliveryReports(_harness.Blobs, _harness.Inbound, delivery, NullLogger<NonDeliveryReports>.Instance),
-            seeded.Test.Directory, _harness.Blobs, _harness.Inbound, new QueueOptions(), delivery, TimeProvider.System, NullLogger<RelayOutbound>.Instance);
+            seeded.Test.Directory, _harness.Blobs, _harness.Inbound, new QueueOptions(), TimeProvider.System, NullLogger<RelayOutbound>.Instance);
     }
 
     public async Task DisposeAsync() => await _sink.DisposeAsync();
