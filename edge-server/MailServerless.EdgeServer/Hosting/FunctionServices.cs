@@ -5,6 +5,7 @@ using MailServerless.Core.Queue;
 using MailServerless.Core.Storage;
 using MailServerless.Functions;
 using MailServerless.Functions.Outbound;
+using MailServerless.Functions.Outbound.Security;
 
 namespace MailServerless.EdgeServer.Hosting;
 
@@ -37,15 +38,22 @@ public static class FunctionServices
         services.AddSingleton<IDkimPublication>(sp => new DnsDkimPublication(sp.GetRequiredService<Core.Dns.DnsResolver>()));
         services.AddSingleton<DkimSigning>();
         services.AddSingleton<ArcSealing>();
+        services.AddSingleton(sp => new CertificateTrust(sp.GetRequiredService<RelayOptions>().CaFile));
         services.AddSingleton(sp => new SmtpSender(
             sp.GetRequiredService<RelayOptions>(), sp.GetRequiredService<MailOptions>().EffectiveHostName, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<SmtpSender>>()));
+            sp.GetRequiredService<ILogger<SmtpSender>>(), sp.GetRequiredService<CertificateTrust>()));
+        services.AddSingleton(sp => new MtaStsPolicies(
+            sp.GetRequiredService<Core.Dns.IDnsLookup>(), sp.GetRequiredService<RelayOptions>(), sp.GetRequiredService<CertificateTrust>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<MtaStsPolicies>>()));
         services.AddSingleton<IRelayTransport>(sp =>
         {
             var relay = sp.GetRequiredService<RelayOptions>();
+            var dns = sp.GetRequiredService<Core.Dns.IDnsLookup>();
             return relay.Mode == RelayMode.Smarthost
                 ? new SmarthostTransport(relay, sp.GetRequiredService<SmtpSender>())
-                : new DirectTransport(relay, new MxResolver(sp.GetRequiredService<Core.Dns.IDnsLookup>(), sp.GetRequiredService<MailOptions>().EffectiveHostName), sp.GetRequiredService<SmtpSender>());
+                : new DirectTransport(
+                    relay, new MxResolver(dns, sp.GetRequiredService<MailOptions>().EffectiveHostName), sp.GetRequiredService<SmtpSender>(),
+                    new TransportSecurity(dns, relay.MtaSts ? sp.GetRequiredService<MtaStsPolicies>() : null, relay.Dane));
         });
         services.AddSingleton(sp => new VacationResponder(
             sp.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>(), sp.GetRequiredService<IBlobStore>(),

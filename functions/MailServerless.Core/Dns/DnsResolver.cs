@@ -28,6 +28,8 @@ public sealed class DnsResolver : IDnsLookup
         settings.ThrowDnsErrors = false;
         settings.ContinueOnDnsError = false;
         settings.UseTcpFallback = true;
+        // The DO bit (RFC 3225): a validating resolver then sets AD on what it validated, which DANE relies on.
+        settings.RequestDnsSecRecords = true;
         _client = new LookupClient(settings);
         _cache = new DnsCache(options.CacheSize, clock);
     }
@@ -61,6 +63,10 @@ public sealed class DnsResolver : IDnsLookup
 
     public Task<DnsResult<MxHost>> MxAsync(string name, CancellationToken cancellationToken) =>
         LookupAsync(name, QueryType.MX, answers => answers.MxRecords().Select(r => new MxHost(r.Preference, r.Exchange.Value.TrimEnd('.'))), cancellationToken);
+
+    public Task<DnsResult<Tlsa>> TlsaAsync(string name, CancellationToken cancellationToken) =>
+        LookupAsync(name, QueryType.TLSA, answers => answers.TlsaRecords().Select(r => new Tlsa(
+            (byte)r.CertificateUsage, (byte)r.Selector, (byte)r.MatchingType, r.CertificateAssociationData.ToArray())), cancellationToken);
 
     public Task<DnsResult<string>> PtrAsync(IPAddress address, CancellationToken cancellationToken)
     {
@@ -108,9 +114,10 @@ public sealed class DnsResolver : IDnsLookup
 
         var negativeTtl = response.Authorities.SoaRecords().Select(s => TimeSpan.FromSeconds(Math.Min(s.Minimum, (uint)s.InitialTimeToLive)))
             .DefaultIfEmpty(DefaultNegativeTtl).Min();
+        var authenticated = response.Header.IsAuthenticData;
         if (response.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain)
         {
-            return (new DnsResult<T>(DnsStatus.NotFound, []), Cap(negativeTtl));
+            return (new DnsResult<T>(DnsStatus.NotFound, []) { Authenticated = authenticated }, Cap(negativeTtl));
         }
 
         if (response.HasError)
@@ -121,7 +128,7 @@ public sealed class DnsResolver : IDnsLookup
         var answers = response.Answers.ToList();
         var records = select(answers).ToList();
         var ttl = records.Count == 0 ? negativeTtl : TimeSpan.FromSeconds(answers.Min(a => a.InitialTimeToLive));
-        return (new DnsResult<T>(DnsStatus.Found, records), Cap(ttl));
+        return (new DnsResult<T>(DnsStatus.Found, records) { Authenticated = authenticated }, Cap(ttl));
     }
 
     private static TimeSpan Cap(TimeSpan ttl) => ttl > MaxTtl ? MaxTtl : ttl;

@@ -3,10 +3,16 @@ using MailServerless.Core.Dns;
 
 namespace MailServerless.Functions.Outbound;
 
+/// <summary>One MX host to try, with its addresses.</summary>
+/// <param name="Secure">
+/// DNSSEC vouched for the MX records and for this host's addresses (RFC 7672 §2.2): only then do its TLSA records count.
+/// </param>
+public sealed record MxHostRoute(string Host, IReadOnlyList<IPAddress> Addresses, bool Secure);
+
 /// <summary>Where mail for a domain goes, or why it cannot go anywhere.</summary>
 /// <param name="Hosts">The MX hosts in the order to try, each with its addresses.</param>
 /// <param name="Failure">When there are none: the status and the reason.</param>
-public sealed record MxRoute(IReadOnlyList<(string Host, IReadOnlyList<IPAddress> Addresses)> Hosts, RecipientOutcome? Failure);
+public sealed record MxRoute(IReadOnlyList<MxHostRoute> Hosts, RecipientOutcome? Failure);
 
 /// <summary>
 /// MX look-ups as RFC 5321 §5.1 has them: MX records by preference (equal ones in random order), the
@@ -42,8 +48,8 @@ public sealed class MxResolver(IDnsLookup dns, string localHost)
         if (records.Count == 0)
         {
             // No MX: the domain itself is the host (RFC 5321 §5.1, "implicit MX").
-            var (own, failed) = await AddressesAsync(domain, cancellationToken);
-            return own.Count > 0 ? new MxRoute([(domain, own)], null)
+            var (own, failed, secure) = await AddressesAsync(domain, cancellationToken);
+            return own.Count > 0 ? new MxRoute([new MxHostRoute(domain, own, mx.Authenticated && secure)], null)
                 : failed ? Failed(RecipientOutcome.Temporary(recipient, "4.4.3", $"Host or domain name lookup failed for {domain} type=A/AAAA"))
                 : Failed(RecipientOutcome.Permanent(recipient, "5.4.4", $"Host or domain name not found: {domain} has no MX and no address record"));
         }
@@ -57,13 +63,13 @@ public sealed class MxResolver(IDnsLookup dns, string localHost)
             }
         }
 
-        var hosts = new List<(string, IReadOnlyList<IPAddress>)>();
+        var hosts = new List<MxHostRoute>();
         foreach (var record in records.GroupBy(r => r.Preference).OrderBy(g => g.Key).SelectMany(g => g.OrderBy(_ => Random.Shared.Next())))
         {
-            var (addresses, _) = await AddressesAsync(record.Host, cancellationToken);
+            var (addresses, _, secure) = await AddressesAsync(record.Host, cancellationToken);
             if (addresses.Count > 0)
             {
-                hosts.Add((record.Host, addresses));
+                hosts.Add(new MxHostRoute(record.Host, addresses, mx.Authenticated && secure));
             }
         }
 
@@ -72,25 +78,30 @@ public sealed class MxResolver(IDnsLookup dns, string localHost)
             : Failed(RecipientOutcome.Temporary(recipient, "4.4.4", $"No MX host of {domain} has an address ({string.Join(", ", records.Select(r => r.Host))})"));
     }
 
-    /// <summary>The host's A and AAAA addresses; <c>Failed</c> when a look-up got no answer (as opposed to "none").</summary>
-    private async Task<(IReadOnlyList<IPAddress> Addresses, bool Failed)> AddressesAsync(string host, CancellationToken cancellationToken)
+    /// <summary>
+    /// The host's A and AAAA addresses; <c>Failed</c> when a look-up got no answer (as opposed to "none"), <c>Secure</c>
+    /// when DNSSEC vouched for both answers.
+    /// </summary>
+    private async Task<(IReadOnlyList<IPAddress> Addresses, bool Failed, bool Secure)> AddressesAsync(string host, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(host, out var literal))
         {
-            return ([literal], false);
+            return ([literal], false, false);
         }
 
         var addresses = new List<IPAddress>();
         var failed = false;
+        var secure = true;
         foreach (var ipv6 in new[] { false, true })
         {
             // No answer for now: this host is skipped (the next one tried), and "none" is not concluded.
             var answer = await dns.AddressesAsync(host, ipv6, cancellationToken);
             failed |= answer.Status == DnsStatus.Failed;
+            secure &= answer.Authenticated;
             addresses.AddRange(answer.Records);
         }
 
-        return (addresses, failed);
+        return (addresses, failed, secure && !failed);
     }
 
     private static MxRoute Failed(RecipientOutcome failure) => new([], failure);

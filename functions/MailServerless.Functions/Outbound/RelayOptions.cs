@@ -49,6 +49,21 @@ public sealed class RelayOptions
     /// <summary>Waiting for any one reply (Postfix's <c>smtp_data_done_timeout</c> is the longest: 600 s).</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>PEM certificate authorities trusted besides the system's, for MX hosts, smarthosts and MTA-STS policy hosts (Postfix's <c>smtp_tls_CAfile</c>).</summary>
+    public string CaFile { get; set; } = string.Empty;
+
+    /// <summary>Direct delivery honours recipient domains' MTA-STS policies (RFC 8461).</summary>
+    public bool MtaSts { get; set; } = true;
+
+    /// <summary>The HTTPS port MTA-STS policies are fetched from: 443, as RFC 8461 §3.3 has it; another only for a test.</summary>
+    public int MtaStsPort { get; set; } = 443;
+
+    /// <summary>How long a policy fetch may take (RFC 8461 §3.3 suggests at least a minute).</summary>
+    public TimeSpan MtaStsFetchTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Direct delivery honours DNSSEC-signed TLSA records of MX hosts (DANE, RFC 7672); needs a validating resolver in <c>Mail:Dns:Servers</c>.</summary>
+    public bool Dane { get; set; } = true;
+
     public int EffectivePort => Port ?? (Mode == RelayMode.Smarthost ? 587 : 25);
 
     public bool EffectiveRequireTls => RequireTls ?? Mode == RelayMode.Smarthost;

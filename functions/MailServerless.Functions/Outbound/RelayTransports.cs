@@ -1,3 +1,4 @@
+using MailServerless.Functions.Outbound.Security;
 using MimeKit;
 
 namespace MailServerless.Functions.Outbound;
@@ -25,8 +26,11 @@ public sealed class SmarthostTransport(RelayOptions options, SmtpSender sender) 
     }
 }
 
-/// <summary>Straight to each recipient domain's MX hosts, in preference order, with STARTTLS when offered.</summary>
-public sealed class DirectTransport(RelayOptions options, MxResolver resolver, SmtpSender sender) : IRelayTransport
+/// <summary>
+/// Straight to each recipient domain's MX hosts, in preference order, with STARTTLS when offered, or as the domain's
+/// DANE records or MTA-STS policy require (<see cref="TransportSecurity"/>).
+/// </summary>
+public sealed class DirectTransport(RelayOptions options, MxResolver resolver, SmtpSender sender, TransportSecurity security) : IRelayTransport
 {
     public async Task<IReadOnlyList<RecipientOutcome>> SendAsync(
         string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests, CancellationToken cancellationToken)
@@ -44,7 +48,7 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
 
             try
             {
-                outcomes.AddRange(await SendToDomainAsync(route, envelopeSender, list, message, requests, cancellationToken));
+                outcomes.AddRange(await SendToDomainAsync(group.Key, route, envelopeSender, list, message, requests, cancellationToken));
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -59,21 +63,47 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
     /// <summary>Addresses tried per domain and message (Postfix's <c>smtp_mx_address_limit</c>): a domain of dead hosts cannot hold a worker for long.</summary>
     private const int MaxAddressesTried = 5;
 
-    /// <summary>Each address of each MX in turn until one takes the session; when none does, the last reason for all.</summary>
+    /// <summary>
+    /// Each address of each MX in turn until one takes the session; when none does, the last reason for all. A host
+    /// the domain's policy rules out is passed over, and if every host is, the mail waits (RFC 8461 §5: a temporary failure).
+    /// </summary>
     private async Task<IReadOnlyList<RecipientOutcome>> SendToDomainAsync(
-        MxRoute route, string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests, CancellationToken cancellationToken)
+        string domain, MxRoute route, string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests,
+        CancellationToken cancellationToken)
     {
+        var policy = await security.PolicyAsync(domain, cancellationToken);
         RelayConnectionException? last = null;
-        foreach (var (host, address) in route.Hosts.SelectMany(h => h.Addresses.Select(a => (h.Host, a))).Take(MaxAddressesTried))
+        var tried = 0;
+        foreach (var host in route.Hosts)
         {
-            var target = new SmtpTarget(host, address, options.EffectivePort, ImplicitTls: false, options.EffectiveRequireTls, VerifyCertificate: false);
-            try
+            var rules = await security.ForHostAsync(host, domain, policy, cancellationToken);
+            if (rules.Refusal is not null)
             {
-                return await sender.SendAsync(target, envelopeSender, recipients, message, requests, cancellationToken);
+                last = new RelayConnectionException("4.7.5", rules.Refusal, host.Host);
+                continue;
             }
-            catch (RelayConnectionException e)
+
+            foreach (var address in host.Addresses)
             {
-                last = e;
+                if (tried++ >= MaxAddressesTried)
+                {
+                    break;
+                }
+
+                var target = new SmtpTarget(
+                    host.Host, address, options.EffectivePort, ImplicitTls: false, options.EffectiveRequireTls || rules.RequireTls, rules.VerifyCertificate)
+                {
+                    Tlsa = rules.Tlsa,
+                    PolicyType = rules.PolicyType,
+                };
+                try
+                {
+                    return await sender.SendAsync(target, envelopeSender, recipients, message, requests, cancellationToken);
+                }
+                catch (RelayConnectionException e)
+                {
+                    last = e;
+                }
             }
         }
 

@@ -1,5 +1,5 @@
-using MailServerless.Core.Queue;
 using System.Collections.Concurrent;
+using MailServerless.Functions.Outbound.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
@@ -14,10 +14,13 @@ namespace MailServerless.Functions.Outbound;
 /// <summary>
 /// Sends messages over SMTP with MailKit: at most <see cref="RelayOptions.MaxConnectionsPerDestination"/>
 /// connections per destination, an idle connection reused for the next message to the same destination
-/// (Postfix's connection cache), and every failure turned into a status a bounce can report.
+/// (Postfix's connection cache), and every failure turned into a status a bounce can report. A certificate is
+/// checked as the target asks: not at all (opportunistic TLS), against certificate authorities, or against TLSA records.
 /// </summary>
-public sealed partial class SmtpSender(RelayOptions options, string heloName, TimeProvider clock, ILogger<SmtpSender> logger) : IDisposable
+public sealed partial class SmtpSender(RelayOptions options, string heloName, TimeProvider clock, ILogger<SmtpSender> logger, CertificateTrust? trust = null)
+    : IDisposable
 {
+    private readonly CertificateTrust _trust = trust ?? new CertificateTrust(options.CaFile);
     private readonly ConcurrentDictionary<string, Destination> _destinations = new(StringComparer.OrdinalIgnoreCase);
     private long _lastSweep;
 
@@ -164,7 +167,7 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
         };
         string? certificateProblem = null;
-        if (!target.VerifyCertificate)
+        if (!target.VerifyCertificate && target.Tlsa is null)
         {
             // Opportunistic TLS to an MX (Postfix's "may" level: encrypt, do not authenticate), or a smarthost
             // explicitly configured with Mail:Relay:AllowInvalidCertificate.
@@ -174,12 +177,13 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         }
         else
         {
-            // The platform's verdict, kept to say in the TLS report what was wrong with the certificate.
-            client.ServerCertificateValidationCallback = (_, _, chain, errors) =>
+            // DANE's records or the certificate authorities' verdict, kept to say in the TLS report what was wrong.
+            client.ServerCertificateValidationCallback = (_, certificate, chain, errors) =>
             {
-                var status = chain?.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status) ?? X509ChainStatusFlags.NoError;
-                certificateProblem = TlsFailureReport.CertificateResultType(errors, status);
-                return errors == System.Net.Security.SslPolicyErrors.None;
+                certificateProblem = target.Tlsa is { } tlsa
+                    ? DaneVerification.Verifies(tlsa, certificate, chain, target.Host) ? null : "validation-failure"
+                    : _trust.Problem(certificate, chain, errors);
+                return certificateProblem is null;
             };
         }
 
@@ -219,10 +223,14 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             await DisconnectQuietlyAsync(client);
             var failure = e switch
             {
+                SslHandshakeException when target.Tlsa is not null && certificateProblem is not null => new RelayConnectionException(
+                    "4.7.5", $"TLS with {remote} failed: no TLSA record of {target.Host} matches its certificate (DANE)", remote),
+                SslHandshakeException when certificateProblem is not null => new RelayConnectionException(
+                    "4.7.5", $"TLS with {remote} failed: its certificate does not verify ({certificateProblem}){PolicyNote(target)}", remote),
                 SslHandshakeException => new RelayConnectionException(
                     "4.7.5", $"TLS with {remote} failed (certificate not trusted or handshake refused): {e.Message}".ReplaceLineEndings(" "), remote),
                 NotSupportedException when target.RequireTls && !client.IsSecure =>
-                    new RelayConnectionException("4.7.4", $"TLS is required, but was not offered by {remote}", remote),
+                    new RelayConnectionException("4.7.4", $"TLS is required, but was not offered by {remote}{PolicyNote(target)}", remote),
                 NotSupportedException => new RelayConnectionException("4.7.0", $"{remote} does not offer authentication: {e.Message}", remote),
                 MailKit.Security.AuthenticationException => new RelayConnectionException("4.7.8", $"SASL authentication failed with {remote}: {e.Message}", remote),
                 SmtpCommandException command => new RelayConnectionException(
@@ -239,12 +247,21 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             };
             if (resultType is not null)
             {
-                LogTlsFailure(new TlsFailureReport(resultType, target.Host, target.Address?.ToString(), policyDomain, failure.Message).ToJson());
+                LogTlsFailure(new TlsFailureReport(resultType, target.Host, target.Address?.ToString(), policyDomain, failure.Message)
+                    { PolicyType = target.PolicyType }.ToJson());
             }
 
             throw failure;
         }
     }
+
+    /// <summary>Which policy asked for what the server did not give, for the bounce and the log.</summary>
+    private static string PolicyNote(SmtpTarget target) => target.PolicyType switch
+    {
+        "sts" => " (required by MTA-STS)",
+        "tlsa" => " (required by DANE)",
+        _ => string.Empty,
+    };
 
     private static async Task DisconnectQuietlyAsync(RelayClient client)
     {

@@ -17,7 +17,7 @@ public sealed record TlsFailureReport(
     [property: JsonPropertyName("policy-domain")] string PolicyDomain,
     [property: JsonPropertyName("additional-information")] string AdditionalInformation)
 {
-    /// <summary>RFC 8460 §4.3: there is no MTA-STS or DANE policy yet, so every failure is reported under this type.</summary>
+    /// <summary>RFC 8460 §4.2's policy-type: "tlsa" (DANE), "sts" (MTA-STS) or "no-policy-found" (opportunistic TLS).</summary>
     [JsonPropertyName("policy-type")]
     public string PolicyType { get; init; } = "no-policy-found";
 

@@ -194,6 +194,10 @@ public sealed class SpfTestSuiteTests(ITestOutputHelper output)
                 ? new DnsResult<MxHost>(boxed.Status, boxed.Records.Select(b => b.Host).ToList())
                 : null!);
 
+        /// <summary>The SPF suite's zones hold no TLSA records.</summary>
+        public Task<DnsResult<Tlsa>> TlsaAsync(string name, CancellationToken cancellationToken) =>
+            Task.FromResult(new DnsResult<Tlsa>(DnsStatus.NotFound, []));
+
         public Task<DnsResult<string>> PtrAsync(IPAddress address, CancellationToken cancellationToken)
         {
             var bytes = address.GetAddressBytes();

@@ -17,6 +17,9 @@ internal sealed class TxtTable(Dictionary<string, string?> txt) : IDnsLookup
     public Task<DnsResult<MxHost>> MxAsync(string name, CancellationToken cancellationToken) =>
         Task.FromResult(new DnsResult<MxHost>(DnsStatus.NotFound, []));
 
+    public Task<DnsResult<Tlsa>> TlsaAsync(string name, CancellationToken cancellationToken) =>
+        Task.FromResult(new DnsResult<Tlsa>(DnsStatus.NotFound, []));
+
     public Task<DnsResult<string>> PtrAsync(IPAddress address, CancellationToken cancellationToken) =>
         Task.FromResult(new DnsResult<string>(DnsStatus.NotFound, []));
 }
