@@ -177,9 +177,9 @@ public sealed partial class MtaStsPolicies : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    [LoggerMessage(EventId = 5110, Level = LogLevel.Information, Message = "mta-sts: {Domain}: policy {Id} mode={Mode} max_age={MaxAge}")]
+    [LoggerMessage(EventId = 5120, Level = LogLevel.Information, Message = "mta-sts: {Domain}: policy {Id} mode={Mode} max_age={MaxAge}")]
     private partial void LogPolicyFetched(string domain, string id, MtaStsMode mode, TimeSpan maxAge);
 
-    [LoggerMessage(EventId = 5111, Level = LogLevel.Warning, Message = "mta-sts: {Domain}: tls-rpt failure {Report}")]
+    [LoggerMessage(EventId = 5121, Level = LogLevel.Warning, Message = "mta-sts: {Domain}: tls-rpt failure {Report}")]
     private partial void LogPolicyFailure(string domain, string report);
 }
