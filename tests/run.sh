@@ -4,7 +4,7 @@
 #   1. installs what the tests need when it is missing (as root, from Debian's packages):
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols
 #      are compared with), the real mail clients the conformance tests drive, and Postfix's
-#      smtp-sink and dnsmasq for the outbound relay's and the SPF/DKIM/DMARC tests, rspamd, and Pigeonhole's
+#      smtp-sink and dnsmasq for the outbound relay's and the SPF/DKIM/DMARC tests, NSD and ldns for DANE's signed zone, rspamd, and Pigeonhole's
 #      sieve-test, sieve-connect and python3-sievelib for Sieve and ManageSieve;
 #   2. starts a throwaway MariaDB on its own datadir, socket and port, and the SQS/S3 emulator
 #      (npm's fauxqs, installed into ~/.cache/mailserverless) on loopback;
@@ -33,6 +33,7 @@ packages=(
   fetchmail getmail6 isync libsasl2-modules                 # POP3/IMAP clients; mbsync's SASL mechanisms
   postfix                                                   # its smtp-sink is the relay/MX the outbound tests send to
   dnsmasq-base                                              # a loopback DNS server with MX records for direct delivery
+  nsd ldnsutils                                             # a DNSSEC-signed zone (ldns-signzone, served by NSD) for DANE, validated by dnsmasq
   postsrsd                                                  # the reference Sender Rewriting Scheme, compared with ours
   rspamd                                                    # the spam filter the MX asks (tests/rspamd.sh)
   dovecot-sieve                                             # Pigeonhole's sieve-test: the reference for our Sieve interpreter

@@ -170,9 +170,15 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
         if (!target.VerifyCertificate && target.Tlsa is null)
         {
             // Opportunistic TLS to an MX (Postfix's "may" level: encrypt, do not authenticate), or a smarthost
-            // explicitly configured with Mail:Relay:AllowInvalidCertificate.
+            // explicitly configured with Mail:Relay:AllowInvalidCertificate. Under an MTA-STS policy in testing mode
+            // the certificate is checked all the same, and what is wrong reported, not acted on (RFC 8461 §5).
+            var testing = target.PolicyType == "sts";
 #pragma warning disable CA5359
-            client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+            client.ServerCertificateValidationCallback = (_, certificate, chain, errors) =>
+            {
+                certificateProblem = testing ? _trust.Problem(certificate, chain, errors) : null;
+                return true;
+            };
 #pragma warning restore CA5359
         }
         else
@@ -214,6 +220,19 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
             if (!string.IsNullOrEmpty(target.Username))
             {
                 await client.AuthenticateAsync(target.Username, target.Password ?? string.Empty, cancellationToken);
+            }
+
+            if (client.IsSecure && certificateProblem is not null)
+            {
+                LogTlsFailure(new TlsFailureReport(certificateProblem, target.Host, target.Address?.ToString(), policyDomain,
+                    $"the certificate of {remote} does not verify; the MTA-STS policy is in testing mode, so the mail went all the same") { PolicyType = "sts" }.ToJson());
+            }
+
+            if (client.IsSecure)
+            {
+                // As Postfix's smtp(8) says it: "Verified" when DANE or a certificate authority vouched for the server
+                // under its name, "Untrusted" when TLS only encrypts (opportunistic, or a test relay let through).
+                LogTlsEstablished(target.VerifyCertificate || target.Tlsa is not null ? "Verified" : "Untrusted", remote, client.SslProtocol, client.SslCipherSuite);
             }
 
             return client;
@@ -319,6 +338,9 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
 
     [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "tls-rpt failure {Report}")]
     private partial void LogTlsFailure(string report);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "relay: {Level} TLS connection established to {Remote}: {Protocol} with cipher {Cipher}")]
+    private partial void LogTlsEstablished(string level, string remote, SslProtocols protocol, System.Net.Security.TlsCipherSuite? cipher);
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Warning, Message = "relay: {Remote}: {Reason}")]
     private partial void LogConnectFailed(string remote, string reason);

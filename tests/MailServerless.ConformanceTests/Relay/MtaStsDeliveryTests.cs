@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using MailServerless.Testing;
 
 namespace MailServerless.ConformanceTests.Relay;
@@ -12,7 +10,7 @@ namespace MailServerless.ConformanceTests.Relay;
 public sealed class MtaStsDeliveryTests : IDisposable
 {
     /// <summary>What the MX logs when it takes the message over SMTP (its welcome message to the new mailbox is another).</summary>
-    private const string Received = "from=<user1@example.jp> to=<friend@remote.test> size=";
+    private static readonly string Received = RelayScenario.ReceivedOverSmtp("remote.test");
 
     private const string Enforce = "version: STSv1\nmode: enforce\nmx: mx.remote.test\nmax_age: 86400\n";
 
@@ -53,6 +51,7 @@ public sealed class MtaStsDeliveryTests : IDisposable
         Assert.True(await mx.WaitForOutputAsync(Received) > 0, mx.Output);
         await RelayScenario.WaitForLogAsync(server, "to=<friend@remote.test> relay=mx.remote.test[127.0.0.1]");
         await RelayScenario.WaitForLogAsync(server, "mta-sts: remote.test: policy 20261204 mode=Enforce");
+        await RelayScenario.WaitForLogAsync(server, $"relay: Verified TLS connection established to mx.remote.test[127.0.0.1]:{mx.Smtp}: Tls13");
         Assert.DoesNotContain("tls-rpt failure", server.Output, StringComparison.Ordinal);
     }
 
@@ -73,7 +72,7 @@ public sealed class MtaStsDeliveryTests : IDisposable
     [Fact]
     public async Task A_testing_policy_reports_the_failure_and_delivers_anyway()
     {
-        await using var policyHost = await PolicyHostAsync("version: STSv1\nmode: testing\nmx: *.elsewhere.test\nmax_age: 86400\n");
+        await using var policyHost = await PolicyHostAsync("version: STSv1\nmode: testing\nmx: mx.remote.test\nmax_age: 86400\n");
         await using var dns = await DnsAsync();
         await using var mx = await MxAsync(certificate: null);
         await using var server = await SenderAsync(dns, policyHost, mx);
@@ -82,6 +81,9 @@ public sealed class MtaStsDeliveryTests : IDisposable
 
         Assert.True(await mx.WaitForOutputAsync(Received) > 0, mx.Output);
         await RelayScenario.WaitForLogAsync(server, "mta-sts: remote.test: policy 20261204 mode=Testing");
+        await RelayScenario.WaitForLogAsync(server, $"relay: Untrusted TLS connection established to mx.remote.test[127.0.0.1]:{mx.Smtp}");
+        await RelayScenario.WaitForLogAsync(server, "\"result-type\":\"certificate-not-trusted\",\"receiving-mx-hostname\":\"mx.remote.test\"");
+        await RelayScenario.WaitForLogAsync(server, "the MTA-STS policy is in testing mode, so the mail went all the same");
     }
 
     [Fact]
@@ -112,23 +114,9 @@ public sealed class MtaStsDeliveryTests : IDisposable
         "--mx-host=remote.test,mx.remote.test,10", "--host-record=mx.remote.test,127.0.0.1", "--host-record=mta-sts.remote.test,127.0.0.1",
         "--txt-record=_mta-sts.remote.test,v=STSv1; id=20261204");
 
-    /// <summary>remote.test's MX: a mail server of its own that takes mail for friend@remote.test.</summary>
-    private async Task<MailServerInstance> MxAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
-    {
-        string[] tls = [];
-        if (certificate is not null)
-        {
-            var (path, key) = _ca.Write(certificate, _files, "mx");
-            tls = [$"--Mail:Tls:CertificatePath={path}", $"--Mail:Tls:KeyPath={key}"];
-        }
-
-        // The test server hosts example.jp as the sender does; here it stands for someone else's, which takes mail from example.jp.
-        var mx = await MailServerInstance.StartAsync(["--Mail:HostName=mx.remote.test", "--Mail:Smtp:RejectUnauthenticatedLocalSender=false", .. tls]);
-        using var api = RelayScenario.AdminApi(mx);
-        Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync("api/domains", new { domain = "remote.test" })).StatusCode);
-        Assert.Equal(HttpStatusCode.Created, (await api.PostAsJsonAsync("api/mailboxes", new { address = "friend@remote.test", password = "friend's password", quota = "10M" })).StatusCode);
-        return mx;
-    }
+    /// <summary>remote.test's MX, with its own self-signed certificate or <paramref name="certificate"/> from the test authority.</summary>
+    private Task<MailServerInstance> MxAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate) =>
+        RelayScenario.StartRemoteMxAsync("remote.test", certificate is null ? null : _ca.Write(certificate, _files, "mx"));
 
     private Task<MailServerInstance> SenderAsync(LoopbackDns dns, HttpsFileServer policyHost, MailServerInstance mx, params string[] settings) =>
         MailServerInstance.StartAsync(

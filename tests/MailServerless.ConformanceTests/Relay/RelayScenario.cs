@@ -43,6 +43,25 @@ internal static class RelayScenario
         return api;
     }
 
+    /// <summary>
+    /// Another organisation's MX for <paramref name="domain"/> (host name <c>mx.{domain}</c>): a second mail server that
+    /// takes mail for friend@{domain}, with its own self-signed certificate or the PEM files given.
+    /// </summary>
+    public static async Task<MailServerInstance> StartRemoteMxAsync(string domain, (string Certificate, string Key)? tls)
+    {
+        string[] certificate = tls is { } files ? [$"--Mail:Tls:CertificatePath={files.Certificate}", $"--Mail:Tls:KeyPath={files.Key}"] : [];
+        // The test server hosts example.jp as the sender does; here it stands for someone else's, which takes mail from example.jp.
+        var mx = await MailServerInstance.StartAsync([$"--Mail:HostName=mx.{domain}", "--Mail:Smtp:RejectUnauthenticatedLocalSender=false", .. certificate]);
+        using var api = AdminApi(mx);
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await api.PostAsJsonAsync("api/domains", new { domain })).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Created,
+            (await api.PostAsJsonAsync("api/mailboxes", new { address = $"friend@{domain}", password = "friend's password", quota = "10M" })).StatusCode);
+        return mx;
+    }
+
+    /// <summary>What a remote MX started by <see cref="StartRemoteMxAsync"/> logs when it takes user1's message to friend@<paramref name="domain"/> over SMTP.</summary>
+    public static string ReceivedOverSmtp(string domain) => $"from=<user1@example.jp> to=<friend@{domain}> size=";
+
     /// <summary>The DKIM TXT record the admin API tells the domain's owner to publish.</summary>
     public static async Task<(string Name, string Value)> DkimRecordAsync(MailServerInstance server, string domain = "example.jp")
     {
