@@ -71,12 +71,15 @@ public sealed class DirectTransport(RelayOptions options, MxResolver resolver, S
         string domain, MxRoute route, string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests,
         CancellationToken cancellationToken)
     {
-        var policy = await security.PolicyAsync(domain, cancellationToken);
+        // RFC 8689 §5: "TLS-Required: No" asks that MTA-STS and DANE failures not stop the message (TLS is still
+        // used when offered); REQUIRETLS, when also asked for, wins (§4.1).
+        var relaxed = !requests.RequireTls && string.Equals(message.Headers["TLS-Required"]?.Trim(), "No", StringComparison.OrdinalIgnoreCase);
+        var policy = relaxed ? null : await security.PolicyAsync(domain, cancellationToken);
         RelayConnectionException? last = null;
         var tried = 0;
         foreach (var host in route.Hosts)
         {
-            var rules = await security.ForHostAsync(host, domain, policy, cancellationToken);
+            var rules = relaxed ? HostSecurity.Opportunistic : await security.ForHostAsync(host, domain, policy, cancellationToken);
             if (rules.Refusal is not null)
             {
                 last = new RelayConnectionException("4.7.5", rules.Refusal, host.Host);

@@ -70,6 +70,20 @@ public sealed class MtaStsDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_message_marked_tls_required_no_goes_to_an_unverified_mx_despite_an_enforce_policy()
+    {
+        await using var policyHost = await PolicyHostAsync(Enforce);
+        await using var dns = await DnsAsync();
+        await using var mx = await MxAsync(certificate: null);
+        await using var server = await SenderAsync(dns, policyHost, mx);
+
+        await RelayScenario.SubmitAsync(server, "user1", "friend@remote.test", "policy waived", "TLS-Required: No");
+
+        Assert.True(await mx.WaitForOutputAsync(Received) > 0, mx.Output);
+        await RelayScenario.WaitForLogAsync(server, $"relay: Untrusted TLS connection established to mx.remote.test[127.0.0.1]:{mx.Smtp}");
+    }
+
+    [Fact]
     public async Task A_testing_policy_reports_the_failure_and_delivers_anyway()
     {
         await using var policyHost = await PolicyHostAsync("version: STSv1\nmode: testing\nmx: mx.remote.test\nmax_age: 86400\n");
