@@ -39,16 +39,38 @@ fill() {
   until [ "$(ls "$2" 2>/dev/null | wc -l)" -ge "$POP_MSGS" ]; do sleep 0.2; done
 }
 
+# db_mark <label>: MariaDB's statements so far (Questions) and its CPU seconds (from /proc), to tell per phase how much
+# of the work per message is the directory's.
+db_mark() {
+  local questions ticks
+  questions=$(mysql_root -N -e "SHOW GLOBAL STATUS LIKE 'Questions'" | awk '{print $2}')
+  ticks=$(awk '{print $14 + $15}' "/proc/$(cat "$DB_PIDFILE")/stat")
+  echo "$1 $questions $ticks $(getconf CLK_TCK)"
+}
+
+# db_report <label> <mark before> <mark after>: a BENCH line with the difference, per message.
+db_report() {
+  python3 - "$@" "$MESSAGES" <<'PY'
+import sys
+label, before, after, messages = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4])
+questions = int(after[1]) - int(before[1])
+cpu = (int(after[2]) - int(before[2])) / int(after[3])
+print(f"BENCH mariadb label={label} statements={questions} statements_per_msg={questions / messages:.2f} cpu_s={cpu:.2f} cpu_ms_per_msg={cpu * 1000 / messages:.3f}")
+PY
+}
+
 echo "== Postfix + Dovecot (anchor)"
 dotnet build -c Release "$HERE" >/dev/null
 "$WORK/setup.sh" >/dev/null
 # shellcheck disable=SC1091
 source "$WORK/lib/env.sh"
 DB_PIDFILE=/tmp/anchor-pd/mysql/mariadbd.pid
+before=$(db_mark postfix)
 python3 "$MB" smtp-ingest --port "$SMTP_PORT" --messages "$MESSAGES" --sessions "$SESSIONS" \
   --maildir-glob "$VMAIL_DIR/example.jp/user*" \
   --server-pid /tmp/anchor-pd/postfix/spool/pid/master.pid --server-pid "$DB_PIDFILE" \
   --label postfix | tee -a "$THEIRS"
+db_report postfix "$before" "$(db_mark postfix)" | tee -a "$THEIRS"
 rm -rf "$VMAIL_DIR/example.jp/user99"
 fill "$SMTP_PORT" "$VMAIL_DIR/example.jp/user99/new"
 python3 "$MB" pop-bench --port "$POP3_PORT" --user user99@example.jp --expect "$POP_MSGS" \
@@ -64,8 +86,10 @@ echo "$pid" >"$WORK/ours.pid"
 # them in for almost nothing, which says nothing about a server that has been quiet.
 python3 "$MB" conn-bench --server-pid "$WORK/ours.pid" --port "$imap" --label mailserverless-plain --count "$IDLE_CONNS" \
   --user-range 1-100 --no-starttls | tee -a "$OURS" || true
+before=$(db_mark mailserverless)
 python3 "$MB" smtp-ingest --port "$port" --messages "$MESSAGES" --sessions "$SESSIONS" \
   --maildir-glob "$glob" --server-pid "$WORK/ours.pid" --server-pid "$DB_PIDFILE" --label mailserverless | tee -a "$OURS"
+db_report mailserverless "$before" "$(db_mark mailserverless)" | tee -a "$OURS"
 fill "$port" "${glob%user\*}user99/new"
 python3 "$MB" pop-bench --port "$pop3" --user user99@example.jp --expect "$POP_MSGS" \
   --server-pid "$WORK/ours.pid" --label mailserverless | tee -a "$OURS"
@@ -95,6 +119,8 @@ rows = [
     ("accepted msgs/s", ("smtp_accept", ""), "rate_per_s", 1.0, None, "ratio", ">= 4x"),
     ("in Maildir new/, msgs/s", ("smtp_deliver", ""), "rate_per_s", 1.0, None, "ratio", ">= 3x"),
     ("server CPU per message, accept -> Maildir (incl. MariaDB), ms", ("smtp_deliver", ""), "server_cpu_s", 1000.0, "delivered", "ratio", "<= 0.25"),
+    ("  of which MariaDB, ms", ("mariadb", ""), "cpu_ms_per_msg", 1.0, None, "ratio", ""),
+    ("  MariaDB statements per message", ("mariadb", ""), "statements_per_msg", 1.0, None, "ratio", ""),
     ("POP3: login + UIDL + RETR, warm, s", ("pop3_total", "warm1"), "s", 1.0, None, "ratio", "<= 0.7"),
     ("idle IMAP connection, plain LOGIN, PSS KB", ("imap_idle_conns", "plain"), "pss_KB_per_conn", 1.0, None, "ratio", "<= 1/20"),
 ]
