@@ -92,7 +92,12 @@ public static partial class EdgeServerProgram
         }
 
         ListenerReport.Print(app, options, console);
+        using var notifier = ServiceManagerNotifier.FromEnvironment();
+        var notifications = notifier?.RunAsync(
+            app.Services.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>(), $"mode {options.Mode}, host name {options.EffectiveHostName}",
+            app.Lifetime.ApplicationStopping) ?? Task.CompletedTask;
         await app.WaitForShutdownAsync();
+        await notifications;
         return 0;
     }
 

@@ -10,17 +10,24 @@ public static class StatusEndpoints
     {
         app.MapGet("/", () => TypedResults.Text("MailServerless edge server\n"));
         app.MapGet("/health", async (DirectoryDatabase database, CancellationToken cancellationToken) =>
+            await DirectoryProblemAsync(database, cancellationToken) is { } problem
+                ? Results.Problem(detail: $"directory unavailable: {problem}", statusCode: StatusCodes.Status503ServiceUnavailable)
+                : Results.Text("ok\n"));
+    }
+
+    /// <summary>Null when the directory answers a query; otherwise why not.</summary>
+    public static async Task<string?> DirectoryProblemAsync(DirectoryDatabase database, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        try
         {
-            try
-            {
-                await using var connection = await database.OpenAsync(cancellationToken);
-                await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
-                return Results.Text("ok\n");
-            }
-            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
-            {
-                return Results.Problem(detail: $"directory unavailable: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-        });
+            await using var connection = await database.OpenAsync(cancellationToken);
+            await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
+            return null;
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            return e.Message;
+        }
     }
 }
