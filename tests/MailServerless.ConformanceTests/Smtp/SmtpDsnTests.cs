@@ -76,6 +76,34 @@ public sealed class SmtpDsnTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Python_smtplib_asks_for_dsn_and_gets_a_delivered_notice()
+    {
+        // A third client: smtplib passes ESMTP parameters as given (swaks, the other, has no option for them).
+        var script = $$"""
+            import smtplib, ssl
+            ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+            msg = "From: user5@example.jp\r\nTo: user3@example.jp\r\nSubject: dsn-smtplib\r\n\r\nhello\r\n"
+            with smtplib.SMTP("127.0.0.1", {{_server.Submission}}) as s:
+                s.starttls(context=ctx); s.login("user5@example.jp", "{{MailServerInstance.Password}}")
+                assert s.has_extn("dsn")
+                s.sendmail("user5@example.jp", ["user3@example.jp"], msg, mail_options=["RET=FULL", "ENVID=py+2Benv-1"],
+                           rcpt_options=["NOTIFY=SUCCESS,DELAY", "ORCPT=rfc822;User3@example.jp"])
+            print("sent")
+            """;
+        var result = await ProcessRunner.RunAsync("python3", ["-c", script]);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+
+        var notice = await NoticeAsync("user5", "py+env-1");
+        Assert.Equal("Successful Mail Delivery Report", notice.Subject);
+        var groups = Assert.Single(notice.BodyParts.OfType<MessageDeliveryStatus>()).StatusGroups;
+        Assert.Equal("py+env-1", groups[0]["Original-Envelope-Id"]);
+        Assert.Equal("delivered", groups[1]["Action"]);
+        Assert.Equal("rfc822; User3@example.jp", groups[1]["Original-Recipient"]);
+        // RET=FULL: the whole message comes back with a success notice too (RFC 3461 §4.3 leaves it to us; Postfix sends it).
+        Assert.Contains(notice.BodyParts, p => p is MessagePart or TextRfc822Headers);
+    }
+
+    [Fact]
     public async Task A_failure_bounces_with_the_whole_message_for_ret_full_and_notify_never_gets_no_bounce()
     {
         // full@example.jp has room for no more than 100 bytes: emptied, it is taken at RCPT, and delivery fails for
