@@ -50,12 +50,16 @@ public sealed class TestCertificateAuthority : IDisposable
     }
 
     /// <summary>Writes the certificate, followed by this authority's root, and its key as PEM files; returns their paths.</summary>
-    public (string Certificate, string Key) Write(X509Certificate2 certificate, string directory, string name, bool withChain = true)
+    public (string Certificate, string Key) Write(X509Certificate2 certificate, string directory, string name, bool withChain = true) =>
+        WritePem(certificate, directory, name, withChain ? Root : null);
+
+    /// <summary>Writes a certificate (followed by <paramref name="issuer"/>, if any) and its key as PEM files; returns their paths.</summary>
+    public static (string Certificate, string Key) WritePem(X509Certificate2 certificate, string directory, string name, X509Certificate2? issuer = null)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         var certificatePath = Path.Combine(directory, name + ".crt");
         var keyPath = Path.Combine(directory, name + ".key");
-        File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "\n" + (withChain ? Root.ExportCertificatePem() + "\n" : string.Empty));
+        File.WriteAllText(certificatePath, certificate.ExportCertificatePem() + "\n" + (issuer is null ? string.Empty : issuer.ExportCertificatePem() + "\n"));
         File.WriteAllText(keyPath, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
         return (certificatePath, keyPath);
     }

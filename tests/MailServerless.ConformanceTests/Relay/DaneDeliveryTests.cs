@@ -68,14 +68,8 @@ public sealed class DaneDeliveryTests : IDisposable
     private static Task<SignedZoneDns> ZoneAsync(string tlsaSha256, params string[] tampered) => SignedZoneDns.StartAsync(
         "dane.test", ["@ IN MX 10 mx.dane.test.", "mx IN A 127.0.0.1", $"_25._tcp.mx IN TLSA 3 1 1 {tlsaSha256}"], tampered);
 
-    private Task<MailServerInstance> MxAsync()
-    {
-        var certificate = Path.Combine(_files, "mx.crt");
-        var key = Path.Combine(_files, "mx.key");
-        File.WriteAllText(certificate, _certificate.ExportCertificatePem() + "\n");
-        File.WriteAllText(key, _certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
-        return RelayScenario.StartRemoteMxAsync("dane.test", (certificate, key));
-    }
+    private Task<MailServerInstance> MxAsync() =>
+        RelayScenario.StartRemoteMxAsync("dane.test", TestCertificateAuthority.WritePem(_certificate, _files, "mx"));
 
     private static Task<MailServerInstance> SenderAsync(SignedZoneDns dns, MailServerInstance mx, params string[] settings) =>
         MailServerInstance.StartAsync(["--Mail:Relay:Mode=Direct", $"--Mail:Relay:Port={mx.Smtp}", $"--Mail:Dns:Servers={dns.Server}", .. settings]);
