@@ -68,11 +68,12 @@ public sealed class ServiceManagerNotifier : IDisposable
         {
             while (await StatusEndpoints.DirectoryProblemAsync(directory, stopping) is { } problem)
             {
-                Notify($"STATUS=waiting for the directory: {problem}");
+                // One assignment per line: a newline in the message would start another.
+                Notify($"STATUS=waiting for the directory: {problem.ReplaceLineEndings(" ")}");
                 await Task.Delay(TimeSpan.FromSeconds(2), stopping);
             }
 
-            Notify($"READY=1\nSTATUS={status}\nMAINPID={Environment.ProcessId}");
+            Notify($"READY=1\nSTATUS={status.ReplaceLineEndings(" ")}\nMAINPID={Environment.ProcessId}");
             if (WatchdogInterval() is not { } interval)
             {
                 await Task.Delay(Timeout.Infinite, stopping);

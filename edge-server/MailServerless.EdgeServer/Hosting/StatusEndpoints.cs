@@ -25,7 +25,8 @@ public static class StatusEndpoints
             await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT 1", cancellationToken: cancellationToken));
             return null;
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException
+                                       || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return e.Message;
         }

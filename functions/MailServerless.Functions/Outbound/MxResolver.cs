@@ -80,7 +80,7 @@ public sealed class MxResolver(IDnsLookup dns, string localHost)
 
     /// <summary>
     /// The host's A and AAAA addresses; <c>Failed</c> when a look-up got no answer (as opposed to "none"), <c>Secure</c>
-    /// when DNSSEC vouched for both answers.
+    /// when DNSSEC vouched for every answer that came.
     /// </summary>
     private async Task<(IReadOnlyList<IPAddress> Addresses, bool Failed, bool Secure)> AddressesAsync(string host, CancellationToken cancellationToken)
     {
@@ -97,11 +97,13 @@ public sealed class MxResolver(IDnsLookup dns, string localHost)
             // No answer for now: this host is skipped (the next one tried), and "none" is not concluded.
             var answer = await dns.AddressesAsync(host, ipv6, cancellationToken);
             failed |= answer.Status == DnsStatus.Failed;
-            secure &= answer.Authenticated;
+            // A look-up that failed (a bogus answer is a SERVFAIL) proves nothing insecure: were it taken as insecure,
+            // dropping the AAAA query would turn DANE off for the host (RFC 7672 §2.2).
+            secure &= answer.Status == DnsStatus.Failed || answer.Authenticated;
             addresses.AddRange(answer.Records);
         }
 
-        return (addresses, failed, secure && !failed);
+        return (addresses, failed, secure && addresses.Count > 0);
     }
 
     private static MxRoute Failed(RecipientOutcome failure) => new([], failure);

@@ -61,6 +61,32 @@ public sealed class DaneVerificationTests : IDisposable
     }
 
     [Fact]
+    public void Dane_ta_may_name_an_intermediate_the_server_sends()
+    {
+        // root -> intermediate -> leaf; the record names the intermediate, which the server sends with its certificate.
+        using var intermediateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=Issuing CA", intermediateKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        using var issued = request.Create(_ca.Root, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), [1, 2, 3, 4]);
+        using var intermediate = issued.CopyWithPrivateKey(intermediateKey);
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest("CN=mx.example.com", leafKey, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("mx.example.com");
+        leafRequest.CertificateExtensions.Add(san.Build());
+        using var leaf = leafRequest.Create(intermediate, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(10), [5, 6, 7, 8]);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.ExtraStore.Add(intermediate); // the root is not sent
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.Build(leaf);
+
+        Assert.True(DaneVerification.Verifies([Record(2, 1, 1, intermediate)], leaf, chain, "mx.example.com"));
+        using var other = TestCertificateAuthority.SelfSigned("Other CA");
+        Assert.False(DaneVerification.Verifies([Record(2, 1, 1, other)], leaf, chain, "mx.example.com"));
+    }
+
+    [Fact]
     public void Dane_ta_does_not_match_the_servers_own_certificate_standing_alone()
     {
         using var leaf = TestCertificateAuthority.SelfSigned("mx.example.com");

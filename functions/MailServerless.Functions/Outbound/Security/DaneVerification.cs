@@ -81,14 +81,27 @@ public static class DaneVerification
         return sent.Where(c => !c.RawData.AsSpan().SequenceEqual(leaf.RawData)).ToList();
     }
 
-    /// <summary>The server's certificate chains up to <paramref name="anchor"/>, taken as the root of trust (§3.1.2).</summary>
+    /// <summary>
+    /// The server's certificate chains up to <paramref name="anchor"/>, taken as the trust anchor whether it is a root or
+    /// an intermediate (§3.1.2): the chain is built from what the server sent, with any issuer allowed, and must pass
+    /// through the anchor with no fault but an unknown root above it.
+    /// </summary>
     private static bool LeadsTo(X509Certificate2 leaf, X509Certificate2 anchor, List<X509Certificate2> sent)
     {
         using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(anchor);
         chain.ChainPolicy.ExtraStore.AddRange(sent.ToArray());
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(leaf);
+        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority;
+        chain.Build(leaf);
+        var elements = chain.ChainElements.Select(e => e.Certificate).ToList();
+        var at = elements.FindIndex(c => c.RawData.AsSpan().SequenceEqual(anchor.RawData));
+        if (at < 1)
+        {
+            return false;
+        }
+
+        // Faults at or below the anchor count; what lies above it (an unknown or missing root) does not.
+        const X509ChainStatusFlags AboveAnchor = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain;
+        return chain.ChainElements.Take(at + 1).All(e => e.ChainElementStatus.All(s => (s.Status & ~AboveAnchor) == X509ChainStatusFlags.NoError));
     }
 }

@@ -66,6 +66,17 @@ public sealed partial class MtaStsPolicies : IDisposable
         if (policy is null)
         {
             // §5.1: without a policy we can fetch, mail goes as if there were none (or under the one kept).
+            if (_failedFetches.Count >= MaxDomains)
+            {
+                foreach (var (key, at) in _failedFetches)
+                {
+                    if (now - at >= RetryFetchAfter || _failedFetches.Count >= MaxDomains)
+                    {
+                        _failedFetches.TryRemove(key, out _);
+                    }
+                }
+            }
+
             _failedFetches[domain] = now;
             LogPolicyFailure(domain, new TlsFailureReport(resultType!, string.Empty, null, domain, reason!) { PolicyType = "sts" }.ToJson());
             return kept;
@@ -169,6 +180,11 @@ public sealed partial class MtaStsPolicies : IDisposable
             {
                 socket.Dispose();
                 last = e;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
             }
         }
 
