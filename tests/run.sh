@@ -40,6 +40,7 @@ packages=(
   sieve-connect                                             # a real ManageSieve client
   python3-sievelib                                          # another, for HAVESPACE and RENAMESCRIPT (sieve-connect has neither)
   iproute2                                                  # ss: the TCP segments an IMAP answer took (pipelining test)
+  python3-prometheus-client                                 # Prometheus's own parser checks /metrics' text format
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -14,7 +14,7 @@ namespace MailServerless.Aws;
 /// its due time when the delay is longer; a dead letter goes to the queue's redrive target with the
 /// reason in an attribute. An id already taken is not queued again (<see cref="S3SeenIds"/>).
 /// </summary>
-public sealed partial class SqsQueue : IMessageQueue, IDisposable
+public sealed partial class SqsQueue : IMessageQueue, IQueueStatistics, IDisposable
 {
     private const string ReasonAttribute = "DeadLetterReason";
     private static readonly TimeSpan MaxDelay = TimeSpan.FromMinutes(15);
@@ -143,6 +143,30 @@ public sealed partial class SqsQueue : IMessageQueue, IDisposable
         ArgumentNullException.ThrowIfNull(lease);
         StopHeartbeat(lease);
         await MoveToDeadLetterAsync((lease.Message with { DeadLetterReason = reason }).ToJson(), lease.ReceiptHandle, reason, cancellationToken);
+    }
+
+    /// <summary>
+    /// SQS's approximate counts (visible and delayed messages are waiting; not visible ones are held by a worker, or
+    /// re-hidden until a retry is due). SQS does not say how old its oldest message is (CloudWatch's
+    /// <c>ApproximateAgeOfOldestMessage</c> does).
+    /// </summary>
+    public async Task<QueueStatistics> StatisticsAsync(CancellationToken cancellationToken = default)
+    {
+        var counts = await CountsAsync(_url, cancellationToken);
+        var dead = await CountsAsync(await DeadLetterUrlAsync(cancellationToken), cancellationToken);
+        return new QueueStatistics(Name, counts.Visible + counts.Delayed, counts.NotVisible, dead.Visible + dead.Delayed + dead.NotVisible, null);
+    }
+
+    private async Task<(long Visible, long NotVisible, long Delayed)> CountsAsync(string url, CancellationToken cancellationToken)
+    {
+        var response = await _sqs.GetQueueAttributesAsync(new GetQueueAttributesRequest
+        {
+            QueueUrl = url,
+            AttributeNames = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+        }, cancellationToken);
+        long Count(string name) =>
+            response.Attributes?.GetValueOrDefault(name) is { } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return (Count("ApproximateNumberOfMessages"), Count("ApproximateNumberOfMessagesNotVisible"), Count("ApproximateNumberOfMessagesDelayed"));
     }
 
     /// <summary>Sets a message that is no envelope aside, as it came, with the reason (a Lambda batch's poison message).</summary>

@@ -1,4 +1,5 @@
 using MailServerless.Core.Accounts;
+using MailServerless.Core.Diagnostics;
 using MailServerless.Core.Queue;
 using MailServerless.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -70,12 +71,14 @@ public sealed partial class DeliverInbound(
             switch (result.Status)
             {
                 case DeliveryStatus.Delivered:
+                    MailMetrics.MailboxDelivery("delivered", DateTimeOffset.UtcNow - message.ReceivedAt);
                     LogDelivered(message.Id, target.Address, mailbox.Username, result.FileName ?? string.Empty);
                     delivered.AddRange(target.Originals.Select(o => new ReportedRecipient(target.Address, o, "2.0.0", "250 2.0.0 delivered to mailbox")));
                     break;
                 case DeliveryStatus.AlreadyDelivered:
                     break;
                 case DeliveryStatus.OverQuota:
+                    MailMetrics.MailboxDelivery("over_quota");
                     foreach (var original in target.Originals)
                     {
                         plan.Failures.Add(new ReportedRecipient(target.Address, original, "5.2.2", $"552 5.2.2 {options.OverQuotaMessage}"));
@@ -84,6 +87,7 @@ public sealed partial class DeliverInbound(
                     LogBounced(message.Id, target.Address, result.Detail ?? "over quota");
                     break;
                 default:
+                    MailMetrics.MailboxDelivery("temporary");
                     temporary.AddRange(target.Originals.Select(o => (o, $"{mailbox.Username}: {result.Detail}")));
                     break;
             }

@@ -66,6 +66,7 @@ public sealed partial class ApiAuthentication(
             }
         }
 
+        Core.Diagnostics.MailMetrics.Login("http", actor is not null);
         if (actor is null)
         {
             attempt.Fail();
@@ -88,6 +89,7 @@ public sealed partial class ApiAuthentication(
 
         var username = await keys.VerifyAsync(key, context.RequestAborted);
         var actor = username is null ? null : await authenticator.FindAsync(username, $"{client}, API key", context.RequestAborted);
+        Core.Diagnostics.MailMetrics.Login("http", actor is not null);
         if (actor is null)
         {
             attempt.Fail();

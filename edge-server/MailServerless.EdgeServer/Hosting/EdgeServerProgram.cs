@@ -54,11 +54,13 @@ public static partial class EdgeServerProgram
 
         builder.Services.AddMailProtocols();
         builder.Services.AddAdminApi();
+        builder.Services.AddMailMetrics();
         builder.WebHost.ConfigureMailListeners(mode.ServesMail());
         // Building makes the server, whose listeners read the settings: bad ones stop it here, each named.
         var app = SettingsRegistration.Checked(builder.Build);
         SettingsRegistration.ValidateAtStart(app.Services);
         app.UseHttpHardening();
+        app.MapMetricsEndpoint();
         app.MapStatusEndpoints();
         if (mode.ServesApi())
         {

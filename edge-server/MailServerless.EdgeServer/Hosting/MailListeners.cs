@@ -74,6 +74,7 @@ public static class MailListeners
         [
             ("Http", listeners.Http, null),
             ("Https", listeners.Https, null),
+            ("Metrics", listeners.Metrics, null),
             ("Smtp", mail ? listeners.Smtp : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
             ("Submission", mail ? listeners.Submission : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
             ("Submissions", mail ? listeners.Submissions : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
@@ -84,7 +85,12 @@ public static class MailListeners
             ("ManageSieve", mail ? listeners.ManageSieve : 0, l => l.UseConnectionHandler<ManageSieve.ManageSieveConnectionHandler>()),
         ];
         return all.Where(l => l.Item2 > 0)
-            .Select(l => (l.Item1, l.Item1.StartsWith("Http", StringComparison.Ordinal) ? listeners.HttpAddress : listeners.Address, l.Item2, l.Item3));
+            .Select(l => (l.Item1, l.Item1 switch
+            {
+                "Http" or "Https" => listeners.HttpAddress,
+                "Metrics" => listeners.MetricsAddress,
+                _ => listeners.Address,
+            }, l.Item2, l.Item3));
     }
 }
 
@@ -105,6 +111,11 @@ public static class ListenerReport
         if (options.Listeners.Https > 0)
         {
             console.WriteLine($"Listening: https https://{options.Listeners.HttpAddress}:{options.Listeners.Https} ({(mode.ServesApi() ? "status, admin API" : "status")})");
+        }
+
+        if (options.Listeners.Metrics > 0)
+        {
+            console.WriteLine($"Listening: metrics http://{options.Listeners.MetricsAddress}:{options.Listeners.Metrics}/metrics (no login)");
         }
 
         foreach (var (name, port) in mode.ServesMail() ? SmtpHosting.SmtpPorts(options).Concat(SmtpHosting.ImapPorts(options)).Concat(SmtpHosting.Pop3Ports(options))

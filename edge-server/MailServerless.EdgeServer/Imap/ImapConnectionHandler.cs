@@ -11,11 +11,12 @@ public sealed class ImapConnectionHandler(ImapServices services, ILogger<ImapSes
         ArgumentNullException.ThrowIfNull(connection);
         await using var protocol = new ProtocolConnection(connection);
         var implicitTls = protocol.LocalPort == services.Mail.Listeners.Imaps;
-        if (!await ClientAdmission.TryAdmitAsync(protocol, services.Connections, implicitTls, "* BYE [UNAVAILABLE] Too many connections from your address.", logger))
+        if (!await ClientAdmission.TryAdmitAsync(protocol, "imap", services.Connections, implicitTls, "* BYE [UNAVAILABLE] Too many connections from your address.", logger))
         {
             return;
         }
 
+        using var active = Core.Diagnostics.MailMetrics.Session("imap");
         try
         {
             await using var session = new ImapSession(protocol, implicitTls, services, logger);

@@ -119,6 +119,7 @@ public sealed partial class ImapSession
             return "NO [UNAVAILABLE] Temporary authentication failure.";
         }
 
+        MailMetrics.Login("imap", result.Succeeded);
         if (!result.Succeeded)
         {
             attempt.Fail();

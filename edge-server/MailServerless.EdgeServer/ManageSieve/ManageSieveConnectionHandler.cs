@@ -11,11 +11,12 @@ public sealed class ManageSieveConnectionHandler(ManageSieveServices services, I
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var protocol = new ProtocolConnection(connection);
-        if (!await ClientAdmission.TryAdmitAsync(protocol, services.Connections, false, "BYE \"Too many connections from your address.\"", logger))
+        if (!await ClientAdmission.TryAdmitAsync(protocol, "managesieve", services.Connections, false, "BYE \"Too many connections from your address.\"", logger))
         {
             return;
         }
 
+        using var active = Core.Diagnostics.MailMetrics.Session("managesieve");
         try
         {
             var session = new ManageSieveSession(protocol, services, logger);

@@ -246,6 +246,7 @@ public sealed partial class ManageSieveSession(ProtocolConnection connection, Ma
             return;
         }
 
+        MailMetrics.Login("managesieve", result.Succeeded);
         if (!result.Succeeded)
         {
             attempt.Fail();

@@ -11,11 +11,12 @@ public sealed class Pop3ConnectionHandler(Pop3Services services, ILogger<Pop3Ses
         ArgumentNullException.ThrowIfNull(connection);
         await using var protocol = new ProtocolConnection(connection);
         var implicitTls = protocol.LocalPort == services.Mail.Listeners.Pop3s;
-        if (!await ClientAdmission.TryAdmitAsync(protocol, services.Connections, implicitTls, "-ERR [SYS/TEMP] Too many connections from your address.", logger))
+        if (!await ClientAdmission.TryAdmitAsync(protocol, "pop3", services.Connections, implicitTls, "-ERR [SYS/TEMP] Too many connections from your address.", logger))
         {
             return;
         }
 
+        using var active = Core.Diagnostics.MailMetrics.Session("pop3");
         try
         {
             await using var session = new Pop3Session(protocol, implicitTls, services, logger);

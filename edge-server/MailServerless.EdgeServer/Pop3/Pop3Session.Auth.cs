@@ -139,6 +139,7 @@ public sealed partial class Pop3Session
             return;
         }
 
+        MailMetrics.Login("pop3", result.Succeeded);
         if (!result.Succeeded)
         {
             attempt.Fail();

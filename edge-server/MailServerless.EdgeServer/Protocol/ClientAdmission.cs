@@ -12,11 +12,13 @@ public static partial class ClientAdmission
     /// would only break, and a flood should not get TLS handshakes for free.
     /// </summary>
     public static async Task<bool> TryAdmitAsync(
-        ProtocolConnection protocol, ConnectionLimiter<IPAddress> limiter, bool implicitTls, string refusal, ILogger logger)
+        ProtocolConnection protocol, string protocolName, ConnectionLimiter<IPAddress> limiter, bool implicitTls, string refusal, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(protocol);
         ArgumentNullException.ThrowIfNull(limiter);
-        if (limiter.TryOpen(protocol.RemoteAddress))
+        var admitted = limiter.TryOpen(protocol.RemoteAddress);
+        Core.Diagnostics.MailMetrics.Connection(protocolName, admitted);
+        if (admitted)
         {
             return true;
         }

@@ -359,10 +359,12 @@ public sealed class ProtocolConnection : IAsyncDisposable
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
         {
+            Core.Diagnostics.MailMetrics.TlsHandshake("failed");
             await ssl.DisposeAsync();
             return false;
         }
 
+        Core.Diagnostics.MailMetrics.TlsHandshake(ProtocolName(ssl.SslProtocol));
         _tls = ssl;
         Input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
         Output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));

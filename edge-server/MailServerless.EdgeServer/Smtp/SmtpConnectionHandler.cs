@@ -12,11 +12,12 @@ public sealed class SmtpConnectionHandler(SmtpServices services, ILogger<SmtpSes
         await using var protocol = new ProtocolConnection(connection);
         var kind = services.KindOf(protocol.LocalPort);
         var refusal = $"421 4.7.0 {services.Mail.EffectiveHostName} Error: too many connections from {protocol.RemoteAddress}";
-        if (!await ClientAdmission.TryAdmitAsync(protocol, services.Connections, kind == SmtpListenerKind.Submissions, refusal, logger))
+        if (!await ClientAdmission.TryAdmitAsync(protocol, "smtp", services.Connections, kind == SmtpListenerKind.Submissions, refusal, logger))
         {
             return;
         }
 
+        using var active = Core.Diagnostics.MailMetrics.Session("smtp");
         try
         {
             var session = new SmtpSession(protocol, kind, services, logger);

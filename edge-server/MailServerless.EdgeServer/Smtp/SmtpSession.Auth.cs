@@ -74,6 +74,7 @@ public sealed partial class SmtpSession
             return;
         }
 
+        MailMetrics.Login("smtp", result.Succeeded);
         if (!result.Succeeded)
         {
             attempt.Fail();

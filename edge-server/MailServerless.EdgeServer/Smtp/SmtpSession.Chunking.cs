@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
+using MailServerless.Core.Diagnostics;
 using MailServerless.Core.Queue;
 
 namespace MailServerless.EdgeServer.Smtp;
@@ -91,6 +92,11 @@ public sealed partial class SmtpSession
                 DataOutcome.HeaderTooBig => "552 5.3.4 Error: message header size exceeds limit",
                 _ => "550 5.6.0 Error: bare <CR> or <LF> received",
             };
+            if (failure is DataOutcome.TooBig or DataOutcome.HeaderTooBig)
+            {
+                MailMetrics.Rejected("size");
+            }
+
             Error(_chunkRefusal);
             if (last)
             {

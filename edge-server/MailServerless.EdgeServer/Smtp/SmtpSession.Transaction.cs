@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
+using MailServerless.Core.Diagnostics;
 using MailServerless.Core.Queue;
 using MailServerless.EdgeServer.Smtp.Parsing;
 
@@ -56,6 +57,7 @@ public sealed partial class SmtpSession
                 case "SIZE" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var size):
                     if (size > _options.MaxMessageSize)
                     {
+                        MailMetrics.Rejected("size");
                         Error("552 5.3.4 Message size exceeds fixed limit");
                         return;
                     }
@@ -344,6 +346,7 @@ public sealed partial class SmtpSession
             // The body and the envelope are on disk (fsync'd): only now may the client hear "queued".
             Reply($"250 2.0.0 Ok: queued as {id}");
             _accepted++;
+            MailMetrics.Accepted(ListenerName);
             LogQueued(id, connection.RemoteAddress.ToString(), _user ?? "-", _mailFrom.Address, string.Join(",", _recipients), size);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -456,9 +459,11 @@ public sealed partial class SmtpSession
         switch (outcome)
         {
             case DataOutcome.TooBig:
+                MailMetrics.Rejected("size");
                 Error("552 5.3.4 Error: message file too big");
                 break;
             case DataOutcome.HeaderTooBig:
+                MailMetrics.Rejected("size");
                 Error("552 5.3.4 Error: message header size exceeds limit");
                 break;
             case DataOutcome.BareLineEnd:
@@ -506,8 +511,23 @@ public sealed partial class SmtpSession
         Message = "smtp {Id}: client=[{Client}] user={User} from=<{From}> to=<{To}> size={Size} status=queued")]
     private partial void LogQueued(string id, string client, string user, string from, string to, long size);
 
+    /// <summary>The listener's name in metrics.</summary>
+    private string ListenerName => kind switch
+    {
+        SmtpListenerKind.Submission => "submission",
+        SmtpListenerKind.Submissions => "submissions",
+        _ => "smtp",
+    };
+
+    /// <summary>Every refusal of a recipient or a message: logged (for fail2ban and the operator) and counted by reason.</summary>
+    private void LogRejected(string client, string from, string to, string reply)
+    {
+        MailMetrics.Rejected(RejectionReason.Of(reply));
+        LogRejection(client, from, to, reply);
+    }
+
     [LoggerMessage(EventId = 6031, Level = LogLevel.Information, Message = "smtp reject from [{Client}]: from=<{From}> to=<{To}>: {Reply}")]
-    private partial void LogRejected(string client, string from, string to, string reply);
+    private partial void LogRejection(string client, string from, string to, string reply);
 
     [LoggerMessage(EventId = 6032, Level = LogLevel.Error, Message = "smtp {Id}: could not queue: {Reason}")]
     private partial void LogQueueFailed(string id, string reason);

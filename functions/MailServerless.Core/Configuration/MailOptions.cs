@@ -135,6 +135,16 @@ public sealed class ListenerOptions
     /// </summary>
     public string TrustedProxies { get; set; } = string.Empty;
 
+    /// <summary>
+    /// A port that serves only <c>/metrics</c> (and <c>/health</c>), without authentication, for a Prometheus on a
+    /// network you trust (<see cref="MetricsAddress"/>); 0: off, and <c>/metrics</c> on the HTTP listener asks a
+    /// superadmin's credentials or API key.
+    /// </summary>
+    public int Metrics { get; set; }
+
+    /// <summary>Where the metrics listener binds: loopback unless set.</summary>
+    public string MetricsAddress { get; set; } = "127.0.0.1";
+
     /// <summary>Accept logins over plain HTTP from clients not on loopback (behind a proxy that terminates TLS but does not say so).</summary>
     public bool AllowPlainHttpLogin { get; set; }
 }

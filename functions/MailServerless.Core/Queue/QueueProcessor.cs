@@ -1,3 +1,4 @@
+using MailServerless.Core.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace MailServerless.Core.Queue;
@@ -136,28 +137,36 @@ public sealed partial class QueueProcessor(
         switch (result.Outcome)
         {
             case FunctionOutcome.Done:
+                MailMetrics.QueueOutcome(queue.Name, "done");
                 await queue.CompleteAsync(lease, CancellationToken.None);
                 await blobs.DeleteAsync(message.BodyKey, CancellationToken.None);
                 break;
             case FunctionOutcome.DeadLetter:
+                MailMetrics.QueueOutcome(queue.Name, "dead_letter");
                 await queue.DeadLetterAsync(lease, result.Reason ?? "dead-lettered", CancellationToken.None);
                 break;
             default:
                 var age = clock.GetUtcNow() - message.ReceivedAt;
                 if (age >= options.MaxLifetime)
                 {
+                    MailMetrics.QueueOutcome(queue.Name, "dead_letter");
                     await queue.DeadLetterAsync(lease, $"maximal lifetime exceeded; last failure: {result.Reason}", CancellationToken.None);
                 }
                 else
                 {
                     var delay = Backoff(message.Attempt);
-                    LogRetry(queue.Name, message.Id, delay, result.Reason ?? "temporary failure");
-                    await queue.RetryAsync(lease, delay, result.Remaining, CancellationToken.None);
+                    var reason = result.Reason ?? "temporary failure";
+                    MailMetrics.QueueOutcome(queue.Name, "retry");
+                    LogRetry(queue.Name, message.Id, delay, reason);
+                    // The reason stays with the envelope, for the queue listing (Postfix's mailq shows it too).
+                    await queue.RetryAsync(lease, delay, (result.Remaining ?? message) with { LastError = Truncated(reason) }, CancellationToken.None);
                 }
 
                 break;
         }
     }
+
+    private static string Truncated(string reason) => reason.Length > 500 ? reason[..500] : reason;
 
     /// <summary>MinBackoff × 2^attempt, at most MaxBackoff, with ±10 % jitter so retries do not bunch.</summary>
     public TimeSpan Backoff(int attempt)

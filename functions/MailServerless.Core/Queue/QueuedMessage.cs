@@ -83,6 +83,9 @@ public sealed record QueuedMessage
     /// <summary>Not to be tried before this time (set by a retry).</summary>
     public DateTimeOffset? NotBefore { get; init; }
 
+    /// <summary>Why the last try failed (for the queue listing), when one did.</summary>
+    public string? LastError { get; init; }
+
     /// <summary>Why the message was dead-lettered, when it was.</summary>
     public string? DeadLetterReason { get; init; }
 

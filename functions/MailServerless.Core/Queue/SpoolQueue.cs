@@ -11,7 +11,7 @@ namespace MailServerless.Core.Queue;
 /// <c>dead/</c>; completed ids leave a tombstone in <c>done/</c> for the queue's lifetime so that a
 /// repeated enqueue of the same id does nothing. One process owns a spool folder.
 /// </summary>
-public sealed partial class SpoolQueue : IMessageQueue, IDisposable
+public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDisposable
 {
     private readonly string _queue;
     private readonly string _dead;
@@ -197,6 +197,17 @@ public sealed partial class SpoolQueue : IMessageQueue, IDisposable
         }
 
         LogDeadLettered(Name, dead.Id, reason);
+    }
+
+    public Task<QueueStatistics> StatisticsAsync(CancellationToken cancellationToken = default)
+    {
+        var dead = Directory.EnumerateFiles(_dead, "*.json").LongCount();
+        lock (_sync)
+        {
+            var inFlight = _entries.Values.LongCount(e => e.Leased);
+            DateTimeOffset? oldest = _entries.Count == 0 ? null : _entries.Values.Min(e => e.Message.ReceivedAt);
+            return Task.FromResult(new QueueStatistics(Name, _entries.Count - inFlight, inFlight, dead, oldest));
+        }
     }
 
     /// <summary>Body keys that queued or dead-lettered envelopes still refer to.</summary>

@@ -90,6 +90,7 @@ public sealed partial class RelayOutbound(
         var retry = new List<RecipientOutcome>();
         foreach (var outcome in outcomes)
         {
+            Core.Diagnostics.MailMetrics.RelayOutcome(outcome.Status);
             switch (outcome.Kind)
             {
                 case OutcomeKind.Delivered:

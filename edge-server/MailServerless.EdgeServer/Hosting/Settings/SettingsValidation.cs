@@ -35,6 +35,11 @@ public sealed class MailOptionsValidation(IOptions<QueueOptions> queue) : IValid
             failures.Add($"Mail:Listeners:HttpAddress '{options.Listeners.HttpAddress}' is not an IP address");
         }
 
+        if (!IPAddress.TryParse(options.Listeners.MetricsAddress, out _))
+        {
+            failures.Add($"Mail:Listeners:MetricsAddress '{options.Listeners.MetricsAddress}' is not an IP address");
+        }
+
         foreach (var proxy in options.Listeners.TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!IPAddress.TryParse(proxy, out _) && !IPNetwork.TryParse(proxy, out _))
@@ -86,7 +91,7 @@ public sealed class MailOptionsValidation(IOptions<QueueOptions> queue) : IValid
     [
         ("Smtp", listeners.Smtp), ("Submission", listeners.Submission), ("Submissions", listeners.Submissions),
         ("Imap", listeners.Imap), ("Imaps", listeners.Imaps), ("Pop3", listeners.Pop3), ("Pop3s", listeners.Pop3s), ("Http", listeners.Http),
-        ("Https", listeners.Https),
+        ("Https", listeners.Https), ("ManageSieve", listeners.ManageSieve), ("Metrics", listeners.Metrics),
     ];
 }
 
