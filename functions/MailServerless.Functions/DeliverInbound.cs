@@ -25,7 +25,8 @@ public sealed partial class DeliverInbound(
     ILogger<DeliverInbound> logger,
     Core.Addresses.SrsSecret? srs = null,
     SieveFilters? sieve = null,
-    SieveOptions? sieveSettings = null) : IQueueFunction
+    SieveOptions? sieveSettings = null,
+    QuotaWarnings? quotaWarnings = null) : IQueueFunction
 {
     private readonly SieveOptions sieveOptions = sieveSettings ?? new SieveOptions();
 
@@ -73,6 +74,11 @@ public sealed partial class DeliverInbound(
                 case DeliveryStatus.Delivered:
                     MailMetrics.MailboxDelivery("delivered", DateTimeOffset.UtcNow - message.ReceivedAt);
                     LogDelivered(message.Id, target.Address, mailbox.Username, result.FileName ?? string.Empty);
+                    if (quotaWarnings is not null)
+                    {
+                        await quotaWarnings.CheckAsync(mailbox, message.Id, result, cancellationToken);
+                    }
+
                     delivered.AddRange(target.Originals.Select(o => new ReportedRecipient(target.Address, o, "2.0.0", "250 2.0.0 delivered to mailbox")));
                     break;
                 case DeliveryStatus.AlreadyDelivered:
@@ -209,6 +215,9 @@ public sealed partial class DeliverInbound(
         }
 
         DeliveryResult? outcome = null;
+        // Every copy filed counts against the quota: a warning looks at all of them together.
+        QuotaUsage? quotaBefore = null;
+        long filedBytes = 0;
         foreach (var (wanted, create, flags) in stores.DistinctBy(s => s.Mailbox, StringComparer.Ordinal))
         {
             var folder = wanted;
@@ -230,10 +239,17 @@ public sealed partial class DeliverInbound(
                 mailbox.Maildir, new QuotaLimit(mailbox.QuotaBytes), deliveryId, message.ReceivedAt, new MemoryStream(bytes, writable: false), folder,
                 flags, cancellationToken);
             LogFiled(message.Id, mailbox.Username, folder, written.Status.ToString());
+            quotaBefore ??= written.QuotaBefore;
+            filedBytes += written.Size;
             if (outcome is null || written.Status is not (DeliveryStatus.Delivered or DeliveryStatus.AlreadyDelivered))
             {
                 outcome = written;
             }
+        }
+
+        if (outcome is { Status: DeliveryStatus.Delivered } && quotaBefore is not null)
+        {
+            outcome = outcome with { QuotaBefore = quotaBefore, Size = filedBytes };
         }
 
         if (outcome is null || outcome.Succeeded)

@@ -73,6 +73,18 @@ public sealed class MailboxProvisioning(
         return new MailboxUsage(usage.Bytes, usage.Messages);
     }
 
+    public async Task<MailboxUsage?> RecalculateUsageAsync(string maildir, long quotaBytes, CancellationToken cancellationToken)
+    {
+        var root = MaildirLayout.MailboxRoot(store.BasePath, maildir);
+        if (!Directory.Exists(root))
+        {
+            return null;
+        }
+
+        var usage = await new MaildirQuota(root, clock).RecalculateAsync(new QuotaLimit(quotaBytes), cancellationToken);
+        return new MailboxUsage(usage.Bytes, usage.Messages);
+    }
+
     public Task DeletedAsync(string maildir, bool removeFiles, CancellationToken cancellationToken)
     {
         if (removeFiles)

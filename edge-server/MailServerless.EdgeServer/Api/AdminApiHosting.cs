@@ -19,6 +19,7 @@ public static class AdminApiHosting
         services.AddSingleton<AdministrationLog>();
         services.AddSingleton<Domains>();
         services.AddSingleton<Mailboxes>();
+        services.AddSingleton<Quotas>();
         services.AddSingleton<Aliases>();
         services.AddSingleton<AliasDomains>();
         services.AddSingleton<Admins>();

@@ -59,15 +59,17 @@ public static partial class AdminCommands
         var inactive = Flag("--inactive", "Make it inactive (no mail, no login).");
         var active = Switch("--active", "Active");
         var removeMaildir = Flag("--remove-maildir", "Remove its Maildir too (kept by default, as PostfixAdmin does).");
+        var language = Text("--language", "The language of the server's messages to the owner (quota warnings): en or ja; empty: the server's default.");
 
         return Group("mailbox", "Mailboxes (PostfixAdmin's mailbox table); passwords are read from standard input.",
             verbs.Verb("add", "Adds a mailbox; its password is the first line of standard input.", async run => await run.Get<Mailboxes>().CreateAsync(
-                    run.Actor, new MailboxInput(run.Value(address), await run.PasswordAsync(), run.Value(name), run.Value(quota), !run.Value(inactive)),
+                    run.Actor, new MailboxInput(run.Value(address), await run.PasswordAsync(), run.Value(name), run.Value(quota), !run.Value(inactive), run.Value(language)),
                     run.Cancellation),
-                address, name, quota, inactive),
-            verbs.Verb("edit", "Changes a mailbox's name, quota or state; what is not given stays.", run => run.Get<Mailboxes>().UpdateAsync(
-                    run.Actor, run.Value(address), new MailboxInput(null, null, run.Value(name), run.Value(quota), run.Value(active)), run.Cancellation).Boxed(),
-                address, name, quota, active),
+                address, name, quota, inactive, language),
+            verbs.Verb("edit", "Changes a mailbox's name, quota, state or language; what is not given stays.", run => run.Get<Mailboxes>().UpdateAsync(
+                    run.Actor, run.Value(address), new MailboxInput(null, null, run.Value(name), run.Value(quota), run.Value(active), run.Value(language)),
+                    run.Cancellation).Boxed(),
+                address, name, quota, active, language),
             verbs.Verb("password", "Sets a mailbox's password from the first line of standard input.", async run => await run.Get<Mailboxes>().UpdateAsync(
                     run.Actor, run.Value(address), new MailboxInput(Password: await run.PasswordAsync()), run.Cancellation),
                 address),

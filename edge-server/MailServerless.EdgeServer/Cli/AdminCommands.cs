@@ -17,12 +17,13 @@ public static partial class AdminCommands
     {
         ArgumentNullException.ThrowIfNull(context);
         var verbs = new Verbs(context);
-        var admin = new Command("admin", "Manages the directory: domains, mailboxes, aliases, admins, vacations, forwarding, API keys, DKIM and the log.")
+        var admin = new Command("admin", "Manages the directory: domains, mailboxes, quotas, aliases, admins, vacations, forwarding, API keys, DKIM and the log.")
         {
             verbs.Json,
             verbs.Create,
             Domains(verbs),
             Mailboxes(verbs),
+            Quota(verbs),
             Aliases(verbs),
             AliasDomains(verbs),
             Admins(verbs),

@@ -24,7 +24,9 @@ public static class CliOutput
                         $"max {Megabytes(d.MaxQuota)} per mailbox\t{Megabytes(d.Quota)} in all\t{(d.Active ? "active" : "inactive")}" +
                         $"{(d.BackupMx ? "\tbackup MX" : string.Empty)}{(d.Transport is "virtual" or "" ? string.Empty : $"\ttransport {d.Transport}")}",
         MailboxView m => $"{m.Address}\t{m.Name}\tquota {m.Quota}\t{(m.Active ? "active" : "inactive")}\t{m.Maildir}" +
-                         (m.QuotaUsed is { } used ? $"\tusing {used.Bytes} bytes in {used.Messages} messages" : string.Empty),
+                         (m.QuotaUsed is { } used ? $"\tusing {used.Bytes} bytes in {used.Messages} messages" : string.Empty) +
+                         (m.Language.Length > 0 ? $"\tlanguage {m.Language}" : string.Empty),
+        QuotaView q => $"{q.Address}\t{Sizes.Describe(q.Bytes)} of {(q.Limit > 0 ? Sizes.Describe(q.Limit) : "unlimited")}\t{q.Percent}%\t{q.Messages} messages",
         AliasView a => $"{a.Address}\t-> {string.Join(", ", a.Goto)}{(a.Active ? string.Empty : "\tinactive")}",
         AliasDomainView a => $"{a.AliasDomain}\t-> {a.TargetDomain}{(a.Active ? string.Empty : "\tinactive")}",
         AdminView a => $"{a.Username}\t{(a.Superadmin ? "superadmin" : string.Join(", ", a.Domains))}{(a.Active ? string.Empty : "\tinactive")}",

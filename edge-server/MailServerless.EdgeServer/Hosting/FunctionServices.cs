@@ -31,8 +31,11 @@ public static class FunctionServices
             sp.GetRequiredService<ILogger<DeliverInbound>>(),
             sp.GetRequiredService<Core.Addresses.SrsSecret>(),
             sp.GetRequiredService<SieveFilters>(),
-            sp.GetRequiredService<SieveOptions>()));
+            sp.GetRequiredService<SieveOptions>(),
+            sp.GetRequiredService<QuotaWarnings>()));
         services.AddSingleton<SieveFilters>();
+        services.AddSingleton(sp => new Core.Administration.MailboxLanguages(sp.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>()));
+        services.AddSingleton<QuotaWarnings>();
 
         services.TryAddSingleton<DkimKeys>();
         services.AddSingleton<IDkimPublication>(sp => new DnsDkimPublication(sp.GetRequiredService<Core.Dns.DnsResolver>()));

@@ -11,6 +11,9 @@ public sealed record MailboxView(string Address, string Name, long Quota, bool A
 {
     /// <summary>Bytes and messages in the Maildir, from its <c>maildirsize</c> (as Dovecot's quota counts them).</summary>
     public MailboxUsage? QuotaUsed { get; init; }
+
+    /// <summary>The language of what the server writes to the owner (quota warnings): <c>en</c>, <c>ja</c>, or empty for the server's default.</summary>
+    public string Language { get; init; } = string.Empty;
 }
 
 public sealed record MailboxUsage(long Bytes, long Messages);
@@ -18,7 +21,8 @@ public sealed record MailboxUsage(long Bytes, long Messages);
 /// <summary>Fields of a mailbox to create or change; null leaves a field as it is. <see cref="Quota"/> is bytes, or a size with a unit in JSON (<c>"100M"</c>).</summary>
 public sealed record MailboxInput(
     string? Address = null, string? Password = null, string? Name = null,
-    [property: System.Text.Json.Serialization.JsonConverter(typeof(BytesJsonConverter))] long? Quota = null, bool? Active = null);
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(BytesJsonConverter))] long? Quota = null, bool? Active = null,
+    string? Language = null);
 
 /// <summary>What happens on disk and in the queue when a mailbox comes or goes (Maildir, welcome mail).</summary>
 public interface IMailboxProvisioning
@@ -29,6 +33,9 @@ public interface IMailboxProvisioning
 
     /// <summary>What the Maildir holds now; null when it does not exist (yet).</summary>
     Task<MailboxUsage?> UsageAsync(string maildir, long quotaBytes, CancellationToken cancellationToken);
+
+    /// <summary>Counts the Maildir's messages again and rewrites its <c>maildirsize</c> (<c>doveadm quota recalc</c>); null when it does not exist.</summary>
+    Task<MailboxUsage?> RecalculateUsageAsync(string maildir, long quotaBytes, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -40,7 +47,8 @@ public sealed class Mailboxes(
     DirectoryDatabase database, PasswordService passwords, AdministrationLog log, AdministrationOptions options,
     IMailboxProvisioning provisioning, TimeProvider clock)
 {
-    private const string Columns = "`username`, `name`, `quota`, `active`, `domain`, `local_part`, `maildir`";
+    private const string Columns = "`username`, `name`, `quota`, `active`, `domain`, `local_part`, `maildir`, " +
+        "(SELECT `language` FROM `msl_mailbox_setting` WHERE `msl_mailbox_setting`.`username` = `mailbox`.`username`) AS `language`";
 
     /// <summary>1 PB: far above any real mailbox, and sums of many stay far below <see cref="long.MaxValue"/>.</summary>
     public const long MaxQuotaBytes = 1_000_000_000_000_000;
@@ -86,6 +94,7 @@ public sealed class Mailboxes(
         actor.EnsureCanManage(address.Domain);
         var password = options.CheckPassword(input.Password);
         var name = CheckName(input.Name ?? string.Empty);
+        var language = MailboxLanguages.Check(input.Language ?? string.Empty);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var domain = await Domains.FindAsync(connection, address.Domain, cancellationToken, transaction)
@@ -138,6 +147,11 @@ public sealed class Mailboxes(
             await DefaultAliases.WriteAsync(connection, transaction, address.Domain, address.Value, options.DefaultAliasLocalParts, Now, replace: false, cancellationToken);
         }
 
+        if (language.Length > 0)
+        {
+            await MailboxLanguages.SetAsync(connection, transaction, address.Value, language, cancellationToken);
+        }
+
         await log.WriteAsync(connection, transaction, actor, address.Domain, "create_mailbox", address.Value, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (input.Active ?? true)
@@ -161,8 +175,10 @@ public sealed class Mailboxes(
 
         if (actor.IsOnlyOwnerOf(current.Domain) && (input.Name ?? (object?)input.Quota ?? input.Active) is not null)
         {
-            throw AdministrationException.Forbidden("A mailbox owner may change only the password.");
+            throw AdministrationException.Forbidden("A mailbox owner may change only the password and the language.");
         }
+
+        var language = input.Language is null ? null : MailboxLanguages.Check(input.Language);
 
         var name = CheckName(input.Name ?? current.Name);
         var quota = input.Quota ?? current.Quota;
@@ -180,6 +196,11 @@ public sealed class Mailboxes(
             "UPDATE `mailbox` SET `name` = @name, `quota` = @quota, `active` = @active, `modified` = @now" +
             (hash is null ? string.Empty : ", `password` = @hash") + " WHERE `username` = @address",
             new { name, quota, active = active ? 1 : 0, now = Now, hash, address = current.Address }, transaction, cancellationToken: cancellationToken));
+        if (language is not null && language != current.Language)
+        {
+            await MailboxLanguages.SetAsync(connection, transaction, current.Address, language, cancellationToken);
+        }
+
         if (active != current.Active)
         {
             await connection.ExecuteAsync(new CommandDefinition(
@@ -187,7 +208,8 @@ public sealed class Mailboxes(
                 new { active = active ? 1 : 0, now = Now, address = current.Address }, transaction, cancellationToken: cancellationToken));
         }
 
-        await log.WriteAsync(connection, transaction, actor, current.Domain, hash is not null && input.Name is null && input.Quota is null && input.Active is null
+        await log.WriteAsync(connection, transaction, actor, current.Domain,
+            hash is not null && input.Name is null && input.Quota is null && input.Active is null && input.Language is null
             ? "edit_password" : "edit_mailbox", current.Address, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (await FindAsync(connection, null, current.Address, cancellationToken))!;
@@ -215,6 +237,7 @@ public sealed class Mailboxes(
                      "DELETE FROM `quota2` WHERE `username` = @address",
                      "DELETE FROM `quota` WHERE `username` = @address",
                      "DELETE FROM `fetchmail` WHERE `mailbox` = @address",
+                     "DELETE FROM `msl_mailbox_setting` WHERE `username` = @address",
                  })
         {
             await connection.ExecuteAsync(new CommandDefinition(sql, new { address = current.Address }, transaction, cancellationToken: cancellationToken));
@@ -285,6 +308,8 @@ public sealed class Mailboxes(
 
         public string maildir { get; set; } = string.Empty;
 
-        public MailboxView View() => new(username, name, quota, active != 0, domain, local_part, maildir);
+        public string? language { get; set; }
+
+        public MailboxView View() => new(username, name, quota, active != 0, domain, local_part, maildir) { Language = language ?? string.Empty };
     }
 }

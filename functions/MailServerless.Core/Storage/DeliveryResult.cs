@@ -18,5 +18,10 @@ public enum DeliveryStatus
 /// <summary>The outcome of one Maildir delivery.</summary>
 public sealed record DeliveryResult(DeliveryStatus Status, string? FileName = null, string? Detail = null)
 {
+    /// <summary>For a copy written to a mailbox with a quota: what it held before, and the copy's size (for quota warnings).</summary>
+    public QuotaUsage? QuotaBefore { get; init; }
+
+    public long Size { get; init; }
+
     public bool Succeeded => Status is DeliveryStatus.Delivered or DeliveryStatus.AlreadyDelivered;
 }

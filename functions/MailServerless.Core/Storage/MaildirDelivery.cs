@@ -96,8 +96,10 @@ public sealed partial class MaildirDelivery(
             // after a crash, a visible message always has its marker (no second copy on redelivery).
             await _sync.SyncAsync();
 
-            return await MoveIntoNewAsync(root, folderPath, unique, finalName, limit, size, cancellationToken)
-                ?? new DeliveryResult(DeliveryStatus.AlreadyDelivered, finalName);
+            var moved = await MoveIntoNewAsync(root, folderPath, unique, finalName, limit, size, cancellationToken);
+            return moved is null ? new DeliveryResult(DeliveryStatus.AlreadyDelivered, finalName)
+                : moved.Status == DeliveryStatus.Delivered && !limit.IsUnlimited ? moved with { QuotaBefore = usage, Size = size }
+                : moved;
         }
         catch (IOException e)
         {

@@ -37,6 +37,7 @@ public static class SettingsCatalog
         new("Mail:Aws", typeof(AwsOptions)),
         new("Mail:Delivery", typeof(DeliveryOptions)),
         new("Mail:Sieve", typeof(SieveOptions)),
+        new("Mail:Quota", typeof(QuotaWarningOptions)),
         new("Mail:Relay", typeof(RelayOptions)),
         new("Mail:Dns", typeof(Core.Dns.DnsOptions)),
         new("Mail:Authentication", typeof(Core.Authentication.AuthenticationOptions)),

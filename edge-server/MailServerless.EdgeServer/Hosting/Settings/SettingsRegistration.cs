@@ -41,6 +41,7 @@ public static class SettingsRegistration
             });
         Bind<RelayOptions>(services, configuration);
         Bind<SieveOptions>(services, configuration);
+        Bind<QuotaWarningOptions>(services, configuration);
         Bind<Core.Dns.DnsOptions>(services, configuration);
         Bind<Core.Authentication.AuthenticationOptions>(services, configuration);
         Bind<Core.Spam.SpamOptions>(services, configuration);
@@ -53,6 +54,7 @@ public static class SettingsRegistration
         services.AddSingleton<IValidateOptions<QueueOptions>, QueueOptionsValidation>();
         services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidation>();
         services.AddSingleton<IValidateOptions<AdministrationOptions>, AdministrationOptionsValidation>();
+        services.AddSingleton<IValidateOptions<QuotaWarningOptions>, QuotaWarningOptionsValidation>();
         return services;
     }
 

@@ -198,3 +198,28 @@ public sealed class NoNegativeSettings<T>(string section) : IValidateOptions<T>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
+
+/// <summary>Quota warnings: whole percentages, and a language the server has texts for.</summary>
+public sealed class QuotaWarningOptionsValidation : IValidateOptions<Functions.QuotaWarningOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Functions.QuotaWarningOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        try
+        {
+            options.Thresholds();
+        }
+        catch (ArgumentException e)
+        {
+            failures.Add(e.Message);
+        }
+
+        if (!Core.Administration.MailboxLanguages.Supported.Contains(options.DefaultLanguage))
+        {
+            failures.Add($"Mail:Quota:DefaultLanguage '{options.DefaultLanguage}' is not one of {string.Join(", ", Core.Administration.MailboxLanguages.Supported)}");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

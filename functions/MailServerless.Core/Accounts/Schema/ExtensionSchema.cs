@@ -51,5 +51,14 @@ public static class ExtensionSchema
         Collation: "utf8mb4_general_ci",
         Comment: "MailServerless - DKIM signing keys");
 
-    public static IReadOnlyList<TableDefinition> Tables { get; } = [Meta, ApiKey, Dkim];
+    /// <summary>A mailbox's settings PostfixAdmin has no column for: the language of the messages the server writes to its owner.</summary>
+    public static TableDefinition MailboxSetting { get; } = new(
+        Prefix + "mailbox_setting",
+        [new("username", "varchar(255)"), new("language", "varchar(16)", Default: "''")],
+        ["username"],
+        Charset: "utf8mb4",
+        Collation: "utf8mb4_general_ci",
+        Comment: "MailServerless - mailbox settings");
+
+    public static IReadOnlyList<TableDefinition> Tables { get; } = [Meta, ApiKey, Dkim, MailboxSetting];
 }
