@@ -17,7 +17,7 @@ public static partial class AdminCommands
     {
         ArgumentNullException.ThrowIfNull(context);
         var verbs = new Verbs(context);
-        var admin = new Command("admin", "Manages the directory: domains, mailboxes, quotas, aliases, admins, vacations, forwarding, API keys, DKIM and the log.")
+        var admin = new Command("admin", "Manages the directory: domains, mailboxes, quotas, aliases, admins, vacations, forwarding, API keys, DKIM and the log; backs up and restores it with the Maildirs.")
         {
             verbs.Json,
             verbs.Create,
@@ -33,6 +33,8 @@ public static partial class AdminCommands
             ApiKeys(verbs),
             Dkim(verbs),
             Log(verbs),
+            Backup(verbs, context),
+            Restore(verbs, context),
         };
         return admin;
     }

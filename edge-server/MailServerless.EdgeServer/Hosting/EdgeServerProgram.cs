@@ -83,6 +83,10 @@ public static partial class EdgeServerProgram
             }
         }
 
+        // Held from here to exit (the kernel drops it however the process ends): admin restore refuses meanwhile, and
+        // a server does not start while a restore writes. Taken before the schema is touched.
+        StartupTasks.EnsureDataDirectory(options);
+        using var running = Core.Backup.DataDirectoryLock.HoldWhileServing(options.EffectiveDataDirectory);
         await StartupTasks.PrepareAsync(app.Services, console, app.Lifetime.ApplicationStopping);
         try
         {

@@ -45,6 +45,12 @@ public sealed partial class SchemaInstaller(DirectoryDatabase database, ILogger<
         {
             if (existing.Contains(table.Name))
             {
+                if (table.Name.StartsWith(ExtensionSchema.Prefix, StringComparison.Ordinal))
+                {
+                    // Ours: brought forward by the numbered steps below (ExtensionMigrations).
+                    continue;
+                }
+
                 var columns = await dialect.ListColumnsAsync(connection, table.Name, cancellationToken);
                 var missing = table.RequiredColumns.Where(c => !columns.Contains(c)).ToList();
                 if (missing.Count > 0)
@@ -82,27 +88,17 @@ public sealed partial class SchemaInstaller(DirectoryDatabase database, ILogger<
                 new { version = PostfixAdminSchema.SchemaVersion }, cancellationToken: cancellationToken));
         }
 
-        await EnsureExtensionVersionAsync(connection, cancellationToken);
+        foreach (var step in await ExtensionMigrator.MigrateAsync(
+                     connection, database, created.Contains(ExtensionSchema.Meta.Name), cancellationToken))
+        {
+            LogMigrated(step.Version, step.Description, database.Description);
+        }
+
         return created;
     }
 
-    private async Task EnsureExtensionVersionAsync(DbConnection connection, CancellationToken cancellationToken)
-    {
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"{database.Dialect.InsertIgnore} INTO `{ExtensionSchema.Meta.Name}` (`name`, `value`) VALUES ('schema_version', @version)",
-            new { version = ExtensionSchema.Version.ToString(CultureInfo.InvariantCulture) },
-            cancellationToken: cancellationToken));
-        var stored = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-            $"SELECT `value` FROM `{ExtensionSchema.Meta.Name}` WHERE `name` = 'schema_version'",
-            cancellationToken: cancellationToken));
-        if (int.TryParse(stored, NumberStyles.None, CultureInfo.InvariantCulture, out var version) &&
-            version > ExtensionSchema.Version)
-        {
-            throw new DirectoryConfigurationException(
-                $"The directory at {database.Description} has MailServerless schema version {version}, " +
-                $"newer than this build's {ExtensionSchema.Version}: upgrade this server.");
-        }
-    }
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Brought the MailServerless tables to version {Version} ({Description}) in {Database}")]
+    private partial void LogMigrated(int version, string description, string database);
 
     private async Task<DbConnection> OpenOrExplainAsync(CancellationToken cancellationToken)
     {

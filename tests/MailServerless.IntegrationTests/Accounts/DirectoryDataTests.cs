@@ -28,7 +28,9 @@ public abstract class DirectoryDataTests(Backend backend) : IAsyncLifetime
 
         Assert.Equal(DirectorySchema.Tables.Select(t => t.Name).Order(), created.Order());
         Assert.Equal("1847", await fresh.ScalarAsync<string>("SELECT value FROM config WHERE name = 'version'"));
-        Assert.Equal("1", await fresh.ScalarAsync<string>("SELECT value FROM msl_meta WHERE name = 'schema_version'"));
+        Assert.Equal(
+            ExtensionSchema.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            await fresh.ScalarAsync<string>("SELECT value FROM msl_meta WHERE name = 'schema_version'"));
     }
 
     [Fact]
@@ -52,6 +54,35 @@ public abstract class DirectoryDataTests(Backend backend) : IAsyncLifetime
         Assert.Contains("`mailbox` lacks column(s) name, maildir, quota", error.Message, StringComparison.Ordinal);
         Assert.Contains("Mail:Directory:ConnectionString", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Our_tables_from_an_older_version_are_brought_forward_step_by_step_and_postfixadmins_are_left_alone()
+    {
+        // A directory of version 1: msl_dkim as it first shipped, without a rotation's pending key, and no mailbox settings.
+        await using var old = await TestDirectory.CreateEmptyAsync(backend);
+        await old.Installer.EnsureSchemaAsync();
+        await old.ExecuteAsync("DROP TABLE msl_dkim");
+        await old.ExecuteAsync("DROP TABLE msl_mailbox_setting");
+        await old.ExecuteAsync(
+            "CREATE TABLE msl_dkim (domain_name varchar(255) NOT NULL PRIMARY KEY, description varchar(255) NOT NULL DEFAULT '', " +
+            "selector varchar(63) NOT NULL, private_key text NOT NULL, public_key text NOT NULL, " +
+            "created datetime NOT NULL DEFAULT '2000-01-01 00:00:00', modified datetime NOT NULL DEFAULT '2000-01-01 00:00:00')");
+        await old.ExecuteAsync("INSERT INTO msl_dkim (domain_name, selector, private_key, public_key) VALUES ('example.jp', 'old', 'k', 'p')");
+        await old.ExecuteAsync("UPDATE msl_meta SET value = '1' WHERE name = 'schema_version'");
+        var mailboxColumns = await old.ScalarAsync<long>(CountColumns("mailbox"));
+
+        await Task.WhenAll(old.Installer.EnsureSchemaAsync(), old.Installer.EnsureSchemaAsync());
+
+        Assert.Equal("3", await old.ScalarAsync<string>("SELECT value FROM msl_meta WHERE name = 'schema_version'"));
+        Assert.Equal("", await old.ScalarAsync<string>("SELECT pending_selector FROM msl_dkim WHERE domain_name = 'example.jp'"));
+        Assert.Equal("old", await old.ScalarAsync<string>("SELECT selector FROM msl_dkim WHERE domain_name = 'example.jp'"));
+        Assert.Equal(0L, await old.ScalarAsync<long>("SELECT COUNT(*) FROM msl_mailbox_setting"));
+        Assert.Equal(mailboxColumns, await old.ScalarAsync<long>(CountColumns("mailbox")));
+    }
+
+    private string CountColumns(string table) => backend == Backend.Sqlite
+        ? $"SELECT COUNT(*) FROM pragma_table_info('{table}')"
+        : $"SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}'";
 
     [Fact]
     public async Task Newer_extension_schema_is_refused()

@@ -8,8 +8,8 @@ public static class ExtensionSchema
 {
     public const string Prefix = "msl_";
 
-    /// <summary>Version of the added tables, kept in <c>msl_meta</c>.</summary>
-    public const int Version = 1;
+    /// <summary>Version of the added tables, kept in <c>msl_meta</c>: the last of <see cref="ExtensionMigrations.Steps"/>.</summary>
+    public const int Version = 3;
 
     public static TableDefinition Meta { get; } = new(
         Prefix + "meta",

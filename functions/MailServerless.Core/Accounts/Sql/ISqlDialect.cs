@@ -15,6 +15,9 @@ public interface ISqlDialect
     /// <summary>The statements that create <paramref name="table"/> and its indexes.</summary>
     IReadOnlyList<string> CreateTable(TableDefinition table);
 
+    /// <summary><c>ALTER TABLE ... ADD COLUMN</c> for one of <paramref name="table"/>'s columns (a migration of our own tables).</summary>
+    string AddColumn(TableDefinition table, ColumnDefinition column);
+
     /// <summary>"INSERT IGNORE" or "INSERT OR IGNORE".</summary>
     string InsertIgnore { get; }
 

@@ -70,6 +70,13 @@ public sealed class MySqlDialect : ISqlDialect
         return sql.ToString();
     }
 
+    public string AddColumn(TableDefinition table, ColumnDefinition column)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(column);
+        return $"ALTER TABLE `{table.Name}` ADD COLUMN {RenderColumn(column)}";
+    }
+
     private static string Names(IEnumerable<string> names) => string.Join(",", names.Select(n => $"`{n}`"));
 
     public async Task<ISet<string>> ListTablesAsync(DbConnection connection, CancellationToken cancellationToken)
