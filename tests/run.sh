@@ -5,9 +5,9 @@
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols
 #      are compared with), the real mail clients the conformance tests drive, and Postfix's
 #      smtp-sink and dnsmasq for the outbound relay's and the SPF/DKIM/DMARC tests, NSD and ldns for DANE's signed zone, rspamd, and Pigeonhole's
-#      sieve-test, sieve-connect and python3-sievelib for Sieve and ManageSieve;
-#   2. starts a throwaway MariaDB on its own datadir, socket and port, and the SQS/S3 emulator
-#      (npm's fauxqs, installed into ~/.cache/mailserverless) on loopback;
+#      sieve-test, sieve-connect and python3-sievelib for Sieve and ManageSieve, and pebble for ACME;
+#   2. starts a throwaway MariaDB on its own datadir, socket and port, the SQS/S3 emulator
+#      (npm's fauxqs, installed into ~/.cache/mailserverless) and pebble, on loopback;
 #   3. runs `dotnet test` on the whole solution against it;
 #   4. stops what it started and prints one line "N passed, N failed, N skipped".
 #

@@ -4,7 +4,8 @@
 #   - a throwaway MariaDB (MAILSERVERLESS_TEST_MYSQL),
 #   - the SQS/S3 emulator fauxqs from npm (MAILSERVERLESS_TEST_AWS),
 #   - CloudFormation's resource specification from npm (MAILSERVERLESS_TEST_CFNSPEC),
-#   - rspamd with test rules (MAILSERVERLESS_TEST_RSPAMD, tests/rspamd.sh).
+#   - rspamd with test rules (MAILSERVERLESS_TEST_RSPAMD, tests/rspamd.sh),
+#   - pebble, Let's Encrypt's ACME test server, with a DNS server for it (MAILSERVERLESS_TEST_ACME_*, tests/pebble.sh).
 # Everything is stopped and removed by the EXIT trap it sets.
 [ -n "${ROOT:-}" ] || ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 declare -F log >/dev/null || log() { printf '[services] %s\n' "$*"; }
@@ -85,3 +86,9 @@ export MAILSERVERLESS_TEST_CFNSPEC="$CFNSPEC_DIR/node_modules/@aws-cdk/cfnspec/s
 # ------------------------------------------------------------------ rspamd --
 # shellcheck source=rspamd.sh
 source "$ROOT/tests/rspamd.sh"
+
+# ------------------------------------------------------------------ pebble --
+# Certificates valid a year: renewal is tested by asking for it early (Mail:Tls:Acme:RenewBefore).
+export MAILSERVERLESS_TEST_ACME_VALIDITY=31536000
+# shellcheck source=pebble.sh
+source "$ROOT/tests/pebble.sh"

@@ -14,7 +14,7 @@ namespace MailServerless.Aws;
 /// its due time when the delay is longer; a dead letter goes to the queue's redrive target with the
 /// reason in an attribute. An id already taken is not queued again (<see cref="S3SeenIds"/>).
 /// </summary>
-public sealed partial class SqsQueue : IMessageQueue, IQueueStatistics, IDisposable
+public sealed partial class SqsQueue : IMessageQueue, IDisposable
 {
     private const string ReasonAttribute = "DeadLetterReason";
     private static readonly TimeSpan MaxDelay = TimeSpan.FromMinutes(15);
@@ -28,10 +28,14 @@ public sealed partial class SqsQueue : IMessageQueue, IQueueStatistics, IDisposa
     private readonly ILogger<SqsQueue> _logger;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _heartbeats = new();
     private readonly SqsDeleteBatcher _deletes;
+    private readonly S3HeldMessages? _held;
     private string? _deadLetterUrl;
 
     /// <param name="visibility">How long a received message stays hidden; renewed while its lease is held.</param>
-    public SqsQueue(IAmazonSQS sqs, string name, string url, S3SeenIds seen, TimeSpan visibility, TimeProvider clock, ILogger<SqsQueue> logger)
+    /// <param name="held">Where an operator's held messages wait (the queue tools); null: holding is refused.</param>
+    public SqsQueue(
+        IAmazonSQS sqs, string name, string url, S3SeenIds seen, TimeSpan visibility, TimeProvider clock, ILogger<SqsQueue> logger,
+        S3HeldMessages? held = null)
     {
         // SQS takes 0 s to 12 h; under a few seconds every worker would get every message.
         ArgumentOutOfRangeException.ThrowIfLessThan(visibility, TimeSpan.FromSeconds(5));
@@ -44,6 +48,7 @@ public sealed partial class SqsQueue : IMessageQueue, IQueueStatistics, IDisposa
         _clock = clock;
         _logger = logger;
         _deletes = new SqsDeleteBatcher(sqs, url);
+        _held = held;
     }
 
     public string Name { get; }
@@ -154,7 +159,8 @@ public sealed partial class SqsQueue : IMessageQueue, IQueueStatistics, IDisposa
     {
         var counts = await CountsAsync(_url, cancellationToken);
         var dead = await CountsAsync(await DeadLetterUrlAsync(cancellationToken), cancellationToken);
-        return new QueueStatistics(Name, counts.Visible + counts.Delayed, counts.NotVisible, dead.Visible + dead.Delayed + dead.NotVisible, null);
+        var held = _held is null ? 0 : await _held.CountAsync(cancellationToken);
+        return new QueueStatistics(Name, counts.Visible + counts.Delayed, counts.NotVisible, held, dead.Visible + dead.Delayed + dead.NotVisible, null);
     }
 
     private async Task<(long Visible, long NotVisible, long Delayed)> CountsAsync(string url, CancellationToken cancellationToken)

@@ -8,7 +8,7 @@ namespace MailServerless.EdgeServer.Api;
 /// <c>/password</c>), aliases, alias domains, admins and the log. Lists take <c>?domain=&amp;offset=&amp;limit=</c>.
 /// Bodies use PostfixAdmin's column names in camelCase; refusals are RFC 7807 problem details.
 /// </summary>
-public static class AdminApi
+public static partial class AdminApi
 {
     private const int MaxBody = 1024 * 1024;
 
@@ -152,6 +152,7 @@ public static class AdminApi
             return TypedResults.NoContent();
         });
 
+        MapQueue(api);
         api.MapGet("/log", (HttpContext c, AdministrationLog log, string? domain, int? offset, int? limit, CancellationToken ct) =>
             log.ListAsync(Actor(c), Page(domain, offset, limit), ct)).WithTags("Log");
     }

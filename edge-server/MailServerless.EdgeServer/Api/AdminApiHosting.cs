@@ -26,6 +26,9 @@ public static class AdminApiHosting
         services.AddSingleton<Vacations>();
         services.AddSingleton<MailboxFilters>();
         services.AddSingleton<ApiKeys>();
+        services.AddSingleton(sp => new QueueTools(
+            new[] { QueueServices.Inbound, QueueServices.Outbound }.Select(name => sp.GetRequiredKeyedService<IMessageQueue>(name)).OfType<IQueueAdministration>().ToList(),
+            sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<AdministrationLog>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<Functions.Outbound.DkimKeys>();
         services.AddSingleton<IMailboxProvisioning>(sp => new MailboxProvisioning(
             sp.GetRequiredService<MaildirStore>(),
@@ -42,6 +45,7 @@ public static class AdminApiHosting
         services.AddAdministration();
         services.AddSingleton<AdminAuthenticator>();
         services.AddSingleton<ApiAuthentication>();
+        services.AddSingleton<ControlToken>();
         services.AddProblemDetails();
         // A body that does not bind (bad JSON, a size such as "12X") is answered 400 with its reason (UnreadableBody).
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

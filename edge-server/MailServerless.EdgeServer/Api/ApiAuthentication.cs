@@ -15,7 +15,7 @@ namespace MailServerless.EdgeServer.Api;
 /// </summary>
 public sealed partial class ApiAuthentication(
     AdminAuthenticator authenticator, ApiKeys keys, Core.Accounts.IAccountDirectory mailboxes, AuthThrottle throttle,
-    Core.Configuration.MailOptions options, ILogger<ApiAuthentication> logger)
+    Core.Configuration.MailOptions options, ControlToken control, ILogger<ApiAuthentication> logger)
 {
     public const string ActorKey = "MailServerless.Actor";
     private const string Challenge = "Basic realm=\"MailServerless\", charset=\"UTF-8\"";
@@ -31,6 +31,11 @@ public sealed partial class ApiAuthentication(
             LogPlainHttp(client);
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
                 title: "Log in over HTTPS (Mail:Listeners:Https); credentials are not taken over plain HTTP from other hosts."));
+        }
+
+        if (header.StartsWith("Bearer " + ControlToken.Prefix, StringComparison.OrdinalIgnoreCase) && IPAddress.IsLoopback(client))
+        {
+            return await AuthenticateCommandLineAsync(context, header[7..].Trim());
         }
 
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -76,6 +81,17 @@ public sealed partial class ApiAuthentication(
         }
 
         return (actor, null);
+    }
+
+    /// <summary>The command line on this machine (<see cref="ControlToken"/>): the first active superadmin, as the other admin verbs act.</summary>
+    private async Task<(AdminActor? Actor, IResult? Refusal)> AuthenticateCommandLineAsync(HttpContext context, string token)
+    {
+        if (!control.Matches(token))
+        {
+            return (null, Unauthorized(context, "The control token is not this server's (restarted since it was read?)."));
+        }
+
+        return (await authenticator.FirstSuperadminAsync(context.RequestAborted) ?? AdminActor.CommandLine, null);
     }
 
     /// <summary>An API key acts as the admin it was made for, with that admin's rights now.</summary>

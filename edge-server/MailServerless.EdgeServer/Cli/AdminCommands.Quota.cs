@@ -8,7 +8,8 @@ public static partial class AdminCommands
 {
     private static Command Quota(Verbs verbs)
     {
-        Argument<string?> Address() => new("ADDRESS") { Description = "A mailbox (left out: every mailbox, or those of --domain).", Arity = ArgumentArity.ZeroOrOne };
+        Argument<string?> Address() =>
+            new Argument<string?>("ADDRESS") { Description = "A mailbox (left out: every mailbox, or those of --domain).", Arity = ArgumentArity.ZeroOrOne }.RefusingOptions();
         var getAddress = Address();
         var recalcAddress = Address();
         var getDomain = DomainFilter();

@@ -17,13 +17,15 @@ public static partial class AdminCommands
     {
         ArgumentNullException.ThrowIfNull(context);
         var verbs = new Verbs(context);
-        var admin = new Command("admin", "Manages the directory: domains, mailboxes, quotas, aliases, admins, vacations, forwarding, API keys, DKIM and the log; backs up and restores it with the Maildirs.")
+        var admin = new Command("admin", "Manages the directory: domains, mailboxes, quotas, aliases, admins, vacations, forwarding, API keys, DKIM and the log; the mail queues; backups.")
         {
             verbs.Json,
             verbs.Create,
             Domains(verbs),
             Mailboxes(verbs),
             Quota(verbs),
+            Queue(verbs, context),
+            Certificate(verbs, context),
             Aliases(verbs),
             AliasDomains(verbs),
             Admins(verbs),

@@ -89,4 +89,4 @@ public static class CliHost
 }
 
 /// <summary>A command refused for a reason it states in one line (exit code 1).</summary>
-public sealed class CliException(string message) : Exception(message);
+public class CliException(string message) : Exception(message);

@@ -26,6 +26,13 @@ public static class CliOutput
         MailboxView m => $"{m.Address}\t{m.Name}\tquota {m.Quota}\t{(m.Active ? "active" : "inactive")}\t{m.Maildir}" +
                          (m.QuotaUsed is { } used ? $"\tusing {used.Bytes} bytes in {used.Messages} messages" : string.Empty) +
                          (m.Language.Length > 0 ? $"\tlanguage {m.Language}" : string.Empty),
+        QueuedMessageView m => $"{m.Id}\t{m.Queue}\t{m.State.ToString().ToLowerInvariant()}\t{m.Size} bytes\t{m.ReceivedAt:yyyy-MM-dd HH:mm:ss}\t" +
+                               $"attempts {m.Attempts}\t<{m.Sender}> -> {string.Join(", ", m.Recipients.Select(r => $"<{r}>"))}" +
+                               ((m.DeadLetterReason ?? m.LastError) is { } why ? $"\n\t({why})" : string.Empty),
+        QueuedMessageDetail d => $"{Describe(d.Message)}\nclient: {d.ClientAddress ?? "-"} helo={d.ClientHelo ?? "-"} user={d.AuthenticatedUser ?? "-"}" +
+                                 (d.Message.Due is { } due ? $"\ndue: {due:yyyy-MM-dd HH:mm:ss}" : string.Empty) + "\n\n" + d.Headers.TrimEnd(),
+        CertificateView c => $"{string.Join(", ", c.Names)}\tserial {c.Serial}\t{c.NotBefore:yyyy-MM-dd} to {c.NotAfter:yyyy-MM-dd HH:mm} UTC\tby {c.Issuer}\t{c.Source}",
+        RequeuedDead r => $"{r.Queue}: {r.Count} requeued",
         QuotaView q => $"{q.Address}\t{Sizes.Describe(q.Bytes)} of {(q.Limit > 0 ? Sizes.Describe(q.Limit) : "unlimited")}\t{q.Percent}%\t{q.Messages} messages",
         AliasView a => $"{a.Address}\t-> {string.Join(", ", a.Goto)}{(a.Active ? string.Empty : "\tinactive")}",
         AliasDomainView a => $"{a.AliasDomain}\t-> {a.TargetDomain}{(a.Active ? string.Empty : "\tinactive")}",

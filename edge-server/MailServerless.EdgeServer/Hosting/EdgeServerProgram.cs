@@ -55,12 +55,14 @@ public static partial class EdgeServerProgram
         builder.Services.AddMailProtocols();
         builder.Services.AddAdminApi();
         builder.Services.AddMailMetrics();
+        builder.Services.AddAcme();
         builder.WebHost.ConfigureMailListeners(mode.ServesMail());
         // Building makes the server, whose listeners read the settings: bad ones stop it here, each named.
         var app = SettingsRegistration.Checked(builder.Build);
         SettingsRegistration.ValidateAtStart(app.Services);
         app.UseHttpHardening();
         app.MapMetricsEndpoint();
+        app.MapAcmeChallenges();
         app.MapStatusEndpoints();
         if (mode.ServesApi())
         {
@@ -97,6 +99,8 @@ public static partial class EdgeServerProgram
             throw new SettingsException(ListenerFailure(options, e), e);
         }
 
+        // The command line's way in (admin queue ...), once the HTTP listener answers.
+        app.Services.GetRequiredService<ControlToken>().Publish();
         ListenerReport.Print(app, options, console);
         using var notifier = ServiceManagerNotifier.FromEnvironment();
         var notifications = notifier?.RunAsync(

@@ -10,6 +10,11 @@ namespace MailServerless.EdgeServer.Hosting;
 /// <summary>Binds Kestrel to the configured ports (explicit binds replace ASP.NET's default URLs).</summary>
 public static class MailListeners
 {
+    private const string AlpnOffered = "MailServerless.AlpnOffered";
+
+    /// <summary>RFC 8737 §3: a validating client offers acme-tls/1 and nothing else.</summary>
+    private static bool OffersOnlyAcme(object? offered) => offered is IReadOnlyList<string> { Count: 1 } protocols && protocols[0] == Acme.AcmeChallenges.AlpnProtocol;
+
     /// <param name="mail">False: only the HTTP listener (a worker's or the admin API's process).</param>
     public static IWebHostBuilder ConfigureMailListeners(this IWebHostBuilder webHost, bool mail = true) =>
         webHost.ConfigureKestrel(kestrel =>
@@ -22,11 +27,39 @@ public static class MailListeners
             {
                 if (setting == "Https")
                 {
-                    // The mail ports' certificate (reloaded when renewed), TLS 1.2+ with AEAD suites only.
-                    kestrel.Listen(IPAddress.Parse(address), port, l => l.UseHttps(new TlsHandshakeCallbackOptions
+                    // The mail ports' certificate (reloaded when renewed), TLS 1.2+ with AEAD suites only; to a client that
+                    // offers only acme-tls/1 for a name being validated, the tls-alpn-01 certificate (RFC 8737 §3).
+                    var challenges = kestrel.ApplicationServices.GetRequiredService<Acme.AcmeChallengeStore>();
+                    kestrel.Listen(IPAddress.Parse(address), port, l =>
                     {
-                        OnConnection = _ => ValueTask.FromResult(Protocol.ServerTls.Options(certificates.Context, [SslApplicationProtocol.Http11])),
-                    }));
+                        l.Use(next => async connection =>
+                        {
+                            using var peek = new CancellationTokenSource(certificates.HandshakeTimeout);
+                            try
+                            {
+                                connection.Items[AlpnOffered] = await Protocol.TlsClientHello.PeekAlpnAsync(connection.Transport.Input, peek.Token);
+                            }
+                            catch (OperationCanceledException)
+                            {
+                                // Nothing (or too little) came in time: the handshake times out on its own.
+                            }
+
+                            await next(connection);
+                        });
+                        l.UseHttps(new TlsHandshakeCallbackOptions
+                        {
+                            OnConnection = context => ValueTask.FromResult(
+                                context.Connection.Items.TryGetValue(AlpnOffered, out var offered) && OffersOnlyAcme(offered) &&
+                                challenges.TlsAlpn01(context.ClientHelloInfo.ServerName) is { } challenge
+                                    ? new SslServerAuthenticationOptions
+                                    {
+                                        ServerCertificate = challenge,
+                                        ApplicationProtocols = [new SslApplicationProtocol(Acme.AcmeChallenges.AlpnProtocol)],
+                                        EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+                                    }
+                                    : Protocol.ServerTls.Options(certificates.Context, [SslApplicationProtocol.Http11])),
+                        });
+                    });
                 }
                 else if (handler is null)
                 {
@@ -75,6 +108,7 @@ public static class MailListeners
             ("Http", listeners.Http, null),
             ("Https", listeners.Https, null),
             ("Metrics", listeners.Metrics, null),
+            ("AcmeHttp", listeners.AcmeHttp, null),
             ("Smtp", mail ? listeners.Smtp : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
             ("Submission", mail ? listeners.Submission : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
             ("Submissions", mail ? listeners.Submissions : 0, l => l.UseConnectionHandler<Smtp.SmtpConnectionHandler>()),
@@ -89,6 +123,8 @@ public static class MailListeners
             {
                 "Http" or "Https" => listeners.HttpAddress,
                 "Metrics" => listeners.MetricsAddress,
+                // The CA connects from the internet, to the mail ports' address.
+                "AcmeHttp" => listeners.Address,
                 _ => listeners.Address,
             }, l.Item2, l.Item3));
     }
@@ -111,6 +147,11 @@ public static class ListenerReport
         if (options.Listeners.Https > 0)
         {
             console.WriteLine($"Listening: https https://{options.Listeners.HttpAddress}:{options.Listeners.Https} ({(mode.ServesApi() ? "status, admin API" : "status")})");
+        }
+
+        if (options.Listeners.AcmeHttp > 0)
+        {
+            console.WriteLine($"Listening: acme-http http://{options.Listeners.Address}:{options.Listeners.AcmeHttp}/.well-known/acme-challenge/ (ACME http-01 only)");
         }
 
         if (options.Listeners.Metrics > 0)

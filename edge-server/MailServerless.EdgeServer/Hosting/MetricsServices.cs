@@ -94,8 +94,9 @@ public sealed class ServerGauges
         {
             new Measurement<long>(s.Waiting, new("queue", s.Queue), new("state", "waiting")),
             new Measurement<long>(s.InFlight, new("queue", s.Queue), new("state", "in_flight")),
+            new Measurement<long>(s.Held, new("queue", s.Queue), new("state", "held")),
             new Measurement<long>(s.Dead, new("queue", s.Queue), new("state", "dead")),
-        }), "{message}", "Messages in each queue, by state (waiting, in_flight, dead).");
+        }), "{message}", "Messages in each queue, by state (waiting, in_flight, held, dead).");
         meter.CreateObservableGauge("mailserverless.queue.oldest_age", () => Observe(s => s.OldestReceivedAt is { } oldest
             ? new[] { new Measurement<double>(Math.Max(0, (_clock.GetUtcNow() - oldest).TotalSeconds), new KeyValuePair<string, object?>("queue", s.Queue)) }
             : []), "s", "Age of the oldest message in each queue (the spool; SQS does not say).");

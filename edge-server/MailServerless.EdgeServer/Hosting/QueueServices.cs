@@ -49,6 +49,7 @@ public static class QueueServices
         return new SqsQueue(
             services.GetRequiredService<IAmazonSQS>(), name, name == Inbound ? options.InboundUrl : options.OutboundUrl,
             new S3SeenIds(services.GetRequiredService<IAmazonS3>(), bucket, name), options.VisibilityTimeout,
-            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SqsQueue>>());
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<SqsQueue>>(),
+            new S3HeldMessages(services.GetRequiredService<IAmazonS3>(), bucket, name));
     }
 }

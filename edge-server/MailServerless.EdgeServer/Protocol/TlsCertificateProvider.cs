@@ -9,8 +9,10 @@ namespace MailServerless.EdgeServer.Protocol;
 
 /// <summary>
 /// The server certificate for STARTTLS and implicit TLS: the configured PEM files
-/// (<c>Mail:Tls:CertificatePath</c>/<c>KeyPath</c>, e.g. Let's Encrypt), else a self-signed one
-/// made on first start in the data directory (<c>tls-cert.pem</c>, <c>tls-key.pem</c> mode 0600).
+/// (<c>Mail:Tls:CertificatePath</c>/<c>KeyPath</c>, e.g. certbot's), or the ACME one (<c>Mail:Tls:Acme</c>) once it is
+/// issued, else a self-signed one made on first start in the data directory (<c>tls-cert.pem</c>, <c>tls-key.pem</c>
+/// mode 0600). A renewal is picked up at the next handshake; one that cannot be loaded (caught mid-write) leaves the
+/// certificate served so far in place until it can.
 /// </summary>
 public sealed class TlsCertificateProvider
 {
@@ -46,7 +48,16 @@ public sealed class TlsCertificateProvider
                 return loaded;
             }
 
-            _current = Load(certPath, keyPath);
+            try
+            {
+                _current = Load(certPath, keyPath);
+            }
+            catch (DirectoryConfigurationException) when (_current is not null)
+            {
+                // A pair being replaced (the key written, the chain not yet): the last good one, until the next handshake.
+                return _current.Value;
+            }
+
             return _current.Value;
         }
     }
@@ -57,6 +68,15 @@ public sealed class TlsCertificateProvider
         {
             var key = string.IsNullOrWhiteSpace(_options.Tls.KeyPath) ? _options.Tls.CertificatePath : _options.Tls.KeyPath;
             return (_options.Tls.CertificatePath, key);
+        }
+
+        if (_options.Tls.Acme.Enabled)
+        {
+            var (acmeCertificate, acmeKey) = Acme.AcmeCertificates.Files(_options);
+            if (File.Exists(acmeCertificate) && File.Exists(acmeKey))
+            {
+                return (acmeCertificate, acmeKey);
+            }
         }
 
         var certPath = Path.Combine(_options.EffectiveDataDirectory, "tls-cert.pem");

@@ -43,6 +43,16 @@ public sealed class AdminAuthenticator(DirectoryDatabase database, PasswordServi
         return admin is null ? null : await ActorAsync(connection, admin, origin, cancellationToken);
     }
 
+    /// <summary>The first active superadmin (the command line acts as them); null on a directory without one.</summary>
+    public async Task<AdminActor?> FirstSuperadminAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var username = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
+            "SELECT `username` FROM `admin` WHERE `superadmin` = 1 AND `active` = 1 ORDER BY `created`, `username`",
+            cancellationToken: cancellationToken));
+        return username is null ? null : new AdminActor(username, true, new HashSet<string>(), "cli");
+    }
+
     private static async Task<AdminActor> ActorAsync(System.Data.Common.DbConnection connection, AdminRow admin, string origin, CancellationToken cancellationToken)
     {
         var domains = (await connection.QueryAsync<string>(new CommandDefinition(

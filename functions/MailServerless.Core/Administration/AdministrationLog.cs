@@ -34,6 +34,13 @@ public sealed class AdministrationLog(DirectoryDatabase database, TimeProvider c
             transaction, cancellationToken: cancellationToken));
     }
 
+    /// <summary>An entry on its own, for an action that changes nothing in the directory (the queue tools).</summary>
+    public async Task WriteAsync(AdminActor actor, string domain, string action, string data, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await WriteAsync(connection, null, actor, domain, action, data, cancellationToken);
+    }
+
     /// <summary>Newest first; a domain admin sees only the entries of their domains.</summary>
     public async Task<Page<LogEntry>> ListAsync(AdminActor actor, PageRequest page, CancellationToken cancellationToken = default)
     {

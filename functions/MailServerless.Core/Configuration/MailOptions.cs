@@ -142,6 +142,12 @@ public sealed class ListenerOptions
     /// </summary>
     public int Metrics { get; set; }
 
+    /// <summary>
+    /// A plain HTTP port (80 for a public CA) that answers ACME's http-01 challenges (RFC 8555 §8.3) on <see cref="Address"/>, and
+    /// nothing else; 0: off (then the HTTPS listener answers tls-alpn-01, or <c>/.well-known/acme-challenge/</c> on the HTTP one behind a proxy).
+    /// </summary>
+    public int AcmeHttp { get; set; }
+
     /// <summary>Where the metrics listener binds: loopback unless set.</summary>
     public string MetricsAddress { get; set; } = "127.0.0.1";
 
@@ -158,6 +164,38 @@ public sealed class TlsOptions
 
     /// <summary>How long a client has to finish the TLS handshake (STARTTLS and implicit TLS, every protocol).</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The <c>Mail:Tls:Acme</c> settings: certificates from an ACME CA (Let's Encrypt) instead of files.</summary>
+    public AcmeOptions Acme { get; set; } = new();
+}
+
+/// <summary>Certificates ordered and renewed from an ACME CA (RFC 8555), kept in <c>&lt;DataDirectory&gt;/acme/</c>.</summary>
+public sealed class AcmeOptions
+{
+    public const string LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory";
+
+    public bool Enabled { get; set; }
+
+    /// <summary>The CA's directory URL; Let's Encrypt's production one unless set (its staging one for trials).</summary>
+    public string Directory { get; set; } = LetsEncrypt;
+
+    /// <summary>The account's contact, for the CA's expiry and policy mail.</summary>
+    public string? Email { get; set; }
+
+    /// <summary>The names on the certificate, comma-separated; empty: <c>Mail:HostName</c>. Each must point at this server.</summary>
+    public string Domains { get; set; } = string.Empty;
+
+    /// <summary>Renewed when less than this is left (Let's Encrypt's advice for its 90-day certificates).</summary>
+    public TimeSpan RenewBefore { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the certificate is looked at (expiry, the names, a newer one shared by another edge).</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The first wait after a failed order; it doubles at each failure, up to a day.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>More authorities to trust for the CA's own HTTPS (a private CA, or a test one); PEM.</summary>
+    public string? CaFile { get; set; }
 }
 
 /// <summary>The <c>Mail:Autoconfig</c> settings.</summary>

@@ -8,14 +8,16 @@ namespace MailServerless.Core.Queue;
 /// The embedded queue: one JSON envelope per file under <c>&lt;spool&gt;/&lt;name&gt;/queue/</c>, written with
 /// fsync before <see cref="EnqueueAsync"/> returns. Leases live in memory, so whatever was in
 /// flight when the process stopped is simply due again when it starts. Dead letters go to
-/// <c>dead/</c>; completed ids leave a tombstone in <c>done/</c> for the queue's lifetime so that a
-/// repeated enqueue of the same id does nothing. One process owns a spool folder.
+/// <c>dead/</c>, messages an operator holds to <c>hold/</c>; completed ids leave a tombstone in <c>done/</c> for the
+/// queue's lifetime so that a repeated enqueue of the same id does nothing. One process owns a spool folder (the queue
+/// tools go through it: SpoolQueue.Administration.cs).
 /// </summary>
-public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDisposable
+public sealed partial class SpoolQueue : IMessageQueue, IQueueAdministration, IDisposable
 {
     private readonly string _queue;
     private readonly string _dead;
     private readonly string _done;
+    private readonly string _hold;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly Lock _sync = new();
@@ -34,9 +36,10 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
         _queue = Path.Combine(root, "queue");
         _dead = Path.Combine(root, "dead");
         _done = Path.Combine(root, "done");
+        _hold = Path.Combine(root, "hold");
         _clock = clock;
         _logger = logger;
-        foreach (var folder in new[] { _queue, _dead, _done, Path.Combine(root, "tmp") })
+        foreach (var folder in new[] { _queue, _dead, _done, _hold, Path.Combine(root, "tmp") })
         {
             Directory.CreateDirectory(folder);
         }
@@ -66,7 +69,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
         var id = SpoolNames.Require(message.Id, "queue id");
         lock (_sync)
         {
-            if (_entries.ContainsKey(id) || File.Exists(Path.Combine(_done, id)) || File.Exists(DeadPath(id)))
+            if (_entries.ContainsKey(id) || File.Exists(Path.Combine(_done, id)) || File.Exists(DeadPath(id)) || File.Exists(HoldPath(id)))
             {
                 return;
             }
@@ -101,7 +104,8 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
                 {
                     var first = _waiting.Min;
                     _waiting.Remove(first);
-                    if (!_entries.TryGetValue(first.Id, out var entry) || entry.Leased)
+                    // A due time changed since (a retry, or an operator's "now") left this one behind: skip it.
+                    if (!_entries.TryGetValue(first.Id, out var entry) || entry.Leased || entry.Sequence != first.Sequence)
                     {
                         continue;
                     }
@@ -162,7 +166,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
                 entry.Message = updated;
                 entry.Due = due;
                 entry.Leased = false;
-                _waiting.Add((due, ++_sequence, updated.Id));
+                Schedule(entry);
             }
         }
 
@@ -177,7 +181,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
             if (_entries.TryGetValue(lease.Message.Id, out var entry) && entry.Leased)
             {
                 entry.Leased = false;
-                _waiting.Add((entry.Due, ++_sequence, entry.Message.Id));
+                Schedule(entry);
             }
         }
 
@@ -202,15 +206,16 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
     public Task<QueueStatistics> StatisticsAsync(CancellationToken cancellationToken = default)
     {
         var dead = Directory.EnumerateFiles(_dead, "*.json").LongCount();
+        var held = Directory.EnumerateFiles(_hold, "*.json").LongCount();
         lock (_sync)
         {
             var inFlight = _entries.Values.LongCount(e => e.Leased);
             DateTimeOffset? oldest = _entries.Count == 0 ? null : _entries.Values.Min(e => e.Message.ReceivedAt);
-            return Task.FromResult(new QueueStatistics(Name, _entries.Count - inFlight, inFlight, dead, oldest));
+            return Task.FromResult(new QueueStatistics(Name, _entries.Count - inFlight, inFlight, held, dead, oldest));
         }
     }
 
-    /// <summary>Body keys that queued or dead-lettered envelopes still refer to.</summary>
+    /// <summary>Body keys that queued, held or dead-lettered envelopes still refer to.</summary>
     public IReadOnlySet<string> ReferencedBodyKeys()
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
@@ -219,7 +224,7 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
             keys.UnionWith(_entries.Values.Select(e => e.Message.BodyKey));
         }
 
-        foreach (var dead in Directory.EnumerateFiles(_dead, "*.json"))
+        foreach (var dead in Directory.EnumerateFiles(_dead, "*.json").Concat(Directory.EnumerateFiles(_hold, "*.json")))
         {
             try
             {
@@ -290,7 +295,14 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
     private void Add(Entry entry)
     {
         _entries[entry.Message.Id] = entry;
-        _waiting.Add((entry.Due, ++_sequence, entry.Message.Id));
+        Schedule(entry);
+    }
+
+    /// <summary>Makes the entry due at its <see cref="Entry.Due"/>; an earlier schedule of it no longer counts (callers hold the lock).</summary>
+    private void Schedule(Entry entry)
+    {
+        entry.Sequence = ++_sequence;
+        _waiting.Add((entry.Due, entry.Sequence, entry.Message.Id));
     }
 
     private async Task WriteEnvelopeAsync(string path, QueuedMessage message, CancellationToken cancellationToken)
@@ -311,6 +323,8 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
 
     private string DeadPath(string id) => Path.Combine(_dead, id + ".json");
 
+    private string HoldPath(string id) => Path.Combine(_hold, id + ".json");
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Queue {Queue}: {Id} dead-lettered: {Reason}")]
     private partial void LogDeadLettered(string queue, string id, string reason);
 
@@ -326,5 +340,8 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueStatistics, IDispo
         public bool Leased { get; set; }
 
         public int ReceiveCount { get; set; }
+
+        /// <summary>The schedule in <c>_waiting</c> that counts; older ones are skipped.</summary>
+        public long Sequence { get; set; }
     }
 }

@@ -35,6 +35,30 @@ public sealed class MailOptionsValidation(IOptions<QueueOptions> queue) : IValid
             failures.Add($"Mail:Listeners:HttpAddress '{options.Listeners.HttpAddress}' is not an IP address");
         }
 
+        var acme = options.Tls.Acme;
+        if (acme.Enabled)
+        {
+            if (!string.IsNullOrWhiteSpace(options.Tls.CertificatePath))
+            {
+                failures.Add("Mail:Tls:Acme:Enabled and Mail:Tls:CertificatePath both name the certificate: choose one");
+            }
+
+            if (!Uri.TryCreate(acme.Directory, UriKind.Absolute, out var directory) || directory.Scheme != Uri.UriSchemeHttps)
+            {
+                failures.Add($"Mail:Tls:Acme:Directory '{acme.Directory}' is not an https URL (Let's Encrypt's: {Core.Configuration.AcmeOptions.LetsEncrypt})");
+            }
+
+            if (acme.RenewBefore <= TimeSpan.Zero || acme.CheckInterval < TimeSpan.FromSeconds(1) || acme.RetryAfter < TimeSpan.FromSeconds(1))
+            {
+                failures.Add("Mail:Tls:Acme:RenewBefore, CheckInterval and RetryAfter are positive times (CheckInterval and RetryAfter at least a second)");
+            }
+
+            if (!string.IsNullOrWhiteSpace(acme.CaFile) && !File.Exists(acme.CaFile))
+            {
+                failures.Add($"Mail:Tls:Acme:CaFile '{acme.CaFile}' does not exist");
+            }
+        }
+
         if (!IPAddress.TryParse(options.Listeners.MetricsAddress, out _))
         {
             failures.Add($"Mail:Listeners:MetricsAddress '{options.Listeners.MetricsAddress}' is not an IP address");
@@ -91,7 +115,7 @@ public sealed class MailOptionsValidation(IOptions<QueueOptions> queue) : IValid
     [
         ("Smtp", listeners.Smtp), ("Submission", listeners.Submission), ("Submissions", listeners.Submissions),
         ("Imap", listeners.Imap), ("Imaps", listeners.Imaps), ("Pop3", listeners.Pop3), ("Pop3s", listeners.Pop3s), ("Http", listeners.Http),
-        ("Https", listeners.Https), ("ManageSieve", listeners.ManageSieve), ("Metrics", listeners.Metrics),
+        ("Https", listeners.Https), ("ManageSieve", listeners.ManageSieve), ("Metrics", listeners.Metrics), ("AcmeHttp", listeners.AcmeHttp),
     ];
 }
 
