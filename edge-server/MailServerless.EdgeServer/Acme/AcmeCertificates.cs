@@ -159,7 +159,7 @@ public sealed partial class AcmeCertificates(
             return "there is none yet";
         }
 
-        using var current = X509Certificate2.CreateFromPemFile(certificatePath);
+        using var current = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath));
         var has = DnsNames(current);
         if (!names.All(has.Contains))
         {
@@ -268,7 +268,7 @@ public sealed partial class AcmeCertificates(
 
         if (File.Exists(certificatePath))
         {
-            using var ours = X509Certificate2.CreateFromPemFile(certificatePath);
+            using var ours = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath));
             if (ours.NotAfter >= theirs.NotAfter)
             {
                 return;

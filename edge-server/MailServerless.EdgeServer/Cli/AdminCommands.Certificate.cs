@@ -19,7 +19,7 @@ public static partial class AdminCommands
             await using var services = CliHost.Build(context.Settings);
             var options = services.GetRequiredService<MailOptions>();
             var (path, source) = CurrentCertificate(options);
-            using var certificate = X509Certificate2.CreateFromPemFile(path);
+            using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(path));
             await CliOutput.WriteAsync(context.Output, View(source, certificate), parse.GetValue(verbs.Json));
             return 0;
         }));
@@ -40,7 +40,7 @@ public static partial class AdminCommands
                 throw new CliException($"There is no ACME certificate to revoke ({certificatePath}; Mail:Tls:Acme:Enabled is {options.Tls.Acme.Enabled}).");
             }
 
-            using var certificate = X509Certificate2.CreateFromPemFile(certificatePath);
+            using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath));
             using var accountKey = AcmeCertificates.AccountKey(options);
             using var http = AcmeCertificates.CreateHttpClient(options.Tls.Acme);
             try
