@@ -23,7 +23,22 @@ public sealed partial class AcmeCertificates(
     private const string SharedKey = "acme-key.pem";
     private static readonly TimeSpan MaxRetry = TimeSpan.FromDays(1);
 
+    private CancellationTokenSource? _wake;
+
     private AcmeOptions Acme => options.Tls.Acme;
+
+    /// <summary>Looks at the certificate now rather than at the next check (SIGHUP).</summary>
+    public void CheckNow()
+    {
+        try
+        {
+            _wake?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Between two waits: the next check comes anyway.
+        }
+    }
 
     /// <summary>Where the certificate (full chain) and its key are kept.</summary>
     public static (string Certificate, string Key) Files(MailOptions options)
@@ -111,16 +126,26 @@ public sealed partial class AcmeCertificates(
             try
             {
                 // In steps of at most a minute: a certificate removed meanwhile (admin certificate revoke) is ordered again at once.
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                _wake = wake;
                 var until = clock.GetUtcNow() + wait;
                 while (clock.GetUtcNow() < until && File.Exists(Files(options).Certificate))
                 {
                     var step = until - clock.GetUtcNow();
-                    await Task.Delay(step < TimeSpan.FromMinutes(1) ? step : TimeSpan.FromMinutes(1), clock, stoppingToken);
+                    await Task.Delay(step < TimeSpan.FromMinutes(1) ? step : TimeSpan.FromMinutes(1), clock, wake.Token);
                 }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
             }
             catch (OperationCanceledException)
             {
-                return;
+                // Woken (CheckNow): look now.
+            }
+            finally
+            {
+                _wake = null;
             }
         }
     }

@@ -14,15 +14,12 @@ public static class AcmeHosting
     public static IServiceCollection AddAcme(this IServiceCollection services)
     {
         services.AddSingleton(sp => new AcmeChallengeStore(ChallengeTypes(sp.GetRequiredService<MailOptions>().Listeners)));
-        services.AddHostedService(sp =>
-        {
-            var options = sp.GetRequiredService<MailOptions>();
-            return new AcmeCertificates(
-                options, sp.GetRequiredService<AcmeChallengeStore>(),
-                // Shared only where every edge sees the same store (S3); the spool's bodies folder is one machine's.
-                QueueServices.UsesSqs(sp) ? sp.GetRequiredService<IBlobStore>() : null,
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AcmeCertificates>>());
-        });
+        services.AddSingleton(sp => new AcmeCertificates(
+            sp.GetRequiredService<MailOptions>(), sp.GetRequiredService<AcmeChallengeStore>(),
+            // Shared only where every edge sees the same store (S3); the spool's bodies folder is one machine's.
+            QueueServices.UsesSqs(sp) ? sp.GetRequiredService<IBlobStore>() : null,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AcmeCertificates>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<AcmeCertificates>());
         return services;
     }
 

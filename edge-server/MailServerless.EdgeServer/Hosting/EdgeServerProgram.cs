@@ -103,6 +103,7 @@ public static partial class EdgeServerProgram
         app.Services.GetRequiredService<ControlToken>().Publish();
         ListenerReport.Print(app, options, console);
         using var notifier = ServiceManagerNotifier.FromEnvironment();
+        using var reload = ReloadOnHangup.Register(app, notifier);
         var notifications = notifier?.RunAsync(
             app.Services.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>(), $"mode {options.Mode}, host name {options.EffectiveHostName}",
             app.Lifetime.ApplicationStopping) ?? Task.CompletedTask;

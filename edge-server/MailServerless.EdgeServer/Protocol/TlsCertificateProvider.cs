@@ -37,6 +37,20 @@ public sealed class TlsCertificateProvider
     /// </summary>
     public SslStreamCertificateContext Context => Current().Context;
 
+    /// <summary>Reads the files again now, whatever their times say (SIGHUP); a pair that cannot be loaded leaves the one served.</summary>
+    /// <exception cref="DirectoryConfigurationException">The files cannot be loaded.</exception>
+    public X509Certificate2 Reload()
+    {
+        var (certPath, keyPath) = Paths();
+        var loaded = Load(certPath, keyPath);
+        lock (_gate)
+        {
+            _current = loaded;
+        }
+
+        return loaded.Item2;
+    }
+
     private (SslStreamCertificateContext Context, X509Certificate2 Leaf, DateTime CertTime, DateTime KeyTime) Current()
     {
         var (certPath, keyPath) = Paths();

@@ -117,6 +117,30 @@ public sealed class AcmeCertificateTests
         Assert.StartsWith("self-signed", shown.GetProperty("source").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Edges_sharing_a_bucket_serve_the_certificate_one_of_them_ordered()
+    {
+        using var sqs = AwsEmulator.Options.CreateSqsClient();
+        using var s3 = AwsEmulator.Options.CreateS3Client();
+        var bucket = await AwsEmulator.CreateBucketAsync(s3, "acme");
+        var (inbound, _) = await AwsEmulator.CreateQueueAsync(sqs, "acme-in");
+        var (outbound, _) = await AwsEmulator.CreateQueueAsync(sqs, "acme-out");
+        string[] shared =
+        [
+            "--Mail:Queue:Provider=Sqs", $"--Mail:Queue:InboundUrl={inbound}", $"--Mail:Queue:OutboundUrl={outbound}",
+            $"--Mail:Blob:Bucket={bucket}", $"--Mail:Aws:ServiceUrl={AwsEmulator.ServiceUrl}",
+        ];
+        await using var first = await StartAsync([$"--Mail:Listeners:AcmeHttp={Setting("HTTP_PORT")}", .. shared]);
+        await WaitForLogAsync(first, $"acme: certificate for {HostName} issued", 1);
+        var ordered = await ServedAsync(first.Imaps);
+
+        // The second edge has no way to answer a challenge at all: it serves what the first one shared.
+        await using var second = await StartAsync(shared);
+        await WaitForLogAsync(second, $"acme: serving the certificate another edge shared for {HostName}", 1);
+        Assert.Equal(ordered.Serial, (await ServedAsync(second.Imaps)).Serial);
+        Assert.DoesNotContain("acme: ordering", second.Output, StringComparison.Ordinal);
+    }
+
     private static async Task WaitForLogAsync(MailServerInstance server, string text, int times)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using MailServerless.Testing;
 
@@ -7,7 +8,8 @@ namespace MailServerless.IntegrationTests.Hosting;
 /// <summary>
 /// systemd's notify protocol as a <c>Type=notify</c> unit sees it: a datagram socket named in <c>$NOTIFY_SOCKET</c>
 /// receives <c>READY=1</c> once the server listens and its directory answers, <c>WATCHDOG=1</c> at half
-/// <c>$WATCHDOG_USEC</c>, and <c>STOPPING=1</c> when it is asked to stop.
+/// <c>$WATCHDOG_USEC</c>, and <c>STOPPING=1</c> when it is asked to stop; a SIGHUP (<c>systemctl reload</c>,
+/// <c>Type=notify-reload</c>) is <c>RELOADING=1</c>, the settings files and the certificate read again, then <c>READY=1</c>.
 /// </summary>
 public sealed class ServiceManagerNotifyTests : IDisposable
 {
@@ -50,6 +52,64 @@ public sealed class ServiceManagerNotifyTests : IDisposable
         while (last == "WATCHDOG=1");
 
         Assert.Equal("STOPPING=1", last);
+    }
+
+    [Fact]
+    public async Task A_hangup_reloads_the_log_levels_and_the_certificate_and_says_reloading_then_ready()
+    {
+        var (port, smtp) = (EdgeServerProcess.FreePort(), EdgeServerProcess.FreePort());
+        // The operator's settings file beside the binary (appsettings.<environment>.json), read again on SIGHUP.
+        var environment = "ReloadTest" + Guid.NewGuid().ToString("N");
+        var settings = Path.Combine(Path.GetDirectoryName(EdgeServerProcess.ServerDll)!, $"appsettings.{environment}.json");
+        await File.WriteAllTextAsync(settings, """{ "Logging": { "LogLevel": { "MailServerless.EdgeServer.Smtp": "Warning" } } }""");
+        try
+        {
+            await using var server = EdgeServerProcess.Start(EdgeServerProcess.Arguments(_data, port, $"--Mail:Listeners:Smtp={smtp}"),
+                environment: new Dictionary<string, string> { ["NOTIFY_SOCKET"] = _socketPath, ["DOTNET_ENVIRONMENT"] = environment });
+            Assert.Contains("READY=1", await ReceiveAsync(TimeSpan.FromSeconds(60)), StringComparison.Ordinal);
+            await SmtpHelloAsync(smtp);
+            await Task.Delay(500);
+            Assert.DoesNotContain("smtp connect from", server.Output, StringComparison.Ordinal);
+
+            // A renewed certificate put in place, and the SMTP log turned up: SIGHUP takes both.
+            using var renewed = TestCertificateAuthority.SelfSigned("renewed.example.jp");
+            await File.WriteAllTextAsync(Path.Combine(_data, "tls-key.pem"), renewed.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            await File.WriteAllTextAsync(Path.Combine(_data, "tls-cert.pem"), renewed.ExportCertificatePem());
+            await File.WriteAllTextAsync(settings, """{ "Logging": { "LogLevel": { "MailServerless.EdgeServer.Smtp": "Information" } } }""");
+            Assert.Equal(0, (await ProcessRunner.RunAsync("kill", ["-HUP", server.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)])).ExitCode);
+
+            var reloading = await ReceiveAsync(TimeSpan.FromSeconds(10));
+            Assert.StartsWith("RELOADING=1\nMONOTONIC_USEC=", reloading, StringComparison.Ordinal);
+            Assert.Equal("READY=1", await ReceiveAsync(TimeSpan.FromSeconds(10)));
+            await WaitForOutputAsync(server, "reload (SIGHUP): settings files read again (log levels); serving CN=renewed.example.jp");
+            await SmtpHelloAsync(smtp);
+            await WaitForOutputAsync(server, "smtp connect from");
+            Assert.False(server.HasExited);
+        }
+        finally
+        {
+            File.Delete(settings);
+        }
+    }
+
+    private static async Task WaitForOutputAsync(EdgeServerProcess server, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!server.Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"'{text}' not logged:\n{server.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task SmtpHelloAsync(int port)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        using var reader = new StreamReader(client.GetStream());
+        Assert.StartsWith("220 ", await reader.ReadLineAsync(), StringComparison.Ordinal);
+        await client.GetStream().WriteAsync("QUIT\r\n"u8.ToArray());
+        Assert.StartsWith("221 ", await reader.ReadLineAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
