@@ -41,6 +41,7 @@ packages=(
   python3-sievelib                                          # another, for HAVESPACE and RENAMESCRIPT (sieve-connect has neither)
   iproute2                                                  # ss: the TCP segments an IMAP answer took (pipelining test)
   python3-prometheus-client                                 # Prometheus's own parser checks /metrics' text format
+  pebble                                                    # Let's Encrypt's ACME test server, for the certificate tests (tests/pebble.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -206,35 +206,7 @@ public sealed partial class AcmeCertificates(
         WritePrivate(certificatePath, chain);
     }
 
-    private static void WritePrivate(string path, string text)
-    {
-        var folder = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(folder))
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(folder);
-            }
-            else
-            {
-                Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        var secret = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            secret.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var writer = new StreamWriter(temp, Encoding.ASCII, secret))
-        {
-            writer.Write(text);
-        }
-
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WritePrivate(string path, string text) => Core.Storage.SecretFile.Write(path, text);
 
     private async Task ShareAsync(string certificatePath, string keyPath, bool onlyIfMissing, CancellationToken cancellationToken)
     {

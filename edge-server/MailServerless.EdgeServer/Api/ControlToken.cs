@@ -31,23 +31,7 @@ public sealed class ControlToken
     public string Path { get; }
 
     /// <summary>Writes the token for the command line (replacing an old server's), readable by the data directory's owner only.</summary>
-    public void Publish()
-    {
-        var temp = Path + ".tmp";
-        File.Delete(temp);
-        var secret = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            secret.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var writer = new StreamWriter(temp, Encoding.ASCII, secret))
-        {
-            writer.Write(Value);
-        }
-
-        File.Move(temp, Path, overwrite: true);
-    }
+    public void Publish() => Core.Storage.SecretFile.Write(Path, Value);
 
     /// <summary>True when <paramref name="presented"/> is this server's token (compared in constant time).</summary>
     public bool Matches(string presented)
