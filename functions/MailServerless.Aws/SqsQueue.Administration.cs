@@ -196,7 +196,8 @@ public sealed partial class SqsQueue : IQueueAdministration
             {
                 var response = await _sqs.ReceiveMessageAsync(new ReceiveMessageRequest
                 {
-                    QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 0, VisibilityTimeout = ScanVisibilitySeconds,
+                    // Long polling, however short: a short poll samples some of SQS's servers only, and may miss messages.
+                    QueueUrl = url, MaxNumberOfMessages = 10, WaitTimeSeconds = 1, VisibilityTimeout = ScanVisibilitySeconds,
                 }, cancellationToken);
                 var fresh = (response.Messages ?? []).Where(m => seen.Add(m.MessageId)).ToList();
                 if (fresh.Count == 0)

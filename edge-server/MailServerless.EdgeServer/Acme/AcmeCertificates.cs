@@ -19,8 +19,8 @@ namespace MailServerless.EdgeServer.Acme;
 public sealed partial class AcmeCertificates(
     MailOptions options, AcmeChallengeStore challenges, IBlobStore? shared, TimeProvider clock, ILogger<AcmeCertificates> logger) : BackgroundService
 {
-    private const string SharedCertificate = "acme-certificate.pem";
-    private const string SharedKey = "acme-key.pem";
+    /// <summary>The chain and its key in one object, so an edge never reads one edge's key with another's chain.</summary>
+    private const string Shared = "acme-certificate.pem";
     private static readonly TimeSpan MaxRetry = TimeSpan.FromDays(1);
 
     private CancellationTokenSource? _wake;
@@ -129,7 +129,10 @@ public sealed partial class AcmeCertificates(
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 _wake = wake;
                 var until = clock.GetUtcNow() + wait;
-                while (clock.GetUtcNow() < until && File.Exists(Files(options).Certificate))
+                // Only a certificate that was there and went away cuts the wait short; none at all (a failed first
+                // order) waits its backoff, or the CA's rate limits would count every retry.
+                var had = File.Exists(Files(options).Certificate);
+                while (clock.GetUtcNow() < until && (!had || File.Exists(Files(options).Certificate)))
                 {
                     var step = until - clock.GetUtcNow();
                     await Task.Delay(step < TimeSpan.FromMinutes(1) ? step : TimeSpan.FromMinutes(1), clock, wake.Token);
@@ -219,7 +222,7 @@ public sealed partial class AcmeCertificates(
         {
             try
             {
-                await using var existing = await shared.OpenReadAsync(SharedCertificate, cancellationToken);
+                await using var existing = await shared.OpenReadAsync(Shared, cancellationToken);
                 return;
             }
             catch (BlobNotFoundException)
@@ -228,14 +231,16 @@ public sealed partial class AcmeCertificates(
             }
         }
 
-        // The key before the chain: an edge that reads a new chain finds its key already there.
-        await using (var key = File.OpenRead(keyPath))
-        {
-            await shared.PutAsync(SharedKey, key, cancellationToken);
-        }
+        var pair = await File.ReadAllTextAsync(certificatePath, cancellationToken) + "\n" + await File.ReadAllTextAsync(keyPath, cancellationToken);
+        using var content = new MemoryStream(Encoding.ASCII.GetBytes(pair));
+        await shared.PutAsync(Shared, content, cancellationToken);
+    }
 
-        await using var chain = File.OpenRead(certificatePath);
-        await shared.PutAsync(SharedCertificate, chain, cancellationToken);
+    /// <summary>Takes the certificate out of the shared store (revoked: no edge may take it up again).</summary>
+    public static async Task WithdrawSharedAsync(IBlobStore shared, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(shared);
+        await shared.DeleteAsync(Shared, cancellationToken);
     }
 
     /// <summary>Takes the shared certificate when it is for our names and lasts longer than ours.</summary>
@@ -246,17 +251,23 @@ public sealed partial class AcmeCertificates(
             return;
         }
 
-        string chain, key;
+        string pair;
         try
         {
-            chain = await ReadSharedAsync(SharedCertificate, cancellationToken);
-            key = await ReadSharedAsync(SharedKey, cancellationToken);
+            pair = await ReadSharedAsync(Shared, cancellationToken);
         }
         catch (BlobNotFoundException)
         {
             return;
         }
 
+        var keyStart = pair.IndexOf("-----BEGIN PRIVATE KEY-----", StringComparison.Ordinal);
+        if (keyStart < 0)
+        {
+            return;
+        }
+
+        var (chain, key) = (pair[..keyStart].TrimEnd() + "\n", pair[keyStart..]);
         using var theirs = X509Certificate2.CreateFromPem(chain);
         if (!names.All(DnsNames(theirs).Contains))
         {
@@ -272,9 +283,16 @@ public sealed partial class AcmeCertificates(
             }
         }
 
-        // The pair must match before it is served.
-        using (X509Certificate2.CreateFromPem(chain, key))
+        // The pair must match before it is served; one that does not is as good as none.
+        try
         {
+            using (X509Certificate2.CreateFromPem(chain, key))
+            {
+            }
+        }
+        catch (CryptographicException)
+        {
+            return;
         }
 
         Install(certificatePath, keyPath, chain, key);

@@ -33,7 +33,9 @@ public sealed partial class ApiAuthentication(
                 title: "Log in over HTTPS (Mail:Listeners:Https); credentials are not taken over plain HTTP from other hosts."));
         }
 
-        if (header.StartsWith("Bearer " + ControlToken.Prefix, StringComparison.OrdinalIgnoreCase) && IPAddress.IsLoopback(client))
+        // This machine only: loopback, or the listener's own address when Mail:Listeners:HttpAddress names one.
+        if (header.StartsWith("Bearer " + ControlToken.Prefix, StringComparison.OrdinalIgnoreCase) &&
+            (IPAddress.IsLoopback(client) || client.Equals(context.Connection.LocalIpAddress)))
         {
             return await AuthenticateCommandLineAsync(context, header[7..].Trim());
         }

@@ -52,9 +52,14 @@ public static partial class AdminCommands
                 throw new CliException(e.Message);
             }
 
-            // Not served any more: the server falls back to its self-signed certificate until the new one is issued.
+            // Not served any more: the server falls back to its self-signed certificate until the new one is issued, and no
+            // edge takes the shared copy up again.
             File.Delete(certificatePath);
             File.Delete(keyPath);
+            if (Hosting.QueueServices.UsesSqs(services))
+            {
+                await AcmeCertificates.WithdrawSharedAsync(services.GetRequiredService<Core.Queue.IBlobStore>(), cancellationToken);
+            }
             await CliOutput.WriteAsync(context.Output, View("acme (revoked)", certificate), parse.GetValue(verbs.Json));
             return 0;
         }));

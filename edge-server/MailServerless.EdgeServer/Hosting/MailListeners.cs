@@ -32,22 +32,29 @@ public static class MailListeners
                     var challenges = kestrel.ApplicationServices.GetRequiredService<Acme.AcmeChallengeStore>();
                     kestrel.Listen(IPAddress.Parse(address), port, l =>
                     {
-                        l.Use(next => async connection =>
+                        if (options.Tls.Acme.Enabled)
                         {
-                            using var peek = new CancellationTokenSource(certificates.HandshakeTimeout);
-                            try
+                            l.Use(next => async connection =>
                             {
-                                connection.Items[AlpnOffered] = await Protocol.TlsClientHello.PeekAlpnAsync(connection.Transport.Input, peek.Token);
-                            }
-                            catch (OperationCanceledException)
-                            {
-                                // Nothing (or too little) came in time: the handshake times out on its own.
-                            }
+                                using var peek = new CancellationTokenSource(certificates.HandshakeTimeout);
+                                try
+                                {
+                                    connection.Items[AlpnOffered] = await Protocol.TlsClientHello.PeekAlpnAsync(connection.Transport.Input, peek.Token);
+                                }
+                                catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+                                {
+                                    // Nothing (or too little) came in time, or the client went: nothing to serve it.
+                                    connection.Abort();
+                                    return;
+                                }
 
-                            await next(connection);
-                        });
+                                await next(connection);
+                            });
+                        }
+
                         l.UseHttps(new TlsHandshakeCallbackOptions
                         {
+                            HandshakeTimeout = certificates.HandshakeTimeout,
                             OnConnection = context => ValueTask.FromResult(
                                 context.Connection.Items.TryGetValue(AlpnOffered, out var offered) && OffersOnlyAcme(offered) &&
                                 challenges.TlsAlpn01(context.ClientHelloInfo.ServerName) is { } challenge

@@ -46,24 +46,42 @@ public static partial class ReloadOnHangup
     {
         // sd_notify(3): RELOADING=1 with the monotonic clock's time, in microseconds.
         notifier?.Notify($"RELOADING=1\nMONOTONIC_USEC={Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000)}");
-        ((IConfigurationRoot)app.Configuration).Reload();
         try
         {
-            var certificate = app.Services.GetRequiredService<Protocol.TlsCertificateProvider>().Reload();
-            LogReloaded(logger, certificate.Subject, certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
-        }
-        catch (DirectoryConfigurationException e)
-        {
-            LogCertificateRefused(logger, e.Message);
-        }
+            try
+            {
+                ((IConfigurationRoot)app.Configuration).Reload();
+            }
+            catch (Exception e) when (e is InvalidDataException or FormatException or IOException or System.Text.Json.JsonException)
+            {
+                // A settings file that does not parse: the settings read before stay.
+                LogSettingsRefused(logger, e.Message);
+            }
 
-        app.Services.GetRequiredService<Acme.AcmeCertificates>().CheckNow();
-        notifier?.Notify("READY=1");
+            try
+            {
+                var certificate = app.Services.GetRequiredService<Protocol.TlsCertificateProvider>().Reload();
+                LogReloaded(logger, certificate.Subject, certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
+            }
+            catch (DirectoryConfigurationException e)
+            {
+                LogCertificateRefused(logger, e.Message);
+            }
+
+            app.Services.GetRequiredService<Acme.AcmeCertificates>().CheckNow();
+        }
+        finally
+        {
+            notifier?.Notify("READY=1");
+        }
     }
 
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information,
         Message = "reload (SIGHUP): settings files read again (log levels); serving {Subject}, serial {Serial}, valid until {NotAfter:yyyy-MM-dd HH:mm} UTC")]
     private static partial void LogReloaded(ILogger logger, string subject, string serial, DateTime notAfter);
+
+    [LoggerMessage(EventId = 1032, Level = LogLevel.Error, Message = "reload (SIGHUP): a settings file cannot be read, the settings stay as they were: {Reason}")]
+    private static partial void LogSettingsRefused(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1031, Level = LogLevel.Error, Message = "reload (SIGHUP): the certificate cannot be loaded, the one served so far stays: {Reason}")]
     private static partial void LogCertificateRefused(ILogger logger, string reason);

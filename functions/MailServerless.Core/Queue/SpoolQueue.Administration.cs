@@ -7,6 +7,9 @@ namespace MailServerless.Core.Queue;
 /// </summary>
 public sealed partial class SpoolQueue
 {
+    /// <summary>One release or requeue at a time: two for one message must not index it twice.</summary>
+    private readonly SemaphoreSlim _requeue = new(1, 1);
+
     public Task<IReadOnlyList<QueueEntry>> ListAsync(bool dead, CancellationToken cancellationToken = default)
     {
         IEnumerable<QueueEntry> entries;
@@ -49,7 +52,7 @@ public sealed partial class SpoolQueue
 
     public async Task<QueueActionResult> RetryNowAsync(string id, CancellationToken cancellationToken = default)
     {
-        QueuedMessage due;
+        QueuedMessage current;
         lock (_sync)
         {
             if (!SpoolNames.IsValid(id) || !_entries.TryGetValue(id, out var entry))
@@ -62,14 +65,25 @@ public sealed partial class SpoolQueue
                 return QueueActionResult.Busy;
             }
 
-            due = entry.Message with { NotBefore = null };
+            current = entry.Message;
+        }
+
+        // On disk first, so that a restart keeps it; then due, unless a worker took it meanwhile (its retry wrote a
+        // newer envelope, which must not be overwritten with this one).
+        var due = current with { NotBefore = null };
+        await WriteEnvelopeAsync(QueuePath(id), due, CancellationToken.None);
+        lock (_sync)
+        {
+            if (!_entries.TryGetValue(id, out var entry) || entry.Leased || !ReferenceEquals(entry.Message, current))
+            {
+                return QueueActionResult.Busy;
+            }
+
             entry.Message = due;
             entry.Due = _clock.GetUtcNow();
             Schedule(entry);
         }
 
-        // The new due time on disk too, so that a restart keeps it (a stale copy would only make it wait again).
-        await WriteEnvelopeAsync(QueuePath(id), due, cancellationToken);
         _signal.Release();
         return QueueActionResult.Done;
     }
@@ -94,8 +108,22 @@ public sealed partial class SpoolQueue
             message = entry.Message;
         }
 
-        await WriteEnvelopeAsync(HoldPath(id), message, cancellationToken);
-        File.Delete(QueuePath(id));
+        try
+        {
+            // Held first, then out of queue/: a crash between the two leaves both, and the start keeps it held.
+            await WriteEnvelopeAsync(HoldPath(id), message, CancellationToken.None);
+            File.Delete(QueuePath(id));
+        }
+        catch
+        {
+            lock (_sync)
+            {
+                Add(new Entry(message, _clock.GetUtcNow()));
+            }
+
+            throw;
+        }
+
         return QueueActionResult.Done;
     }
 
@@ -160,14 +188,31 @@ public sealed partial class SpoolQueue
         return dead.Count;
     }
 
-    /// <summary>Moves an envelope from hold/ or dead/ back into the queue, due now.</summary>
+    /// <summary>Moves an envelope from hold/ or dead/ back into the queue, due now (once, however often it is asked).</summary>
     private async Task RequeueAsync(QueuedMessage message, string from, CancellationToken cancellationToken)
     {
-        await WriteEnvelopeAsync(QueuePath(message.Id), message, cancellationToken);
-        File.Delete(from);
-        lock (_sync)
+        await _requeue.WaitAsync(cancellationToken);
+        try
         {
-            Add(new Entry(message, _clock.GetUtcNow()));
+            lock (_sync)
+            {
+                if (_entries.ContainsKey(message.Id) || !File.Exists(from))
+                {
+                    // Released already (a second request for the same message).
+                    return;
+                }
+            }
+
+            await WriteEnvelopeAsync(QueuePath(message.Id), message, CancellationToken.None);
+            File.Delete(from);
+            lock (_sync)
+            {
+                Add(new Entry(message, _clock.GetUtcNow()));
+            }
+        }
+        finally
+        {
+            _requeue.Release();
         }
 
         _signal.Release();

@@ -243,7 +243,11 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueAdministration, ID
     public IReadOnlyList<QueuedMessage> DeadLetters() =>
         Directory.EnumerateFiles(_dead, "*.json").Select(f => QueuedMessage.FromJson(File.ReadAllText(f))).ToList();
 
-    public void Dispose() => _signal.Dispose();
+    public void Dispose()
+    {
+        _signal.Dispose();
+        _requeue.Dispose();
+    }
 
     private void Load(TimeSpan tombstoneLifetime)
     {
@@ -257,9 +261,10 @@ public sealed partial class SpoolQueue : IMessageQueue, IQueueAdministration, ID
                     throw new MalformedEnvelopeException($"envelope id '{message.Id}' does not match its file");
                 }
 
-                if (File.Exists(Path.Combine(_done, message.Id)) || File.Exists(DeadPath(message.Id)))
+                if (File.Exists(Path.Combine(_done, message.Id)) || File.Exists(DeadPath(message.Id)) || File.Exists(HoldPath(message.Id)))
                 {
-                    // Completed or dead-lettered just before a crash that kept the queue file.
+                    // Completed, dead-lettered or held just before a crash that kept the queue file (a release cut
+                    // short too: it stays held, to be released again, rather than queued twice).
                     File.Delete(file);
                     continue;
                 }
