@@ -17,6 +17,7 @@ public static class AdminApiHosting
     public static IServiceCollection AddAdministration(this IServiceCollection services, bool deliverWelcomeDirectly = false)
     {
         services.AddSingleton<AdministrationLog>();
+        services.AddSingleton<AdminAuthenticator>();
         services.AddSingleton<Domains>();
         services.AddSingleton<Mailboxes>();
         services.AddSingleton<Quotas>();
@@ -43,7 +44,6 @@ public static class AdminApiHosting
     public static IServiceCollection AddAdminApi(this IServiceCollection services)
     {
         services.AddAdministration();
-        services.AddSingleton<AdminAuthenticator>();
         services.AddSingleton<ApiAuthentication>();
         services.AddSingleton<ControlToken>();
         services.AddProblemDetails();

@@ -132,14 +132,8 @@ public static partial class AdminCommands
     }
 
     /// <summary>The first active superadmin: the CLI acts (and is logged) as them; "cli" on a directory without one.</summary>
-    private static async Task<AdminActor> ActorAsync(IServiceProvider services, CancellationToken cancellationToken)
-    {
-        await using var connection = await services.GetRequiredService<DirectoryDatabase>().OpenAsync(cancellationToken);
-        var superadmin = await connection.QueryFirstOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT `username` FROM `admin` WHERE `superadmin` = 1 AND `active` = 1 ORDER BY `created`, `username`",
-            cancellationToken: cancellationToken));
-        return superadmin is null ? AdminActor.CommandLine : new AdminActor(superadmin, true, new HashSet<string>(), "cli");
-    }
+    private static async Task<AdminActor> ActorAsync(IServiceProvider services, CancellationToken cancellationToken) =>
+        await services.GetRequiredService<AdminAuthenticator>().FirstSuperadminAsync(cancellationToken) ?? AdminActor.CommandLine;
 
     // ------------------------------------------------------------------ shared arguments and options --
 
