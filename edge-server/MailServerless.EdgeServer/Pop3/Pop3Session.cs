@@ -214,12 +214,30 @@ public sealed partial class Pop3Session(
                 }
             }
 
+            // The lock goes before the reply, so a client that reconnects on seeing +OK finds the maildrop free.
+            await ReleaseLockAsync();
             Ok(_deleted.Count > 0 ? "Logging out, messages deleted." : "Logging out.");
         }
         catch (IOException e)
         {
             LogUpdateFailed(_mailbox!.Username, e.Message);
+            await ReleaseLockAsync();
             Err("[SYS/TEMP] Some deleted messages were not removed.");
+        }
+    }
+
+    private async ValueTask ReleaseLockAsync()
+    {
+        if (_heartbeat is not null)
+        {
+            await _heartbeat.DisposeAsync();
+            _heartbeat = null;
+        }
+
+        if (_lock is not null)
+        {
+            await _lock.DisposeAsync();
+            _lock = null;
         }
     }
 
@@ -233,18 +251,7 @@ public sealed partial class Pop3Session(
         Err(text);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_heartbeat is not null)
-        {
-            await _heartbeat.DisposeAsync();
-        }
-
-        if (_lock is not null)
-        {
-            await _lock.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => ReleaseLockAsync();
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 
