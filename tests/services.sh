@@ -48,7 +48,7 @@ done
 DB_PASSWORD="t-$(date +%s%N)"
 mariadb --no-defaults -S "$RUN_DIR/sock" -uroot <<SQL || exit 1
 CREATE USER 'msl'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
-GRANT ALL PRIVILEGES ON *.* TO 'msl'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON *.* TO 'msl'@'127.0.0.1' WITH GRANT OPTION;
 SQL
 export MAILSERVERLESS_TEST_MYSQL="Server=127.0.0.1;Port=$DB_PORT;User ID=msl;Password=$DB_PASSWORD"
 

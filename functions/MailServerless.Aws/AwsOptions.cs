@@ -27,6 +27,17 @@ public sealed class AwsOptions
         return Credentials() is { } credentials ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
     }
 
+    /// <summary>SSM, at <paramref name="serviceUrl"/> when given (Mail:Secrets:ServiceUrl), else where the others go.</summary>
+    public Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementClient CreateSsmClient(string serviceUrl)
+    {
+        var config = new Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementConfig();
+        var options = string.IsNullOrEmpty(serviceUrl) ? this : new AwsOptions { ServiceUrl = serviceUrl, Region = Region };
+        options.Configure(config);
+        return options.Credentials() is { } credentials
+            ? new Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementClient(credentials, config)
+            : new Amazon.SimpleSystemsManagement.AmazonSimpleSystemsManagementClient(config);
+    }
+
     private void Configure(ClientConfig config)
     {
         if (!string.IsNullOrEmpty(ServiceUrl))

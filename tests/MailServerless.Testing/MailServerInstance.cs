@@ -78,6 +78,21 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
     }
 
     /// <summary>
+    /// Seeded on a fresh MariaDB database as the tests' own user; the server connects with what <paramref name="connect"/>
+    /// makes of that database's connection string (another user, without its password, say), so a test can change it.
+    /// </summary>
+    public static async Task<MailServerInstance> StartOnMariaDbAsync(Func<string, Task<string>> connect, params string[] settings)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        var database = await MariaDb.CreateDatabaseAsync("own");
+        var server = new MailServerInstance { _mysql = database };
+        await server.SeedAsync();
+        var connection = await connect(database);
+        await server.LaunchAsync(server.ServerArguments(["--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={connection}", .. settings]));
+        return server;
+    }
+
+    /// <summary>
     /// A server on an existing MariaDB database (PostfixAdmin's own, say), nothing seeded (make a superadmin first,
     /// or the server makes one at its first start). The database is dropped at the end.
     /// </summary>
@@ -260,6 +275,25 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
         // Outbound mail stays queued (deferred: nothing listens on port 1) unless a test names a relay.
         "--Mail:Relay:Mode=Smarthost", "--Mail:Relay:Host=127.0.0.1", "--Mail:Relay:Port=1", "--Mail:Relay:RequireTls=false", .. settings,
     ];
+
+    /// <summary>Whether the server process has ended (after a stop it was sent, say).</summary>
+    public bool HasExited => _process?.HasExited ?? true;
+
+    /// <summary>
+    /// Plays the service manager after an update: starts <paramref name="program"/> (a release's own start program,
+    /// which takes the settings as arguments) on this server's data, ports and settings.
+    /// </summary>
+    public async Task StartReleaseAsync(string program)
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
+
+        var arguments = _program == "dotnet" ? _launch.Arguments.Skip(1) : _launch.Arguments;
+        _program = program;
+        await LaunchAsync(arguments, _launch.WorkingDirectory, _launch.Environment);
+    }
 
     /// <summary>Kills the server process and starts it again on the same data (a cold start for benchmarks).</summary>
     public async Task RestartAsync()

@@ -47,6 +47,7 @@ public static class MailServerlessCommandLine
         root.SetAction((_, cancellationToken) => EdgeServerProgram.ServeAsync(context.Settings, context.Output, context.Error, cancellationToken));
         root.Subcommands.Add(SetupCommand.Create(context));
         root.Subcommands.Add(AdminCommands.Create(context));
+        root.Subcommands.Add(Update.UpdateCommand.Create(context));
         return root;
     }
 

@@ -12,7 +12,8 @@ public static class DirectoryServices
     public static IServiceCollection AddMailDirectory(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => DirectoryDatabase.FromOptions(sp.GetRequiredService<MailOptions>()));
+        services.AddSingleton(sp => DirectoryDatabase.FromOptions(
+            sp.GetRequiredService<MailOptions>(), sp.GetRequiredService<Core.Secrets.SecretSettings>()));
         services.AddSingleton(sp => new PasswordService(
             sp.GetRequiredService<MailOptions>().Directory.DefaultPasswordScheme,
             sp.GetRequiredService<MailOptions>().Directory.NewPasswordScheme,
@@ -32,9 +33,22 @@ public static class DirectoryServices
         services.AddSingleton(sp => new Core.Addresses.SrsSecret(
             sp.GetRequiredService<Core.Addresses.SrsOptions>(), sp.GetRequiredService<MailOptions>().EffectiveHostName,
             sp.GetRequiredService<DirectoryDatabase>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new MaildirStore(
-            sp.GetRequiredService<MailOptions>().EffectiveStorePath, sp.GetRequiredService<MailOptions>().EffectiveHostName,
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp =>
+        {
+            var mail = sp.GetRequiredService<MailOptions>();
+            var notify = mail.Notify;
+            MailboxChanges? changes = null;
+            if (notify.Listen.Length > 0 || notify.Peers.Length > 0)
+            {
+                var database = sp.GetRequiredService<DirectoryDatabase>();
+                byte[]? key = null;
+                changes = new MailboxChanges(mail.EffectiveStorePath, notify.PeerEndPoints, async cancellationToken => key ??= System.Text.Encoding.UTF8.GetBytes(
+                        notify.Secret.Length > 0 ? notify.Secret : await Core.Accounts.Schema.MetaSecrets.GetOrCreateAsync(database, "notify_secret", cancellationToken)),
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<MailboxChanges>>());
+            }
+
+            return new MaildirStore(mail.EffectiveStorePath, mail.EffectiveHostName, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), changes);
+        });
         return services;
     }
 }

@@ -53,11 +53,13 @@ public static class FunctionServices
             var relay = sp.GetRequiredService<RelayOptions>();
             var dns = sp.GetRequiredService<Core.Dns.IDnsLookup>();
             return relay.Mode == RelayMode.Smarthost
-                ? new SmarthostTransport(relay, sp.GetRequiredService<SmtpSender>())
+                ? new SmarthostTransport(relay, sp.GetRequiredService<SmtpSender>(), sp.GetRequiredService<Core.Secrets.SecretSettings>())
                 : new DirectTransport(
                     relay, new MxResolver(dns, sp.GetRequiredService<MailOptions>().EffectiveHostName), sp.GetRequiredService<SmtpSender>(),
                     new TransportSecurity(dns, relay.MtaSts ? sp.GetRequiredService<MtaStsPolicies>() : null, relay.Dane));
         });
+        services.AddSingleton(sp => new RelayLoginCheck(
+            sp.GetRequiredService<IRelayTransport>(), sp.GetRequiredService<RelayOptions>(), sp.GetRequiredService<ILogger<RelayLoginCheck>>()));
         services.AddSingleton(sp => new VacationResponder(
             sp.GetRequiredService<Core.Accounts.Sql.DirectoryDatabase>(), sp.GetRequiredService<IBlobStore>(),
             sp.GetRequiredKeyedService<IMessageQueue>(QueueServices.Inbound), sp.GetRequiredService<TimeProvider>(),

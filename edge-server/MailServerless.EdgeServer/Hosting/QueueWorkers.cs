@@ -42,9 +42,12 @@ public sealed class InboundDeliveryService(IServiceProvider services) : Backgrou
     }
 }
 
-/// <summary>Runs <see cref="RelayOutbound"/>.</summary>
+/// <summary>Runs <see cref="RelayOutbound"/>, after checking that the smarthost takes our login (<see cref="RelayLoginCheck"/>).</summary>
 public sealed class OutboundRelayService(IServiceProvider services) : BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        QueueWorkers.Processor(services, QueueServices.Outbound, services.GetRequiredService<RelayOutbound>()).RunAsync(stoppingToken);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await services.GetRequiredService<RelayLoginCheck>().RunAsync(stoppingToken);
+        await QueueWorkers.Processor(services, QueueServices.Outbound, services.GetRequiredService<RelayOutbound>()).RunAsync(stoppingToken);
+    }
 }

@@ -29,6 +29,7 @@ public static class SmtpHosting
         services.AddSingleton<Pop3.Pop3Services>();
         services.AddSingleton<ManageSieve.ManageSieveServices>();
         services.AddSingleton<Imap.ImapServices>();
+        services.AddHostedService<Imap.MailboxChangeListener>();
         return services;
     }
 

@@ -95,7 +95,8 @@ public static partial class StartupTasks
         IServiceProvider services, MailOptions options, TextWriter console, CancellationToken cancellationToken)
     {
         var admin = services.GetRequiredService<DirectoryAdministration>();
-        if (await admin.AnySuperadminAsync(cancellationToken))
+        if (!services.GetRequiredService<Core.Administration.AdministrationOptions>().GenerateSuperadmin ||
+            await admin.AnySuperadminAsync(cancellationToken))
         {
             return;
         }

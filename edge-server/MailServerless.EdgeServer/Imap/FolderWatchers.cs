@@ -4,9 +4,12 @@ namespace MailServerless.EdgeServer.Imap;
 /// Wakes sessions in IDLE when a folder changes on a local store: one pair of inotify watches (on <c>new/</c> and
 /// <c>cur/</c>) per folder, shared by every session idling in it. On a shared store (NFS, which is what EFS is) a
 /// change made by another host raises no event here, so no watch is made and IDLE polls; when the kernel's inotify
-/// limits are reached, likewise.
+/// limits are reached, likewise. With <paramref name="notices"/> (<c>Mail:Notify:Listen</c>), the processes that
+/// deliver say when a folder changed (<see cref="Notify"/>), so a folder is watched on a shared store too.
 /// </summary>
-public sealed class FolderWatchers
+/// <param name="shared"><c>Mail:Store:Shared</c>: whether the store is shared; null: told by <c>/proc/mounts</c>.</param>
+/// <param name="notices">Whether change notices arrive (<see cref="MailboxChangeListener"/>).</param>
+public sealed class FolderWatchers(bool? shared = null, bool notices = false)
 {
     private static readonly string[] SharedFileSystems = ["nfs", "nfs4", "efs", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p"];
 
@@ -25,15 +28,19 @@ public sealed class FolderWatchers
     {
         ArgumentNullException.ThrowIfNull(folderPath);
         ArgumentNullException.ThrowIfNull(changed);
+        folderPath = Normal(folderPath);
         lock (_lock)
         {
             if (!_entries.TryGetValue(folderPath, out var entry))
             {
-                if (IsShared(folderPath) || Create(folderPath) is not { } watchers)
+                var watchers = (shared ?? IsShared(folderPath)) ? null : Create(folderPath);
+                if (watchers is null && !notices)
                 {
                     return null;
                 }
 
+                // Without inotify the notices alone wake the sessions.
+                watchers ??= [];
                 entry = new Entry(watchers);
                 foreach (var watcher in watchers)
                 {
@@ -70,8 +77,11 @@ public sealed class FolderWatchers
         }
     }
 
-    private void Notify(string folderPath)
+    /// <summary>Wakes the sessions idling in the folder at <paramref name="folderPath"/>, if any.</summary>
+    public void Notify(string folderPath)
     {
+        ArgumentNullException.ThrowIfNull(folderPath);
+        folderPath = Normal(folderPath);
         Action[] listeners;
         lock (_lock)
         {
@@ -83,6 +93,8 @@ public sealed class FolderWatchers
             listener();
         }
     }
+
+    private static string Normal(string folderPath) => Path.GetFullPath(folderPath).TrimEnd('/');
 
     private void Release(string folderPath, Action changed)
     {

@@ -80,7 +80,7 @@ public sealed class ImapServices(
 
     public Fetch.EnvelopeCache Envelopes { get; } = new(options);
 
-    public FolderWatchers FolderWatchers { get; } = new();
+    public FolderWatchers FolderWatchers { get; } = new(mail.Store.Shared, notices: mail.Notify.Listen.Length > 0);
 
     public ConnectionLimiter<IPAddress> Connections { get; } = new(options.MaxConnectionsPerClient);
 

@@ -28,6 +28,13 @@ public sealed class SmtpOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(300);
 
     /// <summary>
+    /// When the server stops (a restart, an update), how long a transaction under way may take to finish: a
+    /// message being sent is still received, made durable and acknowledged; then the session is told 421. Kept
+    /// under the host's stop time-out (<c>Mail:Queue:ShutdownGrace</c> plus 5 s), after which connections are cut.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
     /// Postfix's <c>smtpd_min_data_rate</c> (octets per second): DATA gets <see cref="IdleTimeout"/> plus one
     /// second per this many octets received, so a client trickling its message cannot hold the connection.
     /// </summary>

@@ -41,6 +41,10 @@ public sealed partial class SmtpSession(
         connection.WriteTimeout = _options.IdleTimeout;
         LogConnect(connection.RemoteAddress.ToString(), connection.LocalPort, kind);
         Reply($"220 {_host} ESMTP MailServerless");
+        // A stop ends the wait for the next command at once, but a command under way (a message being received)
+        // gets DrainTimeout to finish, so that a restart does not cut a client off in the middle of DATA.
+        using var draining = new CancellationTokenSource();
+        await using var drain = stopping.Register(() => draining.CancelAfter(_options.DrainTimeout));
         try
         {
             while (!_quit && !stopping.IsCancellationRequested)
@@ -63,7 +67,7 @@ public sealed partial class SmtpSession(
                 }
                 else
                 {
-                    await HandleLineAsync(bytes, stopping);
+                    await HandleLineAsync(bytes, draining.Token);
                 }
 
                 if (_errors >= _options.MaxErrors)

@@ -106,12 +106,30 @@ public sealed partial class SchemaInstaller(DirectoryDatabase database, ILogger<
         {
             return await database.OpenAsync(cancellationToken);
         }
+        catch (DbException e) when (SecretFailure(e) is { } secret)
+        {
+            throw new DirectoryConfigurationException($"Cannot open the directory at {database.Description}: {secret.Message}", e);
+        }
         catch (Exception e) when (e is DbException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
             throw new DirectoryConfigurationException(
                 $"Cannot open the directory at {database.Description} (Mail:Directory:ConnectionString, " +
                 $"Mail:Directory:Provider): {e.Message}", e);
         }
+    }
+
+    /// <summary>The secret that could not be read, when that is why the connection failed (the provider wraps it).</summary>
+    private static Secrets.SecretUnavailableException? SecretFailure(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is Secrets.SecretUnavailableException secret)
+            {
+                return secret;
+            }
+        }
+
+        return null;
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Created directory tables {Tables} in {Database}")]

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using System.Text;
-using Dapper;
 using MailServerless.Core.Accounts.Schema;
 using MailServerless.Core.Accounts.Sql;
 
@@ -47,14 +45,7 @@ public sealed class SrsSecret(SrsOptions options, string hostName, DirectoryData
     {
         try
         {
-            await using var connection = await database.OpenAsync(cancellationToken);
-            var made = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
-            await connection.ExecuteAsync(new CommandDefinition(
-                $"{database.Dialect.InsertIgnore} INTO `{ExtensionSchema.Meta.Name}` (`name`, `value`) VALUES (@name, @made)",
-                new { name = Name, made }, cancellationToken: cancellationToken));
-            return await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-                       $"SELECT `value` FROM `{ExtensionSchema.Meta.Name}` WHERE `name` = @name", new { name = Name }, cancellationToken: cancellationToken))
-                   ?? made;
+            return await MetaSecrets.GetOrCreateAsync(database, Name, cancellationToken);
         }
         catch (System.Data.Common.DbException e)
         {

@@ -32,6 +32,12 @@ public sealed class AdministrationOptions
     /// <summary>A new domain's total of mailbox quotas (PostfixAdmin's <c>$CONF['domain_quota_default']</c>, 2048 MB); 0 unlimited.</summary>
     public string DomainQuota { get; set; } = "2048M";
 
+    /// <summary>
+    /// Whether the first start on an empty directory makes a superadmin with a random password, printed once. Off
+    /// where output is kept by others (CloudWatch, the journal of a shared host): make one with <c>setup</c> there.
+    /// </summary>
+    public bool GenerateSuperadmin { get; set; } = true;
+
     /// <summary>The shortest password a mailbox or admin may get.</summary>
     public int MinPasswordLength { get; set; } = 8;
 

@@ -31,6 +31,8 @@ public sealed class MailOptions
 
     public StoreOptions Store { get; set; } = new();
 
+    public NotifyOptions Notify { get; set; } = new();
+
     public ListenerOptions Listeners { get; set; } = new();
 
     public TlsOptions Tls { get; set; } = new();
@@ -79,6 +81,12 @@ public sealed class DirectoryOptions
     /// <summary>Empty for SQLite means <c>Data Source=&lt;DataDirectory&gt;/directory.db</c>.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// The MySQL password, instead of one in the connection string; <c>ssm:NAME#key</c> reads it from a secret
+    /// at start-up and again after a rotation (<see cref="Secrets.SecretSettings"/>).
+    /// </summary>
+    public string? Password { get; set; }
+
     /// <summary>Scheme of a stored hash that names none, as Dovecot's <c>default_pass_scheme</c>.</summary>
     public string DefaultPasswordScheme { get; set; } = "MD5-CRYPT";
 
@@ -97,6 +105,34 @@ public sealed class StoreOptions
 {
     /// <summary>Maildir base (the seed's <c>/var/spool/virtual</c>); <c>&lt;DataDirectory&gt;/virtual</c> when empty.</summary>
     public string? Path { get; set; }
+
+    /// <summary>
+    /// Whether other hosts write the store too (EFS, NFS), so that inotify cannot see their changes; unset: told by
+    /// the file system type in <c>/proc/mounts</c>.
+    /// </summary>
+    public bool? Shared { get; set; }
+}
+
+/// <summary>
+/// <c>Mail:Notify</c>: on a shared store, a process that delivers into a folder says so in a signed UDP datagram to
+/// every edge, which wakes the IMAP sessions idling in it at once instead of polling the store every second.
+/// </summary>
+public sealed class NotifyOptions
+{
+    /// <summary>Where an edge takes notices (<c>address:port</c>, UDP); empty: it takes none and IDLE polls a shared store.</summary>
+    public string Listen { get; set; } = string.Empty;
+
+    /// <summary>Where a delivering process sends notices: every edge's <see cref="Listen"/>, <c>address:port</c>, comma-separated.</summary>
+    public string Peers { get; set; } = string.Empty;
+
+    /// <summary>The key notices are signed with; empty: one made once and kept in the directory, which every host shares.</summary>
+    public string Secret { get; set; } = string.Empty;
+
+    /// <summary>The endpoints of <see cref="Peers"/>; an entry that is not <c>address:port</c> is left out (validation names it).</summary>
+    public IReadOnlyList<System.Net.IPEndPoint> PeerEndPoints =>
+        Peers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => System.Net.IPEndPoint.TryParse(p, out var endPoint) && endPoint.Port > 0 ? endPoint : null)
+            .OfType<System.Net.IPEndPoint>().ToList();
 }
 
 /// <summary>Ports; 0 turns a listener off. A deployment sets the standard ports.</summary>

@@ -19,7 +19,7 @@ namespace MailServerless.Core.Storage;
 /// day folders older than the queue's maximum lifetime are removed.
 /// </remarks>
 public sealed partial class MaildirDelivery(
-    string storeBase, string hostName, TimeProvider clock, ILogger<MaildirDelivery> logger)
+    string storeBase, string hostName, TimeProvider clock, ILogger<MaildirDelivery> logger, MailboxChanges? changes = null)
 {
     private readonly GroupSync _sync = GroupSync.For(storeBase);
 
@@ -180,6 +180,12 @@ public sealed partial class MaildirDelivery(
         if (!limit.IsUnlimited)
         {
             await new MaildirQuota(root, clock).AddAsync(limit, size, 1, cancellationToken);
+        }
+
+        if (changes is not null)
+        {
+            // Durable now: sessions idling in the folder (here or on other edges) may look.
+            await changes.NotifyAsync(folderPath, cancellationToken);
         }
 
         return new DeliveryResult(DeliveryStatus.Delivered, finalName);

@@ -1,29 +1,56 @@
+using MailServerless.Core.Secrets;
 using MailServerless.Functions.Outbound.Security;
 using MimeKit;
 
 namespace MailServerless.Functions.Outbound;
 
-/// <summary>Everything through one relay (Postfix's <c>relayhost</c>): SES's SMTP interface, or any smarthost.</summary>
-public sealed class SmarthostTransport(RelayOptions options, SmtpSender sender) : IRelayTransport
+/// <summary>
+/// Everything through one relay (Postfix's <c>relayhost</c>): SES's SMTP interface, or any smarthost. Its username
+/// and password may name secrets (<see cref="SecretSettings"/>), read again after the relay refuses them.
+/// </summary>
+public sealed class SmarthostTransport(RelayOptions options, SmtpSender sender, SecretSettings? secrets = null) : IRelayTransport
 {
-    private readonly SmtpTarget _target = new(
-        options.Host, null, options.EffectivePort, ImplicitTls: options.EffectivePort == 465, options.EffectiveRequireTls,
-        VerifyCertificate: !options.AllowInvalidCertificate, options.Username, options.Password);
+    private readonly SecretSettings _secrets = secrets ?? SecretSettings.None;
+
+    /// <summary>Connects, logs in and quits, to tell at start-up whether the relay takes our credentials.</summary>
+    /// <exception cref="RelayConnectionException">It cannot be reached, or refuses TLS or the login (status 4.7.8).</exception>
+    public async Task CheckLoginAsync(CancellationToken cancellationToken) =>
+        await sender.CheckLoginAsync(await TargetAsync(cancellationToken), cancellationToken);
 
     public async Task<IReadOnlyList<RecipientOutcome>> SendAsync(
         string envelopeSender, IReadOnlyList<string> recipients, MimeMessage message, SendRequests requests, CancellationToken cancellationToken)
     {
         try
         {
-            return await sender.SendAsync(_target, envelopeSender, recipients, message, requests, cancellationToken);
+            return await sender.SendAsync(await TargetAsync(cancellationToken), envelopeSender, recipients, message, requests, cancellationToken);
+        }
+        catch (SecretUnavailableException e)
+        {
+            return recipients.Select(r => RecipientOutcome.Temporary(r, "4.7.0", e.Message, null)).ToList();
         }
         catch (RelayConnectionException e)
         {
+            if (e.Status == AuthenticationFailed)
+            {
+                // Perhaps rotated: the next message reads the credentials again.
+                _secrets.Forget(options.Username);
+                _secrets.Forget(options.Password);
+            }
+
             // A relay that cannot be reached, will not do TLS or refuses our login is our problem, not the
             // recipient's: try again later (Postfix defers on these too).
             return recipients.Select(r => RecipientOutcome.Temporary(r, e.TemporaryStatus, e.Message, e.RemoteMta)).ToList();
         }
     }
+
+    /// <summary>RFC 3463's status for a refused login (SMTP 535 5.7.8, which a relay we log in to gives).</summary>
+    public const string AuthenticationFailed = "4.7.8";
+
+    private async Task<SmtpTarget> TargetAsync(CancellationToken cancellationToken) => new(
+        options.Host, null, options.EffectivePort, ImplicitTls: options.EffectivePort == 465, options.EffectiveRequireTls,
+        VerifyCertificate: !options.AllowInvalidCertificate,
+        await _secrets.ResolveAsync(options.Username, "Mail:Relay:Username", cancellationToken),
+        await _secrets.ResolveAsync(options.Password, "Mail:Relay:Password", cancellationToken));
 }
 
 /// <summary>

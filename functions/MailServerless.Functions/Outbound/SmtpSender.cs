@@ -140,6 +140,15 @@ public sealed partial class SmtpSender(RelayOptions options, string heloName, Ti
     private static string PolicyDomain(IReadOnlyList<string> recipients, SmtpTarget target) =>
         recipients.Count > 0 && recipients[0].LastIndexOf('@') is var at and >= 0 ? recipients[0][(at + 1)..] : target.Host;
 
+    /// <summary>Connects to <paramref name="target"/>, logs in and quits: the check made at start-up.</summary>
+    /// <exception cref="RelayConnectionException">As for a send: unreachable, TLS refused, or the login refused (4.7.8).</exception>
+    public async Task CheckLoginAsync(SmtpTarget target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var client = await ConnectAsync(target, target.Host, cancellationToken);
+        await DisconnectQuietlyAsync(client);
+    }
+
     private async Task<RelayClient> ConnectAsync(SmtpTarget target, string policyDomain, CancellationToken cancellationToken)
     {
         try

@@ -56,6 +56,15 @@ internal sealed partial class SamTemplate
                     }
 
                     break;
+                case ("!Sub", YamlSequenceNode pair):
+                    // The second item names variables of the Sub's own; every other one must resolve.
+                    var own = ((YamlMappingNode)pair[1]).Children.Keys.Select(k => ((YamlScalarNode)k).Value!).ToHashSet(StringComparer.Ordinal);
+                    foreach (var variable in SubVariables(((YamlScalarNode)pair[0]).Value!).Where(v => !own.Contains(v.Target)))
+                    {
+                        yield return variable;
+                    }
+
+                    break;
             }
 
             if (node is YamlMappingNode map && map.Children.Count == 1)

@@ -45,6 +45,7 @@ public static class SettingsCatalog
         new("Mail:Dkim", typeof(DkimOptions)),
         new("Mail:Srs", typeof(Core.Addresses.SrsOptions)),
         new("Mail:Admin", typeof(AdministrationOptions)),
+        new("Mail:Secrets", typeof(Core.Secrets.SecretOptions)),
     ];
 
     /// <summary>Every setting's key, in catalogue order.</summary>

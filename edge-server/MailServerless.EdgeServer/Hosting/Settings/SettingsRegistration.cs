@@ -48,6 +48,11 @@ public static class SettingsRegistration
         Bind<DkimOptions>(services, configuration);
         Bind<Core.Addresses.SrsOptions>(services, configuration);
         Bind<AdministrationOptions>(services, configuration);
+        Bind<Core.Secrets.SecretOptions>(services, configuration);
+        services.AddSingleton<Core.Secrets.ISecretStore>(sp =>
+            new SsmSecretStore(sp.GetRequiredService<AwsOptions>(), sp.GetRequiredService<Core.Secrets.SecretOptions>()));
+        services.AddSingleton(sp => new Core.Secrets.SecretSettings(
+            sp.GetRequiredService<Core.Secrets.ISecretStore>(), sp.GetRequiredService<Core.Secrets.SecretOptions>(), TimeProvider.System));
 
         services.AddSingleton<IValidateOptions<MailOptions>>(new UnknownSettings(configuration));
         services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidation>();

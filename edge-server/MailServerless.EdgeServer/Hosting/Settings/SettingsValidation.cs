@@ -35,6 +35,19 @@ public sealed class MailOptionsValidation(IOptions<QueueOptions> queue) : IValid
             failures.Add($"Mail:Listeners:HttpAddress '{options.Listeners.HttpAddress}' is not an IP address");
         }
 
+        if (options.Notify.Listen.Length > 0 && !(IPEndPoint.TryParse(options.Notify.Listen, out var listen) && listen.Port > 0))
+        {
+            failures.Add($"Mail:Notify:Listen '{options.Notify.Listen}' is not address:port (such as 0.0.0.0:4191)");
+        }
+
+        foreach (var peer in options.Notify.Peers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!(IPEndPoint.TryParse(peer, out var endPoint) && endPoint.Port > 0))
+            {
+                failures.Add($"Mail:Notify:Peers: '{peer}' is not address:port (such as 10.0.1.5:4191)");
+            }
+        }
+
         var acme = options.Tls.Acme;
         if (acme.Enabled)
         {

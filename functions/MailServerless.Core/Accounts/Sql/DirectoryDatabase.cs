@@ -1,5 +1,6 @@
 using System.Data.Common;
 using MailServerless.Core.Configuration;
+using MailServerless.Core.Secrets;
 using Microsoft.Data.Sqlite;
 using MySqlConnector;
 
@@ -12,12 +13,14 @@ namespace MailServerless.Core.Accounts.Sql;
 public sealed class DirectoryDatabase
 {
     private readonly string _connectionString;
+    private readonly MySqlDataSource? _rotatingPassword;
 
-    private DirectoryDatabase(ISqlDialect dialect, string connectionString, string description)
+    private DirectoryDatabase(ISqlDialect dialect, string connectionString, string description, MySqlDataSource? rotatingPassword = null)
     {
         Dialect = dialect;
         _connectionString = connectionString;
         Description = description;
+        _rotatingPassword = rotatingPassword;
     }
 
     public ISqlDialect Dialect { get; }
@@ -25,13 +28,16 @@ public sealed class DirectoryDatabase
     /// <summary>Where the directory lives, without credentials (for logs and errors).</summary>
     public string Description { get; }
 
-    public static DirectoryDatabase FromOptions(MailOptions options)
+    public static DirectoryDatabase FromOptions(MailOptions options) => FromOptions(options, SecretSettings.None);
+
+    /// <summary>The directory the settings name; <c>Mail:Directory:Password</c> may name a secret (<paramref name="secrets"/>).</summary>
+    public static DirectoryDatabase FromOptions(MailOptions options, SecretSettings secrets)
     {
         ArgumentNullException.ThrowIfNull(options);
         var directory = options.Directory;
         if (directory.IsMySql)
         {
-            return MySql(options.EffectiveDirectoryConnectionString);
+            return MySql(options.EffectiveDirectoryConnectionString, directory.Password, secrets);
         }
 
         if (directory.IsSqlite)
@@ -43,7 +49,12 @@ public sealed class DirectoryDatabase
             $"Mail:Directory:Provider is '{directory.Provider}'; expected 'Sqlite' or 'MySql'.");
     }
 
-    public static DirectoryDatabase MySql(string connectionString)
+    /// <summary>
+    /// MySQL/MariaDB. A <paramref name="password"/> replaces the connection string's; one that names a secret
+    /// (<c>ssm:...</c>) is read before the first connection and again every <see cref="SecretSettings.RefreshInterval"/>,
+    /// so new connections log in with a rotated password while open ones carry on.
+    /// </summary>
+    public static DirectoryDatabase MySql(string connectionString, string? password = null, SecretSettings? secrets = null)
     {
         MySqlConnectionStringBuilder builder;
         try
@@ -62,7 +73,24 @@ public sealed class DirectoryDatabase
         }
 
         var where = $"MySQL {builder.Server}:{builder.Port}/{builder.Database}";
-        return new DirectoryDatabase(MySqlDialect.Instance, builder.ConnectionString, where);
+        if (!SecretSettings.IsReference(password))
+        {
+            if (!string.IsNullOrEmpty(password))
+            {
+                builder.Password = password;
+            }
+
+            return new DirectoryDatabase(MySqlDialect.Instance, builder.ConnectionString, where);
+        }
+
+        var source = secrets ?? SecretSettings.None;
+        builder.Password = string.Empty;
+        var dataSource = new MySqlDataSourceBuilder(builder.ConnectionString)
+            .UsePeriodicPasswordProvider(
+                (_, cancellationToken) => source.ResolveAsync(password, "Mail:Directory:Password", cancellationToken),
+                source.RefreshInterval, TimeSpan.FromSeconds(10))
+            .Build();
+        return new DirectoryDatabase(MySqlDialect.Instance, builder.ConnectionString, where, dataSource);
     }
 
     public static DirectoryDatabase Sqlite(string connectionString)
@@ -88,6 +116,11 @@ public sealed class DirectoryDatabase
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
+        if (_rotatingPassword is not null)
+        {
+            return await _rotatingPassword.OpenConnectionAsync(cancellationToken);
+        }
+
         DbConnection connection = Dialect is MySqlDialect
             ? new MySqlConnection(_connectionString)
             : new SqliteConnection(_connectionString);
