@@ -8,6 +8,7 @@ using MailServerless.Benchmarks;
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- imap-latency [--rounds N]
 // dotnet run -c Release --project tests/MailServerless.Benchmarks -- imap-stress --port P --user U [--sessions N] [--seconds N] [--depth N] [--starttls] [--label L]
 // bash tests/MailServerless.Benchmarks/cluster-bench.sh [--messages N] [--senders N]   (starts MariaDB and the SQS/S3 emulator)
+// bash tests/MailServerless.Benchmarks/lambda-cold-start.sh [--runs N] [DIR=HANDLER ...]   (likewise; publishes the Lambda package)
 return args switch
 {
     ["maildir", .. var rest] => await MaildirBenchmark.RunAsync(rest),
@@ -21,6 +22,8 @@ return args switch
     ["header-bomb", .. var rest] => await HeaderBombBenchmark.RunAsync(rest),
     ["imap-latency", .. var rest] => await ImapLatencyBenchmark.RunAsync(rest),
     ["open-folder", var root, var folder] => await MaildirBenchmark.OpenInFreshProcessAsync(root, folder),
+    ["lambda-cold-start", .. var rest] => await LambdaColdStartBenchmark.RunAsync(rest),
+    ["lambda-invoke", var folder, var handler, var eventFile] => await LambdaColdStartBenchmark.InvokeAsync(folder, handler, eventFile),
     _ => Usage(),
 };
 

@@ -56,7 +56,7 @@ public static partial class AdminCommands
             // edge takes the shared copy up again.
             File.Delete(certificatePath);
             File.Delete(keyPath);
-            if (Hosting.QueueServices.UsesSqs(services))
+            if (QueueServices.UsesSqs(services))
             {
                 await AcmeCertificates.WithdrawSharedAsync(services.GetRequiredService<Core.Queue.IBlobStore>(), cancellationToken);
             }

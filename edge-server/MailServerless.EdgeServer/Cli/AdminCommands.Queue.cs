@@ -17,7 +17,7 @@ namespace MailServerless.EdgeServer.Cli;
 /// </summary>
 public static partial class AdminCommands
 {
-    private static readonly string[] QueueNames = [Hosting.QueueServices.Inbound, Hosting.QueueServices.Outbound];
+    private static readonly string[] QueueNames = [QueueServices.Inbound, QueueServices.Outbound];
 
     private static Command Queue(Verbs verbs, CliContext context)
     {

@@ -27,7 +27,7 @@ public static class CliHost
             logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(
                 console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         });
-        services.AddMailSettings(configuration);
+        services.AddMailSettings(configuration, EdgeSettings.Catalog);
         services.AddMailDirectory();
         services.AddMailDns();
         services.AddMailQueues();

@@ -42,7 +42,7 @@ public static partial class EdgeServerProgram
 
         // The mode decides what is registered; a bad one is named by the settings check below.
         var mode = ServerModes.TryParse(builder.Configuration["Mail:Mode"]) ?? ServerMode.AllInOne;
-        builder.Services.AddMailSettings(builder.Configuration);
+        builder.Services.AddMailSettings(builder.Configuration, EdgeSettings.Catalog);
         builder.Services.AddMailDirectory();
         builder.Services.AddMailDns();
         builder.Services.AddMailQueues();

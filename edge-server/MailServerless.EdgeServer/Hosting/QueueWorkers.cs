@@ -18,11 +18,6 @@ public static class QueueWorkers
         services.AddOptions<HostOptions>().Configure<QueueOptions>((host, queue) => host.ShutdownTimeout = queue.ShutdownGrace + TimeSpan.FromSeconds(5));
         return services;
     }
-
-    internal static QueueProcessor Processor(IServiceProvider services, string queue, IQueueFunction function) => new(
-        services.GetRequiredKeyedService<IMessageQueue>(queue), services.GetRequiredService<IBlobStore>(), function,
-        services.GetRequiredService<QueueOptions>(), services.GetRequiredService<TimeProvider>(),
-        services.GetRequiredService<ILogger<QueueProcessor>>());
 }
 
 /// <summary>Runs <see cref="DeliverInbound"/>; on the spool, first removes bodies no envelope refers to.</summary>
@@ -38,7 +33,7 @@ public sealed class InboundDeliveryService(IServiceProvider services) : Backgrou
             blobs.RemoveOrphans([inbound.ReferencedBodyKeys(), outbound.ReferencedBodyKeys()], TimeSpan.FromHours(1));
         }
 
-        await QueueWorkers.Processor(services, QueueServices.Inbound, services.GetRequiredService<DeliverInbound>()).RunAsync(stoppingToken);
+        await QueueServices.Processor(services, QueueServices.Inbound, services.GetRequiredService<DeliverInbound>()).RunAsync(stoppingToken);
     }
 }
 
@@ -48,6 +43,6 @@ public sealed class OutboundRelayService(IServiceProvider services) : Background
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await services.GetRequiredService<RelayLoginCheck>().RunAsync(stoppingToken);
-        await QueueWorkers.Processor(services, QueueServices.Outbound, services.GetRequiredService<RelayOutbound>()).RunAsync(stoppingToken);
+        await QueueServices.Processor(services, QueueServices.Outbound, services.GetRequiredService<RelayOutbound>()).RunAsync(stoppingToken);
     }
 }

@@ -5,7 +5,7 @@ using Amazon.SQS;
 using Amazon.SQS.Model;
 using MailServerless.Aws;
 using MailServerless.Core.Queue;
-using MailServerless.EdgeServer.Lambda;
+using MailServerless.Lambda;
 using MailServerless.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;

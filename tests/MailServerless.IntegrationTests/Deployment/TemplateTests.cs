@@ -4,7 +4,7 @@ using MailServerless.Aws;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Queue;
 using MailServerless.EdgeServer.Hosting;
-using MailServerless.EdgeServer.Hosting.Settings;
+using MailServerless.Hosting.Settings;
 using MailServerless.Functions.Outbound;
 using MailServerless.Testing;
 using YamlDotNet.RepresentationModel;
@@ -143,7 +143,7 @@ public sealed class TemplateTests
             }
 
             var key = setting.Replace("__", ":", StringComparison.Ordinal);
-            Assert.True(SettingsCatalog.Find(key) is not null, $"{setting} is not a setting of this build");
+            Assert.True(EdgeSettings.Catalog.Find(key) is not null, $"{setting} is not a setting of this build");
         }
     }
 

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using MailServerless.EdgeServer.Hosting.Settings;
+using MailServerless.EdgeServer.Hosting;
+using MailServerless.Hosting.Settings;
 using MailServerless.Testing;
 
 namespace MailServerless.IntegrationTests.Hosting;
@@ -75,15 +76,15 @@ public sealed partial class SettingsTests : IDisposable
     [Fact]
     public void Every_setting_is_found_by_its_key_and_other_keys_are_not()
     {
-        Assert.NotEmpty(SettingsCatalog.Keys);
-        Assert.All(SettingsCatalog.Keys, key => Assert.NotNull(SettingsCatalog.Find(key)));
-        Assert.NotNull(SettingsCatalog.Find("mail:smtp:maxmessagesize")); // keys ignore case, as configuration does
-        Assert.Null(SettingsCatalog.Find("Mail:Admin:DefaultAliases:0"));
-        Assert.Null(SettingsCatalog.Find("Mail:Smtp:MaxMessageSize:Extra"));
-        Assert.Null(SettingsCatalog.Find("Mail:Directory:Nope"));
-        Assert.Null(SettingsCatalog.Find("Mail:Nope"));
-        Assert.Equal("Mail:Dkim:Enabled", NearestName.Find("Mail:Dkim:Enable", SettingsCatalog.Keys));
-        Assert.Null(NearestName.Find("Mail:Completely:Different", SettingsCatalog.Keys));
+        Assert.NotEmpty(EdgeSettings.Catalog.Keys);
+        Assert.All(EdgeSettings.Catalog.Keys, key => Assert.NotNull(EdgeSettings.Catalog.Find(key)));
+        Assert.NotNull(EdgeSettings.Catalog.Find("mail:smtp:maxmessagesize")); // keys ignore case, as configuration does
+        Assert.Null(EdgeSettings.Catalog.Find("Mail:Admin:DefaultAliases:0"));
+        Assert.Null(EdgeSettings.Catalog.Find("Mail:Smtp:MaxMessageSize:Extra"));
+        Assert.Null(EdgeSettings.Catalog.Find("Mail:Directory:Nope"));
+        Assert.Null(EdgeSettings.Catalog.Find("Mail:Nope"));
+        Assert.Equal("Mail:Dkim:Enabled", NearestName.Find("Mail:Dkim:Enable", EdgeSettings.Catalog.Keys));
+        Assert.Null(NearestName.Find("Mail:Completely:Different", EdgeSettings.Catalog.Keys));
     }
 
     /// <summary>docs/configuration.md's table: a row per setting; none missing, none that does not exist.</summary>
@@ -92,10 +93,10 @@ public sealed partial class SettingsTests : IDisposable
     {
         var document = File.ReadAllText(Path.Combine(Repository.Root, "docs", "configuration.md"));
         var documented = DocumentedKey().Matches(document).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var settings = SettingsCatalog.Keys;
+        var settings = EdgeSettings.Catalog.Keys;
 
         var undocumented = settings.Where(k => !documented.Contains(k)).ToList();
-        var unknown = documented.Where(k => SettingsCatalog.Find(k) is null).ToList();
+        var unknown = documented.Where(k => EdgeSettings.Catalog.Find(k) is null).ToList();
         Assert.True(undocumented.Count == 0, "not in docs/configuration.md: " + string.Join(", ", undocumented));
         Assert.True(unknown.Count == 0, "in docs/configuration.md but not settings: " + string.Join(", ", unknown));
     }

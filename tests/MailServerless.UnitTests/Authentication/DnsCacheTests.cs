@@ -1,3 +1,4 @@
+using MailServerless.Hosting;
 using MailServerless.Core.Dns;
 using MailServerless.EdgeServer.Hosting;
 using MailServerless.Functions.Outbound;

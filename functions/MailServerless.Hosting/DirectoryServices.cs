@@ -4,7 +4,7 @@ using MailServerless.Core.Configuration;
 using MailServerless.Core.Passwords;
 using MailServerless.Core.Storage;
 
-namespace MailServerless.EdgeServer.Hosting;
+namespace MailServerless.Hosting;
 
 /// <summary>Registers the directory (database, password schemes, lookups, admin writes) and the Maildir store.</summary>
 public static class DirectoryServices

@@ -7,7 +7,7 @@ using MailServerless.Functions;
 using MailServerless.Functions.Outbound;
 using MailServerless.Functions.Outbound.Security;
 
-namespace MailServerless.EdgeServer.Hosting;
+namespace MailServerless.Hosting;
 
 /// <summary>
 /// The functions, bound to nothing yet: <see cref="DeliverInbound"/> with its bounces, and

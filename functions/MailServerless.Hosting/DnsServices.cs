@@ -3,7 +3,7 @@ using MailServerless.Core.Configuration;
 using MailServerless.Core.Dns;
 using MailServerless.Functions.Outbound;
 
-namespace MailServerless.EdgeServer.Hosting;
+namespace MailServerless.Hosting;
 
 /// <summary>
 /// The server's one resolver (<c>Mail:Dns</c>; <c>Mail:Relay:DnsServer</c> is its older name, used when

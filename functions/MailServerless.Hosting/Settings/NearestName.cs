@@ -1,4 +1,4 @@
-namespace MailServerless.EdgeServer.Hosting.Settings;
+namespace MailServerless.Hosting.Settings;
 
 /// <summary>The known name closest to a misspelt one (Levenshtein distance, ignoring case), for "did you mean".</summary>
 public static class NearestName

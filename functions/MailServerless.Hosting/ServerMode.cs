@@ -1,4 +1,4 @@
-namespace MailServerless.EdgeServer.Hosting;
+namespace MailServerless.Hosting;
 
 /// <summary>What one process of the same build does (<c>Mail:Mode</c>).</summary>
 public enum ServerMode

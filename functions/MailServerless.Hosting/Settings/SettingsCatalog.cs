@@ -3,35 +3,35 @@ using MailServerless.Aws;
 using MailServerless.Core.Administration;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Queue;
-using MailServerless.EdgeServer.Imap;
-using MailServerless.EdgeServer.Pop3;
-using MailServerless.EdgeServer.Protocol;
-using MailServerless.EdgeServer.Smtp;
 using MailServerless.Functions;
 using MailServerless.Functions.Outbound;
 
-namespace MailServerless.EdgeServer.Hosting.Settings;
+namespace MailServerless.Hosting.Settings;
 
 /// <summary>One section of the settings and the class it is bound to.</summary>
 public sealed record SettingsSection(string Path, Type Type);
 
 /// <summary>
-/// Every <c>Mail:*</c> section and the one class each is bound to: the list the host binds, the unknown-key check
-/// reads and docs/configuration.md is checked against. A setting is a public property with a setter of a simple
-/// type (text, number, time, choice); a nested class is a subsection (<c>Mail:Directory:Provider</c>).
+/// The <c>Mail:*</c> sections of a program and the one class each is bound to: the list the host binds, the
+/// unknown-key check reads and docs/configuration.md is checked against. <see cref="Functions"/> is what the
+/// functions and the admin API read; the edge server adds its protocols' sections (<see cref="With"/>). A setting is
+/// a public property with a setter of a simple type (text, number, time, choice); a nested class is a subsection
+/// (<c>Mail:Directory:Provider</c>).
 /// </summary>
-public static class SettingsCatalog
+public sealed class SettingsCatalog
 {
     public const string Root = "Mail";
 
-    public static IReadOnlyList<SettingsSection> Sections { get; } =
+    private SettingsCatalog(IReadOnlyList<SettingsSection> sections)
+    {
+        Sections = sections;
+        Keys = sections.SelectMany(s => KeysOf(s.Path, s.Type)).ToList();
+    }
+
+    /// <summary>The sections every mode reads: the directory, the store, the queues, delivery and relay, administration.</summary>
+    public static SettingsCatalog Functions { get; } = new(
     [
         new(Root, typeof(MailOptions)),
-        new("Mail:Auth", typeof(AuthOptions)),
-        new("Mail:Smtp", typeof(SmtpOptions)),
-        new("Mail:Imap", typeof(ImapOptions)),
-        new("Mail:Pop3", typeof(Pop3Options)),
-        new("Mail:ManageSieve", typeof(EdgeServer.ManageSieve.ManageSieveOptions)),
         new("Mail:Queue", typeof(QueueOptions)),
         new("Mail:Blob", typeof(BlobOptions)),
         new("Mail:Aws", typeof(AwsOptions)),
@@ -46,13 +46,18 @@ public static class SettingsCatalog
         new("Mail:Srs", typeof(Core.Addresses.SrsOptions)),
         new("Mail:Admin", typeof(AdministrationOptions)),
         new("Mail:Secrets", typeof(Core.Secrets.SecretOptions)),
-    ];
+    ]);
+
+    public IReadOnlyList<SettingsSection> Sections { get; }
+
+    /// <summary>This catalogue and <paramref name="more"/> sections.</summary>
+    public SettingsCatalog With(params SettingsSection[] more) => new([.. Sections, .. more]);
 
     /// <summary>Every setting's key, in catalogue order.</summary>
-    public static IReadOnlyList<string> Keys { get; } = Sections.SelectMany(s => KeysOf(s.Path, s.Type)).ToList();
+    public IReadOnlyList<string> Keys { get; }
 
     /// <summary>The property a key names, or null when no setting has that key (keys ignore case, as configuration does).</summary>
-    public static PropertyInfo? Find(string key)
+    public PropertyInfo? Find(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
         var section = Sections.Where(s => key.StartsWith(s.Path + ":", StringComparison.OrdinalIgnoreCase))
@@ -72,7 +77,7 @@ public static class SettingsCatalog
         return rest.Length == 0 ? property : IsLeaf(property.PropertyType) ? null : Find(property.PropertyType, rest);
     }
 
-    private static IEnumerable<string> KeysOf(string prefix, Type type)
+    private IEnumerable<string> KeysOf(string prefix, Type type)
     {
         foreach (var property in Settable(type))
         {

@@ -3,7 +3,7 @@ using System.Text.Json;
 using MailServerless.Aws;
 using MailServerless.Core.Queue;
 
-namespace MailServerless.EdgeServer.Lambda;
+namespace MailServerless.Lambda;
 
 /// <summary>
 /// One SQS-triggered Lambda invocation: each record of the event (AWS's SQS event JSON; fields we do not

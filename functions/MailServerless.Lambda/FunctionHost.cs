@@ -1,10 +1,10 @@
 using MailServerless.Aws;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Queue;
-using MailServerless.EdgeServer.Hosting;
-using MailServerless.EdgeServer.Hosting.Settings;
+using MailServerless.Hosting;
+using MailServerless.Hosting.Settings;
 
-namespace MailServerless.EdgeServer.Lambda;
+namespace MailServerless.Lambda;
 
 /// <summary>
 /// The services of a Lambda function: the same registrations as a worker (directory, Maildir store on
@@ -69,7 +69,7 @@ public static class FunctionHost
         var eventJson = await reader.ReadToEndAsync();
         var services = Services;
         var handler = new SqsBatchHandler(
-            QueueWorkers.Processor(services, queueName, function(services)),
+            QueueServices.Processor(services, queueName, function(services)),
             (SqsQueue)services.GetRequiredKeyedService<IMessageQueue>(queueName),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<SqsBatchHandler>>());

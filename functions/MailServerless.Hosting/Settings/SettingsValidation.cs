@@ -7,7 +7,7 @@ using MailServerless.Core.Passwords;
 using MailServerless.Core.Queue;
 using MailServerless.Functions.Outbound;
 
-namespace MailServerless.EdgeServer.Hosting.Settings;
+namespace MailServerless.Hosting.Settings;
 
 /// <summary>Settings that cannot work together or at all, each named with its key, so start-up stops with one line.</summary>
 public sealed class MailOptionsValidation(IOptions<QueueOptions> queue) : IValidateOptions<MailOptions>

@@ -4,7 +4,7 @@ using MailServerless.Aws;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Queue;
 
-namespace MailServerless.EdgeServer.Hosting;
+namespace MailServerless.Hosting;
 
 /// <summary>
 /// Registers the inbound and outbound queues (keyed <see cref="Inbound"/> / <see cref="Outbound"/>) and the
@@ -36,6 +36,12 @@ public static class QueueServices
     }
 
     /// <summary>True when the queues are SQS and the bodies in S3 (<c>Mail:Queue:Provider=Sqs</c>).</summary>
+    /// <summary>The processor that runs <paramref name="function"/> over the queue <paramref name="queue"/>, on a worker or in a Lambda invocation.</summary>
+    public static QueueProcessor Processor(IServiceProvider services, string queue, IQueueFunction function) => new(
+        services.GetRequiredKeyedService<IMessageQueue>(queue), services.GetRequiredService<IBlobStore>(), function,
+        services.GetRequiredService<QueueOptions>(), services.GetRequiredService<TimeProvider>(),
+        services.GetRequiredService<ILogger<QueueProcessor>>());
+
     public static bool UsesSqs(IServiceProvider services) =>
         services.GetRequiredService<QueueOptions>().Provider == QueueProvider.Sqs;
 

@@ -4,32 +4,33 @@ using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Options;
 using MailServerless.Core.Configuration;
 
-namespace MailServerless.EdgeServer.Hosting.Settings;
+namespace MailServerless.Hosting.Settings;
 
 /// <summary>
 /// A key under <c>Mail:</c> that names no setting stops start-up, with where it was given and the nearest known
 /// key: a misspelt setting is otherwise silently ignored, and the server runs on a default nobody chose.
 /// </summary>
-public sealed class UnknownSettings(IConfiguration configuration) : IValidateOptions<MailOptions>
+public sealed class UnknownSettings(IConfiguration configuration, SettingsCatalog catalog) : IValidateOptions<MailOptions>
 {
     public ValidateOptionsResult Validate(string? name, MailOptions options)
     {
-        var failures = Find(configuration).ToList();
+        var failures = Find(configuration, catalog).ToList();
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
     /// <summary>One message per unknown key.</summary>
-    public static IEnumerable<string> Find(IConfiguration configuration)
+    public static IEnumerable<string> Find(IConfiguration configuration, SettingsCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(catalog);
         foreach (var (key, value) in configuration.GetSection(SettingsCatalog.Root).AsEnumerable())
         {
-            if (value is null || SettingsCatalog.Find(key) is not null)
+            if (value is null || catalog.Find(key) is not null)
             {
                 continue; // a section node, or a setting
             }
 
-            var nearest = NearestName.Find(key, SettingsCatalog.Keys);
+            var nearest = NearestName.Find(key, catalog.Keys);
             yield return $"{key} ({Source(configuration, key)}) is not a setting" +
                          (nearest is null ? "; the settings are listed in docs/configuration.md" : $"; did you mean {nearest}?");
         }

@@ -1,16 +1,13 @@
+using System.Reflection;
 using Microsoft.Extensions.Options;
 using MailServerless.Aws;
 using MailServerless.Core.Administration;
 using MailServerless.Core.Configuration;
 using MailServerless.Core.Queue;
-using MailServerless.EdgeServer.Imap;
-using MailServerless.EdgeServer.Pop3;
-using MailServerless.EdgeServer.Protocol;
-using MailServerless.EdgeServer.Smtp;
 using MailServerless.Functions;
 using MailServerless.Functions.Outbound;
 
-namespace MailServerless.EdgeServer.Hosting.Settings;
+namespace MailServerless.Hosting.Settings;
 
 /// <summary>
 /// Binds each section of <see cref="SettingsCatalog"/> once, as <see cref="IOptions{T}"/> validated at start
@@ -18,43 +15,32 @@ namespace MailServerless.EdgeServer.Hosting.Settings;
 /// </summary>
 public static class SettingsRegistration
 {
-    public static IServiceCollection AddMailSettings(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>Binds every section of <paramref name="catalog"/> (<see cref="SettingsCatalog.Functions"/> when not given).</summary>
+    public static IServiceCollection AddMailSettings(this IServiceCollection services, IConfiguration configuration, SettingsCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        Bind<MailOptions>(services, configuration);
-        Bind<AuthOptions>(services, configuration);
-        Bind<SmtpOptions>(services, configuration);
-        Bind<ImapOptions>(services, configuration);
-        Bind<Pop3Options>(services, configuration);
-        Bind<EdgeServer.ManageSieve.ManageSieveOptions>(services, configuration);
-        Bind<QueueOptions>(services, configuration);
-        Bind<BlobOptions>(services, configuration);
-        Bind<AwsOptions>(services, configuration);
-        Bind<DeliveryOptions>(services, configuration)
-            // Bounces come from the host itself unless told otherwise.
-            .PostConfigure<IOptions<MailOptions>>((delivery, mail) =>
+        catalog ??= SettingsCatalog.Functions;
+        var bind = typeof(SettingsRegistration).GetMethod(nameof(Bind), BindingFlags.NonPublic | BindingFlags.Static)!;
+        foreach (var section in catalog.Sections)
+        {
+            bind.MakeGenericMethod(section.Type).Invoke(null, [services, configuration, section.Path]);
+        }
+
+        // Bounces come from the host itself unless told otherwise.
+        services.AddOptions<DeliveryOptions>().PostConfigure<IOptions<MailOptions>>((delivery, mail) =>
+        {
+            if (configuration["Mail:Delivery:HostName"] is null)
             {
-                if (configuration["Mail:Delivery:HostName"] is null)
-                {
-                    delivery.HostName = mail.Value.EffectiveHostName;
-                }
-            });
-        Bind<RelayOptions>(services, configuration);
-        Bind<SieveOptions>(services, configuration);
-        Bind<QuotaWarningOptions>(services, configuration);
-        Bind<Core.Dns.DnsOptions>(services, configuration);
-        Bind<Core.Authentication.AuthenticationOptions>(services, configuration);
-        Bind<Core.Spam.SpamOptions>(services, configuration);
-        Bind<DkimOptions>(services, configuration);
-        Bind<Core.Addresses.SrsOptions>(services, configuration);
-        Bind<AdministrationOptions>(services, configuration);
-        Bind<Core.Secrets.SecretOptions>(services, configuration);
+                delivery.HostName = mail.Value.EffectiveHostName;
+            }
+        });
         services.AddSingleton<Core.Secrets.ISecretStore>(sp =>
             new SsmSecretStore(sp.GetRequiredService<AwsOptions>(), sp.GetRequiredService<Core.Secrets.SecretOptions>()));
         services.AddSingleton(sp => new Core.Secrets.SecretSettings(
             sp.GetRequiredService<Core.Secrets.ISecretStore>(), sp.GetRequiredService<Core.Secrets.SecretOptions>(), TimeProvider.System));
 
-        services.AddSingleton<IValidateOptions<MailOptions>>(new UnknownSettings(configuration));
+        services.AddSingleton(catalog);
+        services.AddSingleton<IValidateOptions<MailOptions>>(new UnknownSettings(configuration, catalog));
         services.AddSingleton<IValidateOptions<MailOptions>, MailOptionsValidation>();
         services.AddSingleton<IValidateOptions<QueueOptions>, QueueOptionsValidation>();
         services.AddSingleton<IValidateOptions<RelayOptions>, RelayOptionsValidation>();
@@ -110,10 +96,9 @@ public static class SettingsRegistration
         _ => null,
     };
 
-    private static OptionsBuilder<T> Bind<T>(IServiceCollection services, IConfiguration configuration)
+    private static OptionsBuilder<T> Bind<T>(IServiceCollection services, IConfiguration configuration, string section)
         where T : class
     {
-        var section = SettingsCatalog.Sections.Single(s => s.Type == typeof(T)).Path;
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<T>>().Value);
         services.AddSingleton<IValidateOptions<T>>(new NoNegativeSettings<T>(section));
         return services.AddOptions<T>().Bind(configuration.GetSection(section)).ValidateOnStart();
