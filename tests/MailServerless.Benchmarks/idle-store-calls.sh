@@ -90,17 +90,17 @@ measure() {
   dotnet "$DLL" $(settings) --Mail:Listeners:Imaps="$imaps" --Mail:Listeners:Http="$http" --Mail:Store:Shared=true \
     --Mail:Imap:MaxConnectionsPerClient=100000 --Mail:Imap:MaxConnectionsPerUserAndClient=100000 "$@" >"$WORK/$name.out" 2>&1 &
   SERVER=$!
-  until grep -q "Listening: imaps" "$WORK/$name.out"; do kill -0 "$SERVER" || { cat "$WORK/$name.out" >&2; exit 1; }; sleep 0.2; done
+  until grep -qs "Listening: imaps" "$WORK/$name.out"; do kill -0 "$SERVER" || { cat "$WORK/$name.out" >&2; exit 1; }; sleep 0.2; done
   if [ "$sessions" -gt 0 ]; then
     python3 "$WORK/idle.py" "$imaps" "$sessions" "$USERS" "$PASSWORD" >"$WORK/$name.clients" 2>&1 &
     CLIENTS=$!
-    until grep -q "^ready" "$WORK/$name.clients"; do kill -0 "$CLIENTS" || { cat "$WORK/$name.clients" >&2; exit 1; }; sleep 0.5; done
+    until grep -qs "^ready" "$WORK/$name.clients"; do kill -0 "$CLIENTS" || { cat "$WORK/$name.clients" >&2; exit 1; }; sleep 0.5; done
   fi
   sleep 2
   timeout -s INT "$SECONDS_TO_COUNT" strace -f -c -p "$SERVER" -o "$WORK/$name.strace" \
     -e trace=stat,lstat,fstat,newfstatat,statx,open,openat,getdents64,access,readlink,readlinkat >/dev/null 2>&1 || true
   local calls
-  calls="$(awk '$NF == "total" { print $(NF-2) }' "$WORK/$name.strace")"
+  calls="$(awk '$NF == "total" { print $4 }' "$WORK/$name.strace")"
   [ -n "$CLIENTS" ] && kill "$CLIENTS" 2>/dev/null; CLIENTS=""
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
   python3 -c "print(f'{$calls / $SECONDS_TO_COUNT:.1f}')"

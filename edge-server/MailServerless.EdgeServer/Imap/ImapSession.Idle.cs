@@ -18,7 +18,7 @@ public sealed partial class ImapSession
             ? services.FolderWatchers.Watch(_selected.Folder.Path, () => Volatile.Read(ref changed).TrySetResult())
             : null;
         var interval = watch is null ? _options.IdlePollInterval : _options.IdleWatchedPollInterval;
-        while (!done.IsCompleted)
+        while (!done.IsCompleted && !cancellationToken.IsCancellationRequested)
         {
             Volatile.Write(ref changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             if (_selected is not null)
@@ -37,6 +37,14 @@ public sealed partial class ImapSession
             }
 
             await Task.WhenAny(done, Task.Delay(interval, cancellationToken), Volatile.Read(ref changed).Task);
+        }
+
+        if (!done.IsCompleted)
+        {
+            // The server stops: say so (RFC 3501 §7.1.5) and end the session; the pending read ends with the connection.
+            connection.Write("* BYE Server shutting down.");
+            await connection.FlushAsync(CancellationToken.None);
+            throw new OperationCanceledException(cancellationToken);
         }
 
         var (status, bytes) = await done;

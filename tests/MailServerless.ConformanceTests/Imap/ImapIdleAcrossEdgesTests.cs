@@ -64,6 +64,26 @@ public sealed class ImapIdleAcrossEdgesTests
         Assert.Contains("* STATUS INBOX (MESSAGES 1)", await look.CommandAsync("s STATUS INBOX (MESSAGES)"));
     }
 
+    [Fact]
+    public async Task A_stopping_server_says_bye_to_idling_sessions_on_a_polled_store_and_exits()
+    {
+        await using var server = await MailServerInstance.StartAsync("--Mail:Store:Shared=true");
+        await using var staying = await IdleAsync(server, "user4");
+        // One client vanishes while idling; the server must not wait for it (or spin) at its stop.
+        await (await IdleAsync(server, "user5")).DisposeAsync();
+
+        var stop = await ProcessRunner.RunAsync("kill", ["-TERM", server.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.Equal(0, stop.ExitCode);
+        Assert.Equal("* BYE Server shutting down.", await staying.ReadLineAsync(TimeSpan.FromSeconds(30)));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!server.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(server.HasExited, "the server did not exit after SIGTERM:\n" + server.Output);
+    }
+
     private static async Task<ImapWire> IdleAsync(MailServerInstance server, string user)
     {
         var wire = await ImapWire.LoggedInAsync(server.Imaps, user);
