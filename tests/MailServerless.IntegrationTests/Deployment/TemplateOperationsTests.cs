@@ -91,7 +91,8 @@ public sealed class TemplateOperationsTests
         var health = lines.FindIndex(l => l.StartsWith("if curl", StringComparison.Ordinal) && l.Contains("127.0.0.1:8080/health", StringComparison.Ordinal));
         var success = lines.IndexOf("signal 0");
         Assert.True(health > 0 && success > health, "cfn-signal success must follow a /health answer");
-        Assert.True(lines.IndexOf("systemctl enable --now mailserverless mailserverless-health.timer") < health);
+        var start = lines.IndexOf("systemctl enable --now --no-block mailserverless mailserverless-health.timer");
+        Assert.True(start > 0 && start < health, "the service starts before the health loop");
 
         // The release is self-contained, so the only packages are ones AL2023's repository has (none of .NET's).
         string[] al2023 = ["amazon-efs-utils", "aws-cfn-bootstrap", "libicu"];
