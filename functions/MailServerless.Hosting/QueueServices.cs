@@ -35,13 +35,13 @@ public static class QueueServices
         return services;
     }
 
-    /// <summary>True when the queues are SQS and the bodies in S3 (<c>Mail:Queue:Provider=Sqs</c>).</summary>
     /// <summary>The processor that runs <paramref name="function"/> over the queue <paramref name="queue"/>, on a worker or in a Lambda invocation.</summary>
     public static QueueProcessor Processor(IServiceProvider services, string queue, IQueueFunction function) => new(
         services.GetRequiredKeyedService<IMessageQueue>(queue), services.GetRequiredService<IBlobStore>(), function,
         services.GetRequiredService<QueueOptions>(), services.GetRequiredService<TimeProvider>(),
         services.GetRequiredService<ILogger<QueueProcessor>>());
 
+    /// <summary>True when the queues are SQS and the bodies in S3 (<c>Mail:Queue:Provider=Sqs</c>).</summary>
     public static bool UsesSqs(IServiceProvider services) =>
         services.GetRequiredService<QueueOptions>().Provider == QueueProvider.Sqs;
 

@@ -81,6 +81,10 @@ public sealed class TemplateOperationsTests
         var policy = SamTemplate.Child(SamTemplate.Child(Resource("EdgeInstance"), "CreationPolicy")!, "ResourceSignal")!;
         Assert.Equal("1", SamTemplate.Scalar(policy, "Count"));
         Assert.Matches("^PT[0-9]+M$", SamTemplate.Scalar(policy, "Timeout"));
+        // The Elastic IP comes after the signal, so the instance needs an address of its own to reach dnf, S3 and CloudFormation.
+        var nic = ((YamlSequenceNode)SamTemplate.Child(Properties("EdgeInstance"), "NetworkInterfaces")!).Single();
+        Assert.Equal("true", SamTemplate.Scalar(nic, "AssociatePublicIpAddress"));
+        Assert.Equal("EdgeSubnetId", SamTemplate.Scalar(nic, "SubnetId"));
 
         var script = UserData(Render(("MailHostName", "mail.example.jp"), ("SuperadminPasswordSecretArn", SecretArn)));
         var lines = script.Split('\n').Select(l => l.Trim()).ToList();
@@ -117,6 +121,25 @@ public sealed class TemplateOperationsTests
         finally
         {
             File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void The_lambda_functions_are_given_only_settings_the_lambda_host_knows()
+    {
+        // The Lambda host checks its settings against the functions' catalogue (no SMTP/IMAP sections): a key only the
+        // edge knows would stop the function at its first invocation.
+        var rendered = Render(("RelayMode", "Smarthost"), ("RelayCredentialsSecretArn", SecretArn));
+        var lambdas = Template.Resources.Where(r => r.Type == "AWS::Serverless::Function" &&
+            SamTemplate.Scalar(SamTemplate.Child(r.Node, "Properties")!, "Handler")!.StartsWith("MailServerless.Lambda::", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lambdas.Count);
+        foreach (var (name, _, _) in lambdas)
+        {
+            foreach (var key in rendered.Environment(name).Keys.Where(k => k.StartsWith("Mail__", StringComparison.Ordinal)))
+            {
+                Assert.True(MailServerless.Hosting.Settings.SettingsCatalog.Functions.Find(key.Replace("__", ":", StringComparison.Ordinal)) is not null,
+                    $"{name}: {key} is not a setting the Lambda host knows");
+            }
         }
     }
 

@@ -1,6 +1,5 @@
-using MailServerless.Hosting;
 using MailServerless.Core.Dns;
-using MailServerless.EdgeServer.Hosting;
+using MailServerless.Hosting;
 using MailServerless.Functions.Outbound;
 using Microsoft.Extensions.Time.Testing;
 
