@@ -5,7 +5,7 @@ namespace MailServerless.EdgeServer.Api;
 
 /// <summary>
 /// The admin REST API under <c>/api</c>, over the PostfixAdmin tables: domains, mailboxes (with
-/// <c>/password</c>), aliases, alias domains, admins and the log. Lists take <c>?domain=&amp;offset=&amp;limit=</c>.
+/// <c>/password</c>), aliases, alias domains, admins and the log. Lists take <c>?domain=&amp;search=&amp;offset=&amp;limit=</c>.
 /// Bodies use PostfixAdmin's column names in camelCase; refusals are RFC 7807 problem details.
 /// </summary>
 public static partial class AdminApi
@@ -22,8 +22,8 @@ public static partial class AdminApi
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         var domains = api.MapGroup("/domains").WithTags("Domains");
-        domains.MapGet("/", (HttpContext c, Domains d, string? domain, int? offset, int? limit, CancellationToken ct) =>
-            d.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        domains.MapGet("/", (HttpContext c, Domains d, string? domain, string? search, int? offset, int? limit, CancellationToken ct) =>
+            d.ListAsync(Actor(c), Page(domain, search, offset, limit), ct));
         domains.MapGet("/{domain}", (HttpContext c, Domains d, string domain, CancellationToken ct) => d.GetAsync(Actor(c), domain, ct));
         domains.MapPost("/", async (HttpContext c, Domains d, DomainInput input, CancellationToken ct) =>
         {
@@ -55,9 +55,13 @@ public static partial class AdminApi
                 ? DkimRecord.Of(state)
                 : throw AdministrationException.Conflict($"{domain} has no pending DKIM key: rotate first.")).WithTags("DKIM");
 
+        // What the domain should publish in DNS, record by record, and what it does publish.
+        domains.MapGet("/{domain}/dns", async (HttpContext c, Domains d, DomainDnsCheck check, string domain, CancellationToken ct) =>
+            await check.CheckAsync(await d.GetAsync(Actor(c), domain, ct), ct)).WithTags("DNS");
+
         var mailboxes = api.MapGroup("/mailboxes").WithTags("Mailboxes");
-        mailboxes.MapGet("/", (HttpContext c, Mailboxes m, string? domain, int? offset, int? limit, CancellationToken ct) =>
-            m.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        mailboxes.MapGet("/", (HttpContext c, Mailboxes m, string? domain, string? search, int? offset, int? limit, CancellationToken ct) =>
+            m.ListAsync(Actor(c), Page(domain, search, offset, limit), ct));
         mailboxes.MapGet("/{address}", (HttpContext c, Mailboxes m, string address, CancellationToken ct) => m.GetAsync(Actor(c), address, ct));
         mailboxes.MapPost("/", async (HttpContext c, Mailboxes m, MailboxInput input, CancellationToken ct) =>
         {
@@ -89,8 +93,8 @@ public static partial class AdminApi
         });
 
         var aliases = api.MapGroup("/aliases").WithTags("Aliases");
-        aliases.MapGet("/", (HttpContext c, Aliases a, string? domain, int? offset, int? limit, CancellationToken ct) =>
-            a.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        aliases.MapGet("/", (HttpContext c, Aliases a, string? domain, string? search, int? offset, int? limit, CancellationToken ct) =>
+            a.ListAsync(Actor(c), Page(domain, search, offset, limit), ct));
         aliases.MapGet("/{address}", (HttpContext c, Aliases a, string address, CancellationToken ct) => a.GetAsync(Actor(c), address, ct));
         aliases.MapPost("/", async (HttpContext c, Aliases a, AliasInput input, CancellationToken ct) =>
         {
@@ -106,8 +110,8 @@ public static partial class AdminApi
         });
 
         var aliasDomains = api.MapGroup("/alias-domains").WithTags("Alias domains");
-        aliasDomains.MapGet("/", (HttpContext c, AliasDomains a, string? domain, int? offset, int? limit, CancellationToken ct) =>
-            a.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        aliasDomains.MapGet("/", (HttpContext c, AliasDomains a, string? domain, string? search, int? offset, int? limit, CancellationToken ct) =>
+            a.ListAsync(Actor(c), Page(domain, search, offset, limit), ct));
         aliasDomains.MapGet("/{aliasDomain}", (HttpContext c, AliasDomains a, string aliasDomain, CancellationToken ct) => a.GetAsync(Actor(c), aliasDomain, ct));
         aliasDomains.MapPost("/", async (HttpContext c, AliasDomains a, AliasDomainInput input, CancellationToken ct) =>
         {
@@ -123,8 +127,8 @@ public static partial class AdminApi
         });
 
         var admins = api.MapGroup("/admins").WithTags("Admins");
-        admins.MapGet("/", (HttpContext c, Admins a, string? domain, int? offset, int? limit, CancellationToken ct) =>
-            a.ListAsync(Actor(c), Page(domain, offset, limit), ct));
+        admins.MapGet("/", (HttpContext c, Admins a, string? domain, string? search, int? offset, int? limit, CancellationToken ct) =>
+            a.ListAsync(Actor(c), Page(domain, search, offset, limit), ct));
         admins.MapGet("/{username}", (HttpContext c, Admins a, string username, CancellationToken ct) => a.GetAsync(Actor(c), username, ct));
         admins.MapPost("/", async (HttpContext c, Admins a, AdminInput input, CancellationToken ct) =>
         {
@@ -153,8 +157,8 @@ public static partial class AdminApi
         });
 
         MapQueue(api);
-        api.MapGet("/log", (HttpContext c, AdministrationLog log, string? domain, int? offset, int? limit, CancellationToken ct) =>
-            log.ListAsync(Actor(c), Page(domain, offset, limit), ct)).WithTags("Log");
+        api.MapGet("/log", (HttpContext c, AdministrationLog log, string? domain, string? search, int? offset, int? limit, CancellationToken ct) =>
+            log.ListAsync(Actor(c), Page(domain, search, offset, limit), ct)).WithTags("Log");
     }
 
     /// <summary>A domain the caller manages and whose mail is signed here (a backup-MX domain's is not).</summary>
@@ -200,7 +204,7 @@ public static partial class AdminApi
     private static AdminActor Actor(HttpContext context) =>
         context.Items[ApiAuthentication.ActorKey] as AdminActor ?? throw new InvalidOperationException("the call was not authenticated");
 
-    private static PageRequest Page(string? domain, int? offset, int? limit) => new(offset ?? 0, limit ?? 100, domain);
+    private static PageRequest Page(string? domain, string? search, int? offset, int? limit) => new(offset ?? 0, limit ?? 100, domain, search);
 }
 
 /// <summary>The body of <c>PUT /api/mailboxes/{address}/password</c>.</summary>

@@ -44,7 +44,9 @@ public static class AdminApiHosting
     public static IServiceCollection AddAdminApi(this IServiceCollection services)
     {
         services.AddAdministration();
+        services.AddSingleton<PasswordLogin>();
         services.AddSingleton<ApiAuthentication>();
+        services.AddSingleton<DomainDnsCheck>();
         services.AddSingleton<ControlToken>();
         services.AddProblemDetails();
         // A body that does not bind (bad JSON, a size such as "12X") is answered 400 with its reason (UnreadableBody).

@@ -14,8 +14,8 @@ namespace MailServerless.EdgeServer.Api;
 /// <c>Mail:Listeners:AllowPlainHttpLogin</c> says a proxy in front terminates TLS.
 /// </summary>
 public sealed partial class ApiAuthentication(
-    AdminAuthenticator authenticator, ApiKeys keys, Core.Accounts.IAccountDirectory mailboxes, AuthThrottle throttle,
-    Core.Configuration.MailOptions options, ControlToken control, ILogger<ApiAuthentication> logger)
+    AdminAuthenticator authenticator, ApiKeys keys, PasswordLogin login, AuthThrottle throttle,
+    ControlToken control, ILogger<ApiAuthentication> logger)
 {
     public const string ActorKey = "MailServerless.Actor";
     private const string Challenge = "Basic realm=\"MailServerless\", charset=\"UTF-8\"";
@@ -26,7 +26,7 @@ public sealed partial class ApiAuthentication(
         ArgumentNullException.ThrowIfNull(context);
         var client = context.ClientAddress();
         var header = context.Request.Headers.Authorization.ToString();
-        if (header.Length > 0 && !context.Request.IsHttps && !IPAddress.IsLoopback(client) && !options.Listeners.AllowPlainHttpLogin)
+        if (header.Length > 0 && !login.MayTakeCredentials(context))
         {
             LogPlainHttp(client);
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
@@ -50,36 +50,16 @@ public sealed partial class ApiAuthentication(
             return (null, Unauthorized(context, "Authentication required (HTTP Basic with an admin's address and password)."));
         }
 
-        var account = user.Trim().ToLowerInvariant();
-        using var attempt = await throttle.BeginAsync(client, account, context.RequestAborted);
-        if (attempt is null)
+        var (result, actor) = await login.LogInAsync(client, user, password, "api", context.RequestAborted);
+        switch (result)
         {
-            context.Response.Headers.RetryAfter = ((int)throttle.Options.Window.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed logins; try again later."));
-        }
-
-        var actor = await authenticator.AuthenticateAsync(account, password, client.ToString(), context.RequestAborted);
-        if (actor is null)
-        {
-            // Not an admin: a mailbox owner with their mail password (PostfixAdmin's user area).
-            try
-            {
-                var owner = await mailboxes.AuthenticateAsync(account, password, context.RequestAborted);
-                actor = owner.Succeeded ? AdminActor.Owner(owner.Mailbox!.Username, client.ToString()) : null;
-            }
-            catch (Core.Accounts.DirectoryUnavailableException)
-            {
+            case PasswordLoginResult.Throttled:
+                context.Response.Headers.RetryAfter = ((int)throttle.Options.Window.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return (null, TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed logins; try again later."));
+            case PasswordLoginResult.DirectoryUnavailable:
                 return (null, TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The directory does not answer."));
-            }
-        }
-
-        Core.Diagnostics.MailMetrics.Login("http", actor is not null);
-        if (actor is null)
-        {
-            attempt.Fail();
-            LogFailed(client, Core.Diagnostics.LogText.Safe(account));
-            await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
-            return (null, Unauthorized(context, "Authentication failed."));
+            case PasswordLoginResult.Failed:
+                return (null, Unauthorized(context, "Authentication failed."));
         }
 
         return (actor, null);
@@ -111,7 +91,7 @@ public sealed partial class ApiAuthentication(
         if (actor is null)
         {
             attempt.Fail();
-            LogFailed(client, "(API key)");
+            LogKeyFailed(client);
             await Task.Delay(throttle.Options.FailureDelay, context.RequestAborted);
             return (null, Unauthorized(context, "Invalid API key."));
         }
@@ -159,8 +139,8 @@ public sealed partial class ApiAuthentication(
         return true;
     }
 
-    [LoggerMessage(EventId = 6060, Level = LogLevel.Warning, Message = "api authentication failed from [{Client}] user={User}")]
-    private partial void LogFailed(IPAddress client, string user);
+    [LoggerMessage(EventId = 6062, Level = LogLevel.Warning, Message = "api authentication failed from [{Client}] user=(API key)")]
+    private partial void LogKeyFailed(IPAddress client);
 
     [LoggerMessage(EventId = 6061, Level = LogLevel.Warning, Message = "api login over plain HTTP refused from [{Client}]")]
     private partial void LogPlainHttp(IPAddress client);

@@ -17,7 +17,8 @@ public static class Autoconfig
     private const string AutodiscoverResponse = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006";
     private const string OutlookResponse = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a";
 
-    private sealed record Service(string Type, int Port, string SocketType);
+    /// <summary>A listener a mail client may use: <c>imap</c>/<c>pop3</c>/<c>smtp</c>, its port, and <c>SSL</c> (implicit TLS) or <c>STARTTLS</c>.</summary>
+    public sealed record Service(string Type, int Port, string SocketType);
 
     public static void MapAutoconfig(this WebApplication app)
     {
@@ -99,11 +100,13 @@ public static class Autoconfig
         return TypedResults.Text(document.Declaration + "\n" + document.Root, "application/xml");
     }
 
-    private static string HostName(MailOptions options) => options.Autoconfig.HostName ?? options.EffectiveHostName;
+    /// <summary>The host name clients connect to.</summary>
+    public static string HostName(MailOptions options) => options.Autoconfig.HostName ?? options.EffectiveHostName;
 
     /// <summary>The listeners a client may use, implicit TLS first (RFC 8314 prefers it), then STARTTLS.</summary>
-    private static IEnumerable<Service> Services(MailOptions options)
+    public static IEnumerable<Service> Services(MailOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var listeners = options.Listeners;
         var candidates = new[]
         {

@@ -3,6 +3,7 @@ using MailServerless.Core.Accounts;
 using MailServerless.Core.Configuration;
 using MailServerless.EdgeServer.Api;
 using MailServerless.EdgeServer.Hosting.Settings;
+using MailServerless.EdgeServer.WebConsole;
 
 namespace MailServerless.EdgeServer.Hosting;
 
@@ -54,6 +55,7 @@ public static partial class EdgeServerProgram
 
         builder.Services.AddMailProtocols();
         builder.Services.AddAdminApi();
+        builder.Services.AddWebConsole();
         builder.Services.AddMailMetrics();
         builder.Services.AddAcme();
         builder.WebHost.ConfigureMailListeners(mode.ServesMail());
@@ -61,12 +63,23 @@ public static partial class EdgeServerProgram
         var app = SettingsRegistration.Checked(builder.Build);
         SettingsRegistration.ValidateAtStart(app.Services);
         app.UseHttpHardening();
+        var console = ConsoleHosting.Serves(app.Services);
+        if (console)
+        {
+            app.UseWebConsole();
+        }
+
         app.MapMetricsEndpoint();
         app.MapAcmeChallenges();
-        app.MapStatusEndpoints();
+        app.MapStatusEndpoints(nameAtRoot: !console);
         if (mode.ServesApi())
         {
             app.MapAdminEndpoints();
+        }
+
+        if (console)
+        {
+            app.MapWebConsole();
         }
 
         return app;

@@ -14,5 +14,6 @@ public static class EdgeSettings
         new("Mail:Smtp", typeof(SmtpOptions)),
         new("Mail:Imap", typeof(ImapOptions)),
         new("Mail:Pop3", typeof(Pop3Options)),
-        new("Mail:ManageSieve", typeof(ManageSieveOptions)));
+        new("Mail:ManageSieve", typeof(ManageSieveOptions)),
+        new("Mail:Console", typeof(WebConsole.ConsoleOptions)));
 }

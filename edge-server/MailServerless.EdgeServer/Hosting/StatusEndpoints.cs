@@ -3,12 +3,16 @@ using MailServerless.Core.Accounts.Sql;
 
 namespace MailServerless.EdgeServer.Hosting;
 
-/// <summary><c>GET /</c> names the server; <c>GET /health</c> checks that the directory answers.</summary>
+/// <summary><c>GET /health</c> checks that the directory answers; <c>GET /</c> names the server where the web console is not served.</summary>
 public static class StatusEndpoints
 {
-    public static void MapStatusEndpoints(this WebApplication app)
+    public static void MapStatusEndpoints(this WebApplication app, bool nameAtRoot)
     {
-        app.MapGet("/", () => TypedResults.Text("MailServerless edge server\n"));
+        if (nameAtRoot)
+        {
+            app.MapGet("/", () => TypedResults.Text("MailServerless edge server\n"));
+        }
+
         app.MapGet("/health", async (DirectoryDatabase database, CancellationToken cancellationToken) =>
             await DirectoryProblemAsync(database, cancellationToken) is { } problem
                 ? Results.Problem(detail: $"directory unavailable: {problem}", statusCode: StatusCodes.Status503ServiceUnavailable)

@@ -46,14 +46,15 @@ public sealed class AdministrationLog(DirectoryDatabase database, TimeProvider c
     {
         ArgumentNullException.ThrowIfNull(actor);
         (page, var domains) = page.For(actor);
-        var filter = domains is null ? string.Empty : "WHERE `domain` IN @domains ";
+        var filter = PageRequest.Where(domains is null ? null : "`domain` IN @domains", page.SearchCondition("`username`", "`action`", "`data`"));
+        var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM `log` " + filter, new { domains }, cancellationToken: cancellationToken));
+            "SELECT COUNT(*) FROM `log` " + filter, new { domains, search }, cancellationToken: cancellationToken));
         var rows = await connection.QueryAsync<LogRow>(new CommandDefinition(
             "SELECT `id`, `timestamp`, `username`, `domain`, `action`, `data` FROM `log` " + filter +
             "ORDER BY `id` DESC LIMIT @limit OFFSET @offset",
-            new { domains, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+            new { domains, search, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
         return new Page<LogEntry>(
             rows.Select(r => new LogEntry(r.id, Convert.ToDateTime(r.timestamp, CultureInfo.InvariantCulture), r.username, r.domain, r.action, r.data))
                 .ToList(),

@@ -25,12 +25,14 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
         actor.EnsureSuperadmin();
         page = page.Checked();
         await using var connection = await database.OpenAsync(cancellationToken);
-        var filter = page.Domain is null ? string.Empty : "WHERE `username` IN (SELECT `username` FROM `domain_admins` WHERE `domain` = @domain) ";
+        var filter = PageRequest.Where(
+            page.Domain is null ? null : "`username` IN (SELECT `username` FROM `domain_admins` WHERE `domain` = @domain)", page.SearchCondition("`username`"));
+        var search = page.SearchPattern;
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM `admin` " + filter, new { domain = page.Domain }, cancellationToken: cancellationToken));
+            "SELECT COUNT(*) FROM `admin` " + filter, new { domain = page.Domain, search }, cancellationToken: cancellationToken));
         var names = await connection.QueryAsync<string>(new CommandDefinition(
             $"SELECT `username` FROM `admin` {filter}ORDER BY `username` LIMIT @limit OFFSET @offset",
-            new { domain = page.Domain, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+            new { domain = page.Domain, search, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
         var items = new List<AdminView>();
         foreach (var name in names)
         {

@@ -22,13 +22,15 @@ public sealed class AliasDomains(DirectoryDatabase database, AdministrationLog l
     {
         ArgumentNullException.ThrowIfNull(actor);
         (page, var domains) = page.For(actor);
-        var filter = domains is null ? string.Empty : "WHERE `alias_domain` IN @domains OR `target_domain` IN @domains ";
+        var filter = PageRequest.Where(
+            domains is null ? null : "(`alias_domain` IN @domains OR `target_domain` IN @domains)", page.SearchCondition("`alias_domain`", "`target_domain`"));
+        var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM `alias_domain` " + filter, new { domains }, cancellationToken: cancellationToken));
+            "SELECT COUNT(*) FROM `alias_domain` " + filter, new { domains, search }, cancellationToken: cancellationToken));
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
             $"SELECT `alias_domain`, `target_domain`, `active` FROM `alias_domain` {filter}ORDER BY `alias_domain` LIMIT @limit OFFSET @offset",
-            new { domains, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+            new { domains, search, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
         return new Page<AliasDomainView>(rows.Select(r => r.View()).ToList(), total, page.Offset, page.Limit);
     }
 

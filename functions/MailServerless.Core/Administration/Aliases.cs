@@ -27,13 +27,16 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, C
     {
         ArgumentNullException.ThrowIfNull(actor);
         (page, var domains) = page.For(actor);
-        var filter = "WHERE a.`address` NOT IN (SELECT `username` FROM `mailbox`)" + (domains is null ? string.Empty : " AND a.`domain` IN @domains");
+        var filter = PageRequest.Where(
+            "a.`address` NOT IN (SELECT `username` FROM `mailbox`)", domains is null ? null : "a.`domain` IN @domains",
+            page.SearchCondition("a.`address`", "a.`goto`"));
+        var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM `alias` a {filter}", new { domains }, cancellationToken: cancellationToken));
+            $"SELECT COUNT(*) FROM `alias` a {filter}", new { domains, search }, cancellationToken: cancellationToken));
         var rows = await connection.QueryAsync<AliasRow>(new CommandDefinition(
             $"SELECT a.`address`, a.`goto`, a.`domain`, a.`active`, 0 AS is_mailbox FROM `alias` a {filter} ORDER BY a.`address` LIMIT @limit OFFSET @offset",
-            new { domains, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+            new { domains, search, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
         return new Page<AliasView>(rows.Select(r => r.View()).ToList(), total, page.Offset, page.Limit);
     }
 

@@ -37,13 +37,15 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
         (page, var domains) = page.For(actor);
 
         // PostfixAdmin keeps a pseudo-domain 'ALL' for superadmins in domain_admins, never in domain; skip it anyway.
-        var filter = "WHERE d.`domain` <> 'ALL'" + (domains is null ? string.Empty : " AND d.`domain` IN @domains");
+        var filter = PageRequest.Where(
+            "d.`domain` <> 'ALL'", domains is null ? null : "d.`domain` IN @domains", page.SearchCondition("d.`domain`", "d.`description`"));
+        var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM `domain` d {filter}", new { domains }, cancellationToken: cancellationToken));
+            $"SELECT COUNT(*) FROM `domain` d {filter}", new { domains, search }, cancellationToken: cancellationToken));
         var rows = await connection.QueryAsync<DomainRow>(new CommandDefinition(
             $"SELECT {Columns} FROM `domain` d {filter} ORDER BY d.`domain` LIMIT @limit OFFSET @offset",
-            new { domains, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+            new { domains, search, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
         return new Page<DomainView>(rows.Select(r => r.View()).ToList(), total, page.Offset, page.Limit);
     }
 

@@ -59,13 +59,14 @@ public sealed class Mailboxes(
     {
         ArgumentNullException.ThrowIfNull(actor);
         (page, var domains) = page.For(actor);
-        var filter = domains is null ? string.Empty : "WHERE `domain` IN @domains ";
+        var filter = PageRequest.Where(domains is null ? null : "`domain` IN @domains", page.SearchCondition("`username`", "`name`"));
+        var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM `mailbox` " + filter, new { domains }, cancellationToken: cancellationToken));
+            "SELECT COUNT(*) FROM `mailbox` " + filter, new { domains, search }, cancellationToken: cancellationToken));
         var rows = await connection.QueryAsync<MailboxRow>(new CommandDefinition(
             $"SELECT {Columns} FROM `mailbox` {filter}ORDER BY `username` LIMIT @limit OFFSET @offset",
-            new { domains, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
+            new { domains, search, limit = page.Limit, offset = page.Offset }, cancellationToken: cancellationToken));
         return new Page<MailboxView>(rows.Select(r => r.View()).ToList(), total, page.Offset, page.Limit);
     }
 

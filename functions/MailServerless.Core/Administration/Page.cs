@@ -1,9 +1,32 @@
 namespace MailServerless.Core.Administration;
 
-/// <summary>Which part of a list: <c>?offset=&amp;limit=</c>, and an optional domain filter.</summary>
-public sealed record PageRequest(int Offset = 0, int Limit = 100, string? Domain = null)
+/// <summary>
+/// Which part of a list: <c>?offset=&amp;limit=</c>, an optional domain filter, and an optional <c>?search=</c>
+/// (a piece of the names shown, matched anywhere and without regard to ASCII case, as PostfixAdmin's search box does).
+/// </summary>
+public sealed record PageRequest(int Offset = 0, int Limit = 100, string? Domain = null, string? Search = null)
 {
     public const int MaxLimit = 1000;
+    private const int MaxSearch = 255;
+
+    /// <summary>
+    /// The search as a <c>LIKE</c> pattern with <c>!</c> as its escape (<c>LIKE @search ESCAPE '!'</c>, the same in
+    /// MySQL and SQLite), or null for no search.
+    /// </summary>
+    public string? SearchPattern => string.IsNullOrWhiteSpace(Search)
+        ? null
+        : "%" + Search.Trim().Replace("!", "!!", StringComparison.Ordinal).Replace("%", "!%", StringComparison.Ordinal).Replace("_", "!_", StringComparison.Ordinal) + "%";
+
+    /// <summary>The SQL condition for <see cref="SearchPattern"/> over <paramref name="columns"/>, or null for no search.</summary>
+    public string? SearchCondition(params string[] columns) =>
+        SearchPattern is null ? null : "(" + string.Join(" OR ", columns.Select(c => $"{c} LIKE @search ESCAPE '!'")) + ")";
+
+    /// <summary>Joins the conditions that are there into a <c>WHERE</c> clause (with a trailing space), or nothing.</summary>
+    public static string Where(params string?[] conditions)
+    {
+        var present = conditions.Where(c => !string.IsNullOrEmpty(c)).ToList();
+        return present.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", present) + " ";
+    }
 
     public PageRequest Checked()
     {
@@ -15,6 +38,11 @@ public sealed record PageRequest(int Offset = 0, int Limit = 100, string? Domain
         if (Limit is < 1 or > MaxLimit)
         {
             throw AdministrationException.Invalid("limit", $"limit must be between 1 and {MaxLimit}.");
+        }
+
+        if (Search is { Length: > MaxSearch })
+        {
+            throw AdministrationException.Invalid("search", $"search must be at most {MaxSearch} characters.");
         }
 
         return this with { Domain = Domain is null ? null : DirectoryNames.Domain(Domain, "domain") };

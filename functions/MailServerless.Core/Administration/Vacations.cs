@@ -22,6 +22,12 @@ public sealed class Vacations(DirectoryDatabase database, AdministrationLog log,
     private static readonly DateTime DefaultFrom = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
     private static readonly DateTime DefaultUntil = new(2038, 1, 18, 0, 0, 0, DateTimeKind.Unspecified);
 
+    /// <summary>PostfixAdmin's <c>activefrom</c> of a vacation without a first day.</summary>
+    public static DateTime NoStart => DefaultFrom;
+
+    /// <summary>PostfixAdmin's <c>activeuntil</c> of a vacation without a last day.</summary>
+    public static DateTime NoEnd => DefaultUntil;
+
     private string Now => clock.DirectoryNow();
 
     /// <summary>The vacation address PostfixAdmin puts in the alias: <c>user#example.jp@autoreply.example.jp</c>.</summary>

@@ -73,7 +73,7 @@ public abstract class DirectoryDataTests(Backend backend) : IAsyncLifetime
 
         await Task.WhenAll(old.Installer.EnsureSchemaAsync(), old.Installer.EnsureSchemaAsync());
 
-        Assert.Equal("3", await old.ScalarAsync<string>("SELECT value FROM msl_meta WHERE name = 'schema_version'"));
+        Assert.Equal("4", await old.ScalarAsync<string>("SELECT value FROM msl_meta WHERE name = 'schema_version'"));
         Assert.Equal("", await old.ScalarAsync<string>("SELECT pending_selector FROM msl_dkim WHERE domain_name = 'example.jp'"));
         Assert.Equal("old", await old.ScalarAsync<string>("SELECT selector FROM msl_dkim WHERE domain_name = 'example.jp'"));
         Assert.Equal(0L, await old.ScalarAsync<long>("SELECT COUNT(*) FROM msl_mailbox_setting"));

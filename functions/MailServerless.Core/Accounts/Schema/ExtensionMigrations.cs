@@ -24,6 +24,7 @@ public static class ExtensionMigrations
             AddMissingColumns(ExtensionSchema.Dkim, "pending_selector", "pending_description", "pending_private_key", "pending_public_key")),
         // A new table: made by the installer with the others; the step records that the tables have it.
         new(3, "msl_mailbox_setting keeps each mailbox's language", (_, _, _) => Task.FromResult<IReadOnlyList<string>>([])),
+        new(4, "msl_console_key keeps the web console's session keys", (_, _, _) => Task.FromResult<IReadOnlyList<string>>([])),
     ];
 
     /// <summary>

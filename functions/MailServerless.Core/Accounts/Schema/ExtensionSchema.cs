@@ -9,7 +9,7 @@ public static class ExtensionSchema
     public const string Prefix = "msl_";
 
     /// <summary>Version of the added tables, kept in <c>msl_meta</c>: the last of <see cref="ExtensionMigrations.Steps"/>.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     public static TableDefinition Meta { get; } = new(
         Prefix + "meta",
@@ -60,5 +60,17 @@ public static class ExtensionSchema
         Collation: "utf8mb4_general_ci",
         Comment: "MailServerless - mailbox settings");
 
-    public static IReadOnlyList<TableDefinition> Tables { get; } = [Meta, ApiKey, Dkim, MailboxSetting];
+    /// <summary>
+    /// The web console's data-protection keys (ASP.NET Core's key ring, one XML element each), which seal its session
+    /// cookies and antiforgery tokens: kept with the directory so every process serving the console honours them.
+    /// </summary>
+    public static TableDefinition ConsoleKey { get; } = new(
+        Prefix + "console_key",
+        [new("name", "varchar(64)"), new("xml", "text")],
+        ["name"],
+        Charset: "utf8mb4",
+        Collation: "utf8mb4_general_ci",
+        Comment: "MailServerless - web console session keys");
+
+    public static IReadOnlyList<TableDefinition> Tables { get; } = [Meta, ApiKey, Dkim, MailboxSetting, ConsoleKey];
 }
