@@ -5,7 +5,8 @@
 #      MariaDB server and client, Dovecot (the reference implementation the store and protocols
 #      are compared with), the real mail clients the conformance tests drive, and Postfix's
 #      smtp-sink and dnsmasq for the outbound relay's and the SPF/DKIM/DMARC tests, NSD and ldns for DANE's signed zone, rspamd, and Pigeonhole's
-#      sieve-test, sieve-connect and python3-sievelib for Sieve and ManageSieve, and pebble for ACME;
+#      sieve-test, sieve-connect and python3-sievelib for Sieve and ManageSieve, pebble for ACME, and
+#      Chromium for the web console's browser tests;
 #   2. starts a throwaway MariaDB on its own datadir, socket and port, the SQS/S3 emulator
 #      (npm's fauxqs, installed into ~/.cache/mailserverless) and pebble, on loopback;
 #   3. runs `dotnet test` on the whole solution against it;
@@ -42,6 +43,7 @@ packages=(
   iproute2                                                  # ss: the TCP segments an IMAP answer took (pipelining test)
   python3-prometheus-client                                 # Prometheus's own parser checks /metrics' text format
   pebble                                                    # Let's Encrypt's ACME test server, for the certificate tests (tests/pebble.sh)
+  chromium fonts-liberation                                 # the web console's browser tests (Playwright drives Debian's Chromium)
 )
 missing=()
 for package in "${packages[@]}"; do

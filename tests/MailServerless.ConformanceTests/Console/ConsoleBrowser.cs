@@ -50,6 +50,23 @@ public sealed class ConsoleBrowser : IAsyncLifetime
         return page;
     }
 
+    /// <summary>
+    /// With <c>MSL_CONSOLE_SCREENSHOTS=1</c> in the environment, saves the page as <c>docs/console/{name}.png</c> for
+    /// docs/console.md; otherwise (in CI) does nothing. Japanese pages need a Japanese font (<c>fonts-ipafont-gothic</c>).
+    /// </summary>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        if (Environment.GetEnvironmentVariable("MSL_CONSOLE_SCREENSHOTS") != "1")
+        {
+            return;
+        }
+
+        var folder = Path.Combine(MailServerless.Testing.Repository.Root, "docs", "console");
+        Directory.CreateDirectory(folder);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+    }
+
     /// <summary>Logs in through the login form and waits for the page it leads to.</summary>
     public static async Task LogInAsync(IPage page, string user, string password)
     {

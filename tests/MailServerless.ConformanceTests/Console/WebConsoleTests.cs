@@ -47,6 +47,7 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
         await page.GetByLabel("Quota", new() { Exact = true }).FillAsync("100M");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("anna@shop.example");
+        await ConsoleBrowser.ScreenshotAsync(page, "mailbox");
 
         // An alias to nowhere is refused with the API's message beside the field; fixed, it is saved.
         await page.GotoAsync("/aliases/edit?domain=shop.example");
@@ -69,6 +70,7 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
         await page.GotoAsync("/domains?search=shop");
         await page.GetByRole(AriaRole.Row, new() { Name = "shop.example" }).GetByRole(AriaRole.Link, new() { Name = "DNS check" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("DNS check for shop.example");
+        await ConsoleBrowser.ScreenshotAsync(page, "dns-check");
         foreach (var record in new[] { "MX", "SPF", "DKIM", "DMARC", "MTA-STS", "TLS-RPT" })
         {
             await Expect(page.GetByRole(AriaRole.Rowheader, new() { Name = record, Exact = true })).ToBeVisibleAsync();
@@ -88,6 +90,7 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
         await page.GotoAsync("/mailboxes?domain=example.jp");
         var rows = page.Locator("tbody tr");
         await Expect(rows).ToHaveCountAsync(5);
+        await ConsoleBrowser.ScreenshotAsync(page, "mailboxes");
         await page.GetByRole(AriaRole.Link, new() { Name = "Next" }).ClickAsync();
         await Expect(rows).ToHaveCountAsync(1);
         await Expect(page.GetByText("6–6 of 6")).ToBeVisibleAsync();
@@ -138,6 +141,7 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
         var page = await browser.NewPageAsync(_server.Http);
         await ConsoleBrowser.LogInAsync(page, "user3@example.jp", MailServerInstance.Password);
         Assert.EndsWith("/mailbox/user3%40example.jp", page.Url, StringComparison.Ordinal);
+        await ConsoleBrowser.ScreenshotAsync(page, "owner-overview");
         await Menu(page).GetByRole(AriaRole.Link, new() { Name = "Password", Exact = true }).ClickAsync();
         await page.GetByLabel("New password", new() { Exact = true }).FillAsync("a new secret 3");
         await page.GetByLabel("The new password again").FillAsync("a new secret 3");
@@ -164,6 +168,7 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
         await Expect(page.GetByLabel("Answer mail automatically")).ToBeCheckedAsync();
+        await ConsoleBrowser.ScreenshotAsync(page, "vacation");
 
         await _server.DeliverAsync("user4", "are you there");
         // The reply to the outside sender waits in the outbound queue (this server's relay is unreachable).
@@ -186,6 +191,7 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("ログイン");
         await ConsoleBrowser.LogInAsync(page, Admin, MailServerInstance.Password);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("ドメイン");
+        await ConsoleBrowser.ScreenshotAsync(page, "domains-ja");
         await Expect(Menu(page).GetByRole(AriaRole.Link, new() { Name = "メールボックス" })).ToBeVisibleAsync();
 
         await page.GetByLabel("言語").SelectOptionAsync("en");

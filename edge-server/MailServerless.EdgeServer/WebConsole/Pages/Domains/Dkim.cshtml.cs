@@ -8,6 +8,11 @@ namespace MailServerless.EdgeServer.WebConsole.Pages.Domains;
 /// <summary>A domain's DKIM key, the record to publish, and its rotation (the next key signs once it is published or activated).</summary>
 public sealed class DomainDkimModel(Core.Administration.Domains domains, DkimKeys keys) : ConsolePage
 {
+    /// <summary>The algorithms by their DKIM names (RFC 6376 §3.3, RFC 8463), the same in every language.</summary>
+    public const string RsaName = "rsa-sha256";
+
+    public const string Ed25519Name = "ed25519-sha256";
+
     [BindProperty(SupportsGet = true)]
     public string Domain { get; set; } = string.Empty;
 

@@ -14,6 +14,10 @@ public sealed class KeysModel(ApiKeys keys) : ConsolePage
     /// <summary>The key just made: rendered on this answer only (not kept for a redirect).</summary>
     public CreatedApiKey? Created { get; private set; }
 
+    /// <summary>When a key was last used, or <c>-</c> for never (the column's default, 2000-01-01).</summary>
+    public static string LastUsedOf(ApiKeyView key) =>
+        key is null || key.LastUsed.Year <= 2000 ? "-" : key.LastUsed.ToString("u", System.Globalization.CultureInfo.InvariantCulture);
+
     [ApiOperation("GET /api/keys")]
     public async Task OnGetAsync() => Keys = await keys.ListAsync(Actor, HttpContext.RequestAborted);
 

@@ -11,6 +11,9 @@ public sealed class MailboxFiltersModel(MailboxFilters filters) : ConsolePage
 {
     private const int RuleRows = 5;
 
+    /// <summary>The header fields a simple rule looks at, by their names in mail (the same in every language).</summary>
+    public static IReadOnlyList<string> Headers { get; } = ["Subject", "From", "To", "Cc", "List-Id"];
+
     [BindProperty(SupportsGet = true)]
     public string Address { get; set; } = string.Empty;
 

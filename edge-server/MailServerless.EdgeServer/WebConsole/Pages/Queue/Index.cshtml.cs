@@ -18,6 +18,9 @@ public sealed class QueueModel(QueueTools queue) : ConsolePage
 
     public RequeuedDead? Requeued { get; private set; }
 
+    /// <summary>The sender as <c>mailq</c> shows it: <c>&lt;&gt;</c> for a bounce's null sender.</summary>
+    public static string SenderOf(QueuedMessageView message) => message?.Sender is { Length: > 0 } sender ? sender : "<>";
+
     [ApiOperation("GET /api/queue")]
     public async Task OnGetAsync()
     {
