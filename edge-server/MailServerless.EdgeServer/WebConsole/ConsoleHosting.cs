@@ -42,24 +42,34 @@ public static class ConsoleHosting
             // Fields are checked by the administration services (their messages are the API's); no English "is required" of MVC's own.
             o.SuppressImplicitRequiredAttributeForNonNullableReferenceTypes = true;
         });
-        services.Configure<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>(o =>
+        services.AddOptions<Microsoft.AspNetCore.Mvc.CookieTempDataProviderOptions>().Configure<MailOptions>((o, mail) =>
         {
             o.Cookie.Name = "msl_notice";
             o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SecurePolicy = SecurePolicy(mail);
         });
         services.AddSingleton<ConsoleSessions>();
         services.AddAuthentication(Scheme).AddCookie(Scheme);
-        services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<ConsoleOptions>((o, console) =>
+        services.AddOptions<CookieAuthenticationOptions>(Scheme).Configure<ConsoleOptions, MailOptions>((o, console, mail) =>
         {
             o.Cookie.Name = "msl_session";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SecurePolicy = SecurePolicy(mail);
             o.ExpireTimeSpan = console.IdleTimeout;
             o.SlidingExpiration = true;
             o.LoginPath = "/login";
             o.LogoutPath = "/logout";
+            o.Events.OnValidatePrincipal = c =>
+            {
+                // The cookie is renewed as requests come (its IssuedUtc moves); the login's own time does not.
+                if (ConsoleSessions.LoggedInAt(c.Principal) is not { } login || DateTimeOffset.UtcNow - login > console.SessionLifetime)
+                {
+                    c.RejectPrincipal();
+                }
+
+                return Task.CompletedTask;
+            };
             // A page the actor may not see is a 403, not a redirect to a login they already have.
             o.Events.OnRedirectToAccessDenied = c =>
             {
@@ -67,11 +77,12 @@ public static class ConsoleHosting
                 return Task.CompletedTask;
             };
         });
-        services.AddAntiforgery(o =>
+        services.AddAntiforgery();
+        services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>().Configure<MailOptions>((o, mail) =>
         {
             o.Cookie.Name = "msl_antiforgery";
             o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.Cookie.SecurePolicy = SecurePolicy(mail);
             o.FormFieldName = "__RequestVerificationToken";
         });
         services.AddDataProtection().SetApplicationName("MailServerless");
@@ -115,6 +126,13 @@ public static class ConsoleHosting
         app.MapRazorPages();
         ConsoleAssets.Map(app);
     }
+
+    /// <summary>
+    /// Cookies are Secure on a request that came over TLS; and always when <c>Mail:Listeners:AllowPlainHttpLogin</c> says
+    /// a proxy in front terminates TLS (the browser then speaks HTTPS, though this host sees HTTP).
+    /// </summary>
+    private static CookieSecurePolicy SecurePolicy(MailOptions mail) =>
+        mail.Listeners.AllowPlainHttpLogin ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
 
     /// <summary>True when this process serves the console (the API's modes, unless <c>Mail:Console:Enabled</c> is off).</summary>
     public static bool Serves(IServiceProvider services) =>

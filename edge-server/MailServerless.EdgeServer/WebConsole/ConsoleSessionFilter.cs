@@ -7,8 +7,7 @@ namespace MailServerless.EdgeServer.WebConsole;
 
 /// <summary>
 /// Runs around every console page: finds the session's actor (ending the session when its account is gone), turns a
-/// refusal the page did not handle into 404 or 403 (the same answer whether another domain's object exists or not),
-/// and after a change clears this process's directory cache, as the API does.
+/// refusal the page did not handle into the API's status with its message (404, 403, 400, 409), and after a change clears this process's directory cache, as the API does.
 /// </summary>
 public sealed class ConsoleSessionFilter(ConsoleSessions sessions) : IAsyncPageFilter
 {
@@ -33,10 +32,22 @@ public sealed class ConsoleSessionFilter(ConsoleSessions sessions) : IAsyncPageF
         }
 
         var executed = await next();
-        if (executed.Exception is AdministrationException { Error: AdministrationError.NotFound or AdministrationError.Forbidden } refused)
+        if (executed.Exception is AdministrationException refused)
         {
+            // The API's answer: 404, 403 (the same for another domain's object whether it exists or not), 400, 409.
             executed.ExceptionHandled = true;
-            executed.Result = new StatusCodeResult(refused.Error == AdministrationError.NotFound ? StatusCodes.Status404NotFound : StatusCodes.Status403Forbidden);
+            executed.Result = new ContentResult
+            {
+                StatusCode = refused.Error switch
+                {
+                    AdministrationError.NotFound => StatusCodes.Status404NotFound,
+                    AdministrationError.Forbidden => StatusCodes.Status403Forbidden,
+                    AdministrationError.Conflict => StatusCodes.Status409Conflict,
+                    _ => StatusCodes.Status400BadRequest,
+                },
+                Content = refused.Message,
+                ContentType = "text/plain; charset=utf-8",
+            };
         }
 
         if (!HttpMethods.IsGet(http.Request.Method) && http.RequestServices.GetService<Core.Accounts.IAccountDirectory>() is Core.Accounts.CachingAccountDirectory cache)

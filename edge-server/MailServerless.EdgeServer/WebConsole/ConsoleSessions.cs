@@ -14,13 +14,23 @@ public sealed class ConsoleSessions(AdminAuthenticator admins, IAccountDirectory
 {
     public const string ActorKey = "MailServerless.Console.Actor";
     private const string KindClaim = "msl:kind";
+    private const string LoginClaim = "msl:login";
 
     public static ClaimsPrincipal Principal(AdminActor actor)
     {
         ArgumentNullException.ThrowIfNull(actor);
         return new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, actor.Username), new Claim(KindClaim, actor.OwnMailbox is null ? "admin" : "owner")], ConsoleHosting.Scheme));
+            [
+                new Claim(ClaimTypes.Name, actor.Username), new Claim(KindClaim, actor.OwnMailbox is null ? "admin" : "owner"),
+                new Claim(LoginClaim, DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ], ConsoleHosting.Scheme));
     }
+
+    /// <summary>When the session's login was, or null for a cookie without it.</summary>
+    public static DateTimeOffset? LoggedInAt(ClaimsPrincipal? principal) =>
+        long.TryParse(principal?.FindFirst(LoginClaim)?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
 
     /// <summary>The actor of the signed-in session, or null when its account is gone or inactive.</summary>
     public async Task<AdminActor?> ActorAsync(HttpContext context)

@@ -46,7 +46,7 @@ public sealed class AdministrationLog(DirectoryDatabase database, TimeProvider c
     {
         ArgumentNullException.ThrowIfNull(actor);
         (page, var domains) = page.For(actor);
-        var filter = PageRequest.Where(domains is null ? null : "`domain` IN @domains", page.SearchCondition("`username`", "`action`", "`data`"));
+        var filter = PageRequest.Where(domains is null ? null : "`domain` IN @domains", page.SearchCondition(database.Dialect, "`username`", "`action`", "`data`"));
         var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -26,7 +26,7 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
         page = page.Checked();
         await using var connection = await database.OpenAsync(cancellationToken);
         var filter = PageRequest.Where(
-            page.Domain is null ? null : "`username` IN (SELECT `username` FROM `domain_admins` WHERE `domain` = @domain)", page.SearchCondition("`username`"));
+            page.Domain is null ? null : "`username` IN (SELECT `username` FROM `domain_admins` WHERE `domain` = @domain)", page.SearchCondition(database.Dialect, "`username`"));
         var search = page.SearchPattern;
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM `admin` " + filter, new { domain = page.Domain, search }, cancellationToken: cancellationToken));
@@ -42,11 +42,16 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
         return new Page<AdminView>(items, total, page.Offset, page.Limit);
     }
 
+    /// <summary>An admin, for a superadmin; a domain admin reads only themselves.</summary>
     public async Task<AdminView> GetAsync(AdminActor actor, string username, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        actor.EnsureSuperadmin();
         var name = DirectoryNames.Address(username, "username").Value;
+        if (!IsSelf(actor, name))
+        {
+            actor.EnsureSuperadmin();
+        }
+
         await using var connection = await database.OpenAsync(cancellationToken);
         return await FindAsync(connection, null, name, cancellationToken) ?? throw AdministrationException.NotFound($"No admin {name}.");
     }
@@ -76,11 +81,17 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
         return (await FindAsync(connection, null, name, cancellationToken))!;
     }
 
+    /// <summary>Changes an admin (a superadmin's right); a domain admin changes only their own password, as in PostfixAdmin.</summary>
     public async Task<AdminView> UpdateAsync(AdminActor actor, string username, AdminInput input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(input);
         var current = await GetAsync(actor, username, cancellationToken);
+        if (!actor.IsSuperadmin && (input.Superadmin ?? input.Active ?? (object?)input.Domains) is not null)
+        {
+            throw AdministrationException.Forbidden("Only a superadmin may do this.");
+        }
+
         var super = input.Superadmin ?? current.Superadmin;
         var active = input.Active ?? current.Active;
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -104,9 +115,13 @@ public sealed class Admins(DirectoryDatabase database, PasswordService passwords
         return (await FindAsync(connection, null, current.Username, cancellationToken))!;
     }
 
+    private static bool IsSelf(AdminActor actor, string username) =>
+        actor.OwnMailbox is null && string.Equals(actor.Username, username, StringComparison.OrdinalIgnoreCase);
+
     public async Task DeleteAsync(AdminActor actor, string username, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        actor.EnsureSuperadmin();
         var current = await GetAsync(actor, username, cancellationToken);
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);

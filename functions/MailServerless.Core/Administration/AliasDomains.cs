@@ -23,7 +23,7 @@ public sealed class AliasDomains(DirectoryDatabase database, AdministrationLog l
         ArgumentNullException.ThrowIfNull(actor);
         (page, var domains) = page.For(actor);
         var filter = PageRequest.Where(
-            domains is null ? null : "(`alias_domain` IN @domains OR `target_domain` IN @domains)", page.SearchCondition("`alias_domain`", "`target_domain`"));
+            domains is null ? null : "(`alias_domain` IN @domains OR `target_domain` IN @domains)", page.SearchCondition(database.Dialect, "`alias_domain`", "`target_domain`"));
         var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -29,7 +29,7 @@ public sealed class Aliases(DirectoryDatabase database, AdministrationLog log, C
         (page, var domains) = page.For(actor);
         var filter = PageRequest.Where(
             "a.`address` NOT IN (SELECT `username` FROM `mailbox`)", domains is null ? null : "a.`domain` IN @domains",
-            page.SearchCondition("a.`address`", "a.`goto`"));
+            page.SearchCondition(database.Dialect, "a.`address`", "a.`goto`"));
         var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -38,7 +38,7 @@ public sealed class Domains(DirectoryDatabase database, AdministrationLog log, A
 
         // PostfixAdmin keeps a pseudo-domain 'ALL' for superadmins in domain_admins, never in domain; skip it anyway.
         var filter = PageRequest.Where(
-            "d.`domain` <> 'ALL'", domains is null ? null : "d.`domain` IN @domains", page.SearchCondition("d.`domain`", "d.`description`"));
+            "d.`domain` <> 'ALL'", domains is null ? null : "d.`domain` IN @domains", page.SearchCondition(database.Dialect, "d.`domain`", "d.`description`"));
         var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -25,9 +25,12 @@ public sealed record FiltersView(string Address, IReadOnlyList<string> Scripts, 
 /// is written as the script <c>managed</c> in <c>~/sieve</c> and made active (as ManageSieve would), so every client
 /// sees it. Mailbox admins may do this within their domains, as with vacation.
 /// </summary>
-public sealed class MailboxFilters(DirectoryDatabase database, AdministrationLog log, MailOptions mail)
+public sealed partial class MailboxFilters(DirectoryDatabase database, AdministrationLog log, MailOptions mail)
 {
     public const string ManagedScript = "managed";
+
+    /// <summary>The first line of every managed script: how <see cref="Read"/> knows one.</summary>
+    private const string ManagedHeader = "# Written by the admin API (the \"managed\" filter set). Changes made here are replaced when it is set again.\r\n";
 
     public async Task<FiltersView> GetAsync(AdminActor actor, string address, CancellationToken cancellationToken = default)
     {
@@ -66,7 +69,7 @@ public sealed class MailboxFilters(DirectoryDatabase database, AdministrationLog
     public static string Script(FilterSetInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var text = new StringBuilder("# Written by the admin API (the \"managed\" filter set). Changes made here are replaced when it is set again.\r\n");
+        var text = new StringBuilder(ManagedHeader);
         text.Append("require [\"fileinto\", \"mailbox\", \"copy\", \"vacation\"];\r\n");
         var rules = input.Rules ?? [];
         for (var i = 0; i < rules.Count; i++)
@@ -128,6 +131,50 @@ public sealed class MailboxFilters(DirectoryDatabase database, AdministrationLog
 
         return text.ToString();
     }
+
+    /// <summary>
+    /// The filter set a managed script was written from (<see cref="Script"/>), read back so that it can be edited; null
+    /// for any other script (one uploaded over ManageSieve, or none).
+    /// </summary>
+    public static FilterSetInput? Read(string? text)
+    {
+        if (text is null || !text.StartsWith(ManagedHeader, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rules = RuleLine().Matches(text).Select(m => new FilterRule(
+            Unquote(m.Groups["header"].Value), Unquote(m.Groups["contains"].Value),
+            Folder: m.Groups["folder"].Success ? Unquote(m.Groups["folder"].Value) : null,
+            ForwardTo: m.Groups["forward"].Success ? Unquote(m.Groups["forward"].Value) : null,
+            Discard: m.Groups["discard"].Success)).ToList();
+        var forward = ForwardLine().Match(text);
+        var vacation = VacationLine().Match(text);
+        return new FilterSetInput(
+            rules,
+            forward.Success ? Unquote(forward.Groups["to"].Value) : null,
+            !forward.Success || forward.Groups["copy"].Success,
+            vacation.Success
+                ? new FilterVacation(Unquote(vacation.Groups["subject"].Value), Unquote(vacation.Groups["body"].Value), int.Parse(vacation.Groups["days"].Value, CultureInfo.InvariantCulture))
+                : null);
+    }
+
+    private const string QuotedText = """(?:\\.|[^"\\])*""";
+
+    [System.Text.RegularExpressions.GeneratedRegex(
+        """^if header :contains "(?<header>""" + QuotedText + """)" "(?<contains>""" + QuotedText + """)" \{ (?:fileinto :create "(?<folder>""" + QuotedText +
+        """)"|redirect "(?<forward>""" + QuotedText + """)"|(?<discard>discard)); stop; \}\r?$""", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex RuleLine();
+
+    [System.Text.RegularExpressions.GeneratedRegex("""^redirect (?<copy>:copy )?"(?<to>""" + QuotedText + """)";\r?$""", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex ForwardLine();
+
+    [System.Text.RegularExpressions.GeneratedRegex(
+        """^vacation :days (?<days>[0-9]{1,3}) :subject "(?<subject>""" + QuotedText + """)" "(?<body>""" + QuotedText + """)";""", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex VacationLine();
+
+    /// <summary>A Sieve quoted string's content with its escapes undone (RFC 5228 §2.4.2).</summary>
+    private static string Unquote(string quoted) => System.Text.RegularExpressions.Regex.Replace(quoted, """\\(.)""", "$1", System.Text.RegularExpressions.RegexOptions.Singleline);
 
     private static string Address(string value, string field) =>
         EmailAddress.TryParse(value.Trim(), out var parsed) ? parsed.Value : throw AdministrationException.Invalid(field, $"'{value}' is not an email address.");

@@ -59,7 +59,7 @@ public sealed class Mailboxes(
     {
         ArgumentNullException.ThrowIfNull(actor);
         (page, var domains) = page.For(actor);
-        var filter = PageRequest.Where(domains is null ? null : "`domain` IN @domains", page.SearchCondition("`username`", "`name`"));
+        var filter = PageRequest.Where(domains is null ? null : "`domain` IN @domains", page.SearchCondition(database.Dialect, "`username`", "`name`"));
         var search = page.SearchPattern;
         await using var connection = await database.OpenAsync(cancellationToken);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -18,8 +18,11 @@ public sealed record PageRequest(int Offset = 0, int Limit = 100, string? Domain
         : "%" + Search.Trim().Replace("!", "!!", StringComparison.Ordinal).Replace("%", "!%", StringComparison.Ordinal).Replace("_", "!_", StringComparison.Ordinal) + "%";
 
     /// <summary>The SQL condition for <see cref="SearchPattern"/> over <paramref name="columns"/>, or null for no search.</summary>
-    public string? SearchCondition(params string[] columns) =>
-        SearchPattern is null ? null : "(" + string.Join(" OR ", columns.Select(c => $"{c} LIKE @search ESCAPE '!'")) + ")";
+    public string? SearchCondition(Accounts.Sql.ISqlDialect dialect, params string[] columns)
+    {
+        ArgumentNullException.ThrowIfNull(dialect);
+        return SearchPattern is null ? null : "(" + string.Join(" OR ", columns.Select(c => $"{dialect.SearchableText(c)} LIKE @search ESCAPE '!'")) + ")";
+    }
 
     /// <summary>Joins the conditions that are there into a <c>WHERE</c> clause (with a trailing space), or nothing.</summary>
     public static string Where(params string?[] conditions)

@@ -42,7 +42,8 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
         await page.GotoAsync("/mailboxes?domain=shop.example");
         await page.GetByRole(AriaRole.Link, new() { Name = "Add a mailbox" }).ClickAsync();
         await page.GetByLabel("Address").FillAsync("anna@shop.example");
-        await page.GetByLabel("Password").FillAsync("anna's password");
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync("anna's password");
+        await page.GetByLabel("The new password again").FillAsync("anna's password");
         await page.GetByLabel("Name").FillAsync("Anna");
         await page.GetByLabel("Quota", new() { Exact = true }).FillAsync("100M");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
@@ -126,8 +127,28 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
             Assert.True(response!.Status is 403 or 404, $"{url}: {response.Status}");
         }
 
-        // A change posted to another domain's page is refused too, and changes nothing.
+        // Of their own domain they change the description; the limits are shown, for a superadmin to change.
         await page.GotoAsync("/domains/edit/other.example");
+        await Expect(page.GetByLabel("Mailboxes at most")).ToBeDisabledAsync();
+        await page.GetByLabel("Description").FillAsync("Ours");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        Assert.Equal("Ours", (await JsonAsync(await api.GetAsync("api/domains/other.example"))).GetProperty("description").GetString());
+
+        // Their own password is theirs to change; nothing else of their admin row is.
+        await Menu(page).GetByRole(AriaRole.Link, new() { Name = "My password" }).ClickAsync();
+        await Expect(page.GetByLabel("Superadmin")).ToBeDisabledAsync();
+        await page.GetByLabel("New password (empty keeps the current one)").FillAsync("boss's new password");
+        await page.GetByLabel("The new password again").FillAsync("boss's new password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        using (var boss = Api("boss@other.example", "boss's new password"))
+        {
+            await JsonAsync(await boss.GetAsync("api/domains"));
+            await JsonAsync(await boss.PatchAsJsonAsync("api/admins/boss@other.example", new { superadmin = true }), HttpStatusCode.Forbidden);
+        }
+
+        // A change posted to another domain's page is refused too, and changes nothing.
         var token = await page.Locator("input[name=__RequestVerificationToken]").First.GetAttributeAsync("value");
         var posted = await page.APIRequest.PostAsync("/mailboxes/edit/user1@example.jp?handler=Delete",
             new() { Form = FormOf(page, ("__RequestVerificationToken", token!)) });
@@ -143,6 +164,13 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
         Assert.EndsWith("/mailbox/user3%40example.jp", page.Url, StringComparison.Ordinal);
         await ConsoleBrowser.ScreenshotAsync(page, "owner-overview");
         await Menu(page).GetByRole(AriaRole.Link, new() { Name = "Password", Exact = true }).ClickAsync();
+        // The current password first: a wrong one changes nothing.
+        await page.GetByLabel("Current password").FillAsync("not my password");
+        await page.GetByLabel("New password", new() { Exact = true }).FillAsync("a new secret 3");
+        await page.GetByLabel("The new password again").FillAsync("a new secret 3");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change the password" }).ClickAsync();
+        await Expect(page.Locator("#Input_Current ~ span.error")).ToHaveTextAsync("The current password is wrong.");
+        await page.GetByLabel("Current password").FillAsync(MailServerInstance.Password);
         await page.GetByLabel("New password", new() { Exact = true }).FillAsync("a new secret 3");
         await page.GetByLabel("The new password again").FillAsync("a new secret 3");
         await page.GetByRole(AriaRole.Button, new() { Name = "Change the password" }).ClickAsync();

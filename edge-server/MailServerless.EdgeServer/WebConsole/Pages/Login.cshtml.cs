@@ -13,10 +13,10 @@ namespace MailServerless.EdgeServer.WebConsole.Pages;
 public sealed class LoginModel(PasswordLogin login, IStringLocalizer<ConsoleText> text) : PageModel
 {
     [BindProperty]
-    public string Username { get; set; } = string.Empty;
+    public string? Username { get; set; }
 
     [BindProperty]
-    public string Password { get; set; } = string.Empty;
+    public string? Password { get; set; }
 
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -33,8 +33,9 @@ public sealed class LoginModel(PasswordLogin login, IStringLocalizer<ConsoleText
             return Page();
         }
 
-        var (result, actor) = await login.LogInAsync(HttpContext.ClientAddress(), Username, Password, "console", HttpContext.RequestAborted);
-        Password = string.Empty;
+        // A field left blank binds as null.
+        var (result, actor) = await login.LogInAsync(HttpContext.ClientAddress(), Username ?? string.Empty, Password ?? string.Empty, "console", HttpContext.RequestAborted);
+        Password = null;
         if (result != PasswordLoginResult.Succeeded)
         {
             ModelState.AddModelError(string.Empty, text[result switch

@@ -21,6 +21,12 @@ public interface ISqlDialect
     /// <summary>"INSERT IGNORE" or "INSERT OR IGNORE".</summary>
     string InsertIgnore { get; }
 
+    /// <summary>
+    /// A column as text a search may compare with any Unicode text: on MySQL, PostfixAdmin's latin1 columns turned
+    /// into utf8mb4 (comparing them with a utf8mb4 value is an "illegal mix of collations"); on SQLite, the column.
+    /// </summary>
+    string SearchableText(string column);
+
     /// <summary>Names of the tables in the current database.</summary>
     Task<ISet<string>> ListTablesAsync(DbConnection connection, CancellationToken cancellationToken);
 

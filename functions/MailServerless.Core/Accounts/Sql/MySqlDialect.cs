@@ -14,6 +14,8 @@ public sealed class MySqlDialect : ISqlDialect
 
     public string InsertIgnore => "INSERT IGNORE";
 
+    public string SearchableText(string column) => $"CONVERT({column} USING utf8mb4)";
+
     public IReadOnlyList<string> CreateTable(TableDefinition table)
     {
         var sql = new StringBuilder();

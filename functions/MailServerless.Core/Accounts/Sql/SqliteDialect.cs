@@ -18,6 +18,8 @@ public sealed class SqliteDialect : ISqlDialect
 
     public string InsertIgnore => "INSERT OR IGNORE";
 
+    public string SearchableText(string column) => column;
+
     public IReadOnlyList<string> CreateTable(TableDefinition table)
     {
         var parts = new List<string>();

@@ -14,6 +14,9 @@ public sealed class AdminEditModel(Core.Administration.Admins admins) : ConsoleP
 
     public bool IsNew => string.IsNullOrEmpty(Username);
 
+    /// <summary>A domain admin on their own page: only their password is theirs to change.</summary>
+    public bool OnlyPassword => !Actor.IsSuperadmin;
+
     [ApiOperation("GET /api/admins/{username}")]
     public async Task OnGetAsync()
     {
@@ -34,16 +37,37 @@ public sealed class AdminEditModel(Core.Administration.Admins admins) : ConsoleP
     {
         var domains = (Input.Domains ?? string.Empty).Split(['\n', '\r', ',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var password = string.IsNullOrEmpty(Input.Password) ? null : Input.Password;
-        Input.Password = null;
+        var confirmed = string.Equals(Input.Password, Input.Confirm, StringComparison.Ordinal);
+        (Input.Password, Input.Confirm) = (null, null);
+        if (!confirmed)
+        {
+            ModelState.AddModelError("Input.Confirm", Words["Password.Mismatch"]);
+            await ShowOwnAsync();
+            return Page();
+        }
+
+        var change = OnlyPassword ? new AdminInput(Password: password) : new AdminInput(null, password, Input.Superadmin, domains, Input.Active);
         AdminView? saved = null;
         if (!await TryAsync(async () => saved = IsNew
-                ? await admins.CreateAsync(Actor, new AdminInput(Input.Username, password, Input.Superadmin, domains, Input.Active), HttpContext.RequestAborted)
-                : await admins.UpdateAsync(Actor, Username!, new AdminInput(null, password, Input.Superadmin, domains, Input.Active), HttpContext.RequestAborted)))
+                ? await admins.CreateAsync(Actor, change with { Username = Input.Username }, HttpContext.RequestAborted)
+                : await admins.UpdateAsync(Actor, Username!, change, HttpContext.RequestAborted)))
         {
+            await ShowOwnAsync();
             return Page();
         }
 
         return Done("/admins/edit/" + Uri.EscapeDataString(saved!.Username));
+    }
+
+    /// <summary>What a domain admin's own page shows again after a refusal (their domains, read-only).</summary>
+    private async Task ShowOwnAsync()
+    {
+        if (OnlyPassword && !IsNew)
+        {
+            var view = await admins.GetAsync(Actor, Username!, HttpContext.RequestAborted);
+            Input.Domains = string.Join('\n', view.Domains);
+            Input.Active = view.Active;
+        }
     }
 
     [ApiOperation("DELETE /api/admins/{username}")]
@@ -65,6 +89,8 @@ public sealed class AdminForm
     public string Username { get; set; } = string.Empty;
 
     public string? Password { get; set; }
+
+    public string? Confirm { get; set; }
 
     public string? Domains { get; set; }
 

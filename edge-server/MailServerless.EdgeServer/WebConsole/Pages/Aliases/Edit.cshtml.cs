@@ -48,7 +48,7 @@ public sealed class AliasEditModel(Core.Administration.Aliases aliases) : Consol
     [ApiOperation("DELETE /api/aliases/{address}")]
     public async Task<IActionResult> OnPostDeleteAsync()
     {
-        var domain = (await aliases.GetAsync(Actor, Address!, HttpContext.RequestAborted)).Domain;
+        var domain = DirectoryNames.Address(Address!, "address", allowCatchAll: true).Domain;
         if (!await TryAsync(() => aliases.DeleteAsync(Actor, Address!, HttpContext.RequestAborted)))
         {
             await OnGetAsync(null);

@@ -14,6 +14,9 @@ public sealed class DomainEditModel(Core.Administration.Domains domains, IMailbo
 
     public bool IsNew => string.IsNullOrEmpty(Domain);
 
+    /// <summary>A domain admin sees the limits but may change only the description, active and where postmaster goes.</summary>
+    public bool LimitsReadOnly => !Actor.IsSuperadmin;
+
     [ApiOperation("GET /api/domains/{domain}")]
     public async Task OnGetAsync()
     {
@@ -35,7 +38,13 @@ public sealed class DomainEditModel(Core.Administration.Domains domains, IMailbo
         var input = Input.ToInput(ModelState, Words);
         if (input is null)
         {
+            await ShowLimitsAsync();
             return Page();
+        }
+
+        if (LimitsReadOnly)
+        {
+            input = new DomainInput(Description: input.Description, Active: input.Active, Postmaster: input.Postmaster);
         }
 
         DomainView? saved = null;
@@ -43,10 +52,22 @@ public sealed class DomainEditModel(Core.Administration.Domains domains, IMailbo
                 ? await domains.CreateAsync(Actor, input, HttpContext.RequestAborted)
                 : await domains.UpdateAsync(Actor, Domain!, input with { Domain = null }, HttpContext.RequestAborted)))
         {
+            await ShowLimitsAsync();
             return Page();
         }
 
         return Done("/domains/edit/" + Uri.EscapeDataString(saved!.Domain));
+    }
+
+    /// <summary>A page shown again after a refusal: the limits a domain admin cannot change (and did not post) as they are.</summary>
+    private async Task ShowLimitsAsync()
+    {
+        if (LimitsReadOnly && !IsNew)
+        {
+            var current = DomainForm.Of(await domains.GetAsync(Actor, Domain!, HttpContext.RequestAborted));
+            (Input.Mailboxes, Input.Aliases, Input.MaxQuota, Input.Quota, Input.Transport, Input.BackupMx) =
+                (current.Mailboxes, current.Aliases, current.MaxQuota, current.Quota, current.Transport, current.BackupMx);
+        }
     }
 
     [ApiOperation("DELETE /api/domains/{domain}")]

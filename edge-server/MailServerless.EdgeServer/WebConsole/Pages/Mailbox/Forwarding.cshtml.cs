@@ -7,7 +7,7 @@ namespace MailServerless.EdgeServer.WebConsole.Pages.Mailbox;
 /// Where a mailbox's mail goes besides the mailbox (PostfixAdmin's "edit alias" of the user area): the mailbox's own
 /// alias row, whose goto holds the forwards, and the mailbox itself when a copy is kept.
 /// </summary>
-public sealed class MailboxForwardingModel(Core.Administration.Aliases aliases) : ConsolePage
+public sealed class MailboxForwardingModel(Core.Administration.Aliases aliases, Vacations vacations) : ConsolePage
 {
     [BindProperty(SupportsGet = true)]
     public string Address { get; set; } = string.Empty;
@@ -20,10 +20,12 @@ public sealed class MailboxForwardingModel(Core.Administration.Aliases aliases) 
     {
         var alias = await aliases.GetAsync(Actor, Address, HttpContext.RequestAborted);
         Address = alias.Address;
-        var vacation = alias.Goto.Where(g => g.Contains('#', StringComparison.Ordinal));
+        // The vacation's own target is the vacation's to keep (the service puts it back); every other target is shown.
+        var vacation = vacations.VacationAddress(alias.Address);
         Input = new ForwardingForm
         {
-            Goto = string.Join('\n', alias.Goto.Where(g => !string.Equals(g, alias.Address, StringComparison.OrdinalIgnoreCase)).Except(vacation)),
+            Goto = string.Join('\n', alias.Goto.Where(g => !string.Equals(g, alias.Address, StringComparison.OrdinalIgnoreCase) &&
+                                                          !string.Equals(g, vacation, StringComparison.OrdinalIgnoreCase))),
             KeepCopy = alias.Goto.Contains(alias.Address, StringComparer.OrdinalIgnoreCase),
         };
     }

@@ -1,6 +1,7 @@
 using MailServerless.Core.Administration;
 using MailServerless.Core.Configuration;
 using MailServerless.EdgeServer.Api;
+using Microsoft.AspNetCore.Mvc;
 
 namespace MailServerless.EdgeServer.WebConsole.Pages.Mailbox;
 
@@ -18,7 +19,22 @@ public sealed class MailboxOverviewModel(Core.Administration.Mailboxes mailboxes
     public IEnumerable<Autoconfig.Service> Services => Autoconfig.Services(options);
 
     [ApiOperation("GET /api/mailboxes/{address}")]
-    public async Task OnGetAsync(string address)
+    public async Task OnGetAsync(string address) => await LoadAsync(address);
+
+    /// <summary>The language of what the server writes to the owner (quota warnings): the one change of the mailbox's row an owner makes.</summary>
+    [ApiOperation("PATCH /api/mailboxes/{address}")]
+    public async Task<IActionResult> OnPostLanguageAsync(string address, string? language)
+    {
+        if (!await TryAsync(() => mailboxes.UpdateAsync(Actor, address, new MailboxInput(Language: language ?? string.Empty), HttpContext.RequestAborted)))
+        {
+            await LoadAsync(address);
+            return Page();
+        }
+
+        return Done("/mailbox/" + Uri.EscapeDataString(address));
+    }
+
+    private async Task LoadAsync(string address)
     {
         Mailbox = await mailboxes.GetAsync(Actor, address, HttpContext.RequestAborted);
         Quota = Core.Accounts.MaildirPath.IsValid(Mailbox.Maildir, out _)

@@ -1,11 +1,18 @@
 using MailServerless.Core.Administration;
+using MailServerless.EdgeServer.Api;
 using Microsoft.AspNetCore.Mvc;
 
 namespace MailServerless.EdgeServer.WebConsole.Pages.Mailbox;
 
 /// <summary>A new mail password (the same for SMTP, IMAP and POP3): set by the owner, or reset by an admin of the domain.</summary>
-public sealed class MailboxPasswordModel(Core.Administration.Mailboxes mailboxes) : ConsolePage
+public sealed class MailboxPasswordModel(Core.Administration.Mailboxes mailboxes, PasswordLogin login) : ConsolePage
 {
+    /// <summary>
+    /// The owner proves they know the password before changing it (PostfixAdmin's user area asks too), so that a
+    /// session left open cannot take the mailbox over; an admin's reset does not ask.
+    /// </summary>
+    public bool AsksCurrent => string.Equals(Actor.OwnMailbox, Address, StringComparison.OrdinalIgnoreCase);
+
     [BindProperty(SupportsGet = true)]
     public string Address { get; set; } = string.Empty;
 
@@ -19,7 +26,19 @@ public sealed class MailboxPasswordModel(Core.Administration.Mailboxes mailboxes
     {
         var password = Input.Password ?? string.Empty;
         var confirmed = string.Equals(password, Input.Confirm, StringComparison.Ordinal);
+        var current = Input.Current ?? string.Empty;
         Input = new PasswordForm();
+        if (AsksCurrent)
+        {
+            // Throttled and logged as a login is: this form is no way round the login's limits.
+            var (result, _) = await login.LogInAsync(HttpContext.ClientAddress(), Address, current, "console", HttpContext.RequestAborted);
+            if (result != PasswordLoginResult.Succeeded)
+            {
+                ModelState.AddModelError("Input.Current", result == PasswordLoginResult.Throttled ? Words["Login.Throttled"] : Words["Password.WrongCurrent"]);
+                return Page();
+            }
+        }
+
         if (!confirmed)
         {
             ModelState.AddModelError("Input.Confirm", Words["Password.Mismatch"]);
@@ -38,6 +57,8 @@ public sealed class MailboxPasswordModel(Core.Administration.Mailboxes mailboxes
 /// <summary>The password twice; never shown back.</summary>
 public sealed class PasswordForm
 {
+    public string? Current { get; set; }
+
     public string? Password { get; set; }
 
     public string? Confirm { get; set; }

@@ -24,8 +24,9 @@ public sealed class MailboxVacationModel(Vacations vacations) : ConsolePage
         {
             Active = view.Active, Subject = view.Subject, Body = view.Body,
             ActiveFrom = view.ActiveFrom == Vacations.NoStart ? null : view.ActiveFrom.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            ActiveUntil = view.ActiveUntil == Vacations.NoEnd ? null : view.ActiveUntil.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            ActiveUntil = view.ActiveUntil == Vacations.NoEnd ? null : view.ActiveUntil.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             IntervalDays = (view.IntervalTime / SecondsPerDay).ToString(CultureInfo.InvariantCulture),
+            IntervalSeconds = view.IntervalTime,
         };
     }
 
@@ -33,14 +34,17 @@ public sealed class MailboxVacationModel(Vacations vacations) : ConsolePage
     public async Task<IActionResult> OnPostSaveAsync()
     {
         var from = Date(Input.ActiveFrom, "Input.ActiveFrom") ?? Vacations.NoStart;
-        var until = Date(Input.ActiveUntil, "Input.ActiveUntil") ?? Vacations.NoEnd;
+        // The last day counts whole, to its last second (as PostfixAdmin stores it).
+        var until = Date(Input.ActiveUntil, "Input.ActiveUntil")?.AddDays(1).AddSeconds(-1) ?? Vacations.NoEnd;
         var days = FormNumbers.WholeNumber(Input.IntervalDays, "Input.IntervalDays", ModelState, Words) ?? 0;
         if (!ModelState.IsValid)
         {
             return Page();
         }
 
-        var input = new VacationInput(Input.Active, Input.Subject ?? string.Empty, Input.Body ?? string.Empty, from, until, (int)Math.Min(days * SecondsPerDay, int.MaxValue));
+        // An interval that is not whole days (PostfixAdmin's "every mail" is 1 second) stays as it is unless the days are changed.
+        var interval = days == Input.IntervalSeconds / SecondsPerDay ? Input.IntervalSeconds : (int)Math.Min(days * SecondsPerDay, int.MaxValue);
+        var input = new VacationInput(Input.Active, Input.Subject ?? string.Empty, Input.Body ?? string.Empty, from, until, interval);
         if (!await TryAsync(() => vacations.SetAsync(Actor, Address, input, HttpContext.RequestAborted)))
         {
             return Page();
@@ -87,4 +91,7 @@ public sealed class VacationForm
     public string? ActiveUntil { get; set; }
 
     public string? IntervalDays { get; set; }
+
+    /// <summary>The interval as it was stored, in seconds (a hidden field).</summary>
+    public int IntervalSeconds { get; set; }
 }

@@ -34,8 +34,14 @@ public sealed class MailboxEditModel(Core.Administration.Mailboxes mailboxes) : 
     public async Task<IActionResult> OnPostSaveAsync()
     {
         var quota = FormNumbers.Bytes(Input.Quota, "Input.Quota", ModelState);
+        if (IsNew && !string.Equals(Input.Password, Input.Confirm, StringComparison.Ordinal))
+        {
+            ModelState.AddModelError("Input.Confirm", Words["Password.Mismatch"]);
+        }
+
         if (!ModelState.IsValid)
         {
+            (Input.Password, Input.Confirm) = (null, null);
             return Page();
         }
 
@@ -45,7 +51,7 @@ public sealed class MailboxEditModel(Core.Administration.Mailboxes mailboxes) : 
                 ? await mailboxes.CreateAsync(Actor, input, HttpContext.RequestAborted)
                 : await mailboxes.UpdateAsync(Actor, Address!, input, HttpContext.RequestAborted)))
         {
-            Input.Password = null;
+            (Input.Password, Input.Confirm) = (null, null);
             return Page();
         }
 
@@ -55,7 +61,8 @@ public sealed class MailboxEditModel(Core.Administration.Mailboxes mailboxes) : 
     [ApiOperation("DELETE /api/mailboxes/{address}")]
     public async Task<IActionResult> OnPostDeleteAsync(bool removeMaildir)
     {
-        var domain = (await mailboxes.GetAsync(Actor, Address!, HttpContext.RequestAborted)).Domain;
+        // The domain from the address: a mailbox whose Maildir path is unsafe cannot be read, but can be deleted.
+        var domain = DirectoryNames.Address(Address!, "address").Domain;
         await mailboxes.DeleteAsync(Actor, Address!, removeMaildir, HttpContext.RequestAborted);
         return Done("/mailboxes?domain=" + Uri.EscapeDataString(domain), "Notice.Deleted");
     }
@@ -67,6 +74,8 @@ public sealed class MailboxForm
     public string Address { get; set; } = string.Empty;
 
     public string? Password { get; set; }
+
+    public string? Confirm { get; set; }
 
     public string? Name { get; set; }
 
