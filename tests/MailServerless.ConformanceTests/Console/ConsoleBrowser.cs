@@ -37,13 +37,13 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     }
 
     /// <summary>A new page in a new context, asking for <paramref name="locale"/> (its <c>Accept-Language</c>).</summary>
-    public async Task<IPage> NewPageAsync(int port, string locale = "en-US")
+    public async Task<IPage> NewPageAsync(int port, string locale = "en-US", int width = 1200)
     {
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = $"http://127.0.0.1:{port}",
             Locale = locale,
-            ViewportSize = new ViewportSize { Width = 1200, Height = 900 },
+            ViewportSize = new ViewportSize { Width = width, Height = 900 },
         });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);

@@ -103,6 +103,30 @@ public sealed class WebConsoleTests(ConsoleBrowser browser) : IClassFixture<Cons
     }
 
     [Fact]
+    public async Task A_login_works_with_the_keyboard_alone_and_the_pages_fit_a_phones_width()
+    {
+        var page = await browser.NewPageAsync(_server.Http, width: 375);
+        await page.GotoAsync("/login");
+        // The address field has the focus; Tab goes on to the password, Enter sends the form.
+        await page.Keyboard.TypeAsync(Admin);
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.TypeAsync(MailServerInstance.Password);
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync("**/domains");
+
+        // The first Tab reaches the link past the menu.
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Skip to the content", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+
+        foreach (var url in new[] { "/domains", "/mailboxes?domain=example.jp", "/domains/example.jp/dns", "/mailbox/user1@example.jp", "/mailboxes/edit/user1@example.jp", "/aliases", "/log" })
+        {
+            await page.GotoAsync(url);
+            // Wide tables scroll inside their own box; the page itself does not.
+            Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), $"{url} is wider than a phone");
+        }
+    }
+
+    [Fact]
     public async Task A_domain_admin_sees_only_their_domain_and_direct_urls_to_another_are_refused()
     {
         using var api = Api(Admin, MailServerInstance.Password);
