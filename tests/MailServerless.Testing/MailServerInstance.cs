@@ -437,6 +437,22 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
     }
 
     /// <summary>Envelopes waiting in the outbound queue (forwards, relayed submissions).</summary>
+    /// <summary>
+    /// Waits (up to 10 s) for the auto-reply <paramref name="mailbox"/>'s vacation sends to the outside sender of
+    /// <see cref="DeliverAsync"/>: it waits in the outbound queue, this server's relay being unreachable.
+    /// </summary>
+    public async Task<bool> WaitForVacationReplyAsync(string mailbox)
+    {
+        bool IsReply(string envelope) => envelope.Contains("\"mailFrom\":\"\"", StringComparison.Ordinal) &&
+            envelope.Contains("a@remote.example", StringComparison.Ordinal) && envelope.Contains($"\"authenticatedUser\":\"{mailbox}\"", StringComparison.Ordinal);
+        for (var i = 0; i < 200 && !OutboundEnvelopes().Any(IsReply); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        return OutboundEnvelopes().Any(IsReply);
+    }
+
     public string[] OutboundEnvelopes()
     {
         var folder = Path.Combine(DataDirectory, "spool", "outbound", "queue");
