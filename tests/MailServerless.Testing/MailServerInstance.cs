@@ -196,6 +196,14 @@ public sealed class MailServerInstance : IAsyncDisposable, IFaultTarget
     private static async Task<MailServerInstance> StartOnceAsync(string? mysql, string[] settings)
     {
         var server = new MailServerInstance { _mysql = mysql };
+        // A port the settings name (pebble's http-01 port, a test's own listener) is free until the server binds it,
+        // so it may have been picked for another listener too: pick again.
+        if (settings.Any(setting => server._ports.Any(port => setting.EndsWith("=" + port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))))
+        {
+            await server.DisposeAsync();
+            throw new PortTakenException("a port named in the settings was picked for another listener");
+        }
+
         if (mysql is not null)
         {
             settings = ["--Mail:Directory:Provider=MySql", $"--Mail:Directory:ConnectionString={mysql}", .. settings];
