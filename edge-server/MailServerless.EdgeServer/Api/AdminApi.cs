@@ -47,11 +47,11 @@ public static partial class AdminApi
         // A rotation's key is pending until its record is found in DNS (or activated), so mail is never signed
         // with a key receivers cannot look up.
         domains.MapGet("/{domain}/dkim", async (HttpContext c, Domains d, DkimKeys k, string domain, CancellationToken ct) =>
-            DkimRecord.Of(await k.GetStateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, ct))).WithTags("DKIM");
+            DkimRecord.Of(await k.GetStateAsync(await SigningDomains.GetAsync(d, Actor(c), domain, ct), ct))).WithTags("DKIM");
         domains.MapPost("/{domain}/dkim/rotate", async (HttpContext c, Domains d, DkimKeys k, string domain, DkimRotation? input, CancellationToken ct) =>
-            DkimRecord.Of(await k.RotateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, input?.Algorithm, ct))).WithTags("DKIM");
+            DkimRecord.Of(await k.RotateAsync(await SigningDomains.GetAsync(d, Actor(c), domain, ct), input?.Algorithm, ct))).WithTags("DKIM");
         domains.MapPost("/{domain}/dkim/activate", async (HttpContext c, Domains d, DkimKeys k, string domain, CancellationToken ct) =>
-            await k.ActivateAsync((await SigningDomainAsync(c, d, domain, ct)).Domain, ct) is { } state
+            await k.ActivateAsync(await SigningDomains.GetAsync(d, Actor(c), domain, ct), ct) is { } state
                 ? DkimRecord.Of(state)
                 : throw AdministrationException.Conflict($"{domain} has no pending DKIM key: rotate first.")).WithTags("DKIM");
 
@@ -159,15 +159,6 @@ public static partial class AdminApi
         MapQueue(api);
         api.MapGet("/log", (HttpContext c, AdministrationLog log, string? domain, string? search, int? offset, int? limit, CancellationToken ct) =>
             log.ListAsync(Actor(c), Page(domain, search, offset, limit), ct)).WithTags("Log");
-    }
-
-    /// <summary>A domain the caller manages and whose mail is signed here (a backup-MX domain's is not).</summary>
-    private static async Task<DomainView> SigningDomainAsync(HttpContext context, Domains domains, string domain, CancellationToken cancellationToken)
-    {
-        var view = await domains.GetAsync(Actor(context), domain, cancellationToken);
-        return view.BackupMx
-            ? throw AdministrationException.Invalid("domain", $"{view.Domain} is a backup MX domain: its mail is not sent from here.")
-            : view;
     }
 
     /// <summary>Authenticates the call, and turns a refused change into its problem details.</summary>

@@ -20,5 +20,19 @@ public sealed record DkimRecord(string Domain, string Selector, string Algorithm
     }
 }
 
+/// <summary>The domains whose DKIM keys an admin sees and rotates.</summary>
+public static class SigningDomains
+{
+    /// <summary>A domain the actor manages and whose mail is signed here (a backup-MX domain's is not).</summary>
+    public static async Task<string> GetAsync(Core.Administration.Domains domains, Core.Administration.AdminActor actor, string domain, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(domains);
+        var view = await domains.GetAsync(actor, domain, cancellationToken);
+        return view.BackupMx
+            ? throw Core.Administration.AdministrationException.Invalid("domain", $"{view.Domain} is a backup MX domain: its mail is not sent from here.")
+            : view.Domain;
+    }
+}
+
 /// <summary>A rotation's choice of algorithm; none: <c>Mail:Dkim:Algorithm</c>.</summary>
 public sealed record DkimRotation(DkimAlgorithm? Algorithm);

@@ -130,25 +130,16 @@ public static partial class AdminCommands
 
         return Group("dkim", "DKIM signing keys and the TXT records to publish for them.",
             verbs.Verb("show", "Shows the domain's key as the TXT record to publish (made on first use).", async run =>
-                    (object)DkimRecord.Of(await run.Get<DkimKeys>().GetStateAsync((await SigningDomainAsync(run, run.Value(domain))).Domain, run.Cancellation)),
+                    (object)DkimRecord.Of(await run.Get<DkimKeys>().GetStateAsync(await Api.SigningDomains.GetAsync(run.Get<Domains>(), run.Actor, run.Value(domain)!, run.Cancellation), run.Cancellation)),
                 domain),
             verbs.Verb("rotate", "Makes the next key; it signs once its record is found in DNS (or on activate).", async run =>
-                    (object)DkimRecord.Of(await run.Get<DkimKeys>().RotateAsync((await SigningDomainAsync(run, run.Value(domain))).Domain, run.Value(algorithm), run.Cancellation)),
+                    (object)DkimRecord.Of(await run.Get<DkimKeys>().RotateAsync(await Api.SigningDomains.GetAsync(run.Get<Domains>(), run.Actor, run.Value(domain)!, run.Cancellation), run.Value(algorithm), run.Cancellation)),
                 domain, algorithm),
             verbs.Verb("activate", "Signs with the pending key from now on, found in DNS or not.", async run =>
-                    await run.Get<DkimKeys>().ActivateAsync((await SigningDomainAsync(run, run.Value(domain))).Domain, run.Cancellation) is { } state
+                    await run.Get<DkimKeys>().ActivateAsync(await Api.SigningDomains.GetAsync(run.Get<Domains>(), run.Actor, run.Value(domain)!, run.Cancellation), run.Cancellation) is { } state
                         ? DkimRecord.Of(state)
                         : throw AdministrationException.Conflict($"{run.Value(domain)} has no pending DKIM key: rotate first."),
                 domain));
-    }
-
-    /// <summary>A domain the actor manages and whose mail is signed here (a backup MX domain's is not), as the API has it.</summary>
-    private static async Task<DomainView> SigningDomainAsync(Invocation run, string domain)
-    {
-        var view = await run.Get<Domains>().GetAsync(run.Actor, domain, run.Cancellation);
-        return view.BackupMx
-            ? throw AdministrationException.Invalid("domain", $"{view.Domain} is a backup MX domain: its mail is not sent from here.")
-            : view;
     }
 
     private static Command Log(Verbs verbs)

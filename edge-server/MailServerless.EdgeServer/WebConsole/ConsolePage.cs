@@ -44,6 +44,18 @@ public abstract class ConsolePage : PageModel
         }
     }
 
+    /// <summary>False, with the reason beside <c>Input.Confirm</c>, when a password typed twice differs.</summary>
+    protected bool Confirmed(string? password, string? confirm)
+    {
+        if (string.Equals(password, confirm, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        ModelState.AddModelError("Input.Confirm", Words["Password.Mismatch"]);
+        return false;
+    }
+
     /// <summary>Back to a page after a change, with a notice for it.</summary>
     protected RedirectResult Done(string url, string notice = "Notice.Saved")
     {

@@ -39,6 +39,13 @@ public sealed class Quotas(Mailboxes mailboxes, IMailboxProvisioning provisionin
         }
     }
 
+    /// <summary>The use of a mailbox the caller has just read (a row of a list it may see), without reading it again.</summary>
+    public Task<QuotaView> OfAsync(MailboxView mailbox, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(mailbox);
+        return ViewAsync(mailbox, false, cancellationToken);
+    }
+
     private async Task<QuotaView> ViewAsync(MailboxView mailbox, bool recalculate, CancellationToken cancellationToken)
     {
         var usage = recalculate

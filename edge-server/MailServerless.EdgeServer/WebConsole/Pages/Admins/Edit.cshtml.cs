@@ -37,11 +37,10 @@ public sealed class AdminEditModel(Core.Administration.Admins admins) : ConsoleP
     {
         var domains = (Input.Domains ?? string.Empty).Split(['\n', '\r', ',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var password = string.IsNullOrEmpty(Input.Password) ? null : Input.Password;
-        var confirmed = string.Equals(Input.Password, Input.Confirm, StringComparison.Ordinal);
+        var confirmed = Confirmed(Input.Password, Input.Confirm);
         (Input.Password, Input.Confirm) = (null, null);
         if (!confirmed)
         {
-            ModelState.AddModelError("Input.Confirm", Words["Password.Mismatch"]);
             await ShowOwnAsync();
             return Page();
         }

@@ -1,4 +1,3 @@
-using MailServerless.Core.Administration;
 using MailServerless.EdgeServer.Api;
 using MailServerless.Functions.Outbound;
 using Microsoft.AspNetCore.Mvc;
@@ -41,10 +40,5 @@ public sealed class DomainDkimModel(Core.Administration.Domains domains, DkimKey
         return Done($"/domains/{Uri.EscapeDataString(Domain)}/dkim");
     }
 
-    /// <summary>The domain, when the actor manages it and its mail is signed here (a backup MX domain's is not).</summary>
-    private async Task<string> SigningDomainAsync()
-    {
-        var view = await domains.GetAsync(Actor, Domain, HttpContext.RequestAborted);
-        return view.BackupMx ? throw AdministrationException.NotFound($"{view.Domain} is a backup MX domain: its mail is not signed here.") : view.Domain;
-    }
+    private Task<string> SigningDomainAsync() => SigningDomains.GetAsync(domains, Actor, Domain, HttpContext.RequestAborted);
 }

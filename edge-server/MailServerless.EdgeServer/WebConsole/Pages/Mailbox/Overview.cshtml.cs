@@ -38,7 +38,7 @@ public sealed class MailboxOverviewModel(Core.Administration.Mailboxes mailboxes
     {
         Mailbox = await mailboxes.GetAsync(Actor, address, HttpContext.RequestAborted);
         Quota = Core.Accounts.MaildirPath.IsValid(Mailbox.Maildir, out _)
-            ? await quotas.GetAsync(Actor, Mailbox.Address, false, HttpContext.RequestAborted)
+            ? await quotas.OfAsync(Mailbox, HttpContext.RequestAborted)
             : null;
     }
 }

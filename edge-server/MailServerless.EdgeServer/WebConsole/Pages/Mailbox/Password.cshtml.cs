@@ -25,7 +25,7 @@ public sealed class MailboxPasswordModel(Core.Administration.Mailboxes mailboxes
     public async Task<IActionResult> OnPostAsync()
     {
         var password = Input.Password ?? string.Empty;
-        var confirmed = string.Equals(password, Input.Confirm, StringComparison.Ordinal);
+        var confirmed = Confirmed(password, Input.Confirm);
         var current = Input.Current ?? string.Empty;
         Input = new PasswordForm();
         if (AsksCurrent)
@@ -41,7 +41,6 @@ public sealed class MailboxPasswordModel(Core.Administration.Mailboxes mailboxes
 
         if (!confirmed)
         {
-            ModelState.AddModelError("Input.Confirm", Words["Password.Mismatch"]);
             return Page();
         }
 

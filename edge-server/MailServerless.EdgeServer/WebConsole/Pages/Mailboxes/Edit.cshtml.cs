@@ -34,9 +34,9 @@ public sealed class MailboxEditModel(Core.Administration.Mailboxes mailboxes) : 
     public async Task<IActionResult> OnPostSaveAsync()
     {
         var quota = FormNumbers.Bytes(Input.Quota, "Input.Quota", ModelState);
-        if (IsNew && !string.Equals(Input.Password, Input.Confirm, StringComparison.Ordinal))
+        if (IsNew)
         {
-            ModelState.AddModelError("Input.Confirm", Words["Password.Mismatch"]);
+            Confirmed(Input.Password, Input.Confirm);
         }
 
         if (!ModelState.IsValid)

@@ -16,7 +16,7 @@ public sealed class MailboxesModel(Core.Administration.Mailboxes mailboxes, Quot
         {
             if (Core.Accounts.MaildirPath.IsValid(mailbox.Maildir, out _))
             {
-                Use[mailbox.Address] = await quotas.GetAsync(Actor, mailbox.Address, false, HttpContext.RequestAborted);
+                Use[mailbox.Address] = await quotas.OfAsync(mailbox, HttpContext.RequestAborted);
             }
         }
     }
